@@ -1,0 +1,1 @@
+"""aap: le moteur de l'appel à projets annuel des contrats de ville."""

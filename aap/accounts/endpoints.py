@@ -1,0 +1,45 @@
+"""Login (OAuth2 password flow) and the caller's identity."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from aap.accounts.security import issue_token
+from aap.accounts.service import authenticate
+from aap.deps import DB, AppSettings, Caller
+from aap.errors import Unauthorized
+from aap.models import User
+
+router = APIRouter(tags=["comptes"])
+
+
+@router.post("/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)")
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings) -> dict[str, str]:
+    user = authenticate(db, form.username, form.password)
+    if user is None:
+        # Same answer whether the account exists or not.
+        raise Unauthorized(
+            "Adresse électronique ou mot de passe incorrect.",
+            code="identifiants_invalides",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return {"access_token": issue_token(settings.secret_key, user.id), "token_type": "bearer"}
+
+
+def describe_user(user: User) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": user.id, "email": user.email, "name": user.full_name, "role": user.role}
+    if user.role == "porteur":
+        orgs = [{"id": o.id, "name": o.name, "siret": o.siret} for o in user.organisations]
+        out["organisation"] = orgs[0] if orgs else None
+        out["organisations"] = orgs
+    if user.financeur is not None:
+        out["financeur"] = {"id": user.financeur.id, "code": user.financeur.code, "name": user.financeur.name}
+    if user.territory is not None:
+        out["territory"] = {"id": user.territory.id, "code": user.territory.code, "name": user.territory.name}
+    return out
+
+
+@router.get("/me", summary="Qui suis-je")
+def me(user: Caller) -> dict[str, Any]:
+    return describe_user(user)

@@ -1,0 +1,71 @@
+"""The FastAPI application: API under /api/v1, web pages at the root."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from aap.accounts.endpoints import router as accounts_router
+from aap.campaigns.endpoints import router as campaigns_router
+from aap.db import get_engine
+from aap.dossiers.endpoints import router as dossiers_router
+from aap.financing.endpoints import router as financing_router
+from aap.errors import install_error_handlers
+from aap.settings import Settings, get_settings
+from aap.web.pages import router as web_router
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+API_DESCRIPTION = """
+API du guichet unique des appels à projets des contrats de ville.
+
+* **Authentification** : `POST /api/v1/auth/token` (OAuth2, mot de passe), puis `Authorization: Bearer …`.
+* **Montants** : euros en chaînes décimales à deux décimales (`"1234.50"`) dans toutes les réponses ;
+  les requêtes acceptent ces chaînes ou des nombres JSON. Jamais de flottants côté serveur.
+* **Erreurs** : `{"detail": {"code": …, "message": …, "errors": […]}}` ; `message` en français,
+  `code` stable pour les programmes ; `errors` liste chaque champ ou condition en défaut.
+* **Listes** : `{"items": […], "total": n}`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or get_engine()
+    app = FastAPI(
+        title="aap",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="aap_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=settings.token_ttl_minutes * 60,
+    )
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["exploitation"], summary="L'application répond")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    api.include_router(accounts_router)
+    api.include_router(campaigns_router)
+    api.include_router(dossiers_router)
+    api.include_router(financing_router)
+    app.include_router(api)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

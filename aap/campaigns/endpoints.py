@@ -1,0 +1,55 @@
+"""Campaigns over HTTP: thin, the service decides."""
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+
+from aap.campaigns import service
+from aap.campaigns.forms import campaign_form, form_context
+from aap.deps import DB, Caller
+from aap.models import Campaign
+from aap.schemas import euros
+
+router = APIRouter(tags=["campagnes"])
+
+
+def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
+    calendar = service.calendar_of(campaign)
+    phase = calendar.phase_on(campaign.parsed_dates(), today)
+    return {
+        "id": campaign.id,
+        "code": campaign.code,
+        "kind": campaign.kind,
+        "year": campaign.year,
+        "title": campaign.title,
+        "state": phase.code,
+        "state_label": phase.label,
+        "calendar": campaign.calendar,
+        "dates": dict(campaign.dates),
+        "depot_ouvert": service.depot_open(campaign, today),
+        "completion_apres_cloture": campaign.late_completion,
+        "form": {"code": campaign.form_code, "version": campaign.form_version},
+        "financeurs": [
+            {"code": line.financeur.code, "name": line.financeur.name, "enveloppe": euros(line.enveloppe)}
+            for line in campaign.financeurs
+        ],
+    }
+
+
+@router.get("/campaigns", summary="Les appels à projets")
+def list_campaigns(db: DB, user: Caller) -> dict[str, Any]:
+    today = date.today()
+    items = [campaign_out(c, today) for c in service.list_campaigns(db, user)]
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/campaigns/{campaign_id}", summary="Un appel à projets")
+def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
+    return campaign_out(service.get_campaign(db, user, campaign_id), date.today())
+
+
+@router.get("/campaigns/{campaign_id}/form", summary="Le formulaire du guichet unique (JSON Schema 2020-12)")
+def campaign_form_schema(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
+    campaign = service.get_campaign(db, user, campaign_id)
+    return campaign_form(campaign).json_schema(form_context(db, campaign))

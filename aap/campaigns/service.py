@@ -1,0 +1,123 @@
+"""Campaigns: loading a campaign file (checked against its territory, calendar and form), reading."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from aap.errors import NotFound
+from aap.models import Campaign, CampaignFinanceur, EnveloppeChange, Financeur, Territory, User
+from aap.rules_files import CampaignFile, LocatedError, RulesFileError
+from aap.territories.service import get_by_code as territory_by_code
+from forms import FormNotFound, load_form
+from workflows.calendar import Calendar, CalendarNotFound, load_calendar
+
+
+def _line_of(data: CampaignFile, path: str) -> int | None:
+    line_of = getattr(data, "line_of", None)
+    return line_of(path) if callable(line_of) else None
+
+
+def _cross_check(session: Session, data: CampaignFile, source: str) -> tuple[Territory | None, list[LocatedError]]:
+    """What the file alone cannot tell: the territory, the calendar, the form and the financers exist."""
+    errors: list[LocatedError] = []
+
+    def err(path: str, code: str, message: str) -> None:
+        errors.append(LocatedError(file=source, line=_line_of(data, path), path=path, message=message, code=code))
+
+    territory = territory_by_code(session, data.territory)
+    if territory is None:
+        err("territory", "territoire_inconnu", f"territoire « {data.territory} » inconnu : chargez-le d'abord")
+    try:
+        calendar = load_calendar(data.calendar)
+    except CalendarNotFound:
+        err("calendar", "calendrier_inconnu", f"type de calendrier « {data.calendar} » inconnu")
+    else:
+        for reason in calendar.validate_dates(dict(data.dates)):
+            err(f"dates.{reason.field}" if reason.field else "dates", reason.code, reason.message)
+    try:
+        load_form(data.form.code, data.form.version)
+    except FormNotFound:
+        err("form", "formulaire_inconnu", f"formulaire « {data.form.code} » version {data.form.version} inconnu")
+    if territory is not None:
+        known = {f.code for f in territory.financeurs}
+        for i, f in enumerate(data.financeurs):
+            if f.code not in known:
+                err(f"financeurs[{i}].code", "financeur_inconnu",
+                    f"financeur « {f.code} » inconnu dans le territoire « {territory.code} »")
+    return territory, errors
+
+
+def save_campaign(session: Session, data: CampaignFile, source: str = "<données>", by: User | None = None) -> Campaign:
+    """Create or update the campaign `data.code`; refuses with every error, writing nothing."""
+    territory, errors = _cross_check(session, data, source)
+    if errors:
+        raise RulesFileError(errors)
+    assert territory is not None
+    campaign = session.scalar(select(Campaign).where(Campaign.code == data.code))
+    if campaign is None:
+        campaign = Campaign(code=data.code, territory_id=territory.id)
+        session.add(campaign)
+    campaign.kind, campaign.year, campaign.title = data.kind, data.year, data.title
+    campaign.calendar = data.calendar
+    campaign.dates = {k: v.isoformat() for k, v in data.dates.items()}
+    campaign.depot_ouverture = data.dates["depot_ouverture"]
+    campaign.depot_cloture = data.dates["depot_cloture"]
+    campaign.form_code, campaign.form_version = data.form.code, data.form.version
+    campaign.late_completion = data.completion_apres_cloture
+    session.flush()
+    by_code = {f.code: f for f in territory.financeurs}
+    lines = {line.financeur.code: line for line in campaign.financeurs}
+    for pos, f in enumerate(data.financeurs):
+        line = lines.get(f.code)
+        if line is None:
+            line = CampaignFinanceur(financeur_id=by_code[f.code].id, enveloppe=f.enveloppe, position=pos)
+            campaign.financeurs.append(line)
+            session.flush()
+            session.add(EnveloppeChange(campaign_financeur_id=line.id, old_amount=None, new_amount=f.enveloppe,
+                                        user_id=by.id if by else None, comment=f"chargement {source}"))
+        elif line.enveloppe != f.enveloppe:
+            session.add(EnveloppeChange(campaign_financeur_id=line.id, old_amount=line.enveloppe,
+                                        new_amount=f.enveloppe, user_id=by.id if by else None,
+                                        comment=f"chargement {source}"))
+            line.enveloppe = f.enveloppe
+        line.position = pos
+    session.flush()
+    return campaign
+
+
+def calendar_of(campaign: Campaign) -> Calendar:
+    return load_calendar(campaign.calendar)
+
+
+def phase_of(campaign: Campaign, today: date) -> str:
+    return calendar_of(campaign).phase_on(campaign.parsed_dates(), today).code
+
+
+def depot_open(campaign: Campaign, today: date) -> bool:
+    return campaign.depot_ouverture <= today <= campaign.depot_cloture
+
+
+def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]
+    """Staff and financers see their territory's campaigns; porteurs see every call."""
+    query = select(Campaign).options(
+        selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur)
+    ).order_by(Campaign.year.desc(), Campaign.id)
+    if user.role in ("admin", "instructeur") and user.territory_id is not None:
+        query = query.where(Campaign.territory_id == user.territory_id)
+    elif user.role == "financeur" and user.financeur_id is not None:
+        query = query.join(Financeur, Financeur.territory_id == Campaign.territory_id).where(
+            Financeur.id == user.financeur_id
+        )
+    return query
+
+
+def list_campaigns(session: Session, user: User) -> list[Campaign]:
+    return list(session.scalars(visible_campaigns_query(user)))
+
+
+def get_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
+    campaign = session.scalar(visible_campaigns_query(user).where(Campaign.id == campaign_id))
+    if campaign is None:
+        raise NotFound("Appel à projets introuvable.", code="campagne_introuvable")
+    return campaign

@@ -1,0 +1,90 @@
+"""The `aap` command: database, demo, rules files, serving, and the cron pass."""
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="aap : le moteur des appels à projets des contrats de ville.", no_args_is_help=True)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+territory_app = typer.Typer(help="Territoires (contrats de ville).", no_args_is_help=True)
+campaign_app = typer.Typer(help="Appels à projets.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(territory_app, name="territory")
+app.add_typer(campaign_app, name="campaign")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Applique les migrations Alembic à AAP_DATABASE_URL."""
+    from aap.db import get_engine
+    from aap.migrate import upgrade
+
+    upgrade(get_engine())
+    typer.echo("Base de données à jour.")
+
+
+@app.command()
+def demo(
+    reset: bool = typer.Option(False, "--reset", help="Vide la base avant de charger la démo."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Ne fait rien si la base contient déjà des données."),
+) -> None:
+    """Charge le territoire de démonstration (DLVAgglo / Manosque)."""
+    from aap.db import get_engine
+    from aap.demo.loader import DemoRefused, load_demo
+
+    try:
+        summary = load_demo(get_engine(), reset=reset, if_empty=if_empty)
+    except DemoRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(summary)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int | None = typer.Option(None, help="Par défaut AAP_PORT (8000)."),
+) -> None:
+    """Sert l'application web et l'API (uvicorn)."""
+    import uvicorn
+
+    from aap.settings import get_settings
+
+    uvicorn.run("aap.main:app", host=host, port=port or get_settings().port, proxy_headers=True)
+
+
+def _load_rules_file(kind: str, path: Path) -> None:
+    from aap.campaigns.service import save_campaign
+    from aap.db import session_scope
+    from aap.rules_files import RulesFileError, parse_campaign_file, parse_territory_file
+    from aap.territories.service import save_territory
+
+    try:
+        with session_scope() as session:
+            if kind == "territory":
+                saved = save_territory(session, parse_territory_file(path))
+            else:
+                saved = save_campaign(session, parse_campaign_file(path), source=str(path))
+            label = f"{saved.code} ({saved.id})"
+    except RulesFileError as exc:
+        typer.echo(f"{path} refusé, rien n'a été écrit ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chargé : {label}")
+
+
+@territory_app.command("load")
+def territory_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Charge un territoire depuis un fichier YAML (refusé en entier à la moindre erreur)."""
+    _load_rules_file("territory", file)
+
+
+@campaign_app.command("load")
+def campaign_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Charge un appel à projets depuis un fichier YAML (refusé en entier à la moindre erreur)."""
+    _load_rules_file("campaign", file)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,176 @@
+"""`aap demo`: the demo territory DLVAgglo / Manosque (seed 000) loaded through the same loaders and
+services as real data, dated from today so it never goes stale.
+
+Open campaign: drafts of both associations (complete and incomplete). Previous campaign: dossiers
+walked through the whole year by the services themselves (dépôt, instruction, avis, decisions,
+convention) at the dates of that year, so their history is real and their bilans are due.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from aap.accounts.service import create_user
+from aap.campaigns.service import save_campaign
+from aap.demo.campaigns import demo_campaigns
+from aap.dossiers import service as dossiers
+from aap.financing import service as financing
+from aap.models import Base, Campaign, Financeur, Organisation, Territory, User
+from aap.rules_files import parse_campaign, parse_territory_file
+from aap.settings import get_settings
+from aap.territories.service import save_territory
+
+HERE = Path(__file__).parent
+
+ORGANISATIONS: dict[str, dict[str, Any]] = {
+    "asso_horizon": dict(
+        kind="association", name="Association Horizon Manosque", siret="44102356700015", rna="W041002345",
+        address_line="12 avenue des Serrets", postal_code="04100", city="Manosque",
+        representative_name="Benali", representative_first_name="Samira", representative_role="Présidente",
+        representative_email="presidence@horizon-manosque.test", email="contact@horizon-manosque.test",
+        phone="04 92 00 00 01",
+    ),
+    "asso_passerelles": dict(
+        kind="association", name="Les Passerelles du Luberon", siret="51234567800027", rna="W041003456",
+        address_line="3 place du Terreau", postal_code="04100", city="Manosque",
+        representative_name="Martin", representative_first_name="Jean", representative_role="Président",
+        representative_email="president@passerelles-luberon.test", email="accueil@passerelles-luberon.test",
+        phone="04 92 00 00 02",
+    ),
+}
+
+# (email, role, full name, financer code or None, organisation key or None)
+ACCOUNTS = [
+    ("admin@demo.aap.test", "admin", "Claire Dumas (cheffe de projet contrat de ville)", None, None),
+    ("instructeur@demo.aap.test", "instructeur", "Karim Haddad (instructeur)", None, None),
+    ("porteur@demo.aap.test", "porteur", "Samira Benali", None, "asso_horizon"),
+    ("porteur2@demo.aap.test", "porteur", "Jean Martin", None, "asso_passerelles"),
+    ("etat@demo.aap.test", "financeur", "Déléguée du préfet", "ETAT", None),
+    ("agglo@demo.aap.test", "financeur", "Service politique de la ville DLVAgglo", "DLVA", None),
+    ("ville@demo.aap.test", "financeur", "Ville de Manosque", "MANOSQUE", None),
+    ("caf@demo.aap.test", "financeur", "CAF des Alpes-de-Haute-Provence", "CAF", None),
+]
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def database_is_empty(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return not session.scalar(select(func.count()).select_from(Territory))
+
+
+def wipe(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM {table.name}"))
+
+
+def demo_actions(year: int) -> list[dict[str, Any]]:
+    """The demo actions of `aap/demo/actions.yaml`, their dates in `year`."""
+    raw = (HERE / "actions.yaml").read_text(encoding="utf-8").replace("{year}", str(year))
+    return yaml.safe_load(raw)["actions"]
+
+
+def load_demo(
+    engine: Engine, *, reset: bool = False, if_empty: bool = False, today: date | None = None,
+    password: str | None = None, data_dir: Path | None = None,
+) -> str:
+    if not database_is_empty(engine):
+        if if_empty:
+            return "La base contient déjà des données : démo non rechargée."
+        if not reset:
+            raise DemoRefused("La base n'est pas vide : relancez avec --reset pour la vider et recharger la démo.")
+        wipe(engine)
+    today = today or date.today()
+    password = password if password is not None else get_settings().demo_password
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        return _load(session, today, password)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
+
+
+def _load(session: Session, today: date, password: str) -> str:
+    territory = save_territory(session, parse_territory_file(HERE / "territory_dlva.yaml"))
+    campaigns = [save_campaign(session, parse_campaign(data, "démo")) for data in demo_campaigns(today)]
+    orgs = {key: Organisation(territory_id=territory.id, **fields) for key, fields in ORGANISATIONS.items()}
+    session.add_all(orgs.values())
+    session.flush()
+    financeurs = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == territory.id))}
+    users: dict[str, User] = {}
+    for email, role, name, financeur, org in ACCOUNTS:
+        users[email] = create_user(
+            session, email=email, password=password, role=role, full_name=name,
+            financeur_id=financeurs[financeur].id if financeur else None,
+            territory_id=territory.id if role in ("admin", "instructeur") else None,
+            organisation_ids=(orgs[org].id,) if org else (),
+        )
+    session.commit()
+    open_campaign, previous = campaigns
+    porteurs = {"asso_horizon": users["porteur@demo.aap.test"], "asso_passerelles": users["porteur2@demo.aap.test"]}
+    drafts = _open_drafts(session, open_campaign, porteurs, today)
+    programmed = _previous_year(session, previous, porteurs, users)
+    return (
+        f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
+        f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
+        f"{drafts} brouillons dans l'appel ouvert, {programmed} dossiers conventionnés l'an passé."
+    )
+
+
+def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User], today: date) -> int:
+    now = _at(max(campaign.depot_ouverture, min(today, campaign.depot_cloture)))
+    count = 0
+    for action in demo_actions(campaign.year):
+        dossiers.create_dossier(session, porteurs[action["organisation"]], campaign.id, now,
+                                answers=action["answers"])
+        count += 1
+    return count
+
+
+def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User]) -> int:
+    """Walk last year's complete actions through the whole year with the real services."""
+    instructeur, admin = users["instructeur@demo.aap.test"], users["admin@demo.aap.test"]
+    agents = {u.financeur.code: u for u in users.values() if u.financeur is not None}
+    dates = campaign.parsed_dates()
+    count = 0
+    for action in demo_actions(campaign.year):
+        if action["completeness"] != "complete":
+            continue
+        porteur = porteurs[action["organisation"]]
+        day = dates["depot_ouverture"] + timedelta(days=3 + count)
+        d = dossiers.create_dossier(session, porteur, campaign.id, _at(day), answers=action["answers"])
+        dossiers.fire_transition(session, porteur, d.id, "deposer", {}, _at(day, 15))
+        day = dates["depot_cloture"] + timedelta(days=2)
+        dossiers.fire_transition(session, instructeur, d.id, "prendre_en_instruction", {}, _at(day))
+        for line in d.cofinancements:
+            # the instructeur proposes 90 % of the request, rounded to the hundred
+            proposal = (line.montant_demande * Decimal("0.9") / 100).quantize(Decimal("1")) * 100
+            financing.propose(session, instructeur, d.id, line.financeur.code, proposal, _at(day, 11))
+        dossiers.fire_transition(session, instructeur, d.id, "terminer_instruction", {},
+                                 _at(dates["comite_technique"] - timedelta(days=7)))
+        dossiers.fire_transition(session, admin, d.id, "rendre_avis", {"avis": "favorable",
+                                 "comment": "Action cohérente avec les orientations du contrat de ville."},
+                                 _at(dates["comite_technique"]))
+        d = dossiers.get_dossier(session, admin, d.id)
+        for line in d.cofinancements:
+            agent = agents[line.financeur.code]
+            financing.decide(session, agent, d.id, line.financeur.code, "accorde", line.montant_propose,
+                             None, _at(dates["validation"] + timedelta(days=7)))
+        dossiers.fire_transition(session, instructeur, d.id, "conventionner", {},
+                                 _at(dates["validation"] + timedelta(days=30)))
+        count += 1
+    return count

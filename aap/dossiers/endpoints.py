@@ -1,0 +1,110 @@
+"""Dossiers over HTTP: parse, call the service, shape the answer."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from aap.clock import now
+from aap.deps import DB, Caller, Staff
+from aap.dossiers import service
+from aap.dossiers.schemas import AnswersPatch, ExtensionBody, NewDossier, TransitionBody, dossier_out, event_out
+from aap.errors import AppError, Invalid
+from workflows import dossier as lifecycle
+
+router = APIRouter(tags=["dossiers"])
+
+_VERSION = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def parse_if_match(value: str | None, *, required: bool) -> int | None:
+    if value is None or not value.strip():
+        if required:
+            raise AppError(
+                "En-tête If-Match manquant : indiquez la version du dossier que vous modifiez.",
+                code="version_requise", status_code=428,
+            )
+        return None
+    match = _VERSION.match(value)
+    if match is None:
+        raise Invalid("En-tête If-Match invalide : un numéro de version entier est attendu.",
+                      code="version_invalide")
+    return int(match.group(1))
+
+
+def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response.headers["ETag"] = f'"{dossier.version}"'
+    return dossier_out(dossier, service.transitions_for(user, dossier))
+
+
+@router.post("/campaigns/{campaign_id}/dossiers", status_code=201, summary="Créer un brouillon")
+def create_dossier(
+    campaign_id: int, db: DB, user: Caller, response: Response, body: Annotated[NewDossier | None, Body()] = None
+) -> dict[str, Any]:
+    body = body or NewDossier()
+    dossier = service.create_dossier(
+        db, user, campaign_id, now(), organisation_id=body.organisation_id, answers=body.answers
+    )
+    return _answer(response, dossier, user)
+
+
+@router.get("/dossiers", summary="Les dossiers visibles par l'appelant")
+def list_dossiers(
+    db: DB,
+    user: Caller,
+    campaign_id: int | None = None,
+    state: Annotated[str | None, Query(description="État du dossier")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    if state is not None and state not in lifecycle.STATES:
+        raise Invalid(f"État « {state} » inconnu.", code="etat_inconnu",
+                      errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(lifecycle.STATES)}])
+    items, total = service.list_dossiers(db, user, campaign_id=campaign_id, state=state, limit=limit, offset=offset)
+    return {"items": [dossier_out(d, service.transitions_for(user, d)) for d in items], "total": total}
+
+
+@router.get("/dossiers/{dossier_id}", summary="Un dossier")
+def get_dossier(dossier_id: int, db: DB, user: Caller, response: Response) -> dict[str, Any]:
+    return _answer(response, service.get_dossier(db, user, dossier_id), user)
+
+
+@router.patch("/dossiers/{dossier_id}", summary="Enregistrer des réponses (brouillon)")
+def patch_dossier(
+    dossier_id: int, body: AnswersPatch, db: DB, user: Caller, response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    version = parse_if_match(if_match, required=True)
+    dossier = service.update_answers(db, user, dossier_id, body.answers, version, now())
+    return _answer(response, dossier, user)
+
+
+@router.post("/dossiers/{dossier_id}/transitions/{name}", summary="Faire avancer le dossier")
+def fire_transition(
+    dossier_id: int, name: str, db: DB, user: Caller, response: Response,
+    body: Annotated[TransitionBody | None, Body()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    payload = (body or TransitionBody()).model_dump(exclude_none=True)
+    dossier = service.fire_transition(
+        db, user, dossier_id, name, payload, now(), if_match=parse_if_match(if_match, required=False)
+    )
+    return _answer(response, dossier, user)
+
+
+@router.post("/dossiers/{dossier_id}/extension", summary="Accorder un délai de dépôt (instructeur)")
+def grant_extension(dossier_id: int, body: ExtensionBody, db: DB, user: Staff, response: Response) -> dict[str, Any]:
+    dossier = service.grant_extension(db, user, dossier_id, body.until, body.reason, now())
+    return _answer(response, dossier, user)
+
+
+@router.get("/dossiers/{dossier_id}/history", summary="L'historique du dossier")
+def dossier_history(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
+    items = [event_out(e) for e in service.history(db, user, dossier_id)]
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/lifecycle.mmd", response_class=PlainTextResponse, summary="Le cycle de vie (Mermaid)")
+def lifecycle_diagram(current: str | None = None) -> str:
+    return lifecycle.mermaid(current if current in lifecycle.STATES else None)

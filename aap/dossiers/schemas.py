@@ -1,0 +1,108 @@
+"""Request bodies and the dossier's public shape."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aap.models import Dossier, DossierEvent
+from aap.schemas import euros
+from workflows.dossier import STATE_LABELS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswersPatch(Strict):
+    answers: dict[str, Any] = Field(description="Réponses partielles, fusionnées section par section.")
+
+
+class TransitionBody(Strict):
+    comment: str | None = Field(None, description="Commentaire ou message (obligatoire pour demander des compléments).")
+    due_date: date | None = Field(None, description="Date limite (compléments).")
+    avis: str | None = Field(None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne.")
+
+
+class ExtensionBody(Strict):
+    until: date
+    reason: str
+
+
+class NewDossier(Strict):
+    organisation_id: int | None = None
+    answers: dict[str, Any] | None = None
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
+    return {
+        "id": dossier.id,
+        "number": dossier.number,
+        "campaign_id": dossier.campaign_id,
+        "organisation": {"id": dossier.organisation.id, "name": dossier.organisation.name},
+        "title": dossier.title,
+        "state": dossier.state,
+        "state_label": STATE_LABELS.get(dossier.state, dossier.state),
+        "version": dossier.version,
+        "form": {"code": dossier.form_code, "version": dossier.form_version},
+        "answers": dossier.answers,
+        "cofinancements": [
+            {
+                "financeur": line.financeur.code,
+                "financeur_name": line.financeur.name,
+                "state": line.state,
+                "montant_demande": euros(line.montant_demande),
+                "montant_propose": euros(line.montant_propose),
+                "decision": line.decision,
+                "montant_accorde": euros(line.montant_accorde),
+                "motif": line.motif,
+                "decided_at": iso(line.decided_at),
+            }
+            for line in dossier.cofinancements
+        ],
+        "transitions": transitions,
+        "avis": dossier.avis,
+        "complements": (
+            {"message": dossier.complements_message, "due_date": iso(dossier.complements_due)}
+            if dossier.complements_due else None
+        ),
+        "extension": (
+            {"until": iso(dossier.extension_until), "reason": dossier.extension_reason}
+            if dossier.extension_until else None
+        ),
+        "bilan_due": iso(dossier.bilan_due),
+        "reconducted_from": dossier.reconducted_from_id,
+        "dates": {
+            "created_at": iso(dossier.created_at),
+            "updated_at": iso(dossier.updated_at),
+            "deposited_at": iso(dossier.deposited_at),
+            "instruction_started_at": iso(dossier.instruction_started_at),
+            "instruit_at": iso(dossier.instruit_at),
+            "avis_at": iso(dossier.avis_at),
+            "decided_at": iso(dossier.decided_at),
+            "conventionne_at": iso(dossier.conventionne_at),
+            "bilan_deposited_at": iso(dossier.bilan_deposited_at),
+            "closed_at": iso(dossier.closed_at),
+        },
+    }
+
+
+def event_out(event: DossierEvent) -> dict[str, Any]:
+    return {
+        "transition": event.transition,
+        "from": event.from_state,
+        "to": event.to_state,
+        "by": event.email,
+        "role": event.role,
+        "at": iso(event.at),
+        "comment": event.comment,
+        "data": event.data or {},
+    }
+
+
+def lean_date(value: date | None) -> str | None:
+    return iso(value)

@@ -1,0 +1,413 @@
+"""The database model: territory, campaigns, organisations, accounts, dossiers, money, messages.
+
+One module so that relationships read in one place; the rules live in `workflows/` and `forms/`,
+the writes in each domain's `service.py`.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from aap.types import Money, UTCDateTime, utcnow
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def created() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+# --- Territory -----------------------------------------------------------------------------------
+
+
+class Territory(Base):
+    """A contrat de ville: its communes, QPV, orientation tree, priorities and financers."""
+
+    __tablename__ = "territories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    epci: Mapped[str | None] = mapped_column(String(300))
+    periode_debut: Mapped[int | None]
+    periode_fin: Mapped[int | None]
+    created_at: Mapped[datetime] = created()
+
+    communes: Mapped[list["Commune"]] = relationship(back_populates="territory", order_by="Commune.id")
+    qpvs: Mapped[list["Qpv"]] = relationship(back_populates="territory", order_by="Qpv.id")
+    orientations: Mapped[list["Orientation"]] = relationship(order_by="Orientation.position")
+    priorities: Mapped[list["Priority"]] = relationship(order_by="Priority.position")
+    financeurs: Mapped[list["Financeur"]] = relationship(back_populates="territory", order_by="Financeur.id")
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+    __table_args__ = (UniqueConstraint("territory_id", "insee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    insee: Mapped[str] = mapped_column(String(5))
+    name: Mapped[str] = mapped_column(String(200))
+    territory: Mapped[Territory] = relationship(back_populates="communes")
+
+
+class Qpv(Base):
+    __tablename__ = "qpvs"
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    commune_insee: Mapped[str] = mapped_column(String(5))
+    population: Mapped[int]
+    territory: Mapped[Territory] = relationship(back_populates="qpvs")
+
+
+class Orientation(Base):
+    """A node of the contract's orientation tree (orientation, objectif, sous-objectif…)."""
+
+    __tablename__ = "orientations"
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(Text)
+    parent_code: Mapped[str | None] = mapped_column(String(32))
+    depth: Mapped[int] = mapped_column(default=0)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Priority(Base):
+    """A cross-cutting priority (jeunesse, égalité femmes-hommes…)."""
+
+    __tablename__ = "priorities"
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Financeur(Base):
+    __tablename__ = "financeurs"
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    territory: Mapped[Territory] = relationship(back_populates="financeurs")
+
+
+# --- Campaigns -----------------------------------------------------------------------------------
+
+
+class Campaign(Base):
+    """An appel à projets: its calendar (dates by name), its form version, its financers."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    calendar: Mapped[str] = mapped_column(String(64))
+    dates: Mapped[dict[str, str]] = mapped_column(JSONType)
+    depot_ouverture: Mapped[date] = mapped_column(Date)
+    depot_cloture: Mapped[date] = mapped_column(Date, index=True)
+    form_code: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    late_completion: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = created()
+
+    territory: Mapped[Territory] = relationship()
+    financeurs: Mapped[list["CampaignFinanceur"]] = relationship(
+        back_populates="campaign", order_by="CampaignFinanceur.position", cascade="all, delete-orphan"
+    )
+
+    def date_of(self, name: str) -> date | None:
+        value = self.dates.get(name)
+        return date.fromisoformat(value) if value else None
+
+    def parsed_dates(self) -> dict[str, date]:
+        return {k: date.fromisoformat(v) for k, v in self.dates.items()}
+
+
+class CampaignFinanceur(Base):
+    """A financer solicited by a campaign, with its enveloppe for that call."""
+
+    __tablename__ = "campaign_financeurs"
+    __table_args__ = (UniqueConstraint("campaign_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id", ondelete="CASCADE"))
+    enveloppe: Mapped[Decimal] = mapped_column(Money)
+    position: Mapped[int] = mapped_column(default=0)
+    campaign: Mapped[Campaign] = relationship(back_populates="financeurs")
+    financeur: Mapped[Financeur] = relationship()
+
+
+class EnveloppeChange(Base):
+    __tablename__ = "enveloppe_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_financeur_id: Mapped[int] = mapped_column(ForeignKey("campaign_financeurs.id", ondelete="CASCADE"))
+    old_amount: Mapped[Decimal | None] = mapped_column(Money)
+    new_amount: Mapped[Decimal] = mapped_column(Money)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = created()
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Organisations and accounts ----------------------------------------------------------------
+
+
+class Organisation(Base):
+    """A porteur: an association or a public body."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="association")
+    name: Mapped[str] = mapped_column(String(300))
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    rna: Mapped[str | None] = mapped_column(String(10))
+    address_line: Mapped[str | None] = mapped_column(String(300))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(200))
+    representative_name: Mapped[str | None] = mapped_column(String(200))
+    representative_first_name: Mapped[str | None] = mapped_column(String(200))
+    representative_role: Mapped[str | None] = mapped_column(String(200))
+    representative_email: Mapped[str | None] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = created()
+
+    def profile(self) -> dict[str, Any]:
+        keys = (
+            "name siret rna kind address_line postal_code city representative_name "
+            "representative_first_name representative_role representative_email phone email"
+        ).split()
+        return {k: getattr(self, k) for k in keys}
+
+
+ROLES = ("admin", "instructeur", "porteur", "financeur")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created()
+
+    financeur: Mapped[Financeur | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    organisations: Mapped[list[Organisation]] = relationship(secondary="memberships", order_by="Organisation.id")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# --- Dossiers -----------------------------------------------------------------------------------
+
+
+class Dossier(Base):
+    """One action filed by an organisation in a campaign, and where it stands in its year."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (Index("ix_dossiers_campaign_state", "campaign_id", "state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    form_code: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    title: Mapped[str | None] = mapped_column(String(300))
+    reconducted_from_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = created()
+
+    # deadlines the reminders hang on (indexed: the cron pass asks by date, not by dossier)
+    extension_until: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    complements_due: Mapped[date | None] = mapped_column(Date, index=True)
+    complements_message: Mapped[str | None] = mapped_column(Text)
+    bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
+    avis: Mapped[str | None] = mapped_column(String(16))
+
+    # time stamps that measure the public service (dépôt → décision → notification → paiement)
+    deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    instruction_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    instruit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    avis_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conventionne_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bilan_deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    cofinancements: Mapped[list["Cofinancement"]] = relationship(
+        back_populates="dossier", order_by="Cofinancement.id", cascade="all, delete-orphan"
+    )
+
+
+class DossierEvent(Base):
+    """The history: one row per transition, written with the state change."""
+
+    __tablename__ = "dossier_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    transition: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = created()
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class Cofinancement(Base):
+    """A dossier's line for one solicited financer: requested, proposed, decided, paid."""
+
+    __tablename__ = "cofinancements"
+    __table_args__ = (UniqueConstraint("dossier_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="sollicite")
+    montant_demande: Mapped[Decimal] = mapped_column(Money)
+    montant_propose: Mapped[Decimal | None] = mapped_column(Money)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    montant_accorde: Mapped[Decimal | None] = mapped_column(Money)
+    motif: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    dossier: Mapped[Dossier] = relationship(back_populates="cofinancements")
+    financeur: Mapped[Financeur] = relationship()
+    payments: Mapped[list["Payment"]] = relationship(order_by="Payment.id", cascade="all, delete-orphan")
+
+
+class Payment(Base):
+    """An avance or a solde paid on a cofinancement line."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cofinancement_id: Mapped[int] = mapped_column(ForeignKey("cofinancements.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    paid_on: Mapped[date] = mapped_column(Date)
+    montant: Mapped[Decimal] = mapped_column(Money)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = created()
+
+
+class Attachment(Base):
+    """A stored file (by content hash under AAP_DATA_DIR): a pièce of an organisation or a dossier."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = created()
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """A request already answered: a retried request gets the same answer, never a second effect."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response: Mapped[Any] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = created()
+
+
+# --- Messages -----------------------------------------------------------------------------------
+
+
+class Notification(Base):
+    """The outbox: a message recorded once under its unique key, then delivered by SMTP."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(Base):
+    __tablename__ = "notification_preferences"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,34 @@
+"""Settings from the environment (and an optional `.env`), as contract.md lists them."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AAP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = "change-me-in-production"
+    smtp_url: str | None = None
+    smtp_from: str = "aap <no-reply@aap.test>"
+    demo_password: str = "demo"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    token_ttl_minutes: int = 12 * 60
+    registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
+    registry_timeout_seconds: float = 3.0
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aap.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Reminders and event messages: rules as data, the outbox, SMTP delivery, templates."""

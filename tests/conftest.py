@@ -1,0 +1,92 @@
+"""Fixtures: every database test runs on SQLite and, when AAP_TEST_POSTGRES_URL is set, on PostgreSQL."""
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from aap.app import create_app
+from aap.db import make_engine
+from aap.migrate import upgrade
+from aap.models import Base
+from aap.settings import Settings
+
+POSTGRES_URL = os.environ.get("AAP_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database per backend, shared by the session; each test starts from empty tables."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "aap.sqlite3"
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        assert POSTGRES_URL
+        eng = make_engine(POSTGRES_URL)
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def truncate_all(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def db_engine(engine: Engine) -> Iterator[Engine]:
+    truncate_all(engine)
+    yield engine
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    s = sessionmaker(bind=db_engine, expire_on_commit=False)()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key="test-secret", demo_password="demo", smtp_url=None)
+
+
+@pytest.fixture
+def app(settings: Settings, db_engine: Engine):  # type: ignore[no-untyped-def]
+    return create_app(settings=settings, engine=db_engine)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def demo(db_engine: Engine, settings: Settings) -> date:
+    """The demo territory loaded as `aap demo` does; returns the day it was built for."""
+    from aap.demo.loader import load_demo
+
+    today = date.today()
+    load_demo(db_engine, today=today, password=settings.demo_password, data_dir=settings.data_dir)
+    return today
+
+
+def login(client: TestClient, email: str, password: str = "demo") -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

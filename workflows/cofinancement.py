@@ -1,0 +1,196 @@
+"""A cofinancement line: one financer's part of a dossier, from the request to that financer's decision.
+
+It has its own small machine beside the dossier's because each financer decides alone: the dossier only
+moves (`dossier.after_decisions`) once every line is decided. Money is `Decimal`, never float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from transitions import Machine
+
+from workflows.reasons import Reason
+
+__all__ = [
+    "DECISIONS",
+    "LINE_STATES",
+    "LINE_TRANSITIONS",
+    "NBSP",
+    "LineTransition",
+    "check_decision",
+    "decision_action",
+    "check_proposition",
+    "format_euros",
+    "line_state",
+    "line_state_after",
+    "next_line_state",
+]
+
+LINE_STATES: tuple[str, ...] = ("sollicite", "propose", "accorde", "refuse", "ajourne")
+DECISIONS: tuple[str, ...] = ("accorde", "refuse", "ajourne")
+FINAL = frozenset({"accorde", "refuse"})  # an ajourne line waits to be decided again
+CENT = Decimal("0.01")
+NBSP = "\u00a0"  # no-break space: thousands separator and before "€", so an amount never wraps
+
+
+@dataclass(frozen=True)
+class LineTransition:
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[str]
+
+
+_INSTRUCTEUR = frozenset({"instructeur", "admin"})
+_FINANCEUR = frozenset({"financeur"})
+_DECIDABLE = ("propose", "ajourne")
+
+# fmt: off
+LINE_TRANSITIONS: tuple[LineTransition, ...] = (
+    # name        from                                  to          by
+    LineTransition("proposer", ("sollicite", "propose", "ajourne"), "propose",  _INSTRUCTEUR),
+    LineTransition("accorder", _DECIDABLE,                          "accorde",  _FINANCEUR),
+    LineTransition("refuser",  _DECIDABLE,                          "refuse",   _FINANCEUR),
+    LineTransition("ajourner", _DECIDABLE,                          "ajourne",  _FINANCEUR),
+)
+# fmt: on
+_ACTION_OF = {"accorde": "accorder", "refuse": "refuser", "ajourne": "ajourner"}
+
+
+class _Line:
+    state: str
+
+
+def next_line_state(state: str, action: str) -> str:
+    """The state after `action` (``proposer``, ``accorder``…), moved by a `transitions` Machine.
+
+    Raises `transitions.MachineError` when the action does not start from `state`."""
+    line = _Line()
+    Machine(
+        model=line,
+        states=list(LINE_STATES),
+        transitions=[
+            {"trigger": t.name, "source": list(t.sources), "dest": t.dest} for t in LINE_TRANSITIONS
+        ],
+        initial=state,
+        auto_transitions=False,
+    )
+    line.trigger(action)  # type: ignore[attr-defined]
+    return line.state
+
+
+def line_state(montant_propose: Decimal | None, decision: str | None) -> str:
+    """The line's state from what is stored about it."""
+    if decision in DECISIONS:
+        return str(decision)
+    return "sollicite" if montant_propose is None else "propose"
+
+
+def line_state_after(decision: str) -> str:
+    """The line's state once `decision` is recorded."""
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}")
+    return decision
+
+
+def format_euros(amount: Decimal) -> str:
+    """French style, rounded to the cent: ``12 000,00 €`` with no-break spaces (U+00A0)."""
+    if isinstance(amount, float):
+        raise TypeError("money must be Decimal, not float")
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    units, cents = f"{abs(value):.2f}".split(".")
+    groups = f"{int(units):,}".replace(",", NBSP)
+    return f"{sign}{groups},{cents}{NBSP}€"
+
+
+def _amount_problems(montant: Decimal, field: str) -> list[Reason]:
+    if isinstance(montant, float) or not isinstance(montant, Decimal):
+        raise TypeError("money must be Decimal, not float")
+    if not montant.is_finite():
+        return [Reason("montant_invalid", "Le montant n'est pas un nombre valide.", field)]
+    if montant != montant.quantize(CENT, rounding=ROUND_HALF_UP):
+        return [Reason("montant_precision", "Le montant ne peut pas avoir plus de deux décimales.", field)]
+    return []
+
+
+def check_proposition(
+    montant_demande: Decimal, montant: Decimal, line_state: str | None = None
+) -> list[Reason]:
+    """Why the instructeur cannot propose `montant` on this line. Zero is allowed (proposing nothing).
+
+    `line_state`, when given, refuses re-proposing on a line the financer has already settled."""
+    if line_state in FINAL:
+        return [Reason("already_decided", "Le financeur a déjà rendu sa décision sur cette ligne.")]
+    reasons = _amount_problems(montant, "montant")
+    if reasons:
+        return reasons
+    if montant < 0:
+        reasons.append(Reason("montant_negative", "Le montant proposé ne peut pas être négatif.", "montant"))
+    if montant > montant_demande:
+        reasons.append(
+            Reason(
+                "propose_above_requested",
+                f"Le montant proposé ({format_euros(montant)}) dépasse le montant demandé ({format_euros(montant_demande)}).",
+                "montant",
+            )
+        )
+    return reasons
+
+
+def check_decision(
+    line_state: str,
+    montant_demande: Decimal,
+    decision: str,
+    montant: Decimal | None,
+    motif: str | None,
+    enveloppe_restant: Decimal,
+) -> list[Reason]:
+    """Every reason the financer cannot record `decision` on this line now.
+
+    ``accorde`` needs an amount above zero, within the request and what is left of the enveloppe;
+    ``refuse`` and ``ajourne`` need a motif. A line already accorde or refuse stays so."""
+    if line_state in FINAL:
+        return [Reason("already_decided", "Ce financeur a déjà rendu sa décision sur cette ligne.")]
+    if line_state not in _DECIDABLE:
+        return [Reason("not_proposed", "L'instruction n'a pas encore proposé de montant pour ce financeur.")]
+    if decision not in DECISIONS:
+        return [Reason("decision_invalid", "La décision doit être accordé, refusé ou ajourné.", "decision")]
+    if decision != "accorde":
+        if motif is None or not motif.strip():
+            return [Reason("motif_required", "Le motif de la décision est obligatoire.", "motif")]
+        return []
+    if montant is None:
+        return [Reason("montant_required", "Le montant accordé est obligatoire.", "montant")]
+    reasons = _amount_problems(montant, "montant")
+    if reasons:
+        return reasons
+    if montant <= 0:
+        reasons.append(
+            Reason("montant_not_positive", "Le montant accordé doit être supérieur à zéro.", "montant")
+        )
+    if montant > montant_demande:
+        reasons.append(
+            Reason(
+                "accorde_above_requested",
+                f"Le montant accordé ({format_euros(montant)}) dépasse le montant demandé ({format_euros(montant_demande)}).",
+                "montant",
+            )
+        )
+    if montant > enveloppe_restant:
+        reasons.append(
+            Reason(
+                "enveloppe_exceeded",
+                f"L'enveloppe ne permet pas d'accorder {format_euros(montant)} : "
+                f"il reste {format_euros(max(enveloppe_restant, Decimal(0)))}.",
+                "montant",
+            )
+        )
+    return reasons
+
+
+def decision_action(decision: str) -> str:
+    """The line transition (``accorder``…) that records `decision`."""
+    return _ACTION_OF[decision]

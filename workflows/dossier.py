@@ -1,0 +1,448 @@
+"""The dossier lifecycle: one table of transitions, who may fire them, and the named checks they need.
+
+The table is the single source of truth: the `transitions` Machine that moves a dossier, the buttons a
+role sees (`available`) and the diagram shown to users (`mermaid`) are all built from it. Checks never
+stop at the first failure, so a porteur sees every reason at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from transitions import EventData, Machine
+
+from workflows.reasons import Reason, fr_date
+
+__all__ = [
+    "AVIS",
+    "CONDITIONS",
+    "INITIAL_STATE",
+    "ROLES",
+    "STATES",
+    "STATE_LABELS",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "CofinancementFact",
+    "DossierFacts",
+    "Reason",
+    "TransitionRefused",
+    "TransitionSpec",
+    "after_decisions",
+    "allowed_next",
+    "available",
+    "build_machine",
+    "evaluate",
+    "fire",
+    "mermaid",
+    "spec",
+    "time_driven",
+]
+
+STATES: tuple[str, ...] = (
+    "brouillon",
+    "depose",
+    "en_instruction",
+    "complements_demandes",
+    "instruit",
+    "avise",
+    "programme",
+    "rejete",
+    "conventionne",
+    "bilan_depose",
+    "cloture",
+    "abandonne",
+    "non_depose",
+)
+INITIAL_STATE = "brouillon"
+TERMINAL_STATES = frozenset({"rejete", "cloture", "abandonne", "non_depose"})
+
+STATE_LABELS: dict[str, str] = {
+    "brouillon": "Brouillon",
+    "depose": "Déposé",
+    "en_instruction": "En instruction",
+    "complements_demandes": "Compléments demandés",
+    "instruit": "Instruit",
+    "avise": "Avis rendu",
+    "programme": "Programmé",
+    "rejete": "Rejeté",
+    "conventionne": "Conventionné",
+    "bilan_depose": "Bilan déposé",
+    "cloture": "Clôturé",
+    "abandonne": "Abandonné",
+    "non_depose": "Non déposé",
+}
+
+ROLES = frozenset({"porteur", "instructeur", "admin", "financeur", "system"})
+AVIS = ("favorable", "reserve", "defavorable", "ajourne")
+DECIDED = frozenset({"accorde", "refuse"})
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One row of the lifecycle table. `label` is the French button text."""
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[str]
+    conditions: tuple[str, ...]
+    automatic: bool
+    label: str
+
+
+PORTEUR = frozenset({"porteur"})
+INSTRUCTEUR = frozenset({"instructeur", "admin"})  # admin may fire every instructeur transition
+SYSTEM = frozenset({"system"})  # automatic: only the system fires them
+BEFORE_PROGRAMME = ("brouillon", "depose", "en_instruction", "complements_demandes", "instruit", "avise")
+
+
+def _row(
+    name: str, sources: str | tuple[str, ...], dest: str, roles: frozenset[str], label: str, *conditions: str
+) -> TransitionSpec:
+    sources = (sources,) if isinstance(sources, str) else sources
+    return TransitionSpec(name, sources, dest, roles, conditions, roles == SYSTEM, label)
+
+
+# fmt: off
+TRANSITIONS: tuple[TransitionSpec, ...] = (
+    # name                      from                    to                      by           button label                           conditions
+    _row("deposer",                "brouillon",            "depose",               PORTEUR,     "Déposer le dossier",                  "form_complete", "depot_window_open"),
+    _row("prendre_en_instruction", "depose",               "en_instruction",       INSTRUCTEUR, "Prendre en instruction"),
+    _row("demander_complements",   "en_instruction",       "complements_demandes", INSTRUCTEUR, "Demander des compléments",            "comment_given", "due_date_future"),
+    _row("completer",              "complements_demandes", "en_instruction",       PORTEUR,     "Transmettre les compléments"),
+    _row("terminer_instruction",   "en_instruction",       "instruit",             INSTRUCTEUR, "Terminer l'instruction",              "amounts_proposed"),
+    _row("rendre_avis",            "instruit",             "avise",                INSTRUCTEUR, "Rendre l'avis du comité technique",   "avis_valid"),
+    _row("programmer",             "avise",                "programme",            SYSTEM,      "Programmer",                          "all_decided_with_accord"),
+    _row("rejeter",                "avise",                "rejete",               SYSTEM,      "Rejeter",                             "all_decided_without_accord"),
+    _row("conventionner",          "programme",            "conventionne",         INSTRUCTEUR, "Conventionner"),
+    _row("deposer_bilan",          "conventionne",         "bilan_depose",         PORTEUR,     "Déposer le bilan",                    "bilan_complete"),
+    _row("renvoyer_bilan",         "bilan_depose",         "conventionne",         INSTRUCTEUR, "Renvoyer le bilan pour corrections",  "comment_given"),
+    _row("valider_bilan",          "bilan_depose",         "cloture",              INSTRUCTEUR, "Valider le bilan"),
+    _row("abandonner",             BEFORE_PROGRAMME,       "abandonne",            PORTEUR,     "Abandonner le dossier"),
+    _row("expirer",                "brouillon",            "non_depose",           SYSTEM,      "Clore le brouillon non déposé",       "depot_window_closed"),
+)
+# fmt: on
+
+_BY_NAME: dict[str, TransitionSpec] = {t.name: t for t in TRANSITIONS}
+
+
+@dataclass
+class CofinancementFact:
+    """What the lifecycle needs to know of one cofinancement line."""
+
+    financeur: str
+    montant_propose: Decimal | None = None
+    decision: str | None = None  # None, 'accorde', 'refuse', 'ajourne'
+
+
+@dataclass
+class DossierFacts:
+    """Everything the checks may look at, gathered by the service (the core reads no clock, no database).
+
+    `payload` carries what the caller sent with the transition: `comment`, `due_date` (a date), `avis`.
+    """
+
+    now: datetime
+    depot_ouverture: date | None = None
+    depot_cloture: date | None = None
+    extension_until: date | None = None
+    form_errors: list[Reason] = field(default_factory=list)
+    bilan_errors: list[Reason] = field(default_factory=list)
+    cofinancements: list[CofinancementFact] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+RefusalKind = Literal["unknown", "forbidden", "wrong_state", "conditions"]
+
+
+class TransitionRefused(Exception):
+    """A refused transition; `kind` tells the HTTP layer which status to answer (404/403/409/422)."""
+
+    def __init__(self, kind: RefusalKind, transition: str, reasons: list[Reason]) -> None:
+        super().__init__(" ".join(r.message for r in reasons))
+        self.kind: RefusalKind = kind
+        self.transition = transition
+        self.reasons = reasons
+
+
+# --- named checks -----------------------------------------------------------------------------------
+
+Check = Callable[[DossierFacts], list[Reason]]
+
+
+def _today(facts: DossierFacts) -> date:
+    return facts.now.date()
+
+
+def _extended(facts: DossierFacts) -> bool:
+    return facts.extension_until is not None and facts.extension_until >= _today(facts)
+
+
+def _form_complete(facts: DossierFacts) -> list[Reason]:
+    return [Reason("form_incomplete", e.message, e.field) for e in facts.form_errors]
+
+
+def _depot_window_open(facts: DossierFacts) -> list[Reason]:
+    today = _today(facts)
+    if _extended(facts):
+        return []
+    if facts.depot_ouverture is not None and today < facts.depot_ouverture:
+        return [
+            Reason(
+                "depot_not_open", f"Le dépôt des dossiers n'ouvre que le {fr_date(facts.depot_ouverture)}."
+            )
+        ]
+    if facts.depot_cloture is not None and today > facts.depot_cloture:
+        return [
+            Reason("depot_closed", f"Le dépôt des dossiers a été clos le {fr_date(facts.depot_cloture)}.")
+        ]
+    return []
+
+
+def _depot_window_closed(facts: DossierFacts) -> list[Reason]:
+    if facts.depot_cloture is not None and _today(facts) > facts.depot_cloture and not _extended(facts):
+        return []
+    return [Reason("depot_still_open", "Le dépôt des dossiers n'est pas encore clos.")]
+
+
+def _comment_given(facts: DossierFacts) -> list[Reason]:
+    comment = facts.payload.get("comment")
+    if isinstance(comment, str) and comment.strip():
+        return []
+    return [Reason("comment_required", "Un message est obligatoire.", "comment")]
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _due_date_future(facts: DossierFacts) -> list[Reason]:
+    raw = facts.payload.get("due_date")
+    if raw is None or raw == "":
+        return [Reason("due_date_required", "La date limite de réponse est obligatoire.", "due_date")]
+    due = _as_date(raw)
+    if due is None:
+        return [
+            Reason("due_date_invalid", "La date limite de réponse n'est pas une date valide.", "due_date")
+        ]
+    if due <= _today(facts):
+        return [
+            Reason(
+                "due_date_not_future",
+                "La date limite de réponse doit être postérieure à aujourd'hui.",
+                "due_date",
+            )
+        ]
+    return []
+
+
+def _amounts_proposed(facts: DossierFacts) -> list[Reason]:
+    if not facts.cofinancements:
+        return [Reason("no_cofinancement", "Le dossier ne sollicite aucun financeur.", "cofinancements")]
+    return [
+        Reason(
+            "montant_propose_missing",
+            f"Aucun montant proposé pour le financeur {c.financeur}.",
+            f"cofinancements.{c.financeur}.montant_propose",
+        )
+        for c in facts.cofinancements
+        if c.montant_propose is None
+    ]
+
+
+def _avis_valid(facts: DossierFacts) -> list[Reason]:
+    avis = facts.payload.get("avis")
+    if avis is None or avis == "":
+        return [Reason("avis_required", "L'avis du comité technique est obligatoire.", "avis")]
+    if avis not in AVIS:
+        return [
+            Reason("avis_invalid", "L'avis doit être favorable, réservé, défavorable ou ajourné.", "avis")
+        ]
+    return []
+
+
+def _bilan_complete(facts: DossierFacts) -> list[Reason]:
+    return [Reason("bilan_incomplete", e.message, e.field) for e in facts.bilan_errors]
+
+
+def _pending(facts: DossierFacts) -> list[Reason]:
+    if not facts.cofinancements:
+        return [Reason("no_cofinancement", "Le dossier ne sollicite aucun financeur.", "cofinancements")]
+    return [
+        Reason(
+            "decision_pending",
+            f"Le financeur {c.financeur} n'a pas encore décidé.",
+            f"cofinancements.{c.financeur}",
+        )
+        for c in facts.cofinancements
+        if c.decision not in DECIDED
+    ]
+
+
+def _has_accord(facts: DossierFacts) -> bool:
+    return any(c.decision == "accorde" for c in facts.cofinancements)
+
+
+def _all_decided_with_accord(facts: DossierFacts) -> list[Reason]:
+    reasons = _pending(facts)
+    if not reasons and not _has_accord(facts):
+        reasons.append(Reason("no_accord", "Aucun financeur n'a accordé de subvention."))
+    return reasons
+
+
+def _all_decided_without_accord(facts: DossierFacts) -> list[Reason]:
+    reasons = _pending(facts)
+    if not reasons and _has_accord(facts):
+        reasons.append(Reason("has_accord", "Au moins un financeur a accordé une subvention."))
+    return reasons
+
+
+CONDITIONS: dict[str, Check] = {
+    "form_complete": _form_complete,
+    "depot_window_open": _depot_window_open,
+    "depot_window_closed": _depot_window_closed,
+    "comment_given": _comment_given,
+    "due_date_future": _due_date_future,
+    "amounts_proposed": _amounts_proposed,
+    "avis_valid": _avis_valid,
+    "bilan_complete": _bilan_complete,
+    "all_decided_with_accord": _all_decided_with_accord,
+    "all_decided_without_accord": _all_decided_without_accord,
+}
+
+
+# --- the machine ----------------------------------------------------------------------------------
+
+
+class _Dossier:
+    """A throwaway model: the Machine only needs somewhere to keep `state`."""
+
+    state: str
+
+
+def _passes(condition: str) -> Callable[[EventData], bool]:
+    return lambda event: not CONDITIONS[condition](event.kwargs["facts"])
+
+
+def build_machine(model: object, initial: str = INITIAL_STATE) -> Machine:
+    """A `transitions` Machine for `model` built from the table; conditions expect a `facts=` keyword."""
+    return Machine(
+        model=model,
+        states=list(STATES),
+        transitions=[
+            {
+                "trigger": t.name,
+                "source": list(t.sources),
+                "dest": t.dest,
+                "conditions": [_passes(c) for c in t.conditions],
+            }
+            for t in TRANSITIONS
+        ],
+        initial=initial,
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+# --- public API -----------------------------------------------------------------------------------
+
+
+def spec(name: str) -> TransitionSpec:
+    """The table row for `name`; unknown names are refused like any other transition."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise TransitionRefused(
+            "unknown", name, [Reason("unknown_transition", f"L'action « {name} » n'existe pas.")]
+        ) from None
+
+
+def evaluate(name: str, state: str, role: str, facts: DossierFacts) -> list[Reason]:
+    """Every reason `name` cannot happen now ([] when it can).
+
+    Raises `TransitionRefused` for an unknown transition, a role that may not fire it, or a state it
+    does not start from, in that order; failing conditions are returned, not raised.
+    """
+    t = spec(name)
+    if role not in t.roles:
+        raise TransitionRefused(
+            "forbidden", name, [Reason("forbidden", f"Votre rôle ne permet pas l'action « {t.label} ».")]
+        )
+    if state not in t.sources:
+        label = STATE_LABELS.get(state, state)
+        raise TransitionRefused(
+            "wrong_state",
+            name,
+            [
+                Reason(
+                    "wrong_state",
+                    f"L'action « {t.label} » n'est pas possible pour un dossier à l'état « {label} ».",
+                )
+            ],
+        )
+    return [reason for condition in t.conditions for reason in CONDITIONS[condition](facts)]
+
+
+def fire(name: str, state: str, role: str, facts: DossierFacts) -> str:
+    """The state after `name`, moved by the Machine; raises `TransitionRefused` with every reason."""
+    reasons = evaluate(name, state, role, facts)
+    if reasons:
+        raise TransitionRefused("conditions", name, reasons)
+    model = _Dossier()
+    build_machine(model, initial=state)
+    if not model.trigger(name, facts=facts):  # type: ignore[attr-defined]
+        raise TransitionRefused(
+            "conditions", name, [Reason("conditions", "Les conditions ne sont pas remplies.")]
+        )
+    return model.state
+
+
+def available(state: str, role: str) -> list[str]:
+    """The transitions `role` may offer as buttons in `state`, in table order (conditions not checked)."""
+    return [t.name for t in TRANSITIONS if not t.automatic and state in t.sources and role in t.roles]
+
+
+def after_decisions(decisions: list[str | None]) -> str | None:
+    """Which automatic transition the financers' decisions call for, if any.
+
+    Waits while a line is undecided or `ajourne`; with no line at all there is nothing to decide.
+    """
+    if not decisions or any(d not in DECIDED for d in decisions):
+        return None
+    return "programmer" if "accorde" in decisions else "rejeter"
+
+
+def time_driven(state: str, facts: DossierFacts) -> list[str]:
+    """The transitions the clock makes due (the cron pass fires them as `system`)."""
+    if state == "brouillon" and not _depot_window_closed(facts):
+        return ["expirer"]
+    return []
+
+
+def allowed_next(state: str) -> set[str]:
+    """The states one transition away from `state`."""
+    return {t.dest for t in TRANSITIONS if state in t.sources}
+
+
+def mermaid(current: str | None = None) -> str:
+    """A Mermaid ``stateDiagram-v2`` drawn from the Machine, `current` highlighted."""
+    from workflows.diagram import machine_to_mermaid
+
+    labels = {t.name: t.label + (" (automatique)" if t.automatic else "") for t in TRANSITIONS}
+    model = _Dossier()
+    return machine_to_mermaid(
+        build_machine(model), STATE_LABELS, labels, current=current, terminal=TERMINAL_STATES
+    )
