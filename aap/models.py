@@ -404,6 +404,10 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # who the message speaks to (porteurs, instructeurs, financeurs): decides who sees it in the log
+    audience: Mapped[str | None] = mapped_column(String(16))
+    # the pass that holds the lease (claimed_until): only it may mark the message sent
+    claim_token: Mapped[str | None] = mapped_column(String(36))
 
 
 class NotificationPreference(Base):
@@ -411,3 +415,15 @@ class NotificationPreference(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     rule: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NotificationDossier(Base):
+    """A line of a digest: the dossier it lists (so the dossier shows the digest in its log) and the
+    item key (rule, dossier, recipient, occurrence) that keeps an item from being listed twice."""
+
+    __tablename__ = "notification_dossiers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    item_key: Mapped[str] = mapped_column(String(300), index=True)

@@ -35,7 +35,6 @@ FieldType = Literal[
     "attachment",
 ]
 OptionSource = Literal["financeurs", "qpvs", "orientations", "priorites"]
-SCALAR_TYPES = {"text", "textarea", "email", "tel", "date", "integer", "amount", "boolean", "choice", "siret", "rna"}
 KEY = r"^[a-z][a-z0-9_]*$"
 
 

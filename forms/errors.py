@@ -32,4 +32,6 @@ class DefinitionError(ValueError):
     def __init__(self, source: str, errors: list[str]):
         self.source = source
         self.errors = errors
-        super().__init__(f"{source} : définition de formulaire invalide\n" + "\n".join(f"  {e}" for e in errors))
+        super().__init__(
+            f"{source} : définition de formulaire invalide\n" + "\n".join(f"  {e}" for e in errors)
+        )

@@ -63,7 +63,9 @@ class Node:
 
     @property
     def describedby(self) -> str:
-        ids = ([self.id + "-help"] if self.help or self.condition else []) + ([self.id + "-error"] if self.errors else [])
+        ids = ([self.id + "-help"] if self.help or self.condition else []) + (
+            [self.id + "-error"] if self.errors else []
+        )
         return " ".join(ids)
 
 
@@ -92,7 +94,9 @@ def render(
         summary.append((element_id(target) if target is not None else None, e.message))
     template = _env.get_template("form.html")
     return Markup(
-        template.render(form=form, sections=nodes, summary=summary, readonly=readonly, single=section is not None)
+        template.render(
+            form=form, sections=nodes, summary=summary, readonly=readonly, single=section is not None
+        )
     )
 
 
@@ -123,7 +127,13 @@ class _Builder:
     def section(self, s: SectionDef) -> Node:
         value = self.answers.get(s.key)
         value = value if isinstance(value, dict) else {}
-        return Node(widget="section", name=s.key, label=s.label, help=s.help, children=self.fields(s.fields, value, s.key))
+        return Node(
+            widget="section",
+            name=s.key,
+            label=s.label,
+            help=s.help,
+            children=self.fields(s.fields, value, s.key),
+        )
 
     def fields(self, fields: list[FieldDef], value: dict[str, Any], prefix: str) -> list[Node]:
         labels = {f.key: f for f in fields}
@@ -132,14 +142,22 @@ class _Builder:
             node = self.field(f, value.get(f.key), f"{prefix}.{f.key}")
             if f.shown_when is not None:
                 target = labels[f.shown_when.field]
-                node.condition = f"À remplir si « {target.label} » : {self._plain(target, f.shown_when.equals)}."
+                node.condition = (
+                    f"À remplir si « {target.label} » : {self._plain(target, f.shown_when.equals)}."
+                )
                 node.visible = shown(f, value)
                 node.attrs["data-show-when"] = f"{prefix}.{f.shown_when.field}={_attr(f.shown_when.equals)}"
             nodes.append(node)
         return nodes
 
     def field(self, f: FieldDef, v: Any, path: str) -> Node:
-        node = Node(widget=widget_of(f), name=path, label=f.label, help=f.help, required=f.required and f.scope != "organisation")
+        node = Node(
+            widget=widget_of(f),
+            name=path,
+            label=f.label,
+            help=f.help,
+            required=f.required and f.scope != "organisation",
+        )
         t = f.type
         if t == "group":
             node.children = self.fields(f.fields or [], v if isinstance(v, dict) else {}, path)

@@ -76,7 +76,7 @@ def build_schema(form: FormDef, ctx: FormContext) -> dict[str, Any]:
         "x-section-order": [s.key for s in form.sections],
         "x-title-field": form.title_field,
         "x-rules": [r.model_dump(exclude_defaults=True) for r in form.rules],
-        "x-amount-format": "chaîne décimale à deux décimales, ex. \"1234.50\" (nombres JSON acceptés)",
+        "x-amount-format": 'chaîne décimale à deux décimales, ex. "1234.50" (nombres JSON acceptés)',
     }
 
 
@@ -193,7 +193,9 @@ class _Builder:
                 s["maxItems"] = f.max_items
             return s
         if t == "per_financeur":
-            properties = {code: {"title": name, **self.amount(f), "x-label": name} for code, name in self.ctx.financeurs}
+            properties = {
+                code: {"title": name, **self.amount(f), "x-label": name} for code, name in self.ctx.financeurs
+            }
             s = {"type": "object", "properties": properties, "additionalProperties": False}
             if f.required:
                 s["minProperties"] = 1

@@ -283,4 +283,3 @@ def _typed(f: FieldDef, raw: str) -> Any:
     if t == "textarea":
         return raw.replace("\r\n", "\n")
     return raw
-

@@ -96,7 +96,7 @@ class _Checker:
             else:
                 self.fields(f.fields or [], v, path, label + " — ")
         elif t == "list":
-            self.list(f, v, path, label)
+            self.lines(f, v, path, label)
         elif t == "per_financeur":
             self.per_financeur(f, v, path, label)
         elif t == "multichoice":
@@ -104,7 +104,7 @@ class _Checker:
         else:
             self.scalar(f, v, path, label)
 
-    def list(self, f: FieldDef, v: Any, path: str, label: str) -> None:
+    def lines(self, f: FieldDef, v: Any, path: str, label: str) -> None:
         if not isinstance(v, list):
             self.err(path, "type", label, "une liste de lignes est attendue")
             return
@@ -127,7 +127,12 @@ class _Checker:
         positive = False
         for code, amount in v.items():
             if code not in names:
-                self.err(f"{path}.{code}", "unknown_field", label, f"financeur non sollicité par cet appel (« {code} »)")
+                self.err(
+                    f"{path}.{code}",
+                    "unknown_field",
+                    label,
+                    f"financeur non sollicité par cet appel (« {code} »)",
+                )
                 continue
             if amount is None:
                 continue
@@ -196,7 +201,9 @@ class _Checker:
             elif len(v) != 14:
                 self.err(path, "siret", label, f"14 chiffres attendus, {len(v)} reçus")
             elif not siret_valid(v):
-                self.err(path, "siret_checksum", label, "numéro invalide (la clé de contrôle ne correspond pas)")
+                self.err(
+                    path, "siret_checksum", label, "numéro invalide (la clé de contrôle ne correspond pas)"
+                )
         elif t == "rna" and not rna_valid(v):
             self.err(path, "rna", label, "W suivi de 9 chiffres attendu (ex. W043001234)")
         elif t == "choice":
@@ -235,7 +242,12 @@ class _Checker:
             start = parse_date(get_path(answers, rule.start))
             end = parse_date(get_path(answers, rule.end))
             if start and end and start > end:
-                self.err(rule.path, rule.code, label, f"la date de fin précède la date de début ({start.isoformat()})")
+                self.err(
+                    rule.path,
+                    rule.code,
+                    label,
+                    f"la date de fin précède la date de début ({start.isoformat()})",
+                )
         elif rule.kind == "date_in_year" and rule.field:
             day = parse_date(get_path(answers, rule.field))
             if day and day.year != self.ctx.year:

@@ -61,7 +61,7 @@ def french_amount(value: Decimal) -> str:
     """« 12 000,00 € » for messages people read."""
     sign = "-" if value < 0 else ""
     whole, _, cents = format_amount(abs(value)).partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SQLite and, when AAP_TEST_POSTGRES_URL is set, on PostgreSQL."""
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -76,13 +77,46 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield c
 
 
+class Snapshot:
+    """The demo's rows (and files) taken once per database, restored before each test that wants it:
+    loading the demo walks a whole year through the services, which is worth doing once, not 100 times."""
+
+    def __init__(self, engine: Engine, data_dir: Path):
+        with engine.connect() as conn:
+            self.rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                         for t in Base.metadata.sorted_tables}
+        self.data_dir = data_dir
+
+    def restore(self, engine: Engine, data_dir: Path) -> None:
+        with engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                if self.rows[table.name]:
+                    conn.execute(table.insert(), self.rows[table.name])
+            if engine.dialect.name == "postgresql":
+                for table in Base.metadata.sorted_tables:
+                    if "id" in table.c and self.rows[table.name]:
+                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                          f"(SELECT max(id) FROM {table.name}))"))
+        if self.data_dir.exists():
+            shutil.copytree(self.data_dir, data_dir, dirs_exist_ok=True)
+
+
+_snapshots: dict[str, tuple[date, Snapshot]] = {}
+
+
 @pytest.fixture
-def demo(db_engine: Engine, settings: Settings) -> date:
-    """The demo territory loaded as `aap demo` does; returns the day it was built for."""
+def demo(db_engine: Engine, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> date:
+    """The demo territory as `aap demo` loads it; returns the day it was built for."""
     from aap.demo.loader import load_demo
 
     today = date.today()
-    load_demo(db_engine, today=today, password=settings.demo_password, data_dir=settings.data_dir)
+    key = db_engine.dialect.name
+    if key not in _snapshots or _snapshots[key][0] != today:
+        data_dir = tmp_path_factory.mktemp("demo-data")
+        load_demo(db_engine, today=today, password=settings.demo_password, data_dir=data_dir)
+        _snapshots[key] = (today, Snapshot(db_engine, data_dir))
+        truncate_all(db_engine)
+    _snapshots[key][1].restore(db_engine, settings.data_dir)
     return today
 
 

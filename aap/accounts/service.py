@@ -24,7 +24,8 @@ def create_user(
     session: Session,
     *,
     email: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     role: str,
     full_name: str = "",
     financeur_id: int | None = None,
@@ -33,9 +34,11 @@ def create_user(
 ) -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role}")
+    if password is None and password_hash is None:
+        raise ValueError("a password or its hash is needed")
     user = User(
         email=normalize_email(email),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password or ""),
         role=role,
         full_name=full_name,
         financeur_id=financeur_id,

@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aap.accounts.security import hash_password
 from aap.accounts.service import create_user
 from aap.campaigns.service import save_campaign
 from aap.demo.campaigns import demo_campaigns
@@ -112,9 +113,10 @@ def _load(session: Session, today: date, password: str) -> str:
     session.flush()
     financeurs = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == territory.id))}
     users: dict[str, User] = {}
+    shared_hash = hash_password(password)  # one argon2 run: the demo accounts share their password
     for email, role, name, financeur, org in ACCOUNTS:
         users[email] = create_user(
-            session, email=email, password=password, role=role, full_name=name,
+            session, email=email, password_hash=shared_hash, role=role, full_name=name,
             financeur_id=financeurs[financeur].id if financeur else None,
             territory_id=territory.id if role in ("admin", "instructeur") else None,
             organisation_ids=(orgs[org].id,) if org else (),

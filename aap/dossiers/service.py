@@ -5,6 +5,7 @@ new state, the history row and the outbox messages in one transaction.
 """
 
 from datetime import date, datetime
+from uuid import uuid4
 from decimal import Decimal
 from typing import Any
 
@@ -126,7 +127,7 @@ def create_dossier(
     if answers:
         initial = form.merge(initial, answers)
     dossier = Dossier(
-        number=f"tmp-{campaign.id}-{organisation.id}-{now.timestamp()}-{id(initial)}",
+        number=f"tmp-{uuid4().hex}",  # replaced by the definitive number once the id is known
         campaign_id=campaign.id, organisation_id=organisation.id, state=lifecycle.INITIAL_STATE, version=1,
         form_code=form.code, form_version=form.version, answers=initial, title=form.title_of(initial),
         created_by_id=user.id, created_at=now, updated_at=now,
