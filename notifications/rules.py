@@ -1,0 +1,242 @@
+"""The reminder rules as data (`rules.yaml`): parsed and validated with every error at its place, and
+the pure arithmetic of *which occurrence is due today*. No database, no clock: `today` is passed in.
+
+A scheduled rule hangs on an anchor date (a campaign date, the next campaign's date, or a dossier
+date) and lists offsets in days (J-14 is -14, J+1 is 1). Occurrence `i` is due from
+`anchor + offsets[i]` until the day before `anchor + offsets[i+1]`; the last one stays due for
+`grace_days`. So a pass missed for a day still sends the most recent occurrence, once (the outbox key
+holds the occurrence), and never the stale ones before it.
+
+An event rule (`event: deposer`) is queued by the transition itself, in its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from pydantic import Field, model_validator
+
+from aap.rules_files.validation import CODE_SNAKE, RulesModel, unique_codes, validate
+from aap.rules_files.yaml_locations import LocatedDocument, LocatedError, RulesFileError, from_data, read_document
+from workflows.dossier import STATES, TRANSITIONS
+
+HERE = Path(__file__).parent
+RULES_FILE = HERE / "rules.yaml"
+TEMPLATES_DIR = HERE / "templates"
+
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier"]
+
+# Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
+DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
+EVENTS = tuple(t.name for t in TRANSITIONS) + ("decision_financeur",)
+DIGEST_TEMPLATE = "digest"
+
+__all__ = [
+    "DIGEST_TEMPLATE",
+    "Rule",
+    "RulesFile",
+    "RulesFileError",
+    "default_rules",
+    "parse_rules",
+    "parse_rules_file",
+]
+
+
+class Rule(RulesModel):
+    code: str = Field(pattern=CODE_SNAKE, max_length=64)
+    label: str = Field(min_length=1)
+    subject: str | None = Field(default=None, min_length=1)
+    template: str = Field(pattern=CODE_SNAKE)
+    recipients: Recipients
+    anchor: str | None = Field(default=None, pattern=r"^(campaign|next_campaign|dossier)\.[a-z][a-z0-9_]*$")
+    offsets: list[int] = Field(default_factory=list)
+    grace_days: int = Field(default=7, ge=1, le=366)
+    states: list[str] = Field(default_factory=list)
+    event: str | None = None
+    optional: bool = False
+    digest: bool = False
+    repeat_daily: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rule:
+        if (self.anchor is None) == (self.event is None):
+            raise ValueError("une règle a soit « anchor » (rappel daté), soit « event » (message d'événement)")
+        return self
+
+    # --- what the pass needs -----------------------------------------------------------------------
+
+    @property
+    def scheduled(self) -> bool:
+        return self.anchor is not None
+
+    @property
+    def scope(self) -> AnchorScope:
+        assert self.anchor
+        return self.anchor.split(".", 1)[0]  # type: ignore[return-value]
+
+    @property
+    def date_name(self) -> str:
+        assert self.anchor
+        return self.anchor.split(".", 1)[1]
+
+    @property
+    def audience(self) -> str:
+        return "financeurs" if self.recipients == "financeurs_concernes" else self.recipients
+
+    def _ends(self) -> list[int]:
+        """Exclusive end (in days from the anchor) of each occurrence's window."""
+        return [*self.offsets[1:], self.offsets[-1] + self.grace_days]
+
+    def occurrence(self, anchor: date, today: date) -> int | None:
+        """The offset whose occurrence is due `today` for this anchor, or None."""
+        elapsed = (today - anchor).days
+        for offset, end in zip(self.offsets, self._ends(), strict=True):
+            if offset <= elapsed < end:
+                return offset
+        return None
+
+    def anchor_window(self, today: date) -> tuple[date, date]:
+        """The anchors (inclusive bounds) for which some occurrence is due `today`: what the query
+        asks of the indexed date column."""
+        return today - timedelta(days=self._ends()[-1] - 1), today - timedelta(days=self.offsets[0])
+
+    def item_key(self, dossier_id: int, user_id: int, anchor: date, offset: int, today: date) -> str:
+        """The unique key of one occurrence for one recipient (a daily-repeated digest line: the day)."""
+        occurrence = today.isoformat() if self.repeat_daily else f"{anchor.isoformat()}{offset:+d}"
+        return f"{self.code}:d{dossier_id}:u{user_id}:{occurrence}"
+
+
+class RulesFile(RulesModel):
+    version: Literal[1] = 1
+    rules: list[Rule] = Field(min_length=1)
+
+    def by_code(self) -> dict[str, Rule]:
+        return {rule.code: rule for rule in self.rules}
+
+    def get(self, code: str) -> Rule | None:
+        return self.by_code().get(code)
+
+    @property
+    def scheduled(self) -> list[Rule]:
+        return [r for r in self.rules if r.scheduled]
+
+    def for_event(self, event: str) -> list[Rule]:
+        return [r for r in self.rules if r.event == event]
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+def _template_env() -> jinja2.Environment:
+    return jinja2.Environment(autoescape=False)
+
+
+def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
+    def checks(doc: LocatedDocument) -> list[LocatedError]:
+        errors = unique_codes(doc, "rules")
+        data = doc.value if isinstance(doc.value, dict) else {}
+        rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        env = _template_env()
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+
+            def err(field: str, message: str, code: str, i: int = i) -> None:
+                errors.append(doc.error(("rules", i, field), message, code))
+
+            anchor, event = rule.get("anchor"), rule.get("event")
+            offsets = rule.get("offsets")
+            if anchor is not None:
+                if not offsets:
+                    err("offsets", "un rappel daté a au moins un décalage en jours (ex. [-14, -7, -1])", "missing")
+                elif isinstance(offsets, list) and all(isinstance(o, int) for o in offsets) and (
+                    sorted(set(offsets)) != offsets
+                ):
+                    err("offsets", f"les décalages doivent être croissants et distincts (reçu {offsets})", "order")
+                if not rule.get("states"):
+                    err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
+                if isinstance(anchor, str) and anchor.startswith("dossier."):
+                    name = anchor.split(".", 1)[1]
+                    if name not in DOSSIER_ANCHORS:
+                        err("anchor", f"date de dossier « {name} » inconnue (possibles : "
+                            + ", ".join(DOSSIER_ANCHORS) + ")", "unknown_anchor")
+            if event is not None:
+                if event not in EVENTS:
+                    err("event", f"événement « {event} » inconnu (possibles : {', '.join(EVENTS)})", "unknown_event")
+                if rule.get("optional"):
+                    err("optional", "un message d'événement (accusé de réception, décision…) ne peut pas être "
+                        "désactivé : retirez « optional: true »", "event_optional")
+                if offsets:
+                    err("offsets", "un message d'événement part à l'événement : pas de décalage", "extra")
+                if rule.get("digest"):
+                    err("digest", "un message d'événement ne va pas dans un récapitulatif", "extra")
+            for j, state in enumerate(rule.get("states") or []):
+                if state not in STATES:
+                    errors.append(doc.error(("rules", i, "states", j),
+                                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
+                                            "unknown_state"))
+            if rule.get("digest") and rule.get("recipients") == "porteurs":
+                err("digest", "les récapitulatifs quotidiens sont pour les instructeurs et les financeurs ; "
+                    "un porteur reçoit un message par dossier", "digest_porteurs")
+            if rule.get("repeat_daily") and not rule.get("digest"):
+                err("repeat_daily", "« repeat_daily » ne vaut que pour une règle en récapitulatif (digest: true)",
+                    "extra")
+            template = rule.get("template")
+            if rule.get("digest") and template != DIGEST_TEMPLATE:
+                err("template", f"une règle en récapitulatif utilise le modèle « {DIGEST_TEMPLATE} »", "digest_template")
+            if not rule.get("digest") and not rule.get("subject"):
+                err("subject", "indiquez l'objet du message", "missing")
+            if isinstance(template, str):
+                for ext in ("txt", "html"):
+                    if not (templates_dir / f"{template}.{ext}").is_file():
+                        err("template", f"modèle introuvable : {templates_dir.name}/{template}.{ext}",
+                            "template_missing")
+            subject = rule.get("subject")
+            if isinstance(subject, str):
+                try:
+                    env.parse(subject)
+                except jinja2.TemplateSyntaxError as exc:
+                    err("subject", f"objet invalide (Jinja2) : {exc.message}", "template_syntax")
+        return errors
+
+    return checks
+
+
+def _parse(doc: LocatedDocument, templates_dir: Path) -> RulesFile:
+    return validate(RulesFile, doc, _cross_checks(templates_dir))
+
+
+def parse_rules_file(path: str | Path = RULES_FILE, templates_dir: Path = TEMPLATES_DIR) -> RulesFile:
+    """Read and validate a rules file; RulesFileError lists every mistake with file, line and path."""
+    return _parse(read_document(path), templates_dir)
+
+
+def parse_rules(data: dict[str, Any], source: str = "<données>", templates_dir: Path = TEMPLATES_DIR) -> RulesFile:
+    return _parse(from_data(data, source), templates_dir)
+
+
+@lru_cache
+def default_rules() -> RulesFile:
+    """The shipped rules (`notifications/rules.yaml`), read once."""
+    return parse_rules_file()
+
+
+@dataclass(frozen=True)
+class DueOccurrence:
+    """One rule due for one dossier today: the anchor date it hangs on and the occurrence's offset."""
+
+    rule: Rule
+    dossier_id: int
+    anchor: date
+    offset: int
+
+    @property
+    def deadline(self) -> date:
+        """The date the message is about: the anchor itself (the deadline, the comité…)."""
+        return self.anchor
