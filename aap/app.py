@@ -9,13 +9,22 @@ from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from aap.accounts.endpoints import router as accounts_router
+from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.db import get_engine
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.financing.endpoints import router as financing_router
+from aap.registry.endpoints import router as registry_router
+from notifications.endpoints import router as notifications_router
 from aap.errors import install_error_handlers
 from aap.settings import Settings, get_settings
+from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
+from aap.web.staff.admin import router as staff_admin_router
+from aap.web.staff.dashboard import router as staff_dashboard_router
+from aap.web.staff.financeur import router as staff_financeur_router
+from aap.web.staff.instruction import router as staff_instruction_router
+from aap.web.porteur import router as porteur_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -54,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_age=settings.token_ttl_minutes * 60,
     )
     install_error_handlers(app)
+    install_web_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1")
 
@@ -65,7 +75,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
     api.include_router(financing_router)
+    api.include_router(attachments_router)
+    api.include_router(registry_router)
+    api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(web_router)
+    app.include_router(staff_instruction_router)
+    app.include_router(staff_financeur_router)
+    app.include_router(staff_admin_router)
+    app.include_router(staff_dashboard_router)
+    app.include_router(porteur_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -11,6 +11,8 @@ campaign_app = typer.Typer(help="Appels à projets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
+notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
+app.add_typer(notifications_app, name="notifications")
 
 
 @db_app.command("upgrade")
@@ -84,6 +86,27 @@ def territory_load(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 def campaign_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Charge un appel à projets depuis un fichier YAML (refusé en entier à la moindre erreur)."""
     _load_rules_file("campaign", file)
+
+
+@notifications_app.command("run")
+def notifications_run(
+    now: str | None = typer.Option(None, "--now", help="Remplace l'horloge pour cette passe (ISO-8601)."),
+) -> None:
+    """Une passe cron : transitions datées, rappels dus, envoi SMTP (sans risque si relancée)."""
+    from notifications.cli import run
+
+    run(now)
+
+
+@notifications_app.command("preview")
+def notifications_preview(
+    rule: str = typer.Argument(..., help="Code de la règle (voir notifications/rules.yaml)."),
+    html: bool = typer.Option(False, "--html", help="Affiche la version HTML."),
+) -> None:
+    """Affiche un message rendu avec des données de démonstration."""
+    from notifications.cli import preview
+
+    preview(rule, html)
 
 
 if __name__ == "__main__":

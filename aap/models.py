@@ -210,10 +210,8 @@ class Organisation(Base):
     created_at: Mapped[datetime] = created()
 
     def profile(self) -> dict[str, Any]:
-        keys = (
-            "name siret rna kind address_line postal_code city representative_name "
-            "representative_first_name representative_role representative_email phone email"
-        ).split()
+        keys = ["name", "siret", "rna", "kind", "address_line", "postal_code", "city", "representative_name",
+                "representative_first_name", "representative_role", "representative_email", "phone", "email"]
         return {k: getattr(self, k) for k in keys}
 
 

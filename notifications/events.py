@@ -1,13 +1,75 @@
-"""Messages that follow an event (dépôt, compléments, décision, convention), queued in the outbox
-in the same transaction as the transition that causes them."""
+"""Messages that follow an event (dépôt, compléments, décision, convention, brouillon clos), queued in the
+outbox in the same transaction as the transition that causes them: the transition and its message
+commit together or not at all. Delivery comes later, from the cron pass (after commit).
 
-from datetime import datetime
+These are never optional: an accusé de réception or a decision is part of the official record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from aap.models import Dossier, DossierEvent
+from aap.settings import get_settings
+from notifications import render
+from notifications.outbox import Message, record
+from notifications.query import dossier_rows, recipients_for
+from notifications.rules import Rule, default_rules
+
+
+def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, dict[str, Any]]:
+    """The deadline the message is about, and the facts its template needs."""
+    campaign = dossier.campaign
+    name = event.transition
+    if name == "deposer":
+        comite = campaign.date_of("comite_technique")
+        return None, {**render.event_facts(event.at), "comite_fr": comite.strftime("%d/%m/%Y") if comite else ""}
+    if name == "demander_complements":
+        return dossier.complements_due, {"complements_message": dossier.complements_message or event.comment or ""}
+    if name == "decision_financeur":
+        data = event.data or {}
+        code = data.get("financeur")
+        names = {line.financeur.code: line.financeur.name for line in dossier.cofinancements}
+        return None, render.decision_facts(names.get(code, code or "Un financeur"), data.get("decision"),
+                                           data.get("montant"), event.comment)
+    if name == "conventionner":
+        return dossier.bilan_due, {}
+    if name == "expirer":
+        return campaign.depot_cloture, {}
+    return None, {}
+
+
+def messages_for(session: Session, dossier: Dossier, event: DossierEvent, rules: list[Rule], base_url: str,
+                 today: date) -> list[Message]:
+    deadline, extra = _event_facts(dossier, event)
+    facts = render.dossier_facts(
+        dossier_id=dossier.id, number=dossier.number, title=dossier.title, state=dossier.state,
+        organisation=dossier.organisation.name, campaign_title=dossier.campaign.title,
+    )
+    rows = dossier_rows(session, [dossier.id])
+    out = []
+    for rule in rules:
+        for person in recipients_for(session, rule.recipients, rows).get(dossier.id, []):
+            ctx = render.context(facts, base_url=base_url, today=today, deadline=deadline,
+                                 recipient_name=person.name, optional=False, **extra)
+            rendered = render.render(rule, ctx)
+            out.append(Message(
+                key=f"{rule.code}:d{dossier.id}:u{person.user_id}:e{event.id}", rule=rule.code,
+                audience=rule.audience, recipient=person.email, subject=rendered.subject,
+                body_text=rendered.text, body_html=rendered.html, user_id=person.user_id,
+                dossier_id=dossier.id, deadline=deadline,
+            ))
+    return out
 
 
 def after_transition(session: Session, dossier: Dossier, event: DossierEvent, now: datetime) -> None:
-    """Queue the messages `event` calls for. Filled in by the reminders issue (outbox, rules)."""
-    return None
+    """Queue the messages `event` calls for (no commit: the caller's transaction holds them)."""
+    rules = default_rules().for_event(event.transition)
+    if not rules:
+        return
+    messages = messages_for(session, dossier, event, rules, get_settings().base_url, now.date())
+    if messages:
+        record(session, sorted(messages, key=lambda m: m.key), now)

@@ -22,7 +22,13 @@ import jinja2
 from pydantic import Field, model_validator
 
 from aap.rules_files.validation import CODE_SNAKE, RulesModel, unique_codes, validate
-from aap.rules_files.yaml_locations import LocatedDocument, LocatedError, RulesFileError, from_data, read_document
+from aap.rules_files.yaml_locations import (
+    LocatedDocument,
+    LocatedError,
+    RulesFileError,
+    from_data,
+    read_document,
+)
 from workflows.dossier import STATES, TRANSITIONS
 
 HERE = Path(__file__).parent

@@ -14,6 +14,10 @@ from aap.schemas import euros
 router = APIRouter(tags=["campagnes"])
 
 
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
     calendar = service.calendar_of(campaign)
     phase = calendar.phase_on(campaign.parsed_dates(), today)
@@ -30,6 +34,11 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "depot_ouvert": service.depot_open(campaign, today),
         "completion_apres_cloture": campaign.late_completion,
         "form": {"code": campaign.form_code, "version": campaign.form_version},
+        "timeline": [
+            {"phase": row["code"], "label": row["label"], "start": _iso(row["start"]), "end": _iso(row["end"]),
+             "status": row["status"]}
+            for row in calendar.timeline(campaign.parsed_dates(), today)
+        ],
         "financeurs": [
             {"code": line.financeur.code, "name": line.financeur.name, "enveloppe": euros(line.enveloppe)}
             for line in campaign.financeurs

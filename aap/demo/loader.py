@@ -19,6 +19,7 @@ from aap.accounts.security import hash_password
 from aap.accounts.service import create_user
 from aap.campaigns.service import save_campaign
 from aap.demo.campaigns import demo_campaigns
+from aap.demo.pieces import RENEWED_EACH_YEAR, store_demo_pieces
 from aap.dossiers import service as dossiers
 from aap.financing import service as financing
 from aap.models import Base, Campaign, Financeur, Organisation, Territory, User
@@ -93,7 +94,7 @@ def load_demo(
     password = password if password is not None else get_settings().demo_password
     session = sessionmaker(bind=engine, expire_on_commit=False)()
     try:
-        return _load(session, today, password)
+        return _load(session, today, password, data_dir or get_settings().data_dir)
     except BaseException:
         session.rollback()
         raise
@@ -105,7 +106,7 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
 
-def _load(session: Session, today: date, password: str) -> str:
+def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     territory = save_territory(session, parse_territory_file(HERE / "territory_dlva.yaml"))
     campaigns = [save_campaign(session, parse_campaign(data, "démo")) for data in demo_campaigns(today)]
     orgs = {key: Organisation(territory_id=territory.id, **fields) for key, fields in ORGANISATIONS.items()}
@@ -124,8 +125,11 @@ def _load(session: Session, today: date, password: str) -> str:
     session.commit()
     open_campaign, previous = campaigns
     porteurs = {"asso_horizon": users["porteur@demo.aap.test"], "asso_passerelles": users["porteur2@demo.aap.test"]}
+    members = [(orgs[key], porteur) for key, porteur in porteurs.items()]
+    store_demo_pieces(session, members, previous.depot_ouverture - timedelta(days=10), data_dir)
     drafts = _open_drafts(session, open_campaign, porteurs, today)
-    programmed = _previous_year(session, previous, porteurs, users)
+    programmed = _previous_year(session, previous, porteurs, users, data_dir)
+    store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
     return (
         f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
         f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
@@ -143,7 +147,8 @@ def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User]
     return count
 
 
-def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User]) -> int:
+def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User],
+                   data_dir: Path) -> int:
     """Walk last year's complete actions through the whole year with the real services."""
     instructeur, admin = users["instructeur@demo.aap.test"], users["admin@demo.aap.test"]
     agents = {u.financeur.code: u for u in users.values() if u.financeur is not None}
@@ -173,6 +178,6 @@ def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, Use
             financing.decide(session, agent, d.id, line.financeur.code, "accorde", line.montant_propose,
                              None, _at(dates["validation"] + timedelta(days=7)))
         dossiers.fire_transition(session, instructeur, d.id, "conventionner", {},
-                                 _at(dates["validation"] + timedelta(days=30)))
+                                 _at(dates["validation"] + timedelta(days=30)), data_dir=data_dir)
         count += 1
     return count

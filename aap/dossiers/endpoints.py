@@ -7,9 +7,17 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from aap.clock import now
-from aap.deps import DB, Caller, Staff
+from aap.deps import DB, AppSettings, Caller, Staff
 from aap.dossiers import service
-from aap.dossiers.schemas import AnswersPatch, ExtensionBody, NewDossier, TransitionBody, dossier_out, event_out
+from aap.dossiers.schemas import (
+    AnswersPatch,
+    ExtensionBody,
+    NewDossier,
+    ReconductBody,
+    TransitionBody,
+    dossier_out,
+    event_out,
+)
 from aap.errors import AppError, Invalid
 from workflows import dossier as lifecycle
 
@@ -49,6 +57,14 @@ def create_dossier(
     return _answer(response, dossier, user)
 
 
+@router.post("/dossiers/{dossier_id}/reconduire", status_code=201,
+             summary="Reconduire un dossier dans un nouvel appel à projets")
+def reconduct_dossier(dossier_id: int, body: ReconductBody, db: DB, user: Caller, response: Response) -> dict[str, Any]:
+    """A new brouillon from this dossier: descriptions kept, dates and amounts to give again."""
+    dossier = service.reconduct_dossier(db, user, dossier_id, body.campaign_id, now())
+    return _answer(response, dossier, user)
+
+
 @router.get("/dossiers", summary="Les dossiers visibles par l'appelant")
 def list_dossiers(
     db: DB,
@@ -82,13 +98,14 @@ def patch_dossier(
 
 @router.post("/dossiers/{dossier_id}/transitions/{name}", summary="Faire avancer le dossier")
 def fire_transition(
-    dossier_id: int, name: str, db: DB, user: Caller, response: Response,
+    dossier_id: int, name: str, db: DB, user: Caller, response: Response, settings: AppSettings,
     body: Annotated[TransitionBody | None, Body()] = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     payload = (body or TransitionBody()).model_dump(exclude_none=True)
     dossier = service.fire_transition(
-        db, user, dossier_id, name, payload, now(), if_match=parse_if_match(if_match, required=False)
+        db, user, dossier_id, name, payload, now(), if_match=parse_if_match(if_match, required=False),
+        data_dir=settings.data_dir,
     )
     return _answer(response, dossier, user)
 

@@ -1,6 +1,7 @@
 """Request bodies and the dossier's public shape."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,10 @@ class TransitionBody(Strict):
 class ExtensionBody(Strict):
     until: date
     reason: str
+
+
+class ReconductBody(Strict):
+    campaign_id: int = Field(description="L'appel à projets ouvert où reconduire le dossier.")
 
 
 class NewDossier(Strict):
@@ -61,6 +66,11 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
                 "montant_accorde": euros(line.montant_accorde),
                 "motif": line.motif,
                 "decided_at": iso(line.decided_at),
+                "paiements": [
+                    {"id": p.id, "kind": p.kind, "date": iso(p.paid_on), "montant": euros(p.montant)}
+                    for p in line.payments
+                ],
+                "montant_paye": euros(sum((p.montant for p in line.payments), Decimal("0.00"))),
             }
             for line in dossier.cofinancements
         ],

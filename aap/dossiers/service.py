@@ -5,20 +5,22 @@ new state, the history row and the outbox messages in one transaction.
 """
 
 from datetime import date, datetime
-from uuid import uuid4
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from aap.attachments import pieces
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
-from notifications.events import after_transition
 from forms import FieldError
+from notifications.events import after_transition
 from workflows import dossier as lifecycle
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
 
@@ -34,7 +36,7 @@ STAMPS = {
     "deposer_bilan": "bilan_deposited_at",
     "valider_bilan": "closed_at",
 }
-EDITABLE_STATES = ("brouillon", "complements_demandes")
+EDITABLE_STATES = ("brouillon", "depose", "complements_demandes")
 REFUSAL_STATUS = {"unknown": NotFound, "forbidden": Forbidden, "wrong_state": Conflict, "conditions": Invalid}
 
 
@@ -52,6 +54,7 @@ def reasons_out(reasons: list[Reason]) -> list[dict[str, Any]]:
 def _with_lines(query):  # type: ignore[no-untyped-def]
     return query.options(
         selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+        selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
         selectinload(Dossier.organisation),
     )
 
@@ -142,6 +145,38 @@ def create_dossier(
     return get_dossier(session, user, dossier.id)
 
 
+def reconduct_dossier(
+    session: Session, user: User, dossier_id: int, campaign_id: int, now: datetime
+) -> Dossier:
+    """Next campaign's brouillon from a previous dossier of the same organisation: descriptions kept,
+    dates, amounts and attestation to give again, the identification refreshed from the profile."""
+    previous = get_dossier(session, user, dossier_id)
+    if user.role != "porteur":
+        raise Forbidden("Seul un porteur de projet reconduit un dossier.", code="role_interdit")
+    campaign = get_campaign(session, user, campaign_id)
+    if campaign.id == previous.campaign_id:
+        raise Invalid("Ce dossier appartient déjà à cet appel à projets : choisissez l'appel suivant.",
+                      code="meme_campagne")
+    form = campaign_form(campaign)
+    if form.code != previous.form_code:
+        raise Invalid(
+            "Ce dossier a été écrit sur un autre formulaire que celui de cet appel à projets : "
+            "il ne peut pas être reconduit ici.", code="formulaire_different",
+        )
+    already = session.scalar(select(Dossier.id).where(
+        Dossier.campaign_id == campaign.id, Dossier.reconducted_from_id == previous.id,
+        Dossier.state.not_in(("abandonne", "non_depose")),
+    ).limit(1))
+    if already is not None:
+        raise Conflict("Ce dossier a déjà été reconduit dans cet appel à projets.", code="deja_reconduit",
+                       errors=[{"path": "dossier_id", "code": "deja_reconduit",
+                                "message": f"dossier déjà reconduit (dossier n° {already})"}])
+    answers = form.reconduct(previous.answers or {}, form_context(session, campaign))
+    answers = form.merge(answers, form.prefill(previous.organisation.profile()))
+    return create_dossier(session, user, campaign.id, now, organisation_id=previous.organisation_id,
+                          answers=answers, reconducted_from=previous)
+
+
 def check_version(dossier: Dossier, if_match: int | None) -> None:
     if if_match is not None and if_match != dossier.version:
         raise PreconditionFailed(
@@ -152,16 +187,27 @@ def check_version(dossier: Dossier, if_match: int | None) -> None:
 
 
 def _may_edit(user: User, dossier: Dossier, campaign: Campaign, today: date) -> None:
+    """A brouillon is edited until the deadline (or its extension); a deposed dossier until instruction
+    starts, while the window is open or, when the call allows it, after; compléments always."""
     if user.role != "porteur":
         raise Forbidden("Seul le porteur de projet modifie les réponses du dossier.", code="role_interdit")
-    if dossier.state == "brouillon" and today > campaign.depot_cloture and not campaign.late_completion:
-        if dossier.extension_until is None or today > dossier.extension_until:
-            raise Conflict("Le dépôt est clos : le brouillon ne peut plus être modifié.", code="depot_clos")
+    window_open = today <= campaign.depot_cloture or (
+        dossier.extension_until is not None and today <= dossier.extension_until
+    )
+    if dossier.state == "brouillon" and not window_open:
+        raise Conflict("Le dépôt est clos : le brouillon ne peut plus être modifié.", code="depot_clos")
+    if dossier.state == "depose" and not (window_open or campaign.late_completion):
+        raise Conflict("Le dépôt est clos : le dossier déposé ne se modifie plus.", code="depot_clos")
     if dossier.state not in EDITABLE_STATES:
         raise Conflict(
             f"Un dossier à l'état « {lifecycle.STATE_LABELS[dossier.state]} » ne se modifie plus.",
             code="dossier_non_modifiable",
         )
+
+
+def check_editable(user: User, dossier: Dossier, today: date) -> None:
+    """Refuses (403/409) when this caller may not change this dossier today (answers or files)."""
+    _may_edit(user, dossier, dossier.campaign, today)
 
 
 def update_answers(
@@ -175,7 +221,7 @@ def update_answers(
     form = campaign_form_of(dossier)
     ctx = form_context(session, campaign)
     merged = form.merge(dossier.answers, patch)
-    errors = form.check_partial(merged, ctx)
+    errors = form.check_partial(merged, ctx) + pieces.reference_errors(session, dossier, form, merged)
     if errors:
         raise Invalid("Certaines réponses sont invalides ; rien n'a été enregistré.", code="reponses_invalides",
                       errors=field_errors(errors))
@@ -225,8 +271,8 @@ def _facts(session: Session, dossier: Dossier, name: str, now: datetime, payload
     form_errors: list[Reason] = []
     if name == "deposer" and dossier.state == "brouillon":
         form = campaign_form_of(dossier)
-        form_errors = [Reason(e.code, e.message, e.path)
-                       for e in form.check_complete(dossier.answers, form_context(session, campaign))]
+        form_errors = pieces.deposit_reasons(
+            session, dossier, form, form.check_complete(dossier.answers, form_context(session, campaign)))
         if not dossier.cofinancements and not any(r.field and r.field.startswith("budget") for r in form_errors):
             form_errors.append(Reason("aucun_financeur", "Sollicitez au moins un financeur dans le budget.",
                                       "budget.financements"))
@@ -297,6 +343,9 @@ def _move(
         dossier.bilan_due = dossier.campaign.date_of("bilan_limite")
     elif name in ("deposer_bilan", "valider_bilan"):
         dossier.bilan_due = None if name == "valider_bilan" else dossier.bilan_due
+    if name in pieces.LINKING_TRANSITIONS:
+        # what the financers read is what was deposited, even if the organisation replaces a pièce later
+        pieces.link_pieces(session, dossier, campaign_form_of(dossier))
     event = _record(session, dossier, name, name, from_state, new_state, user, now, payload.get("comment"), data)
     after_transition(session, dossier, event, now)
     return event
@@ -304,14 +353,20 @@ def _move(
 
 def fire_transition(
     session: Session, user: User, dossier_id: int, name: str, payload: dict[str, Any], now: datetime,
-    if_match: int | None = None,
+    if_match: int | None = None, data_dir: Path | None = None,
 ) -> Dossier:
+    """`data_dir` is where the documents `conventionner` generates are stored (default: the settings')."""
     dossier = get_dossier(session, user, dossier_id, lock=True)
     check_version(dossier, if_match)
     if user.role == "financeur":
         raise Forbidden("Un financeur enregistre ses décisions, il ne fait pas avancer le dossier.",
                         code="role_interdit")
     _move(session, dossier, name, user.role, user, now, payload)
+    if name == "conventionner":  # each financer that accorded money gets its convention or letter
+        from aap.financing.documents import generate_for
+        from aap.settings import get_settings
+
+        generate_for(session, dossier, now, data_dir or get_settings().data_dir, by=user)
     program_if_decided(session, dossier, now)
     session.commit()
     return get_dossier(session, user, dossier.id)

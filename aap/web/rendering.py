@@ -1,15 +1,24 @@
-"""Jinja2 environment of the web pages."""
+"""Jinja2 environment of the web pages: filters for French dates and amounts, the role-aware nav."""
 
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from aap.web.csrf import csrf_token
+from forms.values import french_amount
+from workflows.dossier import STATE_LABELS
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+PARIS = ZoneInfo("Europe/Paris")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 
 ROLE_LABELS = {
     "admin": "Équipe du contrat de ville",
@@ -17,10 +26,83 @@ ROLE_LABELS = {
     "porteur": "Porteur de projet",
     "financeur": "Financeur",
 }
-templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+LANDING = {
+    "porteur": "/mes-dossiers",
+    "instructeur": "/instruction",
+    "financeur": "/financeur",
+    "admin": "/tableau-de-bord",
+}
+"""The page about each role's work, where logging in lands."""
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    "porteur": [("/mes-dossiers", "Mes dossiers")],
+    "instructeur": [("/instruction", "Instruction"), ("/tableau-de-bord", "Tableau de bord")],
+    "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
+    "admin": [("/tableau-de-bord", "Tableau de bord"), ("/instruction", "Instruction"), ("/admin", "Administration")],
+}
+
+
+def local(value: datetime) -> datetime:
+    """A stored (UTC) time as read in France."""
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
+def date_long(value: date | datetime | str | None) -> str:
+    """« 15 janvier 2026 »."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = local(value).date()
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def time_short(value: datetime | None) -> str:
+    """« 14 h 32 »."""
+    if value is None:
+        return ""
+    t = local(value)
+    return f"{t.hour} h {t.minute:02d}"
+
+
+def datetime_long(value: datetime | None) -> str:
+    """« 15 janvier 2026 à 14 h 32 » (heure de Paris)."""
+    return "" if value is None else f"{date_long(value)} à {time_short(value)}"
+
+
+def euros(value: Decimal | str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    return french_amount(Decimal(str(value)))
+
+
+def nav_for(request: Request, user: Any) -> list[dict[str, Any]]:
+    """The nav links of the caller's role, the current one marked."""
+    if user is None:
+        return []
+    path = request.url.path
+    return [{"href": href, "label": label, "current": path == href or path.startswith(href + "/")}
+            for href, label in NAV.get(user.role, [])]
+
+
+templates.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS, nav_for=nav_for)
+templates.env.filters.update(date_long=date_long, datetime_long=datetime_long, time_short=time_short,
+                             euros=euros)
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    """A message shown once on the next page (after a redirect): « Brouillon enregistré »."""
+    request.session["flash"] = [*request.session.get("flash", []), {"message": message, "kind": kind}]
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    ctx = {"request": request, "csrf_token": csrf_token(request)}
+    ctx = {"request": request, "csrf_token": csrf_token(request), "flashes": request.session.pop("flash", [])}
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

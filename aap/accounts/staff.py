@@ -1,0 +1,52 @@
+"""Accounts the contract's team opens for its partners: instructeurs and financers' agents."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aap.accounts.service import create_user, normalize_email
+from aap.errors import Forbidden, Invalid
+from aap.models import Financeur, User
+
+STAFF_ROLES = ("instructeur", "financeur")
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_staff_account(
+    session: Session, by: User, *, email: str, full_name: str, role: str, financeur_code: str | None,
+    password: str,
+) -> User:
+    """An instructeur of the admin's territory, or an agent of one of its financers; every problem at once."""
+    if by.role != "admin":
+        raise Forbidden("Seule l'équipe du contrat de ville ouvre des comptes.", code="role_interdit")
+    email = normalize_email(email)
+    errors: list[dict[str, str]] = []
+
+    def err(path: str, code: str, message: str) -> None:
+        errors.append({"path": path, "code": code, "message": message})
+
+    if not email or "@" not in email or "." not in email.rsplit("@", 1)[-1]:
+        err("email", "email_invalide", "Indiquez une adresse électronique valide (par exemple nom@ville.fr).")
+    elif session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        err("email", "email_deja_utilise", "Un compte existe déjà avec cette adresse électronique.")
+    if not full_name.strip():
+        err("full_name", "required", "Indiquez le nom et le prénom de la personne (ou le nom du service).")
+    financeur: Financeur | None = None
+    if role not in STAFF_ROLES:
+        err("role", "role_invalide", "Choisissez le rôle : instructeur ou financeur.")
+    elif role == "financeur":
+        financeur = session.scalar(select(Financeur).where(Financeur.territory_id == by.territory_id,
+                                                           Financeur.code == (financeur_code or "")))
+        if financeur is None:
+            err("financeur", "financeur_requis", "Choisissez le financeur dont la personne est l'agent.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        err("password", "mot_de_passe_faible",
+            f"Le mot de passe provisoire doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+    if errors:
+        raise Invalid("Le compte n'a pas été créé.", code="compte_invalide", errors=errors)
+    user = create_user(
+        session, email=email, password=password, role=role, full_name=full_name.strip(),
+        financeur_id=financeur.id if financeur else None,
+        territory_id=by.territory_id if role == "instructeur" else None,
+    )
+    session.commit()
+    return user

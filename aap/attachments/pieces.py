@@ -1,0 +1,162 @@
+"""The pièces justificatives a dossier relies on: queries and checks the dossier service asks for.
+
+A pièce with ``scope: organisation`` (statuts, RIB, list of directors…) is kept once per
+organisation and reused by each of its dossiers until a newer one of the same kind replaces it
+(``replaced_at``). A pièce with ``scope: dossier`` belongs to one dossier.
+
+While the porteur may change the dossier, it uses the current pièces; at dépôt, when instruction
+starts and when compléments are sent, their ids are written into ``answers.pieces``, so what the
+financers read is what was deposited even if the organisation later replaces its RIB.
+
+No import of ``aap.dossiers.service`` here: that service imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aap.models import Attachment, Dossier
+from forms import FieldDef, FieldError, Form
+from workflows.dossier import Reason
+
+# Leaving the porteur's hands: the pièces in use are written into the answers.
+LINKING_TRANSITIONS = ("deposer", "prendre_en_instruction", "completer")
+
+
+def _live(dossier: Dossier) -> bool:
+    """The porteur may still change the dossier: it follows the organisation's current pièces."""
+    from aap.dossiers.service import EDITABLE_STATES  # that service imports this module
+
+    return dossier.state in EDITABLE_STATES
+
+
+def piece_fields(form: Form) -> dict[str, FieldDef]:
+    """The pièce fields of a form by kind (their key), in form order."""
+    return {f.key: f for f in form.pieces()}
+
+
+def piece_section(form: Form) -> str | None:
+    """The section holding the pièces (``pieces`` in the guichet unique), None when the form has none."""
+    for section in form.sections:
+        if any(f.type == "attachment" for f in section.fields):
+            return section.key
+    return None
+
+
+def current_organisation_pieces(session: Session, organisation_id: int) -> dict[str, Attachment]:
+    """The organisation's current pièce of each kind (not replaced)."""
+    rows = session.scalars(
+        select(Attachment).where(
+            Attachment.organisation_id == organisation_id, Attachment.dossier_id.is_(None),
+            Attachment.replaced_at.is_(None),
+        ).order_by(Attachment.id)
+    )
+    return {a.kind: a for a in rows}
+
+
+def current_dossier_pieces(session: Session, dossier_id: int) -> dict[str, Attachment]:
+    rows = session.scalars(
+        select(Attachment).where(Attachment.dossier_id == dossier_id, Attachment.replaced_at.is_(None))
+        .order_by(Attachment.id)
+    )
+    return {a.kind: a for a in rows}
+
+
+def _linked(answers: dict[str, Any], section: str | None) -> dict[str, Any]:
+    value = answers.get(section) if section else None
+    return value if isinstance(value, dict) else {}
+
+
+def effective_pieces(
+    session: Session, dossier: Dossier, form: Form, *, live: bool | None = None
+) -> dict[str, Attachment | None]:
+    """For each pièce field, the file the dossier relies on now (None when there is none).
+
+    Live dossiers (the porteur may edit them) take the current pièces; a deposited dossier keeps
+    those linked at its dépôt.
+    """
+    fields = piece_fields(form)
+    linked = _linked(dossier.answers or {}, piece_section(form))
+    ids = [v for v in linked.values() if isinstance(v, int) and not isinstance(v, bool)]
+    by_id = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
+    live = _live(dossier) if live is None else live
+    org = current_organisation_pieces(session, dossier.organisation_id) if live else {}
+    own = current_dossier_pieces(session, dossier.id) if live else {}
+    out: dict[str, Attachment | None] = {}
+    for kind, f in fields.items():
+        current = (org if f.scope == "organisation" else own).get(kind)
+        if current is None:
+            candidate = by_id.get(linked.get(kind))  # type: ignore[arg-type]
+            current = candidate if candidate is not None and _belongs(candidate, dossier, f) else None
+        out[kind] = current
+    return out
+
+
+def _belongs(attachment: Attachment, dossier: Dossier, f: FieldDef) -> bool:
+    if attachment.kind != f.key:
+        return False
+    if f.scope == "organisation":
+        return attachment.organisation_id == dossier.organisation_id and attachment.dossier_id is None
+    return attachment.dossier_id == dossier.id
+
+
+def missing_pieces(session: Session, dossier: Dossier, form: Form) -> list[Reason]:
+    """One reason per required pièce the dossier lacks (code ``piece_manquante``, field ``pieces.<kind>``)."""
+    section = piece_section(form)
+    have = effective_pieces(session, dossier, form)
+    return [
+        Reason("piece_manquante", f"Pièce justificative manquante : {f.short_label or f.label}.",
+               f"{section}.{kind}")
+        for kind, f in piece_fields(form).items()
+        if f.required and have.get(kind) is None
+    ]
+
+
+def deposit_reasons(session: Session, dossier: Dossier, form: Form, errors: list[FieldError]) -> list[Reason]:
+    """The reasons refusing the dépôt: the form's errors, the pièces checked here (not in the answers)."""
+    paths = {f"{piece_section(form)}.{kind}" for kind in piece_fields(form)}
+    kept = [Reason(e.code, e.message, e.path) for e in errors if not (e.code == "required" and e.path in paths)]
+    return kept + missing_pieces(session, dossier, form)
+
+
+def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
+    """Writes the ids of the pièces the dossier relies on into its answers (at dépôt)."""
+    section = piece_section(form)
+    if section is None:
+        return
+    current = effective_pieces(session, dossier, form, live=True)
+    have = {kind: a.id for kind, a in current.items() if a is not None}
+    answers = dict(dossier.answers or {})
+    linked = {k: v for k, v in _linked(answers, section).items() if k not in piece_fields(form)}
+    linked.update(have)
+    if linked:
+        answers[section] = linked
+    else:
+        answers.pop(section, None)
+    dossier.answers = answers
+
+
+def reference_errors(session: Session, dossier: Dossier, form: Form, answers: dict[str, Any]) -> list[FieldError]:
+    """A pièce id written in the answers must be a file of this organisation (or dossier) of that kind."""
+    section = piece_section(form)
+    if section is None:
+        return []
+    fields = piece_fields(form)
+    linked = {k: v for k, v in _linked(answers, section).items()
+              if k in fields and isinstance(v, int) and not isinstance(v, bool)}
+    if not linked:
+        return []
+    found = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(linked.values())))}
+    errors = []
+    for kind, attachment_id in linked.items():
+        attachment = found.get(attachment_id)
+        if attachment is None or not _belongs(attachment, dossier, fields[kind]):
+            errors.append(FieldError(
+                f"{section}.{kind}", "piece_inconnue",
+                f"{fields[kind].short_label or fields[kind].label} : cette pièce n'est pas une pièce "
+                "de votre organisme de ce type.",
+            ))
+    return errors

@@ -1,0 +1,1 @@
+"""The staff's pages: instructeurs, financers, the contract's team, and the dashboard."""

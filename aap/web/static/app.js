@@ -1,0 +1,218 @@
+/* aap: progressive enhancement. Every page works without this file; with it:
+   - a dossier section saves itself a moment after typing (« Enregistré à 14 h 32 »), and keeps a copy
+     of unsaved answers in this browser so that nothing typed is lost (reload, stale version, offline);
+   - conditional questions show only when they apply;
+   - the SIRET fills the organisation's name and address when the registry knows it;
+   - the error summary takes the focus so screen readers announce it. */
+(function () {
+  "use strict";
+
+  var AUTOSAVE_DELAY_MS = 1500;
+
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // --- error summary first -------------------------------------------------------------------------
+  function focusProblems() {
+    var summary = document.querySelector(".error-summary, #probleme");
+    if (summary) { summary.focus(); }
+  }
+
+  // --- conditional fields ---------------------------------------------------------------------------
+  function conditionalFields(form) {
+    var wrappers = $all("[data-show-when]", form);
+    if (!wrappers.length) { return; }
+    function currentValue(name) {
+      var inputs = $all('[name="' + name + '"]', form);
+      for (var i = 0; i < inputs.length; i++) {
+        var el = inputs[i];
+        if (el.type === "radio" || el.type === "checkbox") {
+          if (el.checked) { return el.value; }
+        } else {
+          return el.value;
+        }
+      }
+      return "";
+    }
+    function update() {
+      wrappers.forEach(function (w) {
+        var rule = w.getAttribute("data-show-when");
+        var eq = rule.indexOf("=");
+        var name = rule.slice(0, eq), expected = rule.slice(eq + 1);
+        var show = currentValue(name) === expected;
+        // Never hide a field that holds an answer or an error: the person must see it.
+        var filled = $all("input, select, textarea", w).some(function (el) {
+          return (el.type === "checkbox" || el.type === "radio") ? el.checked : el.value;
+        });
+        w.hidden = !show && !filled && !w.classList.contains("field-invalid");
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
+  // --- autosave -------------------------------------------------------------------------------------
+  function fieldsOf(form) {
+    return $all("input, select, textarea", form).filter(function (el) {
+      return el.name && el.type !== "hidden" && el.type !== "submit" && el.type !== "button" && el.type !== "file";
+    });
+  }
+
+  function snapshot(form) {
+    var out = {};
+    fieldsOf(form).forEach(function (el) {
+      if (el.type === "checkbox" || el.type === "radio") {
+        out[el.name + "\u0000" + el.value] = el.checked;
+      } else {
+        out[el.name] = el.value;
+      }
+    });
+    return out;
+  }
+
+  function restore(form, saved) {
+    var changed = false;
+    fieldsOf(form).forEach(function (el) {
+      if (el.type === "checkbox" || el.type === "radio") {
+        var key = el.name + "\u0000" + el.value;
+        if (key in saved && el.checked !== saved[key]) { el.checked = saved[key]; changed = true; }
+      } else if (el.name in saved && el.value !== saved[el.name]) {
+        el.value = saved[el.name]; changed = true;
+      }
+    });
+    return changed;
+  }
+
+  function autosave(form) {
+    var status = document.getElementById("autosave-status");
+    var versionInput = form.querySelector("[data-version]");
+    var key = "aap:dossier:" + form.getAttribute("data-dossier") + ":" + form.getAttribute("data-section");
+    var timer = null, inFlight = false, again = false, blocked = false;
+
+    function say(text, kind) {
+      if (!status) { return; }
+      status.textContent = text;
+      status.className = "autosave-status" + (kind ? " " + kind : "");
+    }
+    function keepCopy() {
+      try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: snapshot(form) })); } catch (e) { /* private mode */ }
+    }
+    function dropCopy() {
+      try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    }
+    function updateChecklist(missing) {
+      Object.keys(missing || {}).forEach(function (section) {
+        $all('[data-missing-for="' + section + '"]').forEach(function (el) {
+          var n = missing[section];
+          el.textContent = n === 0 ? "complet" : n + " réponse" + (n > 1 ? "s" : "") + " manquante" + (n > 1 ? "s" : "");
+          var li = el.closest("li");
+          if (li) { li.classList.toggle("done", n === 0); li.classList.toggle("todo", n > 0); }
+        });
+      });
+    }
+
+    function save() {
+      if (blocked) { return; }
+      if (inFlight) { again = true; return; }
+      inFlight = true;
+      var body = new FormData(form);
+      body.set("action", "autosave");
+      say("Enregistrement en cours…");
+      fetch(form.getAttribute("action"), { method: "POST", body: body, headers: { "X-Autosave": "1", "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().catch(function () { return { ok: false, status: response.status }; })
+            .then(function (data) { data.status = data.status || response.status; return data; });
+        })
+        .then(function (data) {
+          if (data.ok) {
+            versionInput.value = data.version;
+            updateChecklist(data.missing);
+            if (!again) { dropCopy(); }
+            say("Brouillon enregistré à " + data.saved_at + " (pas encore déposé).", "ok");
+          } else if (data.status === 412) {
+            blocked = true;
+            keepCopy();
+            say("Ce dossier a été modifié ailleurs : vos dernières saisies ne sont pas enregistrées sur le serveur, " +
+                "mais elles sont gardées dans ce navigateur. Rechargez la page : elles seront remises en place.", "error");
+          } else if (data.status === 422) {
+            var n = (data.errors || []).length;
+            say("Non enregistré : " + (n > 1 ? n + " réponses sont invalides" : "une réponse est invalide") +
+                " (" + (data.errors && data.errors[0] ? data.errors[0].message : "") + "). Corrigez-la pour que l'enregistrement reprenne.", "error");
+          } else if (data.status === 403) {
+            say("Votre session a expiré : rechargez la page (vos saisies sont gardées dans ce navigateur).", "error");
+          } else {
+            say(data.message || "Enregistrement automatique impossible pour le moment ; vos saisies sont gardées dans ce navigateur.", "error");
+          }
+        })
+        .catch(function () {
+          say("Pas de connexion : vos saisies sont gardées dans ce navigateur et seront enregistrées dès que possible.", "error");
+        })
+        .then(function () {
+          inFlight = false;
+          if (again) { again = false; schedule(); }
+        });
+    }
+    function schedule() {
+      keepCopy();
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+    }
+
+    if (status && !status.textContent) { say("Enregistrement automatique activé : vos réponses sont enregistrées pendant que vous écrivez."); }
+
+    // What this browser kept and the server did not get: put it back, then save it.
+    var kept = null;
+    try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
+    if (kept && kept.fields && restore(form, kept.fields)) {
+      say("Nous avons remis en place des saisies non enregistrées de votre dernière visite ; elles vont être enregistrées.");
+      schedule();
+    } else if (kept) {
+      dropCopy();
+    }
+
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+    form.addEventListener("submit", function () { keepCopy(); if (timer) { clearTimeout(timer); } });
+  }
+
+  // --- SIRET prefill --------------------------------------------------------------------------------
+  function siretLookup(form) {
+    var siret = form.querySelector('[name="siret"]');
+    var status = document.getElementById("siret-status");
+    if (!siret) { return; }
+    var fill = {
+      name: ["name", "nom", "denomination", "nom_complet"],
+      address_line: ["address_line", "adresse", "address"],
+      postal_code: ["postal_code", "code_postal"],
+      city: ["city", "commune", "libelle_commune"],
+      rna: ["rna"]
+    };
+    siret.addEventListener("change", function () {
+      var digits = siret.value.replace(/\s/g, "");
+      if (!/^\d{14}$/.test(digits)) { return; }
+      fetch("/inscription/siret/" + digits, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          var org = data.organisation || data;
+          var filled = 0;
+          Object.keys(fill).forEach(function (field) {
+            var input = form.querySelector('[name="' + field + '"]');
+            if (!input || input.value) { return; }
+            for (var i = 0; i < fill[field].length; i++) {
+              var v = org[fill[field][i]];
+              if (typeof v === "string" && v) { input.value = v; filled++; break; }
+            }
+          });
+          if (filled && status) { status.textContent = "Nom et adresse complétés d'après le répertoire des entreprises : vérifiez-les."; }
+        })
+        .catch(function () { /* the form works without it */ });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusProblems();
+    $all("form").forEach(conditionalFields);
+    $all("form[data-autosave]").forEach(autosave);
+    $all("form[data-siret-lookup]").forEach(siretLookup);
+  });
+})();

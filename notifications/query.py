@@ -1,0 +1,216 @@
+"""What is due, asked of the database by indexed dates: the cost follows what is due, not the number of
+dossiers.
+
+- a dossier date (`complements_due`, `bilan_due`, `deposited_at`, each indexed): one range query on it;
+- a campaign date: the campaigns whose date falls in the window (`depot_cloture` / `depot_ouverture`
+  through their indexed columns; the other calendar dates from the campaigns table, a few rows per
+  territory and year), then their dossiers through the (campaign_id, state) index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from aap.models import Campaign, Cofinancement, Dossier, Financeur, Membership, Organisation, User
+from notifications.rules import DueOccurrence, Rule
+
+INDEXED_CAMPAIGN_DATES = {"depot_cloture": Campaign.depot_cloture, "depot_ouverture": Campaign.depot_ouverture}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    id: int
+    number: str
+    title: str | None
+    state: str
+    organisation_id: int
+    organisation: str
+    campaign_id: int
+    campaign_title: str
+    territory_id: int
+    complements_message: str | None
+
+
+@dataclass(frozen=True)
+class PendingLine:
+    """A cofinancement line still waiting for its financer's decision."""
+
+    dossier_id: int
+    financeur_id: int
+    financeur: str
+    montant_demande: Decimal
+    montant_propose: Decimal | None
+
+
+def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
+    values = sorted(set(values))
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _campaigns_with_date(session: Session, name: str, lo: date, hi: date) -> list[tuple[Campaign, date]]:
+    column = INDEXED_CAMPAIGN_DATES.get(name)
+    if column is not None:
+        campaigns = session.scalars(select(Campaign).where(column >= lo, column <= hi)).all()
+        return [(c, getattr(c, name)) for c in campaigns]
+    found = []
+    for campaign in session.scalars(select(Campaign)):
+        value = campaign.date_of(name)
+        if value is not None and lo <= value <= hi:
+            found.append((campaign, value))
+    return found
+
+
+def _previous_campaign_id(session: Session, campaign: Campaign) -> int | None:
+    return session.scalar(
+        select(Campaign.id).where(
+            Campaign.territory_id == campaign.territory_id, Campaign.kind == campaign.kind,
+            Campaign.year == campaign.year - 1,
+        ).order_by(Campaign.id).limit(1)
+    )
+
+
+def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurrence]:
+    """The (dossier, occurrence) pairs of `rule` due `today`."""
+    lo, hi = rule.anchor_window(today)
+    out: list[DueOccurrence] = []
+    if rule.scope == "dossier":
+        column = getattr(Dossier, rule.date_name)
+        if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
+            bounds = and_(column >= datetime.combine(lo, time(), UTC),
+                          column < datetime.combine(hi + timedelta(days=1), time(), UTC))
+        else:
+            bounds = and_(column >= lo, column <= hi)
+        # Without statistics SQLite would pick the state index (every conventionné of every year); the
+        # state wrapped in coalesce() cannot use an index, so the date index drives: its cost follows
+        # what is due.
+        state = func.coalesce(Dossier.state, "")
+        rows = session.execute(select(Dossier.id, column).where(bounds, state.in_(rule.states)))
+        for dossier_id, value in rows:
+            anchor = value.date() if isinstance(value, datetime) else value
+            offset = rule.occurrence(anchor, today)
+            if offset is not None:
+                out.append(DueOccurrence(rule, dossier_id, anchor, offset))
+        return out
+    for campaign, anchor in _campaigns_with_date(session, rule.date_name, lo, hi):
+        offset = rule.occurrence(anchor, today)
+        if offset is None:
+            continue
+        campaign_id = campaign.id if rule.scope == "campaign" else _previous_campaign_id(session, campaign)
+        if campaign_id is None:
+            continue
+        ids = session.scalars(
+            select(Dossier.id).where(Dossier.campaign_id == campaign_id, Dossier.state.in_(rule.states))
+        )
+        out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in ids)
+    return out
+
+
+def dossier_rows(session: Session, ids: Iterable[int]) -> dict[int, DossierRow]:
+    out: dict[int, DossierRow] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(Dossier.id, Dossier.number, Dossier.title, Dossier.state, Dossier.organisation_id,
+                   Organisation.name, Dossier.campaign_id, Campaign.title, Campaign.territory_id,
+                   Dossier.complements_message)
+            .join(Organisation, Organisation.id == Dossier.organisation_id)
+            .join(Campaign, Campaign.id == Dossier.campaign_id)
+            .where(Dossier.id.in_(chunk))
+        )
+        for row in session.execute(query):
+            out[row[0]] = DossierRow(*row)
+    return out
+
+
+def _recipient(user: User) -> Recipient:
+    return Recipient(user.id, user.email, (user.full_name or "").split(" (")[0].strip())
+
+
+def porteurs_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """The active porteur accounts of each organisation."""
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    for chunk in _chunks(organisation_ids):
+        query = (
+            select(Membership.organisation_id, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.organisation_id.in_(chunk), User.role == "porteur", User.active.is_(True))
+            .order_by(User.id)
+        )
+        for org_id, user in session.execute(query):
+            out[org_id].append(_recipient(user))
+    return out
+
+
+def instructeurs_of(session: Session, territory_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """The active instructeurs of each territory."""
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    for chunk in _chunks(territory_ids):
+        query = select(User).where(User.territory_id.in_(chunk), User.role == "instructeur",
+                                   User.active.is_(True)).order_by(User.id)
+        for user in session.scalars(query):
+            assert user.territory_id is not None
+            out[user.territory_id].append(_recipient(user))
+    return out
+
+
+def pending_lines(session: Session, dossier_ids: Iterable[int]) -> dict[int, list[PendingLine]]:
+    out: dict[int, list[PendingLine]] = defaultdict(list)
+    for chunk in _chunks(dossier_ids):
+        query = (
+            select(Cofinancement.dossier_id, Cofinancement.financeur_id, Financeur.name,
+                   Cofinancement.montant_demande, Cofinancement.montant_propose)
+            .join(Financeur, Financeur.id == Cofinancement.financeur_id)
+            .where(Cofinancement.dossier_id.in_(chunk), Cofinancement.decision.is_(None))
+            .order_by(Cofinancement.id)
+        )
+        for row in session.execute(query):
+            out[row[0]].append(PendingLine(*row))
+    return out
+
+
+def agents_of(session: Session, financeur_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    for chunk in _chunks(financeur_ids):
+        query = select(User).where(User.financeur_id.in_(chunk), User.role == "financeur",
+                                   User.active.is_(True)).order_by(User.id)
+        for user in session.scalars(query):
+            assert user.financeur_id is not None
+            out[user.financeur_id].append(_recipient(user))
+    return out
+
+
+def recipients_for(
+    session: Session, recipients: str, rows: dict[int, DossierRow]
+) -> dict[int, list[Recipient]]:
+    """The accounts a rule speaks to, per dossier: the porteur accounts of its organisation, the
+    instructeurs of its territory, or the agents of the financers that have not decided yet."""
+    out: dict[int, list[Recipient]] = {}
+    if recipients == "porteurs":
+        by_org = porteurs_of(session, (r.organisation_id for r in rows.values()))
+        return {d: by_org.get(r.organisation_id, []) for d, r in rows.items()}
+    if recipients == "instructeurs":
+        by_territory = instructeurs_of(session, (r.territory_id for r in rows.values()))
+        return {d: by_territory.get(r.territory_id, []) for d, r in rows.items()}
+    lines = pending_lines(session, rows)
+    agents = agents_of(session, (line.financeur_id for ls in lines.values() for line in ls))
+    for dossier_id in rows:
+        seen: dict[int, Recipient] = {}
+        for line in lines.get(dossier_id, []):
+            for agent in agents.get(line.financeur_id, []):
+                seen.setdefault(agent.user_id, agent)
+        out[dossier_id] = list(seen.values())
+    return out
