@@ -25,7 +25,6 @@ from workflows.reasons import fr_date
 
 DOCUMENT_KINDS = ("convention", "notification")
 TITLES = {"convention": "Convention d'attribution de subvention", "notification": "Notification de subvention"}
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 AVIS_FR = {"favorable": "favorable", "reserve": "réservé", "defavorable": "défavorable", "ajourne": "d'ajournement"}
 
 _env = Environment(
@@ -113,33 +112,26 @@ def render_html(kind: str, ctx: dict[str, Any]) -> str:
     return _env.get_template(f"{kind}.html.j2").render(**ctx)
 
 
-def _font_dir() -> Path | None:
-    return next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
-
-
-_LATIN1 = str.maketrans({"€": "EUR", "\u202f": " ", "\u2019": "'", "\u2013": "-", "\u2014": "-",
-                         "œ": "oe", "Œ": "OE", "\u2026": "..."})
+_LATIN1 = str.maketrans({"€": "euros", "\u00a0": " ", "\u202f": " ", "\u2019": "'", "\u2013": "-",
+                         "\u2014": "-", "œ": "oe", "Œ": "OE", "\u2026": "..."})
 
 
 def render_pdf(html: str, title: str, now: datetime) -> bytes:
-    """The document as PDF: DejaVu embedded when the system has it (€ and œ), a core font otherwise."""
+    """The document as PDF in a core font (Helvetica, Latin-1: amounts read « 1 234,00 euros »).
+
+    Embedding a TrueType font costs about two seconds a document with fpdf2 and depends on the
+    machine's fonts; the core font is instant and the same everywhere.
+    """
     pdf = FPDF(format="A4")
     pdf.set_creation_date(now)
-    pdf.set_title(title)
-    pdf.set_author("aap – guichet unique du contrat de ville")
+    pdf.set_title(title.translate(_LATIN1))
+    pdf.set_author("aap - guichet unique du contrat de ville")
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
-    fonts = _font_dir()
-    if fonts is not None:
-        for style, suffix in (("", ""), ("B", "-Bold"), ("I", "-Oblique"), ("BI", "-BoldOblique")):
-            pdf.add_font("DejaVu", style, str(fonts / f"DejaVuSans{suffix}.ttf"))
-        family = "DejaVu"
-    else:
-        family = "helvetica"
-        html = html.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
-    pdf.set_font(family, size=10)
-    pdf.write_html(html, font_family=family)
+    pdf.set_font("helvetica", size=10)
+    pdf.write_html(html.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1"),
+                   font_family="helvetica")
     return bytes(pdf.output())
 
 

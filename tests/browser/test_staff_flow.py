@@ -8,7 +8,14 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from tests.browser.conftest import axe_check, login_as
-from tests.web.staff_helpers import ADMIN, AGENTS, INSTRUCTEUR, deposit_demo_dossiers, dossier_row
+from tests.web.staff_helpers import (
+    ADMIN,
+    AGENTS,
+    INSTRUCTEUR,
+    deposit_demo_dossiers,
+    dossier_row,
+    instruct_to_avise,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +122,24 @@ def test_the_dashboard_shows_its_charts(page: Page) -> None:
     page.goto("/tableau-de-bord")
     expect(page.locator("#graphique-financeurs rect.bar")).to_have_count(1)
     axe_check(page)
+
+
+def test_the_staff_pages_fit_a_phone(browser, live_server: str, db_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """At 375 px wide nothing overflows the page (wide tables scroll in their own region), and axe agrees."""
+    ids = deposit_demo_dossiers(db_engine, 2)
+    instruct_to_avise(db_engine, ids[1:])
+    context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 375, "height": 800})
+    phone = context.new_page()
+    try:
+        login_as(phone, ADMIN)
+        for path in ("/tableau-de-bord", "/instruction", f"/instruction/dossiers/{ids[1]}", "/instruction/comite",
+                     "/admin", "/admin/utilisateurs", "/admin/territoire"):
+            phone.goto(path)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 375, path
+            axe_check(phone)
+        phone.context.clear_cookies()
+        login_as(phone, AGENTS["ETAT"])
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+        axe_check(phone)
+    finally:
+        context.close()

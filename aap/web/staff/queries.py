@@ -1,28 +1,27 @@
-"""Read-only queries of the staff pages: filtered lists, counts, the programme table, dashboard figures.
+"""Read-only queries of the staff pages: filtered lists and counts, a financer's lines, accounts.
 
 Nothing here writes. Reads start from `visible_dossiers`, so a page never shows what the caller
-could not read through the API. QPV and orientation live in the dossier's answers (JSON): they are
-filtered in Python over one campaign's dossiers, a few hundred rows per territory and year.
+could not read through the API. QPV and orientation live in the dossier's answers (JSON), found where
+the form definition puts them (`aap.financing.programmation`): they are filtered in Python over the
+visible dossiers, a few hundred rows per territory and year.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
-from typing import Any
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aap.dossiers.access import visible_dossiers
+from aap.financing.programmation import orientation_of, qpvs_of
 from aap.models import (
     Campaign,
     Cofinancement,
     Dossier,
     Financeur,
     Orientation,
-    Payment,
     Qpv,
     User,
 )
@@ -53,21 +52,6 @@ def _with_lines(query):  # type: ignore[no-untyped-def]
         selectinload(Dossier.organisation),
         selectinload(Dossier.campaign),
     )
-
-
-def action_of(dossier: Dossier) -> dict[str, Any]:
-    action = (dossier.answers or {}).get("action")
-    return action if isinstance(action, dict) else {}
-
-
-def qpvs_of(dossier: Dossier) -> list[str]:
-    value = action_of(dossier).get("qpv")
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def orientation_of(dossier: Dossier) -> str | None:
-    value = action_of(dossier).get("orientation")
-    return value if isinstance(value, str) and value else None
 
 
 def is_overdue(dossier: Dossier, now: datetime) -> bool:
@@ -149,14 +133,6 @@ def awaiting_decision(dossier: Dossier, line: Cofinancement) -> bool:
 # --- dashboard -------------------------------------------------------------------------------------
 
 
-def _share(amount: Decimal, parts: int) -> list[Decimal]:
-    """`amount` split in `parts` exact cents (the first parts take the leftover cents)."""
-    base = (amount / parts).quantize(CENT, rounding=ROUND_HALF_UP)
-    shares = [base] * parts
-    shares[0] += amount - base * parts
-    return shares
-
-
 def accorded_lines(session: Session, user: User, campaign_id: int) -> list[tuple[Dossier, Cofinancement]]:
     query = visible_dossiers(user).where(Dossier.campaign_id == campaign_id)
     out = []
@@ -167,87 +143,6 @@ def accorded_lines(session: Session, user: User, campaign_id: int) -> list[tuple
             if user.role == "financeur" and line.financeur_id != user.financeur_id:
                 continue
             out.append((d, line))
-    return out
-
-
-def amounts_by_financeur(lines: list[tuple[Dossier, Cofinancement]], campaign: Campaign,
-                         user: User) -> list[tuple[str, Decimal]]:
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for _d, line in lines:
-        totals[line.financeur_id] += line.montant_accorde or ZERO
-    return [(cf.financeur.name, totals[cf.financeur_id]) for cf in campaign.financeurs
-            if user.role != "financeur" or cf.financeur_id == user.financeur_id]
-
-
-def amounts_by_orientation(session: Session, lines: list[tuple[Dossier, Cofinancement]],
-                           territory_id: int) -> list[tuple[str, Decimal]]:
-    """Accorded amounts per top-level orientation of the contract (A, B, C…)."""
-    tree = orientations(session, territory_id)
-    roots = [o for o in tree if o.parent_code is None]
-    parent = {o.code: o.parent_code for o in tree}
-
-    def root_of(code: str | None) -> str | None:
-        seen = 0
-        while code is not None and parent.get(code) is not None and seen < 20:
-            code, seen = parent[code], seen + 1
-        return code
-
-    totals: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
-    for d, line in lines:
-        code = orientation_of(d)
-        totals[root_of(code) if code in parent else None] += line.montant_accorde or ZERO
-    out = [(f"{o.code}. {o.label}", totals[o.code]) for o in roots]
-    if totals.get(None):
-        out.append(("Sans orientation", totals[None]))
-    return out
-
-
-def amounts_by_qpv(session: Session, lines: list[tuple[Dossier, Cofinancement]],
-                   territory_id: int) -> list[tuple[str, Decimal]]:
-    """Accorded amounts per QPV; a dossier for several quartiers is shared equally among them."""
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for d, line in lines:
-        codes = qpvs_of(d) or ["?"]
-        for code, part in zip(codes, _share(line.montant_accorde or ZERO, len(codes)), strict=True):
-            totals[code] += part
-    out = [(name, totals[code]) for code, name in qpv_options(session, territory_id)]
-    if totals.get("?"):
-        out.append(("Quartier non renseigné", totals["?"]))
-    return out
-
-
-def _days(start: datetime | date | None, end: datetime | date | None) -> int | None:
-    if start is None or end is None:
-        return None
-    s = start.date() if isinstance(start, datetime) else start
-    e = end.date() if isinstance(end, datetime) else end
-    return (e - s).days
-
-
-def delays(session: Session, user: User, campaign_id: int) -> list[dict[str, Any]]:
-    """Median days of each step of the public service, and on how many dossiers it is measured."""
-    query = visible_dossiers(user).where(Dossier.campaign_id == campaign_id, Dossier.deposited_at.is_not(None))
-    dossiers = list(session.scalars(query))
-    ids = [d.id for d in dossiers]
-    first_payment: dict[int, date] = {}
-    if ids:
-        pay_query = (select(Cofinancement.dossier_id, func.min(Payment.paid_on))
-                     .join(Payment, Payment.cofinancement_id == Cofinancement.id)
-                     .where(Cofinancement.dossier_id.in_(ids)))
-        if user.role == "financeur":
-            pay_query = pay_query.where(Cofinancement.financeur_id == user.financeur_id)
-        first_payment = {dossier_id: paid for dossier_id, paid in
-                         session.execute(pay_query.group_by(Cofinancement.dossier_id))}
-    steps = [
-        ("Dépôt → décision des financeurs", [_days(d.deposited_at, d.decided_at) for d in dossiers]),
-        ("Décision → convention (notification)", [_days(d.decided_at, d.conventionne_at) for d in dossiers]),
-        ("Convention → premier paiement", [_days(d.conventionne_at, first_payment.get(d.id)) for d in dossiers]),
-        ("Dépôt → premier paiement", [_days(d.deposited_at, first_payment.get(d.id)) for d in dossiers]),
-    ]
-    out = []
-    for label, values in steps:
-        measured = [v for v in values if v is not None]
-        out.append({"label": label, "median": median(measured) if measured else None, "count": len(measured)})
     return out
 
 
