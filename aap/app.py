@@ -13,18 +13,18 @@ from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.db import get_engine
 from aap.dossiers.endpoints import router as dossiers_router
+from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
-from notifications.endpoints import router as notifications_router
-from aap.errors import install_error_handlers
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
+from aap.web.porteur import router as porteur_router
 from aap.web.staff.admin import router as staff_admin_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
-from aap.web.porteur import router as porteur_router
+from notifications.endpoints import router as notifications_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 

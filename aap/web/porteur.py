@@ -335,7 +335,8 @@ def _fire(
 ) -> Dossier | HTMLResponse:
     """Fires a transition; a refusal re-renders the dossier page with every reason."""
     try:
-        return dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=version)
+        return dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=version,
+                                        data_dir=request.app.state.settings.data_dir)
     except AppError as exc:
         db.rollback()
         if exc.status_code == 404:

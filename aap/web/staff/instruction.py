@@ -153,7 +153,8 @@ def fire(
         payload["avis"] = avis
     if_match = int(version) if version.isdigit() else None
     try:
-        dossier = dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=if_match)
+        dossier = dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=if_match,
+                                           data_dir=request.app.state.settings.data_dir)
     except AppError as exc:
         if isinstance(exc, NotFound) and exc.code == "dossier_introuvable":
             raise
