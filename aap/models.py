@@ -267,7 +267,7 @@ class Dossier(Base):
     updated_at: Mapped[datetime] = created()
 
     # deadlines the reminders hang on (indexed: the cron pass asks by date, not by dossier)
-    extension_until: Mapped[date | None] = mapped_column(Date)
+    extension_until: Mapped[date | None] = mapped_column(Date, index=True)
     extension_reason: Mapped[str | None] = mapped_column(Text)
     complements_due: Mapped[date | None] = mapped_column(Date, index=True)
     complements_message: Mapped[str | None] = mapped_column(Text)

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "aap <no-reply@aap.test>"
     demo_password: str = "demo"
+    timezone: str = "Europe/Paris"
     max_upload_bytes: int = 10 * 1024 * 1024
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"

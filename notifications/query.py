@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from aap.models import Campaign, Cofinancement, Dossier, Financeur, Membership, Organisation, User
@@ -113,10 +113,28 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         campaign_id = campaign.id if rule.scope == "campaign" else _previous_campaign_id(session, campaign)
         if campaign_id is None:
             continue
-        ids = session.scalars(
-            select(Dossier.id).where(Dossier.campaign_id == campaign_id, Dossier.state.in_(rule.states))
-        )
-        out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in ids)
+        query = select(Dossier.id).where(Dossier.campaign_id == campaign_id, Dossier.state.in_(rule.states))
+        if rule.date_name == "depot_cloture":  # a dossier given more time hangs on its own deadline
+            query = query.where(or_(Dossier.extension_until.is_(None), Dossier.extension_until <= anchor))
+        out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in session.scalars(query))
+    if rule.scope == "campaign" and rule.date_name == "depot_cloture":
+        out.extend(_extended_deadlines(session, rule, today, lo, hi))
+    return out
+
+
+def _extended_deadlines(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """The dépôt reminders of the dossiers an instructeur gave more time, at their own deadline."""
+    rows = session.execute(
+        select(Dossier.id, Dossier.extension_until)
+        .join(Campaign, Campaign.id == Dossier.campaign_id)
+        .where(Dossier.extension_until >= lo, Dossier.extension_until <= hi,
+               Dossier.extension_until > Campaign.depot_cloture, func.coalesce(Dossier.state, "").in_(rule.states))
+    )
+    out = []
+    for dossier_id, anchor in rows:
+        offset = rule.occurrence(anchor, today)
+        if offset is not None:
+            out.append(DueOccurrence(rule, dossier_id, anchor, offset))
     return out
 
 

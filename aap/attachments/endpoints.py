@@ -63,7 +63,6 @@ async def upload_to_dossier(
     dossier_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
 ) -> dict[str, Any]:
     await run_in_threadpool(service.check_dossier_upload, db, user, dossier_id, now())
-    await run_in_threadpool(db.rollback)  # hold no transaction (nor SQLite's write lock) while the file streams
     received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
     try:
         attachment = await run_in_threadpool(

@@ -54,10 +54,19 @@ def _member_organisation(user: User, organisation_id: int) -> Organisation:
 # --- before reading the body: may this caller upload here at all? -----------------------------------
 
 
-def check_dossier_upload(session: Session, user: User, dossier_id: int, now: datetime) -> Dossier:
+def _editable_dossier(session: Session, user: User, dossier_id: int, now: datetime) -> Dossier:
     dossier = dossiers.get_dossier(session, user, dossier_id)
     dossiers.check_editable(user, dossier, now.date())
     return dossier
+
+
+def check_dossier_upload(session: Session, user: User, dossier_id: int, now: datetime) -> None:
+    """May this caller add a file to this dossier now? Ends the read transaction either way, so that
+    nothing (not even SQLite's write lock) is held while the file streams in."""
+    try:
+        _editable_dossier(session, user, dossier_id, now)
+    finally:
+        session.rollback()
 
 
 def check_organisation_upload(user: User, organisation_id: int) -> Organisation:
@@ -94,7 +103,7 @@ def add_to_dossier(
     session: Session, user: User, dossier_id: int, received: files.Received, data_dir: Path, now: datetime
 ) -> Attachment:
     """A file for a dossier; a pièce of the organisation sent from a dossier becomes the organisation's."""
-    dossier = check_dossier_upload(session, user, dossier_id, now)
+    dossier = _editable_dossier(session, user, dossier_id, now)
     allowed = piece_fields(dossiers.campaign_form_of(dossier))
     kind = received.fields.get("kind")
     if kind not in allowed:

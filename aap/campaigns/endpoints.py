@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from aap.campaigns import service
+from aap import clock
 from aap.campaigns.forms import campaign_form, form_context
 from aap.deps import DB, Caller
 from aap.models import Campaign
@@ -48,14 +49,14 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
 
 @router.get("/campaigns", summary="Les appels à projets")
 def list_campaigns(db: DB, user: Caller) -> dict[str, Any]:
-    today = date.today()
+    today = clock.today()
     items = [campaign_out(c, today) for c in service.list_campaigns(db, user)]
     return {"items": items, "total": len(items)}
 
 
 @router.get("/campaigns/{campaign_id}", summary="Un appel à projets")
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return campaign_out(service.get_campaign(db, user, campaign_id), date.today())
+    return campaign_out(service.get_campaign(db, user, campaign_id), clock.today())
 
 
 @router.get("/campaigns/{campaign_id}/form", summary="Le formulaire du guichet unique (JSON Schema 2020-12)")

@@ -309,3 +309,28 @@ def test_instructeurs_get_one_daily_digest_of_dossiers_waiting_to_be_taken(
 
     instructeur = session.scalar(select(User).where(User.email == "instructeur@demo.aap.test"))
     assert any(n.rule == "digest" for n in dossier_notifications(session, instructeur, deposited[0].id))
+
+
+def test_a_draft_given_more_time_is_reminded_of_its_own_deadline(
+    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
+) -> None:
+    campaign = open_campaign(session)
+    extended = drafts(session, campaign)[0]
+    extended.extension_until = campaign.depot_cloture + timedelta(days=10)
+    extended.extension_reason = "Président hospitalisé"
+
+    def reminders_of(number: str) -> list[str]:
+        ids = numbers_by_id(session)
+        return [smtp.inbox.text(m) for m in smtp.inbox.by_rule("brouillon_avant_cloture")
+                if ids[m["X-Aap-Key"].split(":")[1]] == number]
+
+    go(db_engine, session, settings, smtp, at(campaign.depot_cloture - timedelta(days=1)))
+    others = [d for d in drafts(session, campaign) if d.id != extended.id]
+    assert all(fr_date(campaign.depot_cloture) in reminders_of(d.number)[0] for d in others)
+    first = reminders_of(extended.number)
+    assert len(first) == 1  # its J-14: eleven days before its own deadline
+    assert fr_date(extended.extension_until) in first[0] and fr_date(campaign.depot_cloture) not in first[0]
+
+    go(db_engine, session, settings, smtp, at(extended.extension_until - timedelta(days=1)))
+    assert len(reminders_of(extended.number)) == 2  # and its J-1
+    assert session.get(Dossier, extended.id).state == "brouillon"  # past the call's close, not expired
