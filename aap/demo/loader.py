@@ -179,5 +179,11 @@ def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, Use
                              None, _at(dates["validation"] + timedelta(days=7)))
         dossiers.fire_transition(session, instructeur, d.id, "conventionner", {},
                                  _at(dates["validation"] + timedelta(days=30)), data_dir=data_dir)
+        # each financer pays an avance of half its subsidy, the solde waits for the bilan
+        paid_on = dates["validation"] + timedelta(days=45 + 5 * count)
+        for line in dossiers.get_dossier(session, admin, d.id).cofinancements:
+            assert line.montant_accorde is not None
+            financing.record_payment(session, agents[line.financeur.code], d.id, line.financeur.code, "avance",
+                                     paid_on, (line.montant_accorde / 2).quantize(Decimal("0.01")), _at(paid_on))
         count += 1
     return count
