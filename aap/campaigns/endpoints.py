@@ -5,8 +5,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from aap.campaigns import service
 from aap import clock
+from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
 from aap.deps import DB, Caller
 from aap.models import Campaign
