@@ -19,7 +19,7 @@ from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
-from forms import FieldError
+from forms import FieldError, Form, load_form
 from notifications.events import after_transition
 from workflows import dossier as lifecycle
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
@@ -140,7 +140,7 @@ def create_dossier(
     session.flush()
     dossier.number = f"{campaign.year}-{dossier.id:05d}"
     _sync_cofinancements(session, dossier, campaign)
-    _record(session, dossier, None, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
+    _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)
 
@@ -234,10 +234,8 @@ def update_answers(
     return get_dossier(session, user, dossier.id)
 
 
-def campaign_form_of(dossier: Dossier):  # type: ignore[no-untyped-def]
+def campaign_form_of(dossier: Dossier) -> Form:
     """The form version the dossier was started with (a new version for next year breaks nothing)."""
-    from forms import load_form
-
     return load_form(dossier.form_code, dossier.form_version)
 
 
@@ -301,7 +299,7 @@ def _refusal(refused: TransitionRefused) -> Exception:
 
 
 def _record(
-    session: Session, dossier: Dossier, name: str | None, transition: str, from_state: str | None,
+    session: Session, dossier: Dossier, transition: str, from_state: str | None,
     to_state: str, user: User | None, now: datetime, comment: str | None, data: dict[str, Any],
 ) -> DossierEvent:
     event = DossierEvent(
@@ -341,12 +339,12 @@ def _move(
         data["avis"] = dossier.avis
     elif name == "conventionner":
         dossier.bilan_due = dossier.campaign.date_of("bilan_limite")
-    elif name in ("deposer_bilan", "valider_bilan"):
-        dossier.bilan_due = None if name == "valider_bilan" else dossier.bilan_due
+    elif name == "valider_bilan":
+        dossier.bilan_due = None
     if name in pieces.LINKING_TRANSITIONS:
         # what the financers read is what was deposited, even if the organisation replaces a pièce later
         pieces.link_pieces(session, dossier, campaign_form_of(dossier))
-    event = _record(session, dossier, name, name, from_state, new_state, user, now, payload.get("comment"), data)
+    event = _record(session, dossier, name, from_state, new_state, user, now, payload.get("comment"), data)
     after_transition(session, dossier, event, now)
     return event
 
@@ -363,7 +361,7 @@ def fire_transition(
                         code="role_interdit")
     _move(session, dossier, name, user.role, user, now, payload)
     if name == "conventionner":  # each financer that accorded money gets its convention or letter
-        from aap.financing.documents import generate_for
+        from aap.financing.documents import generate_for  # (financing builds on this module)
         from aap.settings import get_settings
 
         generate_for(session, dossier, now, data_dir or get_settings().data_dir, by=user)
@@ -376,7 +374,7 @@ def record_decision(session: Session, dossier: Dossier, user: User, now: datetim
     """A financer's decision is part of the dossier's history (and may bring a message)."""
     data = {"financeur": line.financeur.code, "decision": line.decision,
             "montant": f"{line.montant_accorde:.2f}" if line.montant_accorde is not None else None}
-    event = _record(session, dossier, None, "decision_financeur", dossier.state, dossier.state, user, now,
+    event = _record(session, dossier, "decision_financeur", dossier.state, dossier.state, user, now,
                     line.motif, data)
     after_transition(session, dossier, event, now)
 
@@ -413,7 +411,7 @@ def grant_extension(
     if dossier.state == "non_depose":
         dossier.state = "brouillon"  # reopened by the extension
     dossier.version += 1
-    _record(session, dossier, None, "accorder_delai", from_state, dossier.state, user, now, reason.strip(),
+    _record(session, dossier, "accorder_delai", from_state, dossier.state, user, now, reason.strip(),
             {"until": until.isoformat()})
     session.commit()
     return get_dossier(session, user, dossier.id)
