@@ -20,6 +20,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, PreconditionFailed
 from aap.models import Dossier, User
+from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render, time_short
@@ -78,13 +79,18 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
     return RedirectResponse("/mes-dossiers", status_code=303)
 
 
+REGISTRY_LOOKUPS = RateLimit(limit=30, window_seconds=600)
+
+
 @router.get("/inscription/siret/{siret}", response_model=None)
-def registration_siret(siret: str, settings: AppSettings) -> JSONResponse:
+def registration_siret(request: Request, siret: str, settings: AppSettings) -> JSONResponse:
     """The registry's name and address for a SIRET, for the registration page's prefill (JSON; the page
-    works without it). Not logged in yet, hence beside the API's lookup, which needs a caller."""
+    works without it). Not logged in yet, hence beside the API's lookup, which needs a caller; limited
+    per client so that nobody uses it as a free relay to the registry."""
     from aap.registry.service import lookup_siret
 
     try:
+        REGISTRY_LOOKUPS.check(request.client.host if request.client else "?")
         return JSONResponse(lookup_siret(settings, siret))
     except AppError as exc:
         return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
