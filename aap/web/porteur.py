@@ -19,6 +19,7 @@ from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, PreconditionFailed
+from aap.financing.documents import list_documents
 from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
@@ -194,6 +195,7 @@ def _dossier_page(
         "decision_labels": views.DECISION_LABELS,
         "avis_labels": views.AVIS_LABELS,
         "payment_labels": views.PAYMENT_LABELS,
+        "documents": list_documents(db, user, dossier.id),
     })
     return render(request, "porteur/dossier.html", context, status_code=status_code)
 
