@@ -127,22 +127,40 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     porteurs = {"asso_horizon": users["porteur@demo.aap.test"], "asso_passerelles": users["porteur2@demo.aap.test"]}
     members = [(orgs[key], porteur) for key, porteur in porteurs.items()]
     store_demo_pieces(session, members, previous.depot_ouverture - timedelta(days=10), data_dir)
-    drafts = _open_drafts(session, open_campaign, porteurs, today)
+    drafts = _open_drafts(session, open_campaign, porteurs, users, today)
     programmed = _previous_year(session, previous, porteurs, users, data_dir)
     store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
     return (
         f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
         f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
-        f"{drafts} brouillons dans l'appel ouvert, {programmed} dossiers conventionnés l'an passé."
+        f"{drafts} dossiers dans l'appel ouvert, {programmed} dossiers conventionnés l'an passé."
     )
 
 
-def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User], today: date) -> int:
+def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User],
+                 today: date) -> int:
+    """The open call: Horizon's drafts (complete and incomplete); Les Passerelles deposited its complete
+    dossiers a week ago, and the instructeur already asked compléments on one of them."""
     now = _at(max(campaign.depot_ouverture, min(today, campaign.depot_cloture)))
+    deposited_on = max(campaign.depot_ouverture, today - timedelta(days=6))
+    instructeur = users["instructeur@demo.aap.test"]
     count = 0
     for action in demo_actions(campaign.year):
-        dossiers.create_dossier(session, porteurs[action["organisation"]], campaign.id, now,
-                                answers=action["answers"])
+        porteur = porteurs[action["organisation"]]
+        if action["organisation"] == "asso_passerelles" and action["completeness"] == "complete":
+            d = dossiers.create_dossier(session, porteur, campaign.id, _at(deposited_on, 9),
+                                        answers=action["answers"])
+            dossiers.fire_transition(session, porteur, d.id, "deposer", {}, _at(deposited_on, 11))
+            if count % 2:
+                dossiers.fire_transition(session, instructeur, d.id, "prendre_en_instruction", {},
+                                         _at(deposited_on + timedelta(days=2)))
+                dossiers.fire_transition(session, instructeur, d.id, "demander_complements", {
+                    "comment": "Merci de préciser le nombre d'habitants des QPV parmi les participants "
+                               "attendus et de joindre le devis de l'intervenant.",
+                    "due_date": today + timedelta(days=7),
+                }, _at(deposited_on + timedelta(days=2), 15))
+        else:
+            dossiers.create_dossier(session, porteur, campaign.id, now, answers=action["answers"])
         count += 1
     return count
 

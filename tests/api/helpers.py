@@ -42,11 +42,15 @@ def drafts(actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
 
 
 def complete_draft(porteur: Actor) -> dict[str, Any]:
-    """A demo draft of this porteur that can be deposed as it is."""
+    """A deposed dossier of this porteur in the open call: one of its complete demo drafts, deposed now,
+    or else the one the demo deposed (Les Passerelles deposited theirs a week ago)."""
     campaign = open_campaign(porteur)
     for d in drafts(porteur, campaign["id"]):
         if d["title"] and all(line["montant_demande"] for line in d["cofinancements"]):
             schema_ok = porteur.fire(d["id"], "deposer")
             if schema_ok.status_code == 200:
                 return schema_ok.json()
+    deposed = porteur.get("/api/v1/dossiers", params={"campaign_id": campaign["id"], "state": "depose"}).json()
+    if deposed["items"]:
+        return deposed["items"][0]
     raise AssertionError("no complete draft in the demo")

@@ -25,7 +25,8 @@ def test_the_published_form_is_json_schema_2020_12_and_the_demo_complete_drafts_
     checked = 0
     for porteur_email in ("porteur@demo.aap.test", "porteur2@demo.aap.test"):
         actor = Actor(client, porteur_email)
-        for d in drafts(actor, campaign["id"]):
+        mine = actor.get("/api/v1/dossiers", params={"campaign_id": campaign["id"]}).json()["items"]
+        for d in mine:  # the drafts, and the dossiers the demo already deposed
             if d["title"] in complete:
                 errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(d["answers"])]
                 assert errors == [], (d["title"], errors)

@@ -110,7 +110,7 @@ def dossier_list(
         "orientations": queries.orientations(db, user.territory_id),
         "financeurs": queries.financeurs(db, user.territory_id),
         "states": [(s, lifecycle.STATE_LABELS[s]) for s in lifecycle.STATES],
-        "overdue_days": queries.OVERDUE_DEPOSE_DAYS, "base_query": base_query,
+        "overdue_days": queries.overdue_depose_days(), "base_query": base_query,
         "is_overdue": lambda d: queries.is_overdue(d, when),
         "qpvs_of": queries.qpvs_of, "orientation_of": queries.orientation_of,
     })

@@ -25,12 +25,18 @@ from aap.models import (
     Qpv,
     User,
 )
+from notifications.rules import default_rules
 from workflows.dossier import STATES
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-# A deposited dossier nobody has taken up after this many days is late.
-OVERDUE_DEPOSE_DAYS = 15
+
+def overdue_depose_days() -> int:
+    """After how many days a deposited dossier nobody has taken up is late: the delay of the
+    instructeurs' reminder in notifications/rules.yaml, so that the list and the digest agree."""
+    rule = default_rules().get("instructeurs_depots_en_attente")
+    return rule.offsets[0] if rule is not None and rule.offsets else 5
+
 NOT_IN_PROGRAMME = ("brouillon", "non_depose", "abandonne")
 AWAITING_DECISION_STATES = ("instruit", "avise")
 AWAITING_LINE_STATES = ("propose", "ajourne")
@@ -59,7 +65,7 @@ def is_overdue(dossier: Dossier, now: datetime) -> bool:
     if dossier.state == "complements_demandes":
         return dossier.complements_due is not None and dossier.complements_due < today
     if dossier.state == "depose" and dossier.deposited_at is not None:
-        return dossier.deposited_at < now - timedelta(days=OVERDUE_DEPOSE_DAYS)
+        return dossier.deposited_at < now - timedelta(days=overdue_depose_days())
     return False
 
 
