@@ -20,6 +20,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # pytest's exit code 5 (no test collected) is a failure here, not a silent pass.

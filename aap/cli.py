@@ -28,7 +28,9 @@ def db_upgrade() -> None:
 @app.command()
 def demo(
     reset: bool = typer.Option(False, "--reset", help="Vide la base avant de charger la démo."),
-    if_empty: bool = typer.Option(False, "--if-empty", help="Ne fait rien si la base contient déjà des données."),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Ne fait rien si la base contient déjà des données."
+    ),
 ) -> None:
     """Charge le territoire de démonstration (DLVAgglo / Manosque)."""
     from aap.db import get_engine

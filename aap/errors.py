@@ -16,8 +16,15 @@ class AppError(Exception):
     status_code = 400
     code = "erreur"
 
-    def __init__(self, message: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None,
-                 status_code: int | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
@@ -130,4 +137,6 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             code, message = STATUS_FR.get(exc.status_code, ("erreur", str(exc.detail)))
             detail = {"code": code, "message": message}
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )

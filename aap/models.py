@@ -177,7 +177,9 @@ class CampaignFinanceur(Base):
 class EnveloppeChange(Base):
     __tablename__ = "enveloppe_changes"
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_financeur_id: Mapped[int] = mapped_column(ForeignKey("campaign_financeurs.id", ondelete="CASCADE"))
+    campaign_financeur_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_financeurs.id", ondelete="CASCADE")
+    )
     old_amount: Mapped[Decimal | None] = mapped_column(Money)
     new_amount: Mapped[Decimal] = mapped_column(Money)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -210,8 +212,21 @@ class Organisation(Base):
     created_at: Mapped[datetime] = created()
 
     def profile(self) -> dict[str, Any]:
-        keys = ["name", "siret", "rna", "kind", "address_line", "postal_code", "city", "representative_name",
-                "representative_first_name", "representative_role", "representative_email", "phone", "email"]
+        keys = [
+            "name",
+            "siret",
+            "rna",
+            "kind",
+            "address_line",
+            "postal_code",
+            "city",
+            "representative_name",
+            "representative_first_name",
+            "representative_role",
+            "representative_email",
+            "phone",
+            "email",
+        ]
         return {k: getattr(self, k) for k in keys}
 
 
@@ -232,7 +247,9 @@ class User(Base):
 
     financeur: Mapped[Financeur | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
-    organisations: Mapped[list[Organisation]] = relationship(secondary="memberships", order_by="Organisation.id")
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary="memberships", order_by="Organisation.id"
+    )
 
 
 class Membership(Base):
@@ -337,7 +354,9 @@ class Payment(Base):
 
     __tablename__ = "payments"
     id: Mapped[int] = mapped_column(primary_key=True)
-    cofinancement_id: Mapped[int] = mapped_column(ForeignKey("cofinancements.id", ondelete="CASCADE"), index=True)
+    cofinancement_id: Mapped[int] = mapped_column(
+        ForeignKey("cofinancements.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))
     paid_on: Mapped[date] = mapped_column(Date)
     montant: Mapped[Decimal] = mapped_column(Money)
@@ -421,7 +440,9 @@ class NotificationDossier(Base):
 
     __tablename__ = "notification_dossiers"
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     rule: Mapped[str] = mapped_column(String(64))
     item_key: Mapped[str] = mapped_column(String(300), index=True)

@@ -28,6 +28,8 @@ class RateLimit:
                 hits.popleft()
             if len(hits) >= self.limit:
                 wait = int(hits[0] + self.window - now) + 1
-                raise RateLimited(f"Trop de recherches depuis votre connexion : réessayez dans {wait} secondes.",
-                                  headers={"Retry-After": str(wait)})
+                raise RateLimited(
+                    f"Trop de recherches depuis votre connexion : réessayez dans {wait} secondes.",
+                    headers={"Retry-After": str(wait)},
+                )
             hits.append(now)

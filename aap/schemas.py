@@ -23,13 +23,15 @@ Euros = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-    WithJsonSchema({
-        "type": "string",
-        "pattern": r"^-?\d+\.\d{2}$",
-        "description": "Montant en euros, chaîne décimale à deux décimales (« 1234.50 ») ; "
-                       "les requêtes acceptent aussi un nombre JSON.",
-        "examples": ["1234.50"],
-    }),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "description": "Montant en euros, chaîne décimale à deux décimales (« 1234.50 ») ; "
+            "les requêtes acceptent aussi un nombre JSON.",
+            "examples": ["1234.50"],
+        }
+    ),
 ]
 
 

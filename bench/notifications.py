@@ -50,13 +50,28 @@ class Row:
 
 
 def _campaign(territory_id: int, year: int, cloture: date, extra: dict[str, date]) -> Campaign:
-    dates = {"lancement": cloture - timedelta(days=60), "depot_ouverture": cloture - timedelta(days=50),
-             "depot_cloture": cloture, "comite_technique": cloture + timedelta(days=40),
-             "validation": cloture + timedelta(days=70), "bilan_limite": date(year + 1, 6, 30), **extra}
-    return Campaign(territory_id=territory_id, code=f"bench-{year}", kind="fonctionnement", year=year,
-                    title=f"Appel à projets {year}", calendar="annuel",
-                    dates={k: v.isoformat() for k, v in dates.items()}, depot_ouverture=dates["depot_ouverture"],
-                    depot_cloture=cloture, form_code="guichet_unique", form_version=1)
+    dates = {
+        "lancement": cloture - timedelta(days=60),
+        "depot_ouverture": cloture - timedelta(days=50),
+        "depot_cloture": cloture,
+        "comite_technique": cloture + timedelta(days=40),
+        "validation": cloture + timedelta(days=70),
+        "bilan_limite": date(year + 1, 6, 30),
+        **extra,
+    }
+    return Campaign(
+        territory_id=territory_id,
+        code=f"bench-{year}",
+        kind="fonctionnement",
+        year=year,
+        title=f"Appel à projets {year}",
+        calendar="annuel",
+        dates={k: v.isoformat() for k, v in dates.items()},
+        depot_ouverture=dates["depot_ouverture"],
+        depot_cloture=cloture,
+        form_code="guichet_unique",
+        form_version=1,
+    )
 
 
 def fill(engine: Engine, n: int, today: date) -> None:
@@ -67,18 +82,35 @@ def fill(engine: Engine, n: int, today: date) -> None:
         s.flush()
         s.add_all(Financeur(territory_id=territory.id, code=c, name=c, kind="etat") for c in ("ETAT", "EPCI"))
         current = _campaign(territory.id, today.year + 1, today + timedelta(days=7), {})
-        previous = _campaign(territory.id, today.year, today - timedelta(days=358),
-                             {"bilan_limite": today + timedelta(days=14)})
-        old = [_campaign(territory.id, today.year - k, today - timedelta(days=365 * k + 7), {})
-               for k in range(1, OLD_CAMPAIGNS + 1)]
+        previous = _campaign(
+            territory.id,
+            today.year,
+            today - timedelta(days=358),
+            {"bilan_limite": today + timedelta(days=14)},
+        )
+        old = [
+            _campaign(territory.id, today.year - k, today - timedelta(days=365 * k + 7), {})
+            for k in range(1, OLD_CAMPAIGNS + 1)
+        ]
         s.add_all([current, previous, *old])
-        orgs = [Organisation(territory_id=territory.id, name=f"Association {i}") for i in range(ORGANISATIONS)]
+        orgs = [
+            Organisation(territory_id=territory.id, name=f"Association {i}") for i in range(ORGANISATIONS)
+        ]
         s.add_all(orgs)
         s.flush()
-        users = [User(email=f"porteur{i}@bench.test", password_hash="x", full_name=f"Porteur {i}", role="porteur")
-                 for i in range(ORGANISATIONS)]
-        users += [User(email=f"instructeur{i}@bench.test", password_hash="x", role="instructeur",
-                       territory_id=territory.id) for i in range(3)]
+        users = [
+            User(email=f"porteur{i}@bench.test", password_hash="x", full_name=f"Porteur {i}", role="porteur")
+            for i in range(ORGANISATIONS)
+        ]
+        users += [
+            User(
+                email=f"instructeur{i}@bench.test",
+                password_hash="x",
+                role="instructeur",
+                territory_id=territory.id,
+            )
+            for i in range(3)
+        ]
         s.add_all(users)
         s.flush()
         s.add_all(Membership(user_id=u.id, organisation_id=o.id) for u, o in zip(users, orgs, strict=False))
@@ -91,7 +123,8 @@ def fill(engine: Engine, n: int, today: date) -> None:
     long_ago = (today - timedelta(days=3 * 365)).isoformat()
     with engine.begin() as conn:
         # the mass: 70 % clôturés, 20 % conventionnés with a bilan long overdue, 10 % non déposés
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :bulk)
             INSERT INTO dossiers (number, campaign_id, organisation_id, state, version, form_code, form_version,
                                   answers, title, created_at, updated_at, deposited_at, bilan_due)
@@ -101,15 +134,24 @@ def fill(engine: Engine, n: int, today: date) -> None:
                    CASE WHEN i % 10 < 9 THEN datetime(:long_ago, '-' || (i % 900) || ' days') END,
                    CASE WHEN i % 10 BETWEEN 7 AND 8 THEN date(:long_ago, '-' || (i % 900) || ' days') END
             FROM seq
-        """), {"bulk": bulk, "now": now_s, "long_ago": long_ago})
+        """),
+            {"bulk": bulk, "now": now_s, "long_ago": long_ago},
+        )
         due_rows = [
             ("brouillon", current_id, None, None, None),
             ("conventionne", previous_id, None, (today + timedelta(days=14)).isoformat(), None),
             ("complements_demandes", current_id, None, None, (today + timedelta(days=3)).isoformat()),
-            ("depose", current_id, (datetime.now(UTC) - timedelta(days=6)).strftime("%Y-%m-%d %H:%M:%S"), None, None),
+            (
+                "depose",
+                current_id,
+                (datetime.now(UTC) - timedelta(days=6)).strftime("%Y-%m-%d %H:%M:%S"),
+                None,
+                None,
+            ),
         ]
         for state, campaign_id, deposited, bilan_due, complements_due in due_rows:
-            conn.execute(text(f"""
+            conn.execute(
+                text(f"""
                 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :count)
                 INSERT INTO dossiers (number, campaign_id, organisation_id, state, version, form_code, form_version,
                                       answers, title, created_at, updated_at, deposited_at, bilan_due,
@@ -118,8 +160,17 @@ def fill(engine: Engine, n: int, today: date) -> None:
                        'guichet_unique', 1, '{{}}', 'Action due ' || i, :now, :now, :deposited, :bilan, :complements,
                        CASE WHEN :complements IS NOT NULL THEN 'Joindre le budget signé.' END
                 FROM seq
-            """), {"count": DUE[state], "state": state, "campaign": campaign_id, "now": now_s,
-                   "deposited": deposited, "bilan": bilan_due, "complements": complements_due})
+            """),
+                {
+                    "count": DUE[state],
+                    "state": state,
+                    "campaign": campaign_id,
+                    "now": now_s,
+                    "deposited": deposited,
+                    "bilan": bilan_due,
+                    "complements": complements_due,
+                },
+            )
 
 
 def free_port() -> int:
@@ -189,11 +240,17 @@ def main(argv: list[str] | None = None) -> None:
                 (Path(tmp) / f"bench-{n}.sqlite3").unlink(missing_ok=True)
     finally:
         controller.stop()
-    print("\nPasse cron `aap notifications run` (SQLite, fichier) : même nombre de dossiers dus, base croissante")
-    header = (f"{'dossiers':>10} | {'dus':>5} | {'remplissage':>11} | {'passe (calcul + enregistrement)':>31} | "
-              f"{'messages':>8} | {'envoi SMTP':>10} | {'envoyés':>7} | {'passe répétée':>13}")
+    print(
+        "\nPasse cron `aap notifications run` (SQLite, fichier) : même nombre de dossiers dus, base croissante"
+    )
+    header = (
+        f"{'dossiers':>10} | {'dus':>5} | {'remplissage':>11} | {'passe (calcul + enregistrement)':>31} | "
+        f"{'messages':>8} | {'envoi SMTP':>10} | {'envoyés':>7} | {'passe répétée':>13}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r.dossiers:>10,} | {r.due:>5} | {r.fill_s:>10.1f}s | {r.record_s:>30.3f}s | {r.recorded:>8} | "
-              f"{r.deliver_s:>9.2f}s | {r.sent:>7} | {r.repeat_s:>12.3f}s".replace(",", " "))
+        print(
+            f"{r.dossiers:>10,} | {r.due:>5} | {r.fill_s:>10.1f}s | {r.record_s:>30.3f}s | {r.recorded:>8} | "
+            f"{r.deliver_s:>9.2f}s | {r.sent:>7} | {r.repeat_s:>12.3f}s".replace(",", " ")
+        )

@@ -17,7 +17,9 @@ def run(now_option: str | None) -> None:
     try:
         now = parse_now(now_option, clock_now())
     except ValueError as exc:
-        typer.echo(f"--now invalide : {now_option!r} (attendu : 2027-01-23 ou 2027-01-23T07:00:00+01:00)", err=True)
+        typer.echo(
+            f"--now invalide : {now_option!r} (attendu : 2027-01-23 ou 2027-01-23T07:00:00+01:00)", err=True
+        )
         raise typer.Exit(2) from exc
     try:
         rules = default_rules()

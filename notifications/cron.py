@@ -54,16 +54,26 @@ class PassSummary:
         """The French summary printed by `aap notifications run`."""
         lines = [f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} UTC :"]
         lines.append(f"- {self.expired} brouillon(s) passé(s) à « non déposé » (dépôt clos)")
-        lines.append(f"- {self.recorded_total} rappel(s) enregistré(s)"
-                     + (" : " + ", ".join(f"{k} {v}" for k, v in sorted(self.recorded.items())) if self.recorded else ""))
+        lines.append(
+            f"- {self.recorded_total} rappel(s) enregistré(s)"
+            + (
+                " : " + ", ".join(f"{k} {v}" for k, v in sorted(self.recorded.items()))
+                if self.recorded
+                else ""
+            )
+        )
         lines.append(f"- {self.digests} récapitulatif(s) quotidien(s) enregistré(s)")
         d = self.delivery
         if d.skipped_no_smtp:
-            lines.append("- AAP_SMTP_URL non défini : aucun envoi, les messages restent en attente "
-                         "(visibles dans le journal de chaque dossier)")
+            lines.append(
+                "- AAP_SMTP_URL non défini : aucun envoi, les messages restent en attente "
+                "(visibles dans le journal de chaque dossier)"
+            )
         else:
-            lines.append(f"- {d.sent} message(s) envoyé(s), {d.deferred} reporté(s), {d.failed} en échec"
-                         + (f", {d.expired} périmé(s) non envoyé(s)" if d.expired else ""))
+            lines.append(
+                f"- {d.sent} message(s) envoyé(s), {d.deferred} reporté(s), {d.failed} en échec"
+                + (f", {d.expired} périmé(s) non envoyé(s)" if d.expired else "")
+            )
         if d.server_error:
             lines.append(f"- {d.server_error} : les messages restent en attente pour une prochaine passe")
         lines.append(f"- {d.pending_left} message(s) en attente au total")
@@ -87,12 +97,19 @@ def _recipients_by_rule(
 
 
 def _facts(row: DossierRow) -> dict[str, Any]:
-    return render.dossier_facts(dossier_id=row.id, number=row.number, title=row.title, state=row.state,
-                                organisation=row.organisation, campaign_title=row.campaign_title)
+    return render.dossier_facts(
+        dossier_id=row.id,
+        number=row.number,
+        title=row.title,
+        state=row.state,
+        organisation=row.organisation,
+        campaign_title=row.campaign_title,
+    )
 
 
-def record_reminders(session: Session, rules: list[Rule], today: date, now: datetime,
-                     base_url: str) -> dict[str, int]:
+def record_reminders(
+    session: Session, rules: list[Rule], today: date, now: datetime, base_url: str
+) -> dict[str, int]:
     """One message per (rule, dossier, recipient, occurrence) due today and not yet recorded."""
     occurrences = [o for rule in rules for o in query_due(session, rule, today)]
     if not occurrences:
@@ -113,13 +130,30 @@ def record_reminders(session: Session, rules: list[Rule], today: date, now: date
         if key in known:
             continue
         row = rows[occ.dossier_id]
-        ctx = render.context(_facts(row), base_url=base_url, today=today, deadline=occ.deadline,
-                             recipient_name=person.name, optional=occ.rule.optional,
-                             complements_message=row.complements_message or "")
+        ctx = render.context(
+            _facts(row),
+            base_url=base_url,
+            today=today,
+            deadline=occ.deadline,
+            recipient_name=person.name,
+            optional=occ.rule.optional,
+            complements_message=row.complements_message or "",
+        )
         rendered = render.render(occ.rule, ctx)
-        messages.append(Message(key=key, rule=occ.rule.code, audience=occ.rule.audience, recipient=person.email,
-                                subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                                user_id=person.user_id, dossier_id=occ.dossier_id, deadline=occ.deadline))
+        messages.append(
+            Message(
+                key=key,
+                rule=occ.rule.code,
+                audience=occ.rule.audience,
+                recipient=person.email,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                user_id=person.user_id,
+                dossier_id=occ.dossier_id,
+                deadline=occ.deadline,
+            )
+        )
     created = record(session, sorted(messages, key=lambda m: m.key), now)
     counts: dict[str, int] = defaultdict(int)
     for message in messages:
@@ -128,8 +162,15 @@ def record_reminders(session: Session, rules: list[Rule], today: date, now: date
     return counts
 
 
-def _digest_line(occ: DueOccurrence, row: DossierRow, base_url: str, today: date,
-                 lines: list[PendingLine], person: Recipient, agent_financeurs: dict[int, set[int]]) -> dict[str, Any]:
+def _digest_line(
+    occ: DueOccurrence,
+    row: DossierRow,
+    base_url: str,
+    today: date,
+    lines: list[PendingLine],
+    person: Recipient,
+    agent_financeurs: dict[int, set[int]],
+) -> dict[str, Any]:
     if occ.rule.date_name == "deposited_at":
         when = f"déposé le {fr_date(occ.anchor)} ({render.days_left_text(occ.anchor, today)})"
     else:
@@ -142,9 +183,16 @@ def _digest_line(occ: DueOccurrence, row: DossierRow, base_url: str, today: date
             + (f", proposé {format_euros(ln.montant_propose)}" if ln.montant_propose is not None else "")
             for ln in mine
         )
-    return {"number": row.number, "title": row.title or "(dossier sans titre)", "organisation": row.organisation,
-            "state_label": STATE_LABELS.get(row.state, row.state), "when": when, "extra": extra,
-            "deadline_fr": fr_date(occ.deadline), "link": render.dossier_link(base_url, row.id)}
+    return {
+        "number": row.number,
+        "title": row.title or "(dossier sans titre)",
+        "organisation": row.organisation,
+        "state_label": STATE_LABELS.get(row.state, row.state),
+        "when": when,
+        "extra": extra,
+        "deadline_fr": fr_date(occ.deadline),
+        "link": render.dossier_link(base_url, row.id),
+    }
 
 
 def record_digests(session: Session, rules: list[Rule], today: date, now: datetime, base_url: str) -> int:
@@ -156,8 +204,9 @@ def record_digests(session: Session, rules: list[Rule], today: date, now: dateti
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})
     people = _recipients_by_rule(session, occurrences, rows)
     off = disabled(session, [r.code for r in rules if r.optional])
-    lines_by_dossier = pending_lines(session, {o.dossier_id for o in occurrences
-                                               if o.rule.recipients == "financeurs_concernes"})
+    lines_by_dossier = pending_lines(
+        session, {o.dossier_id for o in occurrences if o.rule.recipients == "financeurs_concernes"}
+    )
     agent_financeurs: dict[int, set[int]] = defaultdict(set)
     if lines_by_dossier:
         fids = {ln.financeur_id for ls in lines_by_dossier.values() for ln in ls}
@@ -187,27 +236,59 @@ def record_digests(session: Session, rules: list[Rule], today: date, now: dateti
             continue
         person = who[uid]
         sections: dict[str, dict[str, Any]] = {}
-        for occ, _key in sorted(items, key=lambda it: (order[it[0].rule.code], rows[it[0].dossier_id].number)):
+        for occ, _key in sorted(
+            items, key=lambda it: (order[it[0].rule.code], rows[it[0].dossier_id].number)
+        ):
             section = sections.setdefault(occ.rule.code, {"label": occ.rule.label, "lines": []})
-            section["lines"].append(_digest_line(occ, rows[occ.dossier_id], base_url, today,
-                                                 lines_by_dossier.get(occ.dossier_id, []), person, agent_financeurs))
-        ctx = render.context({}, base_url=base_url, today=today, deadline=None, recipient_name=person.name,
-                             optional=all(occ.rule.optional for occ, _ in items))
+            section["lines"].append(
+                _digest_line(
+                    occ,
+                    rows[occ.dossier_id],
+                    base_url,
+                    today,
+                    lines_by_dossier.get(occ.dossier_id, []),
+                    person,
+                    agent_financeurs,
+                )
+            )
+        ctx = render.context(
+            {},
+            base_url=base_url,
+            today=today,
+            deadline=None,
+            recipient_name=person.name,
+            optional=all(occ.rule.optional for occ, _ in items),
+        )
         rendered = render.render_digest(list(sections.values()), ctx)
         audience = items[0][0].rule.audience
         deadline = min(occ.deadline for occ, _ in items)
-        message = Message(key=digest_keys[uid], rule="digest", audience=audience, recipient=person.email,
-                          subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                          user_id=uid, dossier_id=None, deadline=deadline)
+        message = Message(
+            key=digest_keys[uid],
+            rule="digest",
+            audience=audience,
+            recipient=person.email,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            user_id=uid,
+            dossier_id=None,
+            deadline=deadline,
+        )
         created = record(session, [message], now)
         if message.key in created:
-            link_dossiers(session, created[message.key], ((occ.dossier_id, occ.rule.code, key) for occ, key in items))
+            link_dossiers(
+                session, created[message.key], ((occ.dossier_id, occ.rule.code, key) for occ, key in items)
+            )
             count += 1
     return count
 
 
 def run_pass(
-    bind: Engine | sessionmaker[Session], settings: Settings, now: datetime, *, rules: RulesFile | None = None,
+    bind: Engine | sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    *,
+    rules: RulesFile | None = None,
     deliver_messages: bool = True,
 ) -> PassSummary:
     """`aap notifications run`: advance, record what is due today, deliver. Returns what it did."""
@@ -219,9 +300,12 @@ def run_pass(
         summary.expired = advance(session, now)
     scheduled = rules.scheduled
     with factory() as session:
-        summary.recorded.update(record_reminders(session, [r for r in scheduled if not r.digest], today, now,
-                                                 settings.base_url))
-        summary.digests = record_digests(session, [r for r in scheduled if r.digest], today, now, settings.base_url)
+        summary.recorded.update(
+            record_reminders(session, [r for r in scheduled if not r.digest], today, now, settings.base_url)
+        )
+        summary.digests = record_digests(
+            session, [r for r in scheduled if r.digest], today, now, settings.base_url
+        )
         session.commit()
     if deliver_messages:
         summary.delivery = deliver(factory, settings, now)

@@ -81,15 +81,20 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     if tls is None or not parts.hostname:
         raise ValueError(f"AAP_SMTP_URL invalide : {url!r} (attendu : smtp://hôte:port)")
     default_port = {"none": 25, "ssl": 465, "starttls": 587}[tls]
-    return SmtpTarget(parts.hostname, parts.port or default_port, tls,
-                      unquote(parts.username) if parts.username else None,
-                      unquote(parts.password) if parts.password else None)
+    return SmtpTarget(
+        parts.hostname,
+        parts.port or default_port,
+        tls,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
 
 
 def connect(target: SmtpTarget) -> smtplib.SMTP:
     if target.tls == "ssl":
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(target.host, target.port, timeout=SMTP_TIMEOUT,
-                                              context=ssl.create_default_context())
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            target.host, target.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+        )
     else:
         smtp = smtplib.SMTP(target.host, target.port, timeout=SMTP_TIMEOUT)
         if target.tls == "starttls":
@@ -149,9 +154,11 @@ class _Pass:
         )
 
         def do(session: Session) -> list[int]:
-            candidates = list(session.scalars(
-                select(Notification.id).where(*claimable).order_by(Notification.id).limit(BATCH)
-            ))
+            candidates = list(
+                session.scalars(
+                    select(Notification.id).where(*claimable).order_by(Notification.id).limit(BATCH)
+                )
+            )
             if not candidates:
                 return []
             claimed = session.scalars(
@@ -169,9 +176,11 @@ class _Pass:
         return ids
 
     def _mine(self, notification_id: int):  # type: ignore[no-untyped-def]
-        return update(Notification).where(Notification.id == notification_id,
-                                          Notification.claim_token == self.token,
-                                          Notification.status == "pending")
+        return update(Notification).where(
+            Notification.id == notification_id,
+            Notification.claim_token == self.token,
+            Notification.status == "pending",
+        )
 
     def renew(self, ids: list[int]) -> set[int]:
         """Extend the lease on the rows still to send; returns those this pass still holds."""
@@ -180,9 +189,13 @@ class _Pass:
         def do(session: Session) -> set[int]:
             held = session.scalars(
                 update(Notification)
-                .where(Notification.id.in_(ids), Notification.claim_token == self.token,
-                       Notification.status == "pending")
-                .values(claimed_until=until).returning(Notification.id)
+                .where(
+                    Notification.id.in_(ids),
+                    Notification.claim_token == self.token,
+                    Notification.status == "pending",
+                )
+                .values(claimed_until=until)
+                .returning(Notification.id)
             )
             return set(held)
 
@@ -193,16 +206,31 @@ class _Pass:
         return held
 
     def mark_sent(self, notification_id: int) -> None:
-        self._write(lambda s: s.execute(self._mine(notification_id).values(
-            status="sent", sent_at=self.clock(), attempts=Notification.attempts + 1, last_error=None,
-            claim_token=None, claimed_until=None,
-        )).rowcount)  # type: ignore[attr-defined]
+        self._write(
+            lambda s: (
+                s.execute(
+                    self._mine(notification_id).values(
+                        status="sent",
+                        sent_at=self.clock(),
+                        attempts=Notification.attempts + 1,
+                        last_error=None,
+                        claim_token=None,
+                        claimed_until=None,
+                    )
+                ).rowcount
+            )
+        )  # type: ignore[attr-defined]
 
     def mark_retry(self, notification_id: int, attempts: int, error: str, *, may_fail: bool) -> None:
         attempts += 1
         failed = may_fail and attempts >= MAX_ATTEMPTS
-        values = dict(attempts=attempts, last_error=error[:2000], claim_token=None, claimed_until=None,
-                      next_attempt_at=self.clock() + retry_delay(attempts))
+        values = dict(
+            attempts=attempts,
+            last_error=error[:2000],
+            claim_token=None,
+            claimed_until=None,
+            next_attempt_at=self.clock() + retry_delay(attempts),
+        )
         if failed:
             values["status"] = "failed"
         self._write(lambda s: s.execute(self._mine(notification_id).values(**values)).rowcount)  # type: ignore[attr-defined]
@@ -212,18 +240,33 @@ class _Pass:
             self.report.deferred += 1
 
     def mark_failed(self, notification_id: int, attempts: int, error: str) -> None:
-        self._write(lambda s: s.execute(self._mine(notification_id).values(
-            status="failed", attempts=attempts + 1, last_error=error[:2000], claim_token=None, claimed_until=None,
-        )).rowcount)  # type: ignore[attr-defined]
+        self._write(
+            lambda s: (
+                s.execute(
+                    self._mine(notification_id).values(
+                        status="failed",
+                        attempts=attempts + 1,
+                        last_error=error[:2000],
+                        claim_token=None,
+                        claimed_until=None,
+                    )
+                ).rowcount
+            )
+        )  # type: ignore[attr-defined]
         self.report.failed += 1
 
     def release(self, ids: list[int]) -> None:
         """Give back claimed rows untouched (the pass stops): another pass may take them at once."""
         if ids:
-            self._write(lambda s: s.execute(
-                update(Notification).where(Notification.id.in_(ids), Notification.claim_token == self.token)
-                .values(claim_token=None, claimed_until=None)
-            ).rowcount)  # type: ignore[attr-defined]
+            self._write(
+                lambda s: (
+                    s.execute(
+                        update(Notification)
+                        .where(Notification.id.in_(ids), Notification.claim_token == self.token)
+                        .values(claim_token=None, claimed_until=None)
+                    ).rowcount
+                )
+            )  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -235,12 +278,24 @@ class _Pass:
         """A message still pending a month after it was recorded (e.g. the demo's history, or a server
         down for weeks) speaks of deadlines long past: it is marked failed, not sent."""
         cutoff = self.clock() - STALE_AFTER
-        self.report.expired = self._write(lambda s: s.execute(
-            update(Notification).where(Notification.status == "pending", Notification.created_at < cutoff,
-                                       or_(Notification.claimed_until.is_(None), Notification.claimed_until < self.clock()))
-            .values(status="failed", last_error="périmé : toujours en attente 30 jours après son enregistrement",
-                    claim_token=None, claimed_until=None)
-        ).rowcount)  # type: ignore[attr-defined]
+        self.report.expired = self._write(
+            lambda s: (
+                s.execute(
+                    update(Notification)
+                    .where(
+                        Notification.status == "pending",
+                        Notification.created_at < cutoff,
+                        or_(Notification.claimed_until.is_(None), Notification.claimed_until < self.clock()),
+                    )
+                    .values(
+                        status="failed",
+                        last_error="périmé : toujours en attente 30 jours après son enregistrement",
+                        claim_token=None,
+                        claimed_until=None,
+                    )
+                ).rowcount
+            )
+        )  # type: ignore[attr-defined]
 
     def run(self, target: SmtpTarget) -> DeliveryReport:
         self.expire_stale()
@@ -304,7 +359,12 @@ class _Pass:
 
 def count_pending(factory: sessionmaker[Session]) -> int:
     with factory() as session:
-        return session.scalar(select(func.count()).select_from(Notification).where(Notification.status == "pending")) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.status == "pending")
+            )
+            or 0
+        )
 
 
 def deliver(factory: sessionmaker[Session], settings: Settings, now: datetime) -> DeliveryReport:

@@ -48,7 +48,8 @@ def list_for_dossier(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
 
 @router.get("/me/notifications", summary="Les messages qui m'ont été adressés")
 def list_mine(
-    db: DB, user: Caller,
+    db: DB,
+    user: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -77,5 +78,7 @@ def set_preference(rule: str, body: PreferenceBody, db: DB, user: Caller) -> dic
         raise Invalid(
             f"« {exc.label} » fait partie du suivi officiel du dossier : ce message ne peut pas être désactivé.",
             code="regle_obligatoire",
-            errors=[{"path": "enabled", "code": "regle_obligatoire", "message": "ce message ne se désactive pas"}],
+            errors=[
+                {"path": "enabled", "code": "regle_obligatoire", "message": "ce message ne se désactive pas"}
+            ],
         ) from exc

@@ -26,15 +26,21 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
     name = event.transition
     if name == "deposer":
         comite = campaign.date_of("comite_technique")
-        return None, {**render.event_facts(event.at), "comite_fr": comite.strftime("%d/%m/%Y") if comite else ""}
+        return None, {
+            **render.event_facts(event.at),
+            "comite_fr": comite.strftime("%d/%m/%Y") if comite else "",
+        }
     if name == "demander_complements":
-        return dossier.complements_due, {"complements_message": dossier.complements_message or event.comment or ""}
+        return dossier.complements_due, {
+            "complements_message": dossier.complements_message or event.comment or ""
+        }
     if name == "decision_financeur":
         data = event.data or {}
         code = data.get("financeur")
         names = {line.financeur.code: line.financeur.name for line in dossier.cofinancements}
-        return None, render.decision_facts(names.get(code, code or "Un financeur"), data.get("decision"),
-                                           data.get("montant"), event.comment)
+        return None, render.decision_facts(
+            names.get(code, code or "Un financeur"), data.get("decision"), data.get("montant"), event.comment
+        )
     if name == "conventionner":
         return dossier.bilan_due, {}
     if name == "expirer":
@@ -42,26 +48,46 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
     return None, {}
 
 
-def messages_for(session: Session, dossier: Dossier, event: DossierEvent, rules: list[Rule], base_url: str,
-                 today: date) -> list[Message]:
+def messages_for(
+    session: Session, dossier: Dossier, event: DossierEvent, rules: list[Rule], base_url: str, today: date
+) -> list[Message]:
     deadline, extra = _event_facts(dossier, event)
     facts = render.dossier_facts(
-        dossier_id=dossier.id, number=dossier.number, title=dossier.title, state=dossier.state,
-        organisation=dossier.organisation.name, campaign_title=dossier.campaign.title,
+        dossier_id=dossier.id,
+        number=dossier.number,
+        title=dossier.title,
+        state=dossier.state,
+        organisation=dossier.organisation.name,
+        campaign_title=dossier.campaign.title,
     )
     rows = dossier_rows(session, [dossier.id])
     out = []
     for rule in rules:
         for person in recipients_for(session, rule.recipients, rows).get(dossier.id, []):
-            ctx = render.context(facts, base_url=base_url, today=today, deadline=deadline,
-                                 recipient_name=person.name, optional=False, **extra)
+            ctx = render.context(
+                facts,
+                base_url=base_url,
+                today=today,
+                deadline=deadline,
+                recipient_name=person.name,
+                optional=False,
+                **extra,
+            )
             rendered = render.render(rule, ctx)
-            out.append(Message(
-                key=f"{rule.code}:d{dossier.id}:u{person.user_id}:e{event.id}", rule=rule.code,
-                audience=rule.audience, recipient=person.email, subject=rendered.subject,
-                body_text=rendered.text, body_html=rendered.html, user_id=person.user_id,
-                dossier_id=dossier.id, deadline=deadline,
-            ))
+            out.append(
+                Message(
+                    key=f"{rule.code}:d{dossier.id}:u{person.user_id}:e{event.id}",
+                    rule=rule.code,
+                    audience=rule.audience,
+                    recipient=person.email,
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    user_id=person.user_id,
+                    dossier_id=dossier.id,
+                    deadline=deadline,
+                )
+            )
     return out
 
 

@@ -37,10 +37,20 @@ class Message:
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {
-            "key": self.key, "rule": self.rule, "audience": self.audience, "recipient": self.recipient,
-            "subject": self.subject, "body_text": self.body_text, "body_html": self.body_html,
-            "user_id": self.user_id, "dossier_id": self.dossier_id, "deadline": self.deadline,
-            "status": "pending", "attempts": 0, "next_attempt_at": None, "created_at": now,
+            "key": self.key,
+            "rule": self.rule,
+            "audience": self.audience,
+            "recipient": self.recipient,
+            "subject": self.subject,
+            "body_text": self.body_text,
+            "body_html": self.body_html,
+            "user_id": self.user_id,
+            "dossier_id": self.dossier_id,
+            "deadline": self.deadline,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": None,
+            "created_at": now,
         }
 
 
@@ -67,7 +77,9 @@ def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        found.update(session.scalars(select(Notification.key).where(Notification.key.in_(keys[start : start + 500]))))
+        found.update(
+            session.scalars(select(Notification.key).where(Notification.key.in_(keys[start : start + 500])))
+        )
     return found
 
 
@@ -75,9 +87,13 @@ def existing_item_keys(session: Session, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        found.update(session.scalars(
-            select(NotificationDossier.item_key).where(NotificationDossier.item_key.in_(keys[start : start + 500]))
-        ))
+        found.update(
+            session.scalars(
+                select(NotificationDossier.item_key).where(
+                    NotificationDossier.item_key.in_(keys[start : start + 500])
+                )
+            )
+        )
     return found
 
 
@@ -89,7 +105,9 @@ def link_dossiers(session: Session, notification_id: int, items: Iterable[tuple[
     )
 
 
-def disabled(session: Session, rules: Iterable[str], user_ids: Iterable[int] | None = None) -> set[tuple[int, str]]:
+def disabled(
+    session: Session, rules: Iterable[str], user_ids: Iterable[int] | None = None
+) -> set[tuple[int, str]]:
     """(user_id, rule) pairs turned off by their owner (only optional rules are ever asked)."""
     rules = list(rules)
     if not rules:

@@ -33,15 +33,28 @@ def _audiences(user: User) -> set[str]:
 def list_for(session: Session, user: User, rules: RulesFile | None = None) -> list[dict[str, Any]]:
     """The rules that speak to this person's role, whether each is on, and whether it may be turned off."""
     rules = rules or default_rules()
-    off = set(session.scalars(select(NotificationPreference.rule).where(
-        NotificationPreference.user_id == user.id, NotificationPreference.enabled.is_(False))))
+    off = set(
+        session.scalars(
+            select(NotificationPreference.rule).where(
+                NotificationPreference.user_id == user.id, NotificationPreference.enabled.is_(False)
+            )
+        )
+    )
     return [
-        {"rule": r.code, "label": r.label, "optional": r.optional, "enabled": not (r.optional and r.code in off)}
-        for r in rules.rules if r.audience in _audiences(user)
+        {
+            "rule": r.code,
+            "label": r.label,
+            "optional": r.optional,
+            "enabled": not (r.optional and r.code in off),
+        }
+        for r in rules.rules
+        if r.audience in _audiences(user)
     ]
 
 
-def set_for(session: Session, user: User, code: str, enabled: bool, rules: RulesFile | None = None) -> dict[str, Any]:
+def set_for(
+    session: Session, user: User, code: str, enabled: bool, rules: RulesFile | None = None
+) -> dict[str, Any]:
     rules = rules or default_rules()
     rule = rules.get(code)
     if rule is None:

@@ -8,17 +8,32 @@ from notifications import render
 from notifications.rules import RulesFile, default_rules
 
 SAMPLE_DOSSIERS = [
-    dict(dossier_id=12, number="2027-00012", title="Ateliers sociolinguistiques aux Serrets", state="brouillon",
-         organisation="Association Horizon Manosque",
-         campaign_title="Appel à projets 2027 du contrat de ville DLVAgglo – Manosque"),
-    dict(dossier_id=15, number="2027-00015", title="Chantier éducatif jeunes de Saint-Lazare", state="depose",
-         organisation="Les Passerelles du Luberon",
-         campaign_title="Appel à projets 2027 du contrat de ville DLVAgglo – Manosque"),
+    dict(
+        dossier_id=12,
+        number="2027-00012",
+        title="Ateliers sociolinguistiques aux Serrets",
+        state="brouillon",
+        organisation="Association Horizon Manosque",
+        campaign_title="Appel à projets 2027 du contrat de ville DLVAgglo – Manosque",
+    ),
+    dict(
+        dossier_id=15,
+        number="2027-00015",
+        title="Chantier éducatif jeunes de Saint-Lazare",
+        state="depose",
+        organisation="Les Passerelles du Luberon",
+        campaign_title="Appel à projets 2027 du contrat de ville DLVAgglo – Manosque",
+    ),
 ]
 
 
-def preview(code: str, *, base_url: str = "http://127.0.0.1:8000", today: date | None = None,
-            rules: RulesFile | None = None) -> render.Rendered:
+def preview(
+    code: str,
+    *,
+    base_url: str = "http://127.0.0.1:8000",
+    today: date | None = None,
+    rules: RulesFile | None = None,
+) -> render.Rendered:
     rules = rules or default_rules()
     rule = rules.get(code)
     if rule is None:
@@ -27,17 +42,32 @@ def preview(code: str, *, base_url: str = "http://127.0.0.1:8000", today: date |
     offset = rule.offsets[-1] if rule.offsets else 0
     deadline = today - timedelta(days=offset) if rule.scheduled else today + timedelta(days=21)
     if rule.digest:
-        sections = [{
-            "label": rule.label,
-            "lines": [{
-                "number": d["number"], "title": d["title"], "organisation": d["organisation"],
-                "state_label": render.STATE_LABELS.get("depose", ""), "deadline_fr": render.fr_date(deadline),
-                "when": f"échéance : {render.fr_date(deadline)} ({render.days_left_text(deadline, today)})",
-                "extra": "", "link": render.dossier_link(base_url, int(d["dossier_id"])),  # type: ignore[call-overload]
-            } for d in SAMPLE_DOSSIERS],
-        }]
-        ctx = render.context({}, base_url=base_url, today=today, deadline=None, recipient_name="Karim Haddad",
-                             optional=rule.optional)
+        sections = [
+            {
+                "label": rule.label,
+                "lines": [
+                    {
+                        "number": d["number"],
+                        "title": d["title"],
+                        "organisation": d["organisation"],
+                        "state_label": render.STATE_LABELS.get("depose", ""),
+                        "deadline_fr": render.fr_date(deadline),
+                        "when": f"échéance : {render.fr_date(deadline)} ({render.days_left_text(deadline, today)})",
+                        "extra": "",
+                        "link": render.dossier_link(base_url, int(d["dossier_id"])),  # type: ignore[call-overload]
+                    }
+                    for d in SAMPLE_DOSSIERS
+                ],
+            }
+        ]
+        ctx = render.context(
+            {},
+            base_url=base_url,
+            today=today,
+            deadline=None,
+            recipient_name="Karim Haddad",
+            optional=rule.optional,
+        )
         return render.render_digest(sections, ctx)
     facts = render.dossier_facts(**SAMPLE_DOSSIERS[0])  # type: ignore[arg-type]
     event_at = datetime.combine(today, time(14, 32), UTC)
@@ -49,6 +79,13 @@ def preview(code: str, *, base_url: str = "http://127.0.0.1:8000", today: date |
     }
     if rule.event == "deposer" or rule.event == "decision_financeur":
         deadline = None  # type: ignore[assignment]
-    ctx = render.context(facts, base_url=base_url, today=today, deadline=deadline, recipient_name="Samira Benali",
-                         optional=rule.optional, **extra)
+    ctx = render.context(
+        facts,
+        base_url=base_url,
+        today=today,
+        deadline=deadline,
+        recipient_name="Samira Benali",
+        optional=rule.optional,
+        **extra,
+    )
     return render.render(rule, ctx)

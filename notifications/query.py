@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session
 from aap.models import Campaign, Cofinancement, Dossier, Financeur, Membership, Organisation, User
 from notifications.rules import DueOccurrence, Rule
 
-INDEXED_CAMPAIGN_DATES = {"depot_cloture": Campaign.depot_cloture, "depot_ouverture": Campaign.depot_ouverture}
+INDEXED_CAMPAIGN_DATES = {
+    "depot_cloture": Campaign.depot_cloture,
+    "depot_ouverture": Campaign.depot_ouverture,
+}
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,14 @@ def _campaigns_with_date(session: Session, name: str, lo: date, hi: date) -> lis
 
 def _previous_campaign_id(session: Session, campaign: Campaign) -> int | None:
     return session.scalar(
-        select(Campaign.id).where(
-            Campaign.territory_id == campaign.territory_id, Campaign.kind == campaign.kind,
+        select(Campaign.id)
+        .where(
+            Campaign.territory_id == campaign.territory_id,
+            Campaign.kind == campaign.kind,
             Campaign.year == campaign.year - 1,
-        ).order_by(Campaign.id).limit(1)
+        )
+        .order_by(Campaign.id)
+        .limit(1)
     )
 
 
@@ -91,8 +98,10 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
     if rule.scope == "dossier":
         column = getattr(Dossier, rule.date_name)
         if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
-            bounds = and_(column >= datetime.combine(lo, time(), UTC),
-                          column < datetime.combine(hi + timedelta(days=1), time(), UTC))
+            bounds = and_(
+                column >= datetime.combine(lo, time(), UTC),
+                column < datetime.combine(hi + timedelta(days=1), time(), UTC),
+            )
         else:
             bounds = and_(column >= lo, column <= hi)
         # Without statistics SQLite would pick the state index (every conventionné of every year); the
@@ -127,8 +136,12 @@ def _extended_deadlines(session: Session, rule: Rule, today: date, lo: date, hi:
     rows = session.execute(
         select(Dossier.id, Dossier.extension_until)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
-        .where(Dossier.extension_until >= lo, Dossier.extension_until <= hi,
-               Dossier.extension_until > Campaign.depot_cloture, func.coalesce(Dossier.state, "").in_(rule.states))
+        .where(
+            Dossier.extension_until >= lo,
+            Dossier.extension_until <= hi,
+            Dossier.extension_until > Campaign.depot_cloture,
+            func.coalesce(Dossier.state, "").in_(rule.states),
+        )
     )
     out = []
     for dossier_id, anchor in rows:
@@ -142,9 +155,18 @@ def dossier_rows(session: Session, ids: Iterable[int]) -> dict[int, DossierRow]:
     out: dict[int, DossierRow] = {}
     for chunk in _chunks(ids):
         query = (
-            select(Dossier.id, Dossier.number, Dossier.title, Dossier.state, Dossier.organisation_id,
-                   Organisation.name, Dossier.campaign_id, Campaign.title, Campaign.territory_id,
-                   Dossier.complements_message)
+            select(
+                Dossier.id,
+                Dossier.number,
+                Dossier.title,
+                Dossier.state,
+                Dossier.organisation_id,
+                Organisation.name,
+                Dossier.campaign_id,
+                Campaign.title,
+                Campaign.territory_id,
+                Dossier.complements_message,
+            )
             .join(Organisation, Organisation.id == Dossier.organisation_id)
             .join(Campaign, Campaign.id == Dossier.campaign_id)
             .where(Dossier.id.in_(chunk))
@@ -177,8 +199,11 @@ def instructeurs_of(session: Session, territory_ids: Iterable[int]) -> dict[int,
     """The active instructeurs of each territory."""
     out: dict[int, list[Recipient]] = defaultdict(list)
     for chunk in _chunks(territory_ids):
-        query = select(User).where(User.territory_id.in_(chunk), User.role == "instructeur",
-                                   User.active.is_(True)).order_by(User.id)
+        query = (
+            select(User)
+            .where(User.territory_id.in_(chunk), User.role == "instructeur", User.active.is_(True))
+            .order_by(User.id)
+        )
         for user in session.scalars(query):
             assert user.territory_id is not None
             out[user.territory_id].append(_recipient(user))
@@ -189,8 +214,13 @@ def pending_lines(session: Session, dossier_ids: Iterable[int]) -> dict[int, lis
     out: dict[int, list[PendingLine]] = defaultdict(list)
     for chunk in _chunks(dossier_ids):
         query = (
-            select(Cofinancement.dossier_id, Cofinancement.financeur_id, Financeur.name,
-                   Cofinancement.montant_demande, Cofinancement.montant_propose)
+            select(
+                Cofinancement.dossier_id,
+                Cofinancement.financeur_id,
+                Financeur.name,
+                Cofinancement.montant_demande,
+                Cofinancement.montant_propose,
+            )
             .join(Financeur, Financeur.id == Cofinancement.financeur_id)
             .where(Cofinancement.dossier_id.in_(chunk), Cofinancement.decision.is_(None))
             .order_by(Cofinancement.id)
@@ -203,8 +233,11 @@ def pending_lines(session: Session, dossier_ids: Iterable[int]) -> dict[int, lis
 def agents_of(session: Session, financeur_ids: Iterable[int]) -> dict[int, list[Recipient]]:
     out: dict[int, list[Recipient]] = defaultdict(list)
     for chunk in _chunks(financeur_ids):
-        query = select(User).where(User.financeur_id.in_(chunk), User.role == "financeur",
-                                   User.active.is_(True)).order_by(User.id)
+        query = (
+            select(User)
+            .where(User.financeur_id.in_(chunk), User.role == "financeur", User.active.is_(True))
+            .order_by(User.id)
+        )
         for user in session.scalars(query):
             assert user.financeur_id is not None
             out[user.financeur_id].append(_recipient(user))

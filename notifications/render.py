@@ -34,8 +34,9 @@ class Rendered:
 @lru_cache
 def _envs() -> tuple[jinja2.Environment, jinja2.Environment]:
     loader = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
-    text = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True)
+    text = jinja2.Environment(
+        loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
     html = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     for env in (text, html):
         env.filters["fr_date"] = fr_date
@@ -63,25 +64,44 @@ def dossier_link(base_url: str, dossier_id: int) -> str:
 
 
 def dossier_facts(
-    *, dossier_id: int, number: str, title: str | None, state: str, organisation: str, campaign_title: str,
+    *,
+    dossier_id: int,
+    number: str,
+    title: str | None,
+    state: str,
+    organisation: str,
+    campaign_title: str,
 ) -> dict[str, Any]:
     return {
-        "dossier": {"id": dossier_id, "number": number, "title": title or "(dossier sans titre)",
-                    "state": state, "state_label": STATE_LABELS.get(state, state)},
+        "dossier": {
+            "id": dossier_id,
+            "number": number,
+            "title": title or "(dossier sans titre)",
+            "state": state,
+            "state_label": STATE_LABELS.get(state, state),
+        },
         "organisation": {"name": organisation},
         "campaign": {"title": campaign_title},
     }
 
 
 def context(
-    facts: dict[str, Any], *, base_url: str, today: date, deadline: date | None, recipient_name: str = "",
-    optional: bool = False, **extra: Any,
+    facts: dict[str, Any],
+    *,
+    base_url: str,
+    today: date,
+    deadline: date | None,
+    recipient_name: str = "",
+    optional: bool = False,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Everything a template may use; `extra` carries the event's own facts."""
     dossier_id = facts.get("dossier", {}).get("id")
     return {
         "base_url": base_url.rstrip("/"),
-        "link": dossier_link(base_url, dossier_id) if dossier_id is not None else f"{base_url.rstrip('/')}/dossiers",
+        "link": dossier_link(base_url, dossier_id)
+        if dossier_id is not None
+        else f"{base_url.rstrip('/')}/dossiers",
         "today_fr": fr_date(today),
         "deadline": deadline,
         "deadline_fr": fr_date(deadline) if deadline else "",
@@ -98,12 +118,17 @@ def event_facts(at: datetime) -> dict[str, str]:
     return {"event_date_fr": fr_date(local.date()), "event_time_fr": local.strftime("%H h %M")}
 
 
-def decision_facts(financeur_name: str, decision: str | None, montant: str | Decimal | None,
-                   motif: str | None) -> dict[str, Any]:
+def decision_facts(
+    financeur_name: str, decision: str | None, montant: str | Decimal | None, motif: str | None
+) -> dict[str, Any]:
     amount = format_euros(Decimal(montant)) if montant is not None and decision == "accorde" else ""
-    return {"financeur_name": financeur_name, "decision": decision or "",
-            "decision_label": DECISION_LABELS.get(decision or "", decision or ""), "montant": amount,
-            "motif": motif or ""}
+    return {
+        "financeur_name": financeur_name,
+        "decision": decision or "",
+        "decision_label": DECISION_LABELS.get(decision or "", decision or ""),
+        "montant": amount,
+        "motif": motif or "",
+    }
 
 
 def render(rule: Rule, ctx: dict[str, Any]) -> Rendered:
@@ -121,8 +146,12 @@ def render_digest(sections: list[dict[str, Any]], ctx: dict[str, Any]) -> Render
     """One daily message: a section per rule, a line per dossier."""
     text_env, html_env = _envs()
     total = sum(len(s["lines"]) for s in sections)
-    subject = DIGEST_SUBJECT.format(today_fr=ctx["today_fr"], total=total, s="s" if total > 1 else "",
-                                    ent="ent" if total > 1 else "")
+    subject = DIGEST_SUBJECT.format(
+        today_fr=ctx["today_fr"], total=total, s="s" if total > 1 else "", ent="ent" if total > 1 else ""
+    )
     ctx = {**ctx, "sections": sections, "total": total, "subject": subject}
-    return Rendered(subject, text_env.get_template("digest.txt").render(ctx),
-                    html_env.get_template("digest.html").render(ctx))
+    return Rendered(
+        subject,
+        text_env.get_template("digest.txt").render(ctx),
+        html_env.get_template("digest.html").render(ctx),
+    )

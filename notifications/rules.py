@@ -72,7 +72,9 @@ class Rule(RulesModel):
     @model_validator(mode="after")
     def _shape(self) -> Rule:
         if (self.anchor is None) == (self.event is None):
-            raise ValueError("une règle a soit « anchor » (rappel daté), soit « event » (message d'événement)")
+            raise ValueError(
+                "une règle a soit « anchor » (rappel daté), soit « event » (message d'événement)"
+            )
         return self
 
     # --- what the pass needs -----------------------------------------------------------------------
@@ -160,49 +162,90 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
             offsets = rule.get("offsets")
             if anchor is not None:
                 if not offsets:
-                    err("offsets", "un rappel daté a au moins un décalage en jours (ex. [-14, -7, -1])", "missing")
-                elif isinstance(offsets, list) and all(isinstance(o, int) for o in offsets) and (
-                    sorted(set(offsets)) != offsets
+                    err(
+                        "offsets",
+                        "un rappel daté a au moins un décalage en jours (ex. [-14, -7, -1])",
+                        "missing",
+                    )
+                elif (
+                    isinstance(offsets, list)
+                    and all(isinstance(o, int) for o in offsets)
+                    and (sorted(set(offsets)) != offsets)
                 ):
-                    err("offsets", f"les décalages doivent être croissants et distincts (reçu {offsets})", "order")
+                    err(
+                        "offsets",
+                        f"les décalages doivent être croissants et distincts (reçu {offsets})",
+                        "order",
+                    )
                 if not rule.get("states"):
                     err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
                 if isinstance(anchor, str) and anchor.startswith("dossier."):
                     name = anchor.split(".", 1)[1]
                     if name not in DOSSIER_ANCHORS:
-                        err("anchor", f"date de dossier « {name} » inconnue (possibles : "
-                            + ", ".join(DOSSIER_ANCHORS) + ")", "unknown_anchor")
+                        err(
+                            "anchor",
+                            f"date de dossier « {name} » inconnue (possibles : "
+                            + ", ".join(DOSSIER_ANCHORS)
+                            + ")",
+                            "unknown_anchor",
+                        )
             if event is not None:
                 if event not in EVENTS:
-                    err("event", f"événement « {event} » inconnu (possibles : {', '.join(EVENTS)})", "unknown_event")
+                    err(
+                        "event",
+                        f"événement « {event} » inconnu (possibles : {', '.join(EVENTS)})",
+                        "unknown_event",
+                    )
                 if rule.get("optional"):
-                    err("optional", "un message d'événement (accusé de réception, décision…) ne peut pas être "
-                        "désactivé : retirez « optional: true »", "event_optional")
+                    err(
+                        "optional",
+                        "un message d'événement (accusé de réception, décision…) ne peut pas être "
+                        "désactivé : retirez « optional: true »",
+                        "event_optional",
+                    )
                 if offsets:
                     err("offsets", "un message d'événement part à l'événement : pas de décalage", "extra")
                 if rule.get("digest"):
                     err("digest", "un message d'événement ne va pas dans un récapitulatif", "extra")
             for j, state in enumerate(rule.get("states") or []):
                 if state not in STATES:
-                    errors.append(doc.error(("rules", i, "states", j),
-                                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
-                                            "unknown_state"))
+                    errors.append(
+                        doc.error(
+                            ("rules", i, "states", j),
+                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
+                            "unknown_state",
+                        )
+                    )
             if rule.get("digest") and rule.get("recipients") == "porteurs":
-                err("digest", "les récapitulatifs quotidiens sont pour les instructeurs et les financeurs ; "
-                    "un porteur reçoit un message par dossier", "digest_porteurs")
+                err(
+                    "digest",
+                    "les récapitulatifs quotidiens sont pour les instructeurs et les financeurs ; "
+                    "un porteur reçoit un message par dossier",
+                    "digest_porteurs",
+                )
             if rule.get("repeat_daily") and not rule.get("digest"):
-                err("repeat_daily", "« repeat_daily » ne vaut que pour une règle en récapitulatif (digest: true)",
-                    "extra")
+                err(
+                    "repeat_daily",
+                    "« repeat_daily » ne vaut que pour une règle en récapitulatif (digest: true)",
+                    "extra",
+                )
             template = rule.get("template")
             if rule.get("digest") and template != DIGEST_TEMPLATE:
-                err("template", f"une règle en récapitulatif utilise le modèle « {DIGEST_TEMPLATE} »", "digest_template")
+                err(
+                    "template",
+                    f"une règle en récapitulatif utilise le modèle « {DIGEST_TEMPLATE} »",
+                    "digest_template",
+                )
             if not rule.get("digest") and not rule.get("subject"):
                 err("subject", "indiquez l'objet du message", "missing")
             if isinstance(template, str):
                 for ext in ("txt", "html"):
                     if not (templates_dir / f"{template}.{ext}").is_file():
-                        err("template", f"modèle introuvable : {templates_dir.name}/{template}.{ext}",
-                            "template_missing")
+                        err(
+                            "template",
+                            f"modèle introuvable : {templates_dir.name}/{template}.{ext}",
+                            "template_missing",
+                        )
             subject = rule.get("subject")
             if isinstance(subject, str):
                 try:
@@ -223,7 +266,9 @@ def parse_rules_file(path: str | Path = RULES_FILE, templates_dir: Path = TEMPLA
     return _parse(read_document(path), templates_dir)
 
 
-def parse_rules(data: dict[str, Any], source: str = "<données>", templates_dir: Path = TEMPLATES_DIR) -> RulesFile:
+def parse_rules(
+    data: dict[str, Any], source: str = "<données>", templates_dir: Path = TEMPLATES_DIR
+) -> RulesFile:
     return _parse(from_data(data, source), templates_dir)
 
 

@@ -83,8 +83,10 @@ class Snapshot:
 
     def __init__(self, engine: Engine, data_dir: Path):
         with engine.connect() as conn:
-            self.rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
-                         for t in Base.metadata.sorted_tables}
+            self.rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                for t in Base.metadata.sorted_tables
+            }
         self.data_dir = data_dir
 
     def restore(self, engine: Engine, data_dir: Path) -> None:
@@ -95,8 +97,12 @@ class Snapshot:
             if engine.dialect.name == "postgresql":
                 for table in Base.metadata.sorted_tables:
                     if "id" in table.c and self.rows[table.name]:
-                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                          f"(SELECT max(id) FROM {table.name}))"))
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                f"(SELECT max(id) FROM {table.name}))"
+                            )
+                        )
         if self.data_dir.exists():
             shutil.copytree(self.data_dir, data_dir, dirs_exist_ok=True)
 

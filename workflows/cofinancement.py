@@ -248,9 +248,13 @@ def check_payment(
     if reasons:
         return reasons
     if "solde" in paid_kinds:
-        reasons.append(Reason("solde_already_paid", "Le solde a déjà été versé : la subvention est soldée.", "kind"))
+        reasons.append(
+            Reason("solde_already_paid", "Le solde a déjà été versé : la subvention est soldée.", "kind")
+        )
     if montant <= 0:
-        reasons.append(Reason("montant_not_positive", "Le montant versé doit être supérieur à zéro.", "montant"))
+        reasons.append(
+            Reason("montant_not_positive", "Le montant versé doit être supérieur à zéro.", "montant")
+        )
     elif already_paid + montant > montant_accorde:
         left = max(montant_accorde - already_paid, Decimal(0))
         reasons.append(

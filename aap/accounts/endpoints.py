@@ -15,7 +15,9 @@ router = APIRouter(tags=["comptes"])
 
 
 @router.post("/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings) -> dict[str, str]:
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings
+) -> dict[str, str]:
     user = authenticate(db, form.username, form.password)
     if user is None:
         # Same answer whether the account exists or not.

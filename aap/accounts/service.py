@@ -81,28 +81,50 @@ def register_porteur(
         errors.append({"path": path, "code": code, "message": message})
 
     if not email or "@" not in email or "." not in email.rsplit("@", 1)[-1]:
-        err("email", "email_invalide", "Indiquez une adresse électronique valide (par exemple nom@association.fr).")
+        err(
+            "email",
+            "email_invalide",
+            "Indiquez une adresse électronique valide (par exemple nom@association.fr).",
+        )
     elif session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        err("email", "email_deja_utilise",
-            "Un compte existe déjà avec cette adresse électronique : connectez-vous ou choisissez une autre adresse.")
+        err(
+            "email",
+            "email_deja_utilise",
+            "Un compte existe déjà avec cette adresse électronique : connectez-vous ou choisissez une autre adresse.",
+        )
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        err("password", "mot_de_passe_faible",
-            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+        err(
+            "password",
+            "mot_de_passe_faible",
+            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+        )
     if not name:
         err("name", "required", "Indiquez le nom de l'organisme.")
     if not siret:
         err("siret", "required", "Indiquez le numéro SIRET de l'organisme (14 chiffres).")
     elif not siret_valid(siret):
-        err("siret", "siret_invalide",
-            "Ce numéro SIRET n'est pas valide : vérifiez les 14 chiffres (la clé de contrôle ne correspond pas).")
+        err(
+            "siret",
+            "siret_invalide",
+            "Ce numéro SIRET n'est pas valide : vérifiez les 14 chiffres (la clé de contrôle ne correspond pas).",
+        )
     if errors:
         raise Invalid("Le compte n'a pas été créé.", code="inscription_invalide", errors=errors)
-    fields = {k: (str(v).strip() or None) if v is not None else None for k, v in organisation.items()
-              if k in ("rna", "address_line", "postal_code", "city", "phone")}
+    fields = {
+        k: (str(v).strip() or None) if v is not None else None
+        for k, v in organisation.items()
+        if k in ("rna", "address_line", "postal_code", "city", "phone")
+    }
     org = Organisation(kind="association", name=name, siret=siret, email=email, **fields)
     session.add(org)
     session.flush()
-    user = create_user(session, email=email, password=password, role="porteur", full_name=full_name.strip(),
-                       organisation_ids=(org.id,))
+    user = create_user(
+        session,
+        email=email,
+        password=password,
+        role="porteur",
+        full_name=full_name.strip(),
+        organisation_ids=(org.id,),
+    )
     session.commit()
     return user

@@ -12,7 +12,13 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def create_staff_account(
-    session: Session, by: User, *, email: str, full_name: str, role: str, financeur_code: str | None,
+    session: Session,
+    by: User,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    financeur_code: str | None,
     password: str,
 ) -> User:
     """An instructeur of the admin's territory, or an agent of one of its financers; every problem at once."""
@@ -34,17 +40,27 @@ def create_staff_account(
     if role not in STAFF_ROLES:
         err("role", "role_invalide", "Choisissez le rôle : instructeur ou financeur.")
     elif role == "financeur":
-        financeur = session.scalar(select(Financeur).where(Financeur.territory_id == by.territory_id,
-                                                           Financeur.code == (financeur_code or "")))
+        financeur = session.scalar(
+            select(Financeur).where(
+                Financeur.territory_id == by.territory_id, Financeur.code == (financeur_code or "")
+            )
+        )
         if financeur is None:
             err("financeur", "financeur_requis", "Choisissez le financeur dont la personne est l'agent.")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        err("password", "mot_de_passe_faible",
-            f"Le mot de passe provisoire doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+        err(
+            "password",
+            "mot_de_passe_faible",
+            f"Le mot de passe provisoire doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+        )
     if errors:
         raise Invalid("Le compte n'a pas été créé.", code="compte_invalide", errors=errors)
     user = create_user(
-        session, email=email, password=password, role=role, full_name=full_name.strip(),
+        session,
+        email=email,
+        password=password,
+        role=role,
+        full_name=full_name.strip(),
         financeur_id=financeur.id if financeur else None,
         territory_id=by.territory_id if role == "instructeur" else None,
     )

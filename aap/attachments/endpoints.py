@@ -28,8 +28,11 @@ UPLOAD_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["file", "kind"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary",
-                                 "description": "PDF, PNG, JPEG, ODT, DOCX ou XLSX (type reconnu au contenu)."},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PDF, PNG, JPEG, ODT, DOCX ou XLSX (type reconnu au contenu).",
+                        },
                         "kind": {"type": "string", "description": "Le type de pièce : statuts, rib…"},
                     },
                 }
@@ -57,8 +60,12 @@ def attachment_out(a: Attachment) -> dict[str, Any]:
     }
 
 
-@router.post("/dossiers/{dossier_id}/attachments", status_code=201, openapi_extra=UPLOAD_BODY,
-             summary="Joindre une pièce au dossier (multipart : file, kind)")
+@router.post(
+    "/dossiers/{dossier_id}/attachments",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    summary="Joindre une pièce au dossier (multipart : file, kind)",
+)
 async def upload_to_dossier(
     dossier_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
 ) -> dict[str, Any]:
@@ -66,7 +73,8 @@ async def upload_to_dossier(
     received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
     try:
         attachment = await run_in_threadpool(
-            service.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now())
+            service.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now()
+        )
     finally:
         received.discard()
     return attachment_out(attachment)
@@ -85,27 +93,37 @@ def dossier_attachments(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]
     }
 
 
-@router.get("/attachments/{attachment_id}", summary="Télécharger une pièce jointe",
-            response_class=FileResponse)
+@router.get(
+    "/attachments/{attachment_id}", summary="Télécharger une pièce jointe", response_class=FileResponse
+)
 def download(attachment_id: int, db: DB, user: Caller, settings: AppSettings) -> FileResponse:
     attachment, path = service.readable(db, user, attachment_id, settings.data_dir)
     return FileResponse(
-        path, media_type=attachment.content_type, filename=attachment.filename,
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )
 
 
-@router.post("/organisations/{organisation_id}/pieces", status_code=201, openapi_extra=UPLOAD_BODY,
-             summary="Déposer une pièce de l'organisme (reprise par tous ses dossiers)")
+@router.post(
+    "/organisations/{organisation_id}/pieces",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    summary="Déposer une pièce de l'organisme (reprise par tous ses dossiers)",
+)
 async def upload_organisation_piece(
     organisation_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
 ) -> dict[str, Any]:
     await run_in_threadpool(service.check_organisation_upload, user, organisation_id)
-    await run_in_threadpool(db.rollback)  # hold no transaction (nor SQLite's write lock) while the file streams
+    await run_in_threadpool(
+        db.rollback
+    )  # hold no transaction (nor SQLite's write lock) while the file streams
     received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
     try:
         attachment = await run_in_threadpool(
-            service.add_to_organisation, db, user, organisation_id, received, settings.data_dir, now())
+            service.add_to_organisation, db, user, organisation_id, received, settings.data_dir, now()
+        )
     finally:
         received.discard()
     return attachment_out(attachment)

@@ -27,7 +27,14 @@ ODT = "application/vnd.oasis.opendocument.text"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED: dict[str, str] = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", ODT: "ODT", DOCX: "DOCX", XLSX: "XLSX"}
-EXTENSIONS: dict[str, str] = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", ODT: ".odt", DOCX: ".docx", XLSX: ".xlsx"}
+EXTENSIONS: dict[str, str] = {
+    PDF: ".pdf",
+    PNG: ".png",
+    JPEG: ".jpg",
+    ODT: ".odt",
+    DOCX: ".docx",
+    XLSX: ".xlsx",
+}
 
 # What a multipart body carries besides the file (boundaries, part headers, the « kind » field).
 MULTIPART_SLACK = 16 * 1024
@@ -53,7 +60,9 @@ def too_large(limit: int) -> TooLarge:
     return TooLarge(
         f"Le fichier dépasse la taille maximale autorisée ({french_size(limit)}) : "
         "réduisez-le (par exemple en le numérisant en noir et blanc) puis réessayez.",
-        errors=[{"path": "file", "code": "fichier_trop_volumineux", "message": f"{french_size(limit)} au plus"}],
+        errors=[
+            {"path": "file", "code": "fichier_trop_volumineux", "message": f"{french_size(limit)} au plus"}
+        ],
     )
 
 
@@ -109,8 +118,13 @@ def check_type(path: Path) -> str:
         raise UnsupportedType(
             f"Type de fichier non accepté : seuls les fichiers {accepted_types_fr()} sont acceptés. "
             "Le type est reconnu au contenu du fichier, pas à son nom.",
-            errors=[{"path": "file", "code": "type_non_accepte",
-                     "message": f"types acceptés : {accepted_types_fr()}"}],
+            errors=[
+                {
+                    "path": "file",
+                    "code": "type_non_accepte",
+                    "message": f"types acceptés : {accepted_types_fr()}",
+                }
+            ],
         )
     return content_type
 
@@ -210,17 +224,28 @@ class _Collector:
             self.received.fields[self._name] = self._data.decode("utf-8", "replace").strip()
 
     def callbacks(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in (
-            "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished",
-            "on_part_data", "on_part_end")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "on_part_begin",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+                "on_part_data",
+                "on_part_end",
+            )
+        }
 
 
 async def receive_upload(request: Request, limit: int, data_dir: Path) -> Received:
     """Reads a multipart body (``file`` and text fields) into a temporary file, bounded by ``limit``."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
-        raise Invalid("Envoyez le fichier en multipart/form-data (champs « file » et « kind »).",
-                      code="multipart_attendu")
+        raise Invalid(
+            "Envoyez le fichier en multipart/form-data (champs « file » et « kind »).",
+            code="multipart_attendu",
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise too_large(limit)
@@ -235,11 +260,17 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
         parser.finalize()
         collector.out.close()
         if collector.files == 0:
-            raise Invalid("Aucun fichier reçu : joignez-le dans le champ « file ».", code="fichier_manquant",
-                          errors=[{"path": "file", "code": "required", "message": "fichier attendu"}])
+            raise Invalid(
+                "Aucun fichier reçu : joignez-le dans le champ « file ».",
+                code="fichier_manquant",
+                errors=[{"path": "file", "code": "required", "message": "fichier attendu"}],
+            )
         if collector.received.size == 0:
-            raise Invalid("Le fichier est vide.", code="fichier_vide",
-                          errors=[{"path": "file", "code": "fichier_vide", "message": "fichier vide"}])
+            raise Invalid(
+                "Le fichier est vide.",
+                code="fichier_vide",
+                errors=[{"path": "file", "code": "fichier_vide", "message": "fichier vide"}],
+            )
     except BaseException:
         collector.out.close()
         collector.received.discard()

@@ -49,17 +49,21 @@ def piece_section(form: Form) -> str | None:
 def current_organisation_pieces(session: Session, organisation_id: int) -> dict[str, Attachment]:
     """The organisation's current pièce of each kind (not replaced)."""
     rows = session.scalars(
-        select(Attachment).where(
-            Attachment.organisation_id == organisation_id, Attachment.dossier_id.is_(None),
+        select(Attachment)
+        .where(
+            Attachment.organisation_id == organisation_id,
+            Attachment.dossier_id.is_(None),
             Attachment.replaced_at.is_(None),
-        ).order_by(Attachment.id)
+        )
+        .order_by(Attachment.id)
     )
     return {a.kind: a for a in rows}
 
 
 def current_dossier_pieces(session: Session, dossier_id: int) -> dict[str, Attachment]:
     rows = session.scalars(
-        select(Attachment).where(Attachment.dossier_id == dossier_id, Attachment.replaced_at.is_(None))
+        select(Attachment)
+        .where(Attachment.dossier_id == dossier_id, Attachment.replaced_at.is_(None))
         .order_by(Attachment.id)
     )
     return {a.kind: a for a in rows}
@@ -81,7 +85,9 @@ def effective_pieces(
     fields = piece_fields(form)
     linked = _linked(dossier.answers or {}, piece_section(form))
     ids = [v for v in linked.values() if isinstance(v, int) and not isinstance(v, bool)]
-    by_id = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
+    by_id = (
+        {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
+    )
     live = _live(dossier) if live is None else live
     org = current_organisation_pieces(session, dossier.organisation_id) if live else {}
     own = current_dossier_pieces(session, dossier.id) if live else {}
@@ -108,8 +114,11 @@ def missing_pieces(session: Session, dossier: Dossier, form: Form) -> list[Reaso
     section = piece_section(form)
     have = effective_pieces(session, dossier, form)
     return [
-        Reason("piece_manquante", f"Pièce justificative manquante : {f.short_label or f.label}.",
-               f"{section}.{kind}")
+        Reason(
+            "piece_manquante",
+            f"Pièce justificative manquante : {f.short_label or f.label}.",
+            f"{section}.{kind}",
+        )
         for kind, f in piece_fields(form).items()
         if f.required and have.get(kind) is None
     ]
@@ -118,7 +127,9 @@ def missing_pieces(session: Session, dossier: Dossier, form: Form) -> list[Reaso
 def deposit_reasons(session: Session, dossier: Dossier, form: Form, errors: list[FieldError]) -> list[Reason]:
     """The reasons refusing the dépôt: the form's errors, the pièces checked here (not in the answers)."""
     paths = {f"{piece_section(form)}.{kind}" for kind in piece_fields(form)}
-    kept = [Reason(e.code, e.message, e.path) for e in errors if not (e.code == "required" and e.path in paths)]
+    kept = [
+        Reason(e.code, e.message, e.path) for e in errors if not (e.code == "required" and e.path in paths)
+    ]
     return kept + missing_pieces(session, dossier, form)
 
 
@@ -139,14 +150,19 @@ def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
     dossier.answers = answers
 
 
-def reference_errors(session: Session, dossier: Dossier, form: Form, answers: dict[str, Any]) -> list[FieldError]:
+def reference_errors(
+    session: Session, dossier: Dossier, form: Form, answers: dict[str, Any]
+) -> list[FieldError]:
     """A pièce id written in the answers must be a file of this organisation (or dossier) of that kind."""
     section = piece_section(form)
     if section is None:
         return []
     fields = piece_fields(form)
-    linked = {k: v for k, v in _linked(answers, section).items()
-              if k in fields and isinstance(v, int) and not isinstance(v, bool)}
+    linked = {
+        k: v
+        for k, v in _linked(answers, section).items()
+        if k in fields and isinstance(v, int) and not isinstance(v, bool)
+    }
     if not linked:
         return []
     found = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(linked.values())))}
@@ -154,9 +170,12 @@ def reference_errors(session: Session, dossier: Dossier, form: Form, answers: di
     for kind, attachment_id in linked.items():
         attachment = found.get(attachment_id)
         if attachment is None or not _belongs(attachment, dossier, fields[kind]):
-            errors.append(FieldError(
-                f"{section}.{kind}", "piece_inconnue",
-                f"{fields[kind].short_label or fields[kind].label} : cette pièce n'est pas une pièce "
-                "de votre organisme de ce type.",
-            ))
+            errors.append(
+                FieldError(
+                    f"{section}.{kind}",
+                    "piece_inconnue",
+                    f"{fields[kind].short_label or fields[kind].label} : cette pièce n'est pas une pièce "
+                    "de votre organisme de ce type.",
+                )
+            )
     return errors

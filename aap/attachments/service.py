@@ -77,22 +77,39 @@ def check_organisation_upload(user: User, organisation_id: int) -> Organisation:
 
 
 def _save(
-    session: Session, received: files.Received, data_dir: Path, *, kind: str, organisation_id: int,
-    dossier_id: int | None, user: User, now: datetime,
+    session: Session,
+    received: files.Received,
+    data_dir: Path,
+    *,
+    kind: str,
+    organisation_id: int,
+    dossier_id: int | None,
+    user: User,
+    now: datetime,
 ) -> Attachment:
     content_type = files.check_type(received.path)
     files.store(data_dir, received)
     same = Attachment.dossier_id == dossier_id if dossier_id is not None else Attachment.dossier_id.is_(None)
     session.execute(
         update(Attachment)
-        .where(Attachment.organisation_id == organisation_id, same, Attachment.kind == kind,
-               Attachment.replaced_at.is_(None))
+        .where(
+            Attachment.organisation_id == organisation_id,
+            same,
+            Attachment.kind == kind,
+            Attachment.replaced_at.is_(None),
+        )
         .values(replaced_at=now)
     )
     attachment = Attachment(
-        organisation_id=organisation_id, dossier_id=dossier_id, kind=kind,
-        filename=files.clean_filename(received.filename, content_type), content_type=content_type,
-        size=received.size, sha256=received.sha256, uploaded_by_id=user.id, uploaded_at=now,
+        organisation_id=organisation_id,
+        dossier_id=dossier_id,
+        kind=kind,
+        filename=files.clean_filename(received.filename, content_type),
+        content_type=content_type,
+        size=received.size,
+        sha256=received.sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
     )
     session.add(attachment)
     session.commit()
@@ -109,12 +126,25 @@ def add_to_dossier(
     if kind not in allowed:
         raise _unknown_kind(kind, allowed)
     scope = allowed[kind].scope
-    return _save(session, received, data_dir, kind=kind, organisation_id=dossier.organisation_id,
-                 dossier_id=None if scope == "organisation" else dossier.id, user=user, now=now)
+    return _save(
+        session,
+        received,
+        data_dir,
+        kind=kind,
+        organisation_id=dossier.organisation_id,
+        dossier_id=None if scope == "organisation" else dossier.id,
+        user=user,
+        now=now,
+    )
 
 
 def add_to_organisation(
-    session: Session, user: User, organisation_id: int, received: files.Received, data_dir: Path, now: datetime
+    session: Session,
+    user: User,
+    organisation_id: int,
+    received: files.Received,
+    data_dir: Path,
+    now: datetime,
 ) -> Attachment:
     """A new pièce of the organisation; it replaces the previous one of the same kind."""
     organisation = _member_organisation(user, organisation_id)
@@ -122,26 +152,50 @@ def add_to_organisation(
     kind = received.fields.get("kind")
     if kind not in allowed:
         raise _unknown_kind(kind, allowed)
-    return _save(session, received, data_dir, kind=kind, organisation_id=organisation.id, dossier_id=None,
-                 user=user, now=now)
+    return _save(
+        session,
+        received,
+        data_dir,
+        kind=kind,
+        organisation_id=organisation.id,
+        dossier_id=None,
+        user=user,
+        now=now,
+    )
 
 
 def store_organisation_piece(
-    session: Session, organisation: Organisation, kind: str, filename: str, content: bytes, data_dir: Path,
-    now: datetime, user: User | None = None,
+    session: Session,
+    organisation: Organisation,
+    kind: str,
+    filename: str,
+    content: bytes,
+    data_dir: Path,
+    now: datetime,
+    user: User | None = None,
 ) -> Attachment:
     """A pièce given in memory (the demo loader, scripts); same replacement rule, no commit."""
     sha, path = files.store_bytes(data_dir, content)
     content_type = files.check_type(path)
     session.execute(
         update(Attachment)
-        .where(Attachment.organisation_id == organisation.id, Attachment.dossier_id.is_(None),
-               Attachment.kind == kind, Attachment.replaced_at.is_(None))
+        .where(
+            Attachment.organisation_id == organisation.id,
+            Attachment.dossier_id.is_(None),
+            Attachment.kind == kind,
+            Attachment.replaced_at.is_(None),
+        )
         .values(replaced_at=now)
     )
     attachment = Attachment(
-        organisation_id=organisation.id, dossier_id=None, kind=kind, filename=files.clean_filename(filename),
-        content_type=content_type, size=len(content), sha256=sha, uploaded_by_id=user.id if user else None,
+        organisation_id=organisation.id,
+        dossier_id=None,
+        kind=kind,
+        filename=files.clean_filename(filename),
+        content_type=content_type,
+        size=len(content),
+        sha256=sha,
+        uploaded_by_id=user.id if user else None,
         uploaded_at=now,
     )
     session.add(attachment)
@@ -158,8 +212,9 @@ def dossier_files(session: Session, user: User, dossier_id: int) -> tuple[list[A
     dossier = dossiers.get_dossier(session, user, dossier_id)
     form = dossiers.campaign_form_of(dossier)
     pieces = effective_pieces(session, dossier, form)
-    own = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier.id)
-                              .order_by(Attachment.id)))
+    own = list(
+        session.scalars(select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.id))
+    )
     items = {a.id: a for a in own}
     for attachment in pieces.values():
         if attachment is not None:
@@ -175,8 +230,9 @@ def organisation_pieces(
     session: Session, user: User, organisation_id: int, *, include_replaced: bool = False
 ) -> list[Attachment]:
     organisation = _member_organisation(user, organisation_id)
-    query = select(Attachment).where(Attachment.organisation_id == organisation.id,
-                                     Attachment.dossier_id.is_(None))
+    query = select(Attachment).where(
+        Attachment.organisation_id == organisation.id, Attachment.dossier_id.is_(None)
+    )
     if not include_replaced:
         query = query.where(Attachment.replaced_at.is_(None))
     return list(session.scalars(query.order_by(Attachment.kind, Attachment.id)))
@@ -196,7 +252,8 @@ def readable(session: Session, user: User, attachment_id: int, data_dir: Path) -
             allowed = _sees(session, visible_dossiers(user).where(Dossier.id == attachment.dossier_id))
         elif attachment.organisation_id is not None:
             allowed = any(o.id == attachment.organisation_id for o in user.organisations) or _sees(
-                session, visible_dossiers(user).where(Dossier.organisation_id == attachment.organisation_id))
+                session, visible_dossiers(user).where(Dossier.organisation_id == attachment.organisation_id)
+            )
     if attachment is None or not allowed:
         raise NotFound("Pièce jointe introuvable.", code="piece_introuvable")
     path = files.stored_path(data_dir, attachment.sha256)

@@ -36,8 +36,13 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "completion_apres_cloture": campaign.late_completion,
         "form": {"code": campaign.form_code, "version": campaign.form_version},
         "timeline": [
-            {"phase": row["code"], "label": row["label"], "start": _iso(row["start"]), "end": _iso(row["end"]),
-             "status": row["status"]}
+            {
+                "phase": row["code"],
+                "label": row["label"],
+                "start": _iso(row["start"]),
+                "end": _iso(row["end"]),
+                "status": row["status"],
+            }
             for row in calendar.timeline(campaign.parsed_dates(), today)
         ],
         "financeurs": [

@@ -11,7 +11,8 @@ def form_context(session: Session, campaign: Campaign) -> FormContext:
     tid = campaign.territory_id
     qpvs = session.execute(select(Qpv.code, Qpv.name).where(Qpv.territory_id == tid).order_by(Qpv.id)).all()
     orientations = session.execute(
-        select(Orientation.code, Orientation.label).where(Orientation.territory_id == tid)
+        select(Orientation.code, Orientation.label)
+        .where(Orientation.territory_id == tid)
         .order_by(Orientation.position)
     ).all()
     priorities = session.execute(

@@ -18,16 +18,22 @@ def _line_of(data: CampaignFile, path: str) -> int | None:
     return line_of(path) if callable(line_of) else None
 
 
-def _cross_check(session: Session, data: CampaignFile, source: str) -> tuple[Territory | None, list[LocatedError]]:
+def _cross_check(
+    session: Session, data: CampaignFile, source: str
+) -> tuple[Territory | None, list[LocatedError]]:
     """What the file alone cannot tell: the territory, the calendar, the form and the financers exist."""
     errors: list[LocatedError] = []
 
     def err(path: str, code: str, message: str) -> None:
-        errors.append(LocatedError(file=source, line=_line_of(data, path), path=path, message=message, code=code))
+        errors.append(
+            LocatedError(file=source, line=_line_of(data, path), path=path, message=message, code=code)
+        )
 
     territory = territory_by_code(session, data.territory)
     if territory is None:
-        err("territory", "territoire_inconnu", f"territoire « {data.territory} » inconnu : chargez-le d'abord")
+        err(
+            "territory", "territoire_inconnu", f"territoire « {data.territory} » inconnu : chargez-le d'abord"
+        )
     try:
         calendar = load_calendar(data.calendar)
     except CalendarNotFound:
@@ -38,17 +44,26 @@ def _cross_check(session: Session, data: CampaignFile, source: str) -> tuple[Ter
     try:
         load_form(data.form.code, data.form.version)
     except FormNotFound:
-        err("form", "formulaire_inconnu", f"formulaire « {data.form.code} » version {data.form.version} inconnu")
+        err(
+            "form",
+            "formulaire_inconnu",
+            f"formulaire « {data.form.code} » version {data.form.version} inconnu",
+        )
     if territory is not None:
         known = {f.code for f in territory.financeurs}
         for i, f in enumerate(data.financeurs):
             if f.code not in known:
-                err(f"financeurs[{i}].code", "financeur_inconnu",
-                    f"financeur « {f.code} » inconnu dans le territoire « {territory.code} »")
+                err(
+                    f"financeurs[{i}].code",
+                    "financeur_inconnu",
+                    f"financeur « {f.code} » inconnu dans le territoire « {territory.code} »",
+                )
     return territory, errors
 
 
-def save_campaign(session: Session, data: CampaignFile, source: str = "<données>", by: User | None = None) -> Campaign:
+def save_campaign(
+    session: Session, data: CampaignFile, source: str = "<données>", by: User | None = None
+) -> Campaign:
     """Create or update the campaign `data.code`; refuses with every error, writing nothing."""
     territory, errors = _cross_check(session, data, source)
     if errors:
@@ -74,12 +89,25 @@ def save_campaign(session: Session, data: CampaignFile, source: str = "<données
             line = CampaignFinanceur(financeur_id=by_code[f.code].id, enveloppe=f.enveloppe, position=pos)
             campaign.financeurs.append(line)
             session.flush()
-            session.add(EnveloppeChange(campaign_financeur_id=line.id, old_amount=None, new_amount=f.enveloppe,
-                                        user_id=by.id if by else None, comment=f"chargement {source}"))
+            session.add(
+                EnveloppeChange(
+                    campaign_financeur_id=line.id,
+                    old_amount=None,
+                    new_amount=f.enveloppe,
+                    user_id=by.id if by else None,
+                    comment=f"chargement {source}",
+                )
+            )
         elif line.enveloppe != f.enveloppe:
-            session.add(EnveloppeChange(campaign_financeur_id=line.id, old_amount=line.enveloppe,
-                                        new_amount=f.enveloppe, user_id=by.id if by else None,
-                                        comment=f"chargement {source}"))
+            session.add(
+                EnveloppeChange(
+                    campaign_financeur_id=line.id,
+                    old_amount=line.enveloppe,
+                    new_amount=f.enveloppe,
+                    user_id=by.id if by else None,
+                    comment=f"chargement {source}",
+                )
+            )
             line.enveloppe = f.enveloppe
         line.position = pos
     session.flush()
@@ -100,9 +128,11 @@ def depot_open(campaign: Campaign, today: date) -> bool:
 
 def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]
     """Staff and financers see their territory's campaigns; porteurs see every call."""
-    query = select(Campaign).options(
-        selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur)
-    ).order_by(Campaign.year.desc(), Campaign.id)
+    query = (
+        select(Campaign)
+        .options(selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur))
+        .order_by(Campaign.year.desc(), Campaign.id)
+    )
     if user.role in ("admin", "instructeur") and user.territory_id is not None:
         query = query.where(Campaign.territory_id == user.territory_id)
     elif user.role == "financeur" and user.financeur_id is not None:

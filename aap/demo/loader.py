@@ -31,17 +31,33 @@ HERE = Path(__file__).parent
 
 ORGANISATIONS: dict[str, dict[str, Any]] = {
     "asso_horizon": dict(
-        kind="association", name="Association Horizon Manosque", siret="44102356700015", rna="W041002345",
-        address_line="12 avenue des Serrets", postal_code="04100", city="Manosque",
-        representative_name="Benali", representative_first_name="Samira", representative_role="Présidente",
-        representative_email="presidence@horizon-manosque.test", email="contact@horizon-manosque.test",
+        kind="association",
+        name="Association Horizon Manosque",
+        siret="44102356700015",
+        rna="W041002345",
+        address_line="12 avenue des Serrets",
+        postal_code="04100",
+        city="Manosque",
+        representative_name="Benali",
+        representative_first_name="Samira",
+        representative_role="Présidente",
+        representative_email="presidence@horizon-manosque.test",
+        email="contact@horizon-manosque.test",
         phone="04 92 00 00 01",
     ),
     "asso_passerelles": dict(
-        kind="association", name="Les Passerelles du Luberon", siret="51234567800027", rna="W041003456",
-        address_line="3 place du Terreau", postal_code="04100", city="Manosque",
-        representative_name="Martin", representative_first_name="Jean", representative_role="Président",
-        representative_email="president@passerelles-luberon.test", email="accueil@passerelles-luberon.test",
+        kind="association",
+        name="Les Passerelles du Luberon",
+        siret="51234567800027",
+        rna="W041003456",
+        address_line="3 place du Terreau",
+        postal_code="04100",
+        city="Manosque",
+        representative_name="Martin",
+        representative_first_name="Jean",
+        representative_role="Président",
+        representative_email="president@passerelles-luberon.test",
+        email="accueil@passerelles-luberon.test",
         phone="04 92 00 00 02",
     ),
 }
@@ -81,14 +97,21 @@ def demo_actions(year: int) -> list[dict[str, Any]]:
 
 
 def load_demo(
-    engine: Engine, *, reset: bool = False, if_empty: bool = False, today: date | None = None,
-    password: str | None = None, data_dir: Path | None = None,
+    engine: Engine,
+    *,
+    reset: bool = False,
+    if_empty: bool = False,
+    today: date | None = None,
+    password: str | None = None,
+    data_dir: Path | None = None,
 ) -> str:
     if not database_is_empty(engine):
         if if_empty:
             return "La base contient déjà des données : démo non rechargée."
         if not reset:
-            raise DemoRefused("La base n'est pas vide : relancez avec --reset pour la vider et recharger la démo.")
+            raise DemoRefused(
+                "La base n'est pas vide : relancez avec --reset pour la vider et recharger la démo."
+            )
         wipe(engine)
     today = today or date.today()
     password = password if password is not None else get_settings().demo_password
@@ -112,19 +135,28 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     orgs = {key: Organisation(territory_id=territory.id, **fields) for key, fields in ORGANISATIONS.items()}
     session.add_all(orgs.values())
     session.flush()
-    financeurs = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == territory.id))}
+    financeurs = {
+        f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == territory.id))
+    }
     users: dict[str, User] = {}
     shared_hash = hash_password(password)  # one argon2 run: the demo accounts share their password
     for email, role, name, financeur, org in ACCOUNTS:
         users[email] = create_user(
-            session, email=email, password_hash=shared_hash, role=role, full_name=name,
+            session,
+            email=email,
+            password_hash=shared_hash,
+            role=role,
+            full_name=name,
             financeur_id=financeurs[financeur].id if financeur else None,
             territory_id=territory.id if role in ("admin", "instructeur") else None,
             organisation_ids=(orgs[org].id,) if org else (),
         )
     session.commit()
     open_campaign, previous = campaigns
-    porteurs = {"asso_horizon": users["porteur@demo.aap.test"], "asso_passerelles": users["porteur2@demo.aap.test"]}
+    porteurs = {
+        "asso_horizon": users["porteur@demo.aap.test"],
+        "asso_passerelles": users["porteur2@demo.aap.test"],
+    }
     members = [(orgs[key], porteur) for key, porteur in porteurs.items()]
     store_demo_pieces(session, members, previous.depot_ouverture - timedelta(days=10), data_dir)
     drafts = _open_drafts(session, open_campaign, porteurs, users, today)
@@ -137,8 +169,9 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     )
 
 
-def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User],
-                 today: date) -> int:
+def _open_drafts(
+    session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User], today: date
+) -> int:
     """The open call: Horizon's drafts (complete and incomplete); Les Passerelles deposited its complete
     dossiers a week ago, and the instructeur already asked compléments on one of them."""
     now = _at(max(campaign.depot_ouverture, min(today, campaign.depot_cloture)))
@@ -148,25 +181,40 @@ def _open_drafts(session: Session, campaign: Campaign, porteurs: dict[str, User]
     for action in demo_actions(campaign.year):
         porteur = porteurs[action["organisation"]]
         if action["organisation"] == "asso_passerelles" and action["completeness"] == "complete":
-            d = dossiers.create_dossier(session, porteur, campaign.id, _at(deposited_on, 9),
-                                        answers=action["answers"])
+            d = dossiers.create_dossier(
+                session, porteur, campaign.id, _at(deposited_on, 9), answers=action["answers"]
+            )
             dossiers.fire_transition(session, porteur, d.id, "deposer", {}, _at(deposited_on, 11))
             if count % 2:
-                dossiers.fire_transition(session, instructeur, d.id, "prendre_en_instruction", {},
-                                         _at(deposited_on + timedelta(days=2)))
-                dossiers.fire_transition(session, instructeur, d.id, "demander_complements", {
-                    "comment": "Merci de préciser le nombre d'habitants des QPV parmi les participants "
-                               "attendus et de joindre le devis de l'intervenant.",
-                    "due_date": today + timedelta(days=7),
-                }, _at(deposited_on + timedelta(days=2), 15))
+                dossiers.fire_transition(
+                    session,
+                    instructeur,
+                    d.id,
+                    "prendre_en_instruction",
+                    {},
+                    _at(deposited_on + timedelta(days=2)),
+                )
+                dossiers.fire_transition(
+                    session,
+                    instructeur,
+                    d.id,
+                    "demander_complements",
+                    {
+                        "comment": "Merci de préciser le nombre d'habitants des QPV parmi les participants "
+                        "attendus et de joindre le devis de l'intervenant.",
+                        "due_date": today + timedelta(days=7),
+                    },
+                    _at(deposited_on + timedelta(days=2), 15),
+                )
         else:
             dossiers.create_dossier(session, porteur, campaign.id, now, answers=action["answers"])
         count += 1
     return count
 
 
-def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User],
-                   data_dir: Path) -> int:
+def _previous_year(
+    session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User], data_dir: Path
+) -> int:
     """Walk last year's complete actions through the whole year with the real services."""
     instructeur, admin = users["instructeur@demo.aap.test"], users["admin@demo.aap.test"]
     agents = {u.financeur.code: u for u in users.values() if u.financeur is not None}
@@ -185,23 +233,57 @@ def _previous_year(session: Session, campaign: Campaign, porteurs: dict[str, Use
             # the instructeur proposes 90 % of the request, rounded to the hundred
             proposal = (line.montant_demande * Decimal("0.9") / 100).quantize(Decimal("1")) * 100
             financing.propose(session, instructeur, d.id, line.financeur.code, proposal, _at(day, 11))
-        dossiers.fire_transition(session, instructeur, d.id, "terminer_instruction", {},
-                                 _at(dates["comite_technique"] - timedelta(days=7)))
-        dossiers.fire_transition(session, admin, d.id, "rendre_avis", {"avis": "favorable",
-                                 "comment": "Action cohérente avec les orientations du contrat de ville."},
-                                 _at(dates["comite_technique"]))
+        dossiers.fire_transition(
+            session,
+            instructeur,
+            d.id,
+            "terminer_instruction",
+            {},
+            _at(dates["comite_technique"] - timedelta(days=7)),
+        )
+        dossiers.fire_transition(
+            session,
+            admin,
+            d.id,
+            "rendre_avis",
+            {"avis": "favorable", "comment": "Action cohérente avec les orientations du contrat de ville."},
+            _at(dates["comite_technique"]),
+        )
         d = dossiers.get_dossier(session, admin, d.id)
         for line in d.cofinancements:
             agent = agents[line.financeur.code]
-            financing.decide(session, agent, d.id, line.financeur.code, "accorde", line.montant_propose,
-                             None, _at(dates["validation"] + timedelta(days=7)))
-        dossiers.fire_transition(session, instructeur, d.id, "conventionner", {},
-                                 _at(dates["validation"] + timedelta(days=30)), data_dir=data_dir)
+            financing.decide(
+                session,
+                agent,
+                d.id,
+                line.financeur.code,
+                "accorde",
+                line.montant_propose,
+                None,
+                _at(dates["validation"] + timedelta(days=7)),
+            )
+        dossiers.fire_transition(
+            session,
+            instructeur,
+            d.id,
+            "conventionner",
+            {},
+            _at(dates["validation"] + timedelta(days=30)),
+            data_dir=data_dir,
+        )
         # each financer pays an avance of half its subsidy, the solde waits for the bilan
         paid_on = dates["validation"] + timedelta(days=45 + 5 * count)
         for line in dossiers.get_dossier(session, admin, d.id).cofinancements:
             assert line.montant_accorde is not None
-            financing.record_payment(session, agents[line.financeur.code], d.id, line.financeur.code, "avance",
-                                     paid_on, (line.montant_accorde / 2).quantize(Decimal("0.01")), _at(paid_on))
+            financing.record_payment(
+                session,
+                agents[line.financeur.code],
+                d.id,
+                line.financeur.code,
+                "avance",
+                paid_on,
+                (line.montant_accorde / 2).quantize(Decimal("0.01")),
+                _at(paid_on),
+            )
         count += 1
     return count

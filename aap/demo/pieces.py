@@ -28,13 +28,21 @@ def piece_pdf(title: str, organisation: str, year: int) -> bytes:
     pdf.set_font("helvetica", "B", 16)
     pdf.multi_cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 12)
-    pdf.multi_cell(0, 8, f"{organisation}\nDocument de démonstration ({year}) : il tient lieu de la pièce réelle.",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        8,
+        f"{organisation}\nDocument de démonstration ({year}) : il tient lieu de la pièce réelle.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())
 
 
 def store_demo_pieces(
-    session: Session, organisations: list[tuple[Organisation, User]], day: date, data_dir: Path,
+    session: Session,
+    organisations: list[tuple[Organisation, User]],
+    day: date,
+    data_dir: Path,
     kinds: tuple[str, ...] | None = None,
 ) -> int:
     """Stores the required pièces (or only ``kinds``) of each organisation, dated ``day``; commits."""
@@ -44,8 +52,9 @@ def store_demo_pieces(
     for organisation, porteur in organisations:
         for kind, f in wanted.items():
             content = piece_pdf(f.label, organisation.name, day.year)
-            store_organisation_piece(session, organisation, kind, f"{kind}-{day.year}.pdf", content, data_dir,
-                                     at, user=porteur)
+            store_organisation_piece(
+                session, organisation, kind, f"{kind}-{day.year}.pdf", content, data_dir, at, user=porteur
+            )
             count += 1
     session.commit()
     return count

@@ -31,13 +31,15 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
         if required:
             raise AppError(
                 "En-tête If-Match manquant : indiquez la version du dossier que vous modifiez.",
-                code="version_requise", status_code=428,
+                code="version_requise",
+                status_code=428,
             )
         return None
     match = _VERSION.match(value)
     if match is None:
-        raise Invalid("En-tête If-Match invalide : un numéro de version entier est attendu.",
-                      code="version_invalide")
+        raise Invalid(
+            "En-tête If-Match invalide : un numéro de version entier est attendu.", code="version_invalide"
+        )
     return int(match.group(1))
 
 
@@ -48,7 +50,11 @@ def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignor
 
 @router.post("/campaigns/{campaign_id}/dossiers", status_code=201, summary="Créer un brouillon")
 def create_dossier(
-    campaign_id: int, db: DB, user: Caller, response: Response, body: Annotated[NewDossier | None, Body()] = None
+    campaign_id: int,
+    db: DB,
+    user: Caller,
+    response: Response,
+    body: Annotated[NewDossier | None, Body()] = None,
 ) -> dict[str, Any]:
     body = body or NewDossier()
     dossier = service.create_dossier(
@@ -57,9 +63,14 @@ def create_dossier(
     return _answer(response, dossier, user)
 
 
-@router.post("/dossiers/{dossier_id}/reconduire", status_code=201,
-             summary="Reconduire un dossier dans un nouvel appel à projets")
-def reconduct_dossier(dossier_id: int, body: ReconductBody, db: DB, user: Caller, response: Response) -> dict[str, Any]:
+@router.post(
+    "/dossiers/{dossier_id}/reconduire",
+    status_code=201,
+    summary="Reconduire un dossier dans un nouvel appel à projets",
+)
+def reconduct_dossier(
+    dossier_id: int, body: ReconductBody, db: DB, user: Caller, response: Response
+) -> dict[str, Any]:
     """A new brouillon from this dossier: descriptions kept, dates and amounts to give again."""
     dossier = service.reconduct_dossier(db, user, dossier_id, body.campaign_id, now())
     return _answer(response, dossier, user)
@@ -75,9 +86,14 @@ def list_dossiers(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     if state is not None and state not in lifecycle.STATES:
-        raise Invalid(f"État « {state} » inconnu.", code="etat_inconnu",
-                      errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(lifecycle.STATES)}])
-    items, total = service.list_dossiers(db, user, campaign_id=campaign_id, state=state, limit=limit, offset=offset)
+        raise Invalid(
+            f"État « {state} » inconnu.",
+            code="etat_inconnu",
+            errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(lifecycle.STATES)}],
+        )
+    items, total = service.list_dossiers(
+        db, user, campaign_id=campaign_id, state=state, limit=limit, offset=offset
+    )
     return {"items": [dossier_out(d, service.transitions_for(user, d)) for d in items], "total": total}
 
 
@@ -88,7 +104,11 @@ def get_dossier(dossier_id: int, db: DB, user: Caller, response: Response) -> di
 
 @router.patch("/dossiers/{dossier_id}", summary="Enregistrer des réponses (brouillon)")
 def patch_dossier(
-    dossier_id: int, body: AnswersPatch, db: DB, user: Caller, response: Response,
+    dossier_id: int,
+    body: AnswersPatch,
+    db: DB,
+    user: Caller,
+    response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     version = parse_if_match(if_match, required=True)
@@ -98,20 +118,33 @@ def patch_dossier(
 
 @router.post("/dossiers/{dossier_id}/transitions/{name}", summary="Faire avancer le dossier")
 def fire_transition(
-    dossier_id: int, name: str, db: DB, user: Caller, response: Response, settings: AppSettings,
+    dossier_id: int,
+    name: str,
+    db: DB,
+    user: Caller,
+    response: Response,
+    settings: AppSettings,
     body: Annotated[TransitionBody | None, Body()] = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     payload = (body or TransitionBody()).model_dump(exclude_none=True)
     dossier = service.fire_transition(
-        db, user, dossier_id, name, payload, now(), if_match=parse_if_match(if_match, required=False),
+        db,
+        user,
+        dossier_id,
+        name,
+        payload,
+        now(),
+        if_match=parse_if_match(if_match, required=False),
         data_dir=settings.data_dir,
     )
     return _answer(response, dossier, user)
 
 
 @router.post("/dossiers/{dossier_id}/extension", summary="Accorder un délai de dépôt (instructeur)")
-def grant_extension(dossier_id: int, body: ExtensionBody, db: DB, user: Staff, response: Response) -> dict[str, Any]:
+def grant_extension(
+    dossier_id: int, body: ExtensionBody, db: DB, user: Staff, response: Response
+) -> dict[str, Any]:
     dossier = service.grant_extension(db, user, dossier_id, body.until, body.reason, now())
     return _answer(response, dossier, user)
 

@@ -20,9 +20,13 @@ class AnswersPatch(Strict):
 
 
 class TransitionBody(Strict):
-    comment: str | None = Field(None, description="Commentaire ou message (obligatoire pour demander des compléments).")
+    comment: str | None = Field(
+        None, description="Commentaire ou message (obligatoire pour demander des compléments)."
+    )
     due_date: date | None = Field(None, description="Date limite (compléments).")
-    avis: str | None = Field(None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne.")
+    avis: str | None = Field(
+        None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne."
+    )
 
 
 class ExtensionBody(Strict):
@@ -78,11 +82,13 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
         "avis": dossier.avis,
         "complements": (
             {"message": dossier.complements_message, "due_date": iso(dossier.complements_due)}
-            if dossier.complements_due else None
+            if dossier.complements_due
+            else None
         ),
         "extension": (
             {"until": iso(dossier.extension_until), "reason": dossier.extension_reason}
-            if dossier.extension_until else None
+            if dossier.extension_until
+            else None
         ),
         "bilan_due": iso(dossier.bilan_due),
         "reconducted_from": dossier.reconducted_from_id,

@@ -70,8 +70,13 @@ def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = F
 
 
 def list_dossiers(
-    session: Session, user: User, *, campaign_id: int | None = None, state: str | None = None,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    user: User,
+    *,
+    campaign_id: int | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Dossier], int]:
     query = visible_dossiers(user)
     if campaign_id is not None:
@@ -85,9 +90,11 @@ def list_dossiers(
 
 def history(session: Session, user: User, dossier_id: int) -> list[DossierEvent]:
     get_dossier(session, user, dossier_id)
-    return list(session.scalars(
-        select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
+        )
+    )
 
 
 def transitions_for(user: User, dossier: Dossier) -> list[str]:
@@ -110,8 +117,14 @@ def _organisation_of(user: User, organisation_id: int | None) -> Organisation:
 
 
 def create_dossier(
-    session: Session, user: User, campaign_id: int, now: datetime, *, organisation_id: int | None = None,
-    answers: dict[str, Any] | None = None, reconducted_from: Dossier | None = None,
+    session: Session,
+    user: User,
+    campaign_id: int,
+    now: datetime,
+    *,
+    organisation_id: int | None = None,
+    answers: dict[str, Any] | None = None,
+    reconducted_from: Dossier | None = None,
 ) -> Dossier:
     """A new brouillon for one of the caller's organisations, prefilled from its profile."""
     if user.role != "porteur":
@@ -131,9 +144,17 @@ def create_dossier(
         initial = form.merge(initial, answers)
     dossier = Dossier(
         number=f"tmp-{uuid4().hex}",  # replaced by the definitive number once the id is known
-        campaign_id=campaign.id, organisation_id=organisation.id, state=lifecycle.INITIAL_STATE, version=1,
-        form_code=form.code, form_version=form.version, answers=initial, title=form.title_of(initial),
-        created_by_id=user.id, created_at=now, updated_at=now,
+        campaign_id=campaign.id,
+        organisation_id=organisation.id,
+        state=lifecycle.INITIAL_STATE,
+        version=1,
+        form_code=form.code,
+        form_version=form.version,
+        answers=initial,
+        title=form.title_of(initial),
+        created_by_id=user.id,
+        created_at=now,
+        updated_at=now,
         reconducted_from_id=reconducted_from.id if reconducted_from else None,
     )
     session.add(dossier)
@@ -155,26 +176,49 @@ def reconduct_dossier(
         raise Forbidden("Seul un porteur de projet reconduit un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
     if campaign.id == previous.campaign_id:
-        raise Invalid("Ce dossier appartient déjà à cet appel à projets : choisissez l'appel suivant.",
-                      code="meme_campagne")
+        raise Invalid(
+            "Ce dossier appartient déjà à cet appel à projets : choisissez l'appel suivant.",
+            code="meme_campagne",
+        )
     form = campaign_form(campaign)
     if form.code != previous.form_code:
         raise Invalid(
             "Ce dossier a été écrit sur un autre formulaire que celui de cet appel à projets : "
-            "il ne peut pas être reconduit ici.", code="formulaire_different",
+            "il ne peut pas être reconduit ici.",
+            code="formulaire_different",
         )
-    already = session.scalar(select(Dossier.id).where(
-        Dossier.campaign_id == campaign.id, Dossier.reconducted_from_id == previous.id,
-        Dossier.state.not_in(("abandonne", "non_depose")),
-    ).limit(1))
+    already = session.scalar(
+        select(Dossier.id)
+        .where(
+            Dossier.campaign_id == campaign.id,
+            Dossier.reconducted_from_id == previous.id,
+            Dossier.state.not_in(("abandonne", "non_depose")),
+        )
+        .limit(1)
+    )
     if already is not None:
-        raise Conflict("Ce dossier a déjà été reconduit dans cet appel à projets.", code="deja_reconduit",
-                       errors=[{"path": "dossier_id", "code": "deja_reconduit",
-                                "message": f"dossier déjà reconduit (dossier n° {already})"}])
+        raise Conflict(
+            "Ce dossier a déjà été reconduit dans cet appel à projets.",
+            code="deja_reconduit",
+            errors=[
+                {
+                    "path": "dossier_id",
+                    "code": "deja_reconduit",
+                    "message": f"dossier déjà reconduit (dossier n° {already})",
+                }
+            ],
+        )
     answers = form.reconduct(previous.answers or {}, form_context(session, campaign))
     answers = form.merge(answers, form.prefill(previous.organisation.profile()))
-    return create_dossier(session, user, campaign.id, now, organisation_id=previous.organisation_id,
-                          answers=answers, reconducted_from=previous)
+    return create_dossier(
+        session,
+        user,
+        campaign.id,
+        now,
+        organisation_id=previous.organisation_id,
+        answers=answers,
+        reconducted_from=previous,
+    )
 
 
 def check_version(dossier: Dossier, if_match: int | None) -> None:
@@ -223,8 +267,11 @@ def update_answers(
     merged = form.merge(dossier.answers, patch)
     errors = form.check_partial(merged, ctx) + pieces.reference_errors(session, dossier, form, merged)
     if errors:
-        raise Invalid("Certaines réponses sont invalides ; rien n'a été enregistré.", code="reponses_invalides",
-                      errors=field_errors(errors))
+        raise Invalid(
+            "Certaines réponses sont invalides ; rien n'a été enregistré.",
+            code="reponses_invalides",
+            errors=field_errors(errors),
+        )
     dossier.answers = merged
     dossier.title = form.title_of(merged)
     dossier.version += 1
@@ -251,7 +298,9 @@ def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign)
         line = lines.get(code)
         if line is None:
             dossier.cofinancements.append(
-                Cofinancement(financeur_id=by_code[code].financeur_id, montant_demande=amount, state="sollicite")
+                Cofinancement(
+                    financeur_id=by_code[code].financeur_id, montant_demande=amount, state="sollicite"
+                )
             )
         elif line.decision is None:
             line.montant_demande = amount
@@ -264,16 +313,26 @@ def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign)
 # --- transitions -----------------------------------------------------------------------------------
 
 
-def _facts(session: Session, dossier: Dossier, name: str, now: datetime, payload: dict[str, Any]) -> DossierFacts:
+def _facts(
+    session: Session, dossier: Dossier, name: str, now: datetime, payload: dict[str, Any]
+) -> DossierFacts:
     campaign = dossier.campaign
     form_errors: list[Reason] = []
     if name == "deposer" and dossier.state == "brouillon":
         form = campaign_form_of(dossier)
         form_errors = pieces.deposit_reasons(
-            session, dossier, form, form.check_complete(dossier.answers, form_context(session, campaign)))
-        if not dossier.cofinancements and not any(r.field and r.field.startswith("budget") for r in form_errors):
-            form_errors.append(Reason("aucun_financeur", "Sollicitez au moins un financeur dans le budget.",
-                                      "budget.financements"))
+            session, dossier, form, form.check_complete(dossier.answers, form_context(session, campaign))
+        )
+        if not dossier.cofinancements and not any(
+            r.field and r.field.startswith("budget") for r in form_errors
+        ):
+            form_errors.append(
+                Reason(
+                    "aucun_financeur",
+                    "Sollicitez au moins un financeur dans le budget.",
+                    "budget.financements",
+                )
+            )
     return DossierFacts(
         now=now,
         depot_ouverture=campaign.depot_ouverture,
@@ -299,13 +358,27 @@ def _refusal(refused: TransitionRefused) -> Exception:
 
 
 def _record(
-    session: Session, dossier: Dossier, transition: str, from_state: str | None,
-    to_state: str, user: User | None, now: datetime, comment: str | None, data: dict[str, Any],
+    session: Session,
+    dossier: Dossier,
+    transition: str,
+    from_state: str | None,
+    to_state: str,
+    user: User | None,
+    now: datetime,
+    comment: str | None,
+    data: dict[str, Any],
 ) -> DossierEvent:
     event = DossierEvent(
-        dossier_id=dossier.id, transition=transition, from_state=from_state, to_state=to_state,
-        user_id=user.id if user else None, email=user.email if user else None,
-        role=user.role if user else "system", at=now, comment=comment, data=data,
+        dossier_id=dossier.id,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        user_id=user.id if user else None,
+        email=user.email if user else None,
+        role=user.role if user else "system",
+        at=now,
+        comment=comment,
+        data=data,
     )
     session.add(event)
     session.flush()
@@ -313,7 +386,12 @@ def _record(
 
 
 def _move(
-    session: Session, dossier: Dossier, name: str, role: str, user: User | None, now: datetime,
+    session: Session,
+    dossier: Dossier,
+    name: str,
+    role: str,
+    user: User | None,
+    now: datetime,
     payload: dict[str, Any],
 ) -> DossierEvent:
     """Fire `name` (the pure core decides), stamp, record history and messages; no commit."""
@@ -350,15 +428,22 @@ def _move(
 
 
 def fire_transition(
-    session: Session, user: User, dossier_id: int, name: str, payload: dict[str, Any], now: datetime,
-    if_match: int | None = None, data_dir: Path | None = None,
+    session: Session,
+    user: User,
+    dossier_id: int,
+    name: str,
+    payload: dict[str, Any],
+    now: datetime,
+    if_match: int | None = None,
+    data_dir: Path | None = None,
 ) -> Dossier:
     """`data_dir` is where the documents `conventionner` generates are stored (default: the settings')."""
     dossier = get_dossier(session, user, dossier_id, lock=True)
     check_version(dossier, if_match)
     if user.role == "financeur":
-        raise Forbidden("Un financeur enregistre ses décisions, il ne fait pas avancer le dossier.",
-                        code="role_interdit")
+        raise Forbidden(
+            "Un financeur enregistre ses décisions, il ne fait pas avancer le dossier.", code="role_interdit"
+        )
     _move(session, dossier, name, user.role, user, now, payload)
     if name == "conventionner":  # each financer that accorded money gets its convention or letter
         from aap.financing.documents import generate_for  # (financing builds on this module)
@@ -370,12 +455,18 @@ def fire_transition(
     return get_dossier(session, user, dossier.id)
 
 
-def record_decision(session: Session, dossier: Dossier, user: User, now: datetime, line: Cofinancement) -> None:
+def record_decision(
+    session: Session, dossier: Dossier, user: User, now: datetime, line: Cofinancement
+) -> None:
     """A financer's decision is part of the dossier's history (and may bring a message)."""
-    data = {"financeur": line.financeur.code, "decision": line.decision,
-            "montant": f"{line.montant_accorde:.2f}" if line.montant_accorde is not None else None}
-    event = _record(session, dossier, "decision_financeur", dossier.state, dossier.state, user, now,
-                    line.motif, data)
+    data = {
+        "financeur": line.financeur.code,
+        "decision": line.decision,
+        "montant": f"{line.montant_accorde:.2f}" if line.montant_accorde is not None else None,
+    }
+    event = _record(
+        session, dossier, "decision_financeur", dossier.state, dossier.state, user, now, line.motif, data
+    )
     after_transition(session, dossier, event, now)
 
 
@@ -398,12 +489,16 @@ def grant_extension(
         raise Forbidden("Seul un instructeur accorde un délai.", code="role_interdit")
     dossier = get_dossier(session, user, dossier_id, lock=True)
     if dossier.state not in ("brouillon", "non_depose"):
-        raise Conflict("Un délai de dépôt ne concerne qu'un dossier pas encore déposé.", code="etat_incompatible")
+        raise Conflict(
+            "Un délai de dépôt ne concerne qu'un dossier pas encore déposé.", code="etat_incompatible"
+        )
     problems = []
     if not reason.strip():
         problems.append({"path": "reason", "code": "required", "message": "Indiquez le motif du délai."})
     if until < now.date():
-        problems.append({"path": "until", "code": "date_passee", "message": "Le nouveau délai est déjà passé."})
+        problems.append(
+            {"path": "until", "code": "date_passee", "message": "Le nouveau délai est déjà passé."}
+        )
     if problems:
         raise Invalid("Le délai n'a pas été accordé.", code="delai_invalide", errors=problems)
     from_state = dossier.state
@@ -411,8 +506,17 @@ def grant_extension(
     if dossier.state == "non_depose":
         dossier.state = "brouillon"  # reopened by the extension
     dossier.version += 1
-    _record(session, dossier, "accorder_delai", from_state, dossier.state, user, now, reason.strip(),
-            {"until": until.isoformat()})
+    _record(
+        session,
+        dossier,
+        "accorder_delai",
+        from_state,
+        dossier.state,
+        user,
+        now,
+        reason.strip(),
+        {"until": until.isoformat()},
+    )
     session.commit()
     return get_dossier(session, user, dossier.id)
 
@@ -439,8 +543,12 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
     while ids := list(session.scalars(due.where(Dossier.id > after))):
         after = ids[-1]
         for dossier_id in ids:
-            dossier = session.scalar(_with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update())
-            if dossier is not None and "expirer" in lifecycle.time_driven(dossier.state, _facts_light(dossier, now)):
+            dossier = session.scalar(
+                _with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update()
+            )
+            if dossier is not None and "expirer" in lifecycle.time_driven(
+                dossier.state, _facts_light(dossier, now)
+            ):
                 _move(session, dossier, "expirer", "system", None, now, {})
                 moved += 1
             session.commit()
@@ -448,10 +556,13 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
 
 
 def _facts_light(dossier: Dossier, now: datetime) -> DossierFacts:
-    return DossierFacts(now=now, depot_ouverture=dossier.campaign.depot_ouverture,
-                        depot_cloture=dossier.campaign.depot_cloture, extension_until=dossier.extension_until)
+    return DossierFacts(
+        now=now,
+        depot_ouverture=dossier.campaign.depot_ouverture,
+        depot_cloture=dossier.campaign.depot_cloture,
+        extension_until=dossier.extension_until,
+    )
 
 
 def requested_total(dossier: Dossier) -> Decimal:
     return sum((line.montant_demande for line in dossier.cofinancements), Decimal("0.00"))
-

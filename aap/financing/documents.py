@@ -24,8 +24,16 @@ from workflows.cofinancement import document_kind, format_euros
 from workflows.reasons import fr_date
 
 DOCUMENT_KINDS = ("convention", "notification")
-TITLES = {"convention": "Convention d'attribution de subvention", "notification": "Notification de subvention"}
-AVIS_FR = {"favorable": "favorable", "reserve": "réservé", "defavorable": "défavorable", "ajourne": "d'ajournement"}
+TITLES = {
+    "convention": "Convention d'attribution de subvention",
+    "notification": "Notification de subvention",
+}
+AVIS_FR = {
+    "favorable": "favorable",
+    "reserve": "réservé",
+    "defavorable": "défavorable",
+    "ajourne": "d'ajournement",
+}
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -46,8 +54,13 @@ def accorded_in_year(session: Session, organisation_id: int, financeur_id: int, 
         select(func.sum(Cofinancement.montant_accorde))
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
-        .where(Dossier.organisation_id == organisation_id, Cofinancement.financeur_id == financeur_id,
-               Cofinancement.decision == "accorde", Campaign.year == year, Dossier.state != "abandonne")
+        .where(
+            Dossier.organisation_id == organisation_id,
+            Cofinancement.financeur_id == financeur_id,
+            Cofinancement.decision == "accorde",
+            Campaign.year == year,
+            Dossier.state != "abandonne",
+        )
     )
     return total if total is not None else Decimal("0.00")
 
@@ -74,28 +87,40 @@ def _budget_total(dossier: Dossier) -> Decimal | None:
     return budget_total(dossier)
 
 
-def context(session: Session, dossier: Dossier, line: Cofinancement, kind: str, total: Decimal,
-            now: datetime) -> dict[str, Any]:
+def context(
+    session: Session, dossier: Dossier, line: Cofinancement, kind: str, total: Decimal, now: datetime
+) -> dict[str, Any]:
     org, campaign = dossier.organisation, dossier.campaign
     action = dossier.answers.get("action", {}) if isinstance(dossier.answers, dict) else {}
     start, end = action.get("date_debut"), action.get("date_fin")
     representant = " ".join(p for p in (org.representative_first_name, org.representative_name) if p)
     if representant and org.representative_role:
         representant += f", {org.representative_role.lower()}"
-    adresse = ", ".join(p for p in (org.address_line, " ".join(x for x in (org.postal_code, org.city) if x)) if p)
+    adresse = ", ".join(
+        p for p in (org.address_line, " ".join(x for x in (org.postal_code, org.city) if x)) if p
+    )
     budget = _budget_total(dossier)
     bilan = campaign.date_of("bilan_limite")
     return {
-        "kind": kind, "dossier": dossier, "organisation": org, "campaign": campaign,
-        "territory": campaign.territory, "financeur": line.financeur,
-        "montant": format_euros(line.montant_accorde or Decimal(0)), "total_annee": format_euros(total),
+        "kind": kind,
+        "dossier": dossier,
+        "organisation": org,
+        "campaign": campaign,
+        "territory": campaign.territory,
+        "financeur": line.financeur,
+        "montant": format_euros(line.montant_accorde or Decimal(0)),
+        "total_annee": format_euros(total),
         "budget_total": format_euros(budget) if budget else None,
-        "representant": representant or None, "adresse": adresse or None,
+        "representant": representant or None,
+        "adresse": adresse or None,
         "periode": (f"{fr_date(_date(start))} au {fr_date(_date(end))}" if start and end else None),
         "depose_le": fr_date(dossier.deposited_at.date()) if dossier.deposited_at else None,
-        "avis": AVIS_FR.get(dossier.avis or ""), "avis_le": fr_date(dossier.avis_at.date()) if dossier.avis_at else None,
-        "decide_le": fr_date((line.decided_at or now).date()), "date_document": fr_date(now.date()),
-        "bilan_limite": fr_date(bilan) if bilan else None, "cpo": kind == "convention" and total < Decimal(23000),
+        "avis": AVIS_FR.get(dossier.avis or ""),
+        "avis_le": fr_date(dossier.avis_at.date()) if dossier.avis_at else None,
+        "decide_le": fr_date((line.decided_at or now).date()),
+        "date_document": fr_date(now.date()),
+        "bilan_limite": fr_date(bilan) if bilan else None,
+        "cpo": kind == "convention" and total < Decimal(23000),
     }
 
 
@@ -112,8 +137,19 @@ def render_html(kind: str, ctx: dict[str, Any]) -> str:
     return _env.get_template(f"{kind}.html.j2").render(**ctx)
 
 
-_LATIN1 = str.maketrans({"€": "euros", "\u00a0": " ", "\u202f": " ", "\u2019": "'", "\u2013": "-",
-                         "\u2014": "-", "œ": "oe", "Œ": "OE", "\u2026": "..."})
+_LATIN1 = str.maketrans(
+    {
+        "€": "euros",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2019": "'",
+        "\u2013": "-",
+        "\u2014": "-",
+        "œ": "oe",
+        "Œ": "OE",
+        "\u2026": "...",
+    }
+)
 
 
 def render_pdf(html: str, title: str, now: datetime) -> bytes:
@@ -130,13 +166,15 @@ def render_pdf(html: str, title: str, now: datetime) -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
-    pdf.write_html(html.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1"),
-                   font_family="helvetica")
+    pdf.write_html(
+        html.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1"), font_family="helvetica"
+    )
     return bytes(pdf.output())
 
 
-def generate_for(session: Session, dossier: Dossier, now: datetime, data_dir: Path,
-                 by: User | None = None) -> list[Attachment]:
+def generate_for(
+    session: Session, dossier: Dossier, now: datetime, data_dir: Path, by: User | None = None
+) -> list[Attachment]:
     """The documents of a dossier just conventionné, one per financer that accorded money."""
     made = []
     for line in dossier.cofinancements:
@@ -148,16 +186,26 @@ def generate_for(session: Session, dossier: Dossier, now: datetime, data_dir: Pa
         html = render_html(kind, context(session, dossier, line, kind, total, now))
         content = render_pdf(html, f"{TITLES[kind]} – {dossier.number} – {line.financeur.name}", now)
         digest = store(data_dir, content)
-        for old in session.scalars(select(Attachment).where(
-            Attachment.dossier_id == dossier.id, Attachment.financeur_id == line.financeur_id,
-            Attachment.kind.in_(DOCUMENT_KINDS), Attachment.replaced_at.is_(None),
-        )):
+        for old in session.scalars(
+            select(Attachment).where(
+                Attachment.dossier_id == dossier.id,
+                Attachment.financeur_id == line.financeur_id,
+                Attachment.kind.in_(DOCUMENT_KINDS),
+                Attachment.replaced_at.is_(None),
+            )
+        ):
             old.replaced_at = now
         doc = Attachment(
-            organisation_id=dossier.organisation_id, dossier_id=dossier.id, financeur_id=line.financeur_id,
-            kind=kind, filename=f"{kind}-{dossier.number}-{line.financeur.code}.pdf",
-            content_type="application/pdf", size=len(content), sha256=digest,
-            uploaded_by_id=by.id if by else None, uploaded_at=now,
+            organisation_id=dossier.organisation_id,
+            dossier_id=dossier.id,
+            financeur_id=line.financeur_id,
+            kind=kind,
+            filename=f"{kind}-{dossier.number}-{line.financeur.code}.pdf",
+            content_type="application/pdf",
+            size=len(content),
+            sha256=digest,
+            uploaded_by_id=by.id if by else None,
+            uploaded_at=now,
         )
         session.add(doc)
         made.append(doc)
@@ -166,8 +214,11 @@ def generate_for(session: Session, dossier: Dossier, now: datetime, data_dir: Pa
 
 
 def _visible_documents(user: User, dossier: Dossier):  # type: ignore[no-untyped-def]
-    query = select(Attachment).where(Attachment.dossier_id == dossier.id, Attachment.kind.in_(DOCUMENT_KINDS),
-                                     Attachment.replaced_at.is_(None))
+    query = select(Attachment).where(
+        Attachment.dossier_id == dossier.id,
+        Attachment.kind.in_(DOCUMENT_KINDS),
+        Attachment.replaced_at.is_(None),
+    )
     if user.role == "financeur":  # a financer sees what it sends, not the other financers' documents
         query = query.where(Attachment.financeur_id == user.financeur_id)
     return query.order_by(Attachment.id)
@@ -181,7 +232,9 @@ def list_documents(session: Session, user: User, dossier_id: int) -> list[Attach
     return list(session.scalars(_visible_documents(user, dossier)))
 
 
-def get_document(session: Session, user: User, dossier_id: int, doc_id: int, data_dir: Path) -> tuple[Attachment, Path]:
+def get_document(
+    session: Session, user: User, dossier_id: int, doc_id: int, data_dir: Path
+) -> tuple[Attachment, Path]:
     from aap.dossiers.service import get_dossier
 
     dossier = get_dossier(session, user, dossier_id)
@@ -194,6 +247,14 @@ def get_document(session: Session, user: User, dossier_id: int, doc_id: int, dat
 
 def document_out(doc: Attachment, financeurs: dict[int, Financeur]) -> dict[str, Any]:
     f = financeurs.get(doc.financeur_id or 0)
-    return {"id": doc.id, "kind": doc.kind, "filename": doc.filename, "content_type": doc.content_type,
-            "size": doc.size, "sha256": doc.sha256, "financeur": f.code if f else None,
-            "financeur_name": f.name if f else None, "created_at": doc.uploaded_at.isoformat()}
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "filename": doc.filename,
+        "content_type": doc.content_type,
+        "size": doc.size,
+        "sha256": doc.sha256,
+        "financeur": f.code if f else None,
+        "financeur_name": f.name if f else None,
+        "created_at": doc.uploaded_at.isoformat(),
+    }

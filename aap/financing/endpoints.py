@@ -20,8 +20,10 @@ from aap.schemas import Euros
 
 router = APIRouter(tags=["cofinancement"])
 
-EUROS_NOTE = ("Montants : chaînes décimales à deux décimales (« 1234.50 ») ; les requêtes acceptent aussi "
-              "un nombre JSON ; jamais de flottant côté serveur (Decimal, stocké en centimes).")
+EUROS_NOTE = (
+    "Montants : chaînes décimales à deux décimales (« 1234.50 ») ; les requêtes acceptent aussi "
+    "un nombre JSON ; jamais de flottant côté serveur (Decimal, stocké en centimes)."
+)
 
 
 class Strict(BaseModel):
@@ -129,20 +131,27 @@ class PaiementsOut(BaseModel):
 # --- proposals and decisions ------------------------------------------------------------------------
 
 
-@router.post("/dossiers/{dossier_id}/cofinancements/{financeur}/proposition",
-             summary="Proposer un montant (instructeur)", description=EUROS_NOTE)
-def propose(dossier_id: int, financeur: str, body: PropositionBody, db: DB, user: Instructeur,
-            response: Response) -> dict[str, Any]:
+@router.post(
+    "/dossiers/{dossier_id}/cofinancements/{financeur}/proposition",
+    summary="Proposer un montant (instructeur)",
+    description=EUROS_NOTE,
+)
+def propose(
+    dossier_id: int, financeur: str, body: PropositionBody, db: DB, user: Instructeur, response: Response
+) -> dict[str, Any]:
     dossier = service.propose(db, user, dossier_id, financeur, body.montant, now())
     return _answer(response, dossier, user)
 
 
-@router.post("/dossiers/{dossier_id}/cofinancements/{financeur}/decision",
-             summary="Enregistrer la décision du financeur (ses agents seulement)",
-             description="Accordé (avec un montant au plus égal à la demande et à ce qui reste de "
-                         "l'enveloppe), refusé ou ajourné (avec un motif). " + EUROS_NOTE)
-def decide(dossier_id: int, financeur: str, body: DecisionBody, db: DB, user: FinanceurAgent,
-           response: Response) -> dict[str, Any]:
+@router.post(
+    "/dossiers/{dossier_id}/cofinancements/{financeur}/decision",
+    summary="Enregistrer la décision du financeur (ses agents seulement)",
+    description="Accordé (avec un montant au plus égal à la demande et à ce qui reste de "
+    "l'enveloppe), refusé ou ajourné (avec un motif). " + EUROS_NOTE,
+)
+def decide(
+    dossier_id: int, financeur: str, body: DecisionBody, db: DB, user: FinanceurAgent, response: Response
+) -> dict[str, Any]:
     dossier = service.decide(db, user, dossier_id, financeur, body.decision, body.montant, body.motif, now())
     return _answer(response, dossier, user)
 
@@ -160,9 +169,17 @@ def decide(dossier_id: int, financeur: str, body: DecisionBody, db: DB, user: Fi
     response_model=BulkResult,
 )
 def decide_bulk(
-    campaign_id: int, body: BulkBody, db: DB, user: FinanceurAgent,
-    idempotency_key: Annotated[str | None, Header(max_length=200, description="Clé unique de la requête "
-                                                  "(par exemple un UUID), choisie par le client.")] = None,
+    campaign_id: int,
+    body: BulkBody,
+    db: DB,
+    user: FinanceurAgent,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Clé unique de la requête (par exemple un UUID), choisie par le client.",
+        ),
+    ] = None,
 ) -> JSONResponse:
     items = [service.BulkDecision(i.dossier_id, i.decision, i.montant, i.motif) for i in body.items]
     if idempotency_key is not None and not idempotency_key.strip():
@@ -175,27 +192,40 @@ def decide_bulk(
 # --- enveloppes ----------------------------------------------------------------------------------
 
 
-@router.get("/campaigns/{campaign_id}/enveloppes", summary="Les enveloppes par financeur",
-            description="Par financeur : enveloppe, proposé, accordé et restant (= enveloppe − accordé). "
-                        + EUROS_NOTE)
+@router.get(
+    "/campaigns/{campaign_id}/enveloppes",
+    summary="Les enveloppes par financeur",
+    description="Par financeur : enveloppe, proposé, accordé et restant (= enveloppe − accordé). "
+    + EUROS_NOTE,
+)
 def enveloppes(campaign_id: int, db: DB, user: Caller) -> EnveloppesOut:
     items = [EnveloppeOut(**row) for row in service.enveloppes(db, user, campaign_id)]
     return EnveloppesOut(items=items, total=len(items))
 
 
-@router.put("/campaigns/{campaign_id}/enveloppes/{financeur}", summary="Fixer une enveloppe (admin)",
-            description="Jamais sous ce qui est déjà accordé (422). Chaque changement est historisé.")
-def set_enveloppe(campaign_id: int, financeur: str, body: EnveloppeBody, db: DB, user: Admin) -> EnveloppesOut:
+@router.put(
+    "/campaigns/{campaign_id}/enveloppes/{financeur}",
+    summary="Fixer une enveloppe (admin)",
+    description="Jamais sous ce qui est déjà accordé (422). Chaque changement est historisé.",
+)
+def set_enveloppe(
+    campaign_id: int, financeur: str, body: EnveloppeBody, db: DB, user: Admin
+) -> EnveloppesOut:
     service.set_enveloppe(db, user, campaign_id, financeur, body.enveloppe, body.comment)
     return enveloppes(campaign_id, db, user)
 
 
-@router.get("/campaigns/{campaign_id}/enveloppes/{financeur}/history",
-            summary="L'historique d'une enveloppe (partenaires)")
+@router.get(
+    "/campaigns/{campaign_id}/enveloppes/{financeur}/history",
+    summary="L'historique d'une enveloppe (partenaires)",
+)
 def enveloppe_history(campaign_id: int, financeur: str, db: DB, user: Caller) -> EnveloppeHistoryOut:
-    items = [EnveloppeChangeOut(at=c["at"].isoformat(), old=c["old"], new=c["new"], by=c["by"],
-                                comment=c["comment"])
-             for c in service.enveloppe_history(db, user, campaign_id, financeur)]
+    items = [
+        EnveloppeChangeOut(
+            at=c["at"].isoformat(), old=c["old"], new=c["new"], by=c["by"], comment=c["comment"]
+        )
+        for c in service.enveloppe_history(db, user, campaign_id, financeur)
+    ]
     return EnveloppeHistoryOut(items=items, total=len(items))
 
 
@@ -206,22 +236,30 @@ def _paiements_out(line: Any, items: list[Any]) -> PaiementsOut:
     paye = sum((p.montant for p in items), service.ZERO)
     accorde = line.montant_accorde if line.decision == "accorde" else None
     return PaiementsOut(
-        financeur=line.financeur.code, montant_accorde=accorde, paye=paye,
+        financeur=line.financeur.code,
+        montant_accorde=accorde,
+        paye=paye,
         reste_a_payer=(accorde or service.ZERO) - paye,
-        items=[PaiementOut(**service.payment_out(p, line)) for p in items], total=len(items),
+        items=[PaiementOut(**service.payment_out(p, line)) for p in items],
+        total=len(items),
     )
 
 
-@router.post("/dossiers/{dossier_id}/cofinancements/{financeur}/paiements", status_code=201,
-             summary="Enregistrer un versement : avance ou solde (agents du financeur, admin)",
-             description="Jamais plus que le montant accordé au total ; rien après le solde. " + EUROS_NOTE)
+@router.post(
+    "/dossiers/{dossier_id}/cofinancements/{financeur}/paiements",
+    status_code=201,
+    summary="Enregistrer un versement : avance ou solde (agents du financeur, admin)",
+    description="Jamais plus que le montant accordé au total ; rien après le solde. " + EUROS_NOTE,
+)
 def record_payment(dossier_id: int, financeur: str, body: PaiementBody, db: DB, user: Caller) -> PaiementsOut:
     service.record_payment(db, user, dossier_id, financeur, body.kind, body.date, body.montant, now())
     line, items = service.payments(db, user, dossier_id, financeur)
     return _paiements_out(line, items)
 
 
-@router.get("/dossiers/{dossier_id}/cofinancements/{financeur}/paiements", summary="Les versements d'une ligne")
+@router.get(
+    "/dossiers/{dossier_id}/cofinancements/{financeur}/paiements", summary="Les versements d'une ligne"
+)
 def list_payments(dossier_id: int, financeur: str, db: DB, user: Caller) -> PaiementsOut:
     line, items = service.payments(db, user, dossier_id, financeur)
     return _paiements_out(line, items)
@@ -230,7 +268,9 @@ def list_payments(dossier_id: int, financeur: str, db: DB, user: Caller) -> Paie
 # --- the programme table and the totals ----------------------------------------------------------
 
 
-def _streamed_csv(request: Request, user_id: int, campaign_id: int, states: tuple[str, ...]) -> Iterator[bytes]:
+def _streamed_csv(
+    request: Request, user_id: int, campaign_id: int, states: tuple[str, ...]
+) -> Iterator[bytes]:
     """Its own session: the request's one is closed once the endpoint returns."""
     session = request.app.state.sessionmaker()
     try:
@@ -256,8 +296,13 @@ def _streamed_csv(request: Request, user_id: int, campaign_id: int, states: tupl
     ),
 )
 def programmation_table(
-    campaign_id: int, request: Request, db: DB, user: Caller,
-    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json (défaut), csv ou xlsx")] = "json",
+    campaign_id: int,
+    request: Request,
+    db: DB,
+    user: Caller,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"], Query(description="json (défaut), csv ou xlsx")
+    ] = "json",
     state: Annotated[str | None, Query(description="État(s), séparés par des virgules, ou « tous »")] = None,
 ) -> Any:
     states = programmation.parse_states(state)
@@ -267,7 +312,8 @@ def programmation_table(
         user_id = user.id
         db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
         return StreamingResponse(
-            _streamed_csv(request, user_id, campaign_id, states), media_type="text/csv; charset=utf-8",
+            _streamed_csv(request, user_id, campaign_id, states),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )
     if format == "xlsx":
@@ -296,8 +342,11 @@ def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
 # --- conventions and notifications --------------------------------------------------------------
 
 
-@router.get("/dossiers/{dossier_id}/documents", summary="Conventions et notifications du dossier",
-            description="Le porteur et l'équipe voient tous les documents ; un financeur, les siens.")
+@router.get(
+    "/dossiers/{dossier_id}/documents",
+    summary="Conventions et notifications du dossier",
+    description="Le porteur et l'équipe voient tous les documents ; un financeur, les siens.",
+)
 def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     docs = documents.list_documents(db, user, dossier_id)
     ids = {d.financeur_id for d in docs if d.financeur_id}
@@ -306,8 +355,13 @@ def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return {"items": items, "total": len(items)}
 
 
-@router.get("/dossiers/{dossier_id}/documents/{doc_id}", summary="Télécharger un document (PDF)",
-            response_class=FileResponse)
-def download_document(dossier_id: int, doc_id: int, db: DB, user: Caller, settings: AppSettings) -> FileResponse:
+@router.get(
+    "/dossiers/{dossier_id}/documents/{doc_id}",
+    summary="Télécharger un document (PDF)",
+    response_class=FileResponse,
+)
+def download_document(
+    dossier_id: int, doc_id: int, db: DB, user: Caller, settings: AppSettings
+) -> FileResponse:
     doc, path = documents.get_document(db, user, dossier_id, doc_id, settings.data_dir)
     return FileResponse(path, media_type=doc.content_type, filename=doc.filename)

@@ -39,8 +39,12 @@ from workflows.dossier import STATE_LABELS, STATES
 CHUNK = 500
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
-AVIS_LABELS = {"favorable": "Favorable", "reserve": "Réservé", "defavorable": "Défavorable",
-               "ajourne": "Ajourné"}
+AVIS_LABELS = {
+    "favorable": "Favorable",
+    "reserve": "Réservé",
+    "defavorable": "Défavorable",
+    "ajourne": "Ajourné",
+}
 EURO_FORMAT = '#,##0.00 "€"'
 ZERO = Decimal("0.00")
 
@@ -187,26 +191,39 @@ def parse_states(value: str | None) -> tuple[str, ...]:
     wanted = tuple(s.strip() for s in value.split(",") if s.strip())
     unknown = [s for s in wanted if s not in STATES]
     if unknown:
-        raise Invalid(f"État(s) inconnu(s) : {', '.join(unknown)}.", code="etat_inconnu",
-                      errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(STATES)}])
+        raise Invalid(
+            f"État(s) inconnu(s) : {', '.join(unknown)}.",
+            code="etat_inconnu",
+            errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(STATES)}],
+        )
     return wanted
 
 
 def open_table(session: Session, user: User, campaign_id: int, states: tuple[str, ...]) -> Table:
     """Checks the caller may read the programme (staff and financers), and sets the columns."""
     if user.role not in ("admin", "instructeur", "financeur"):
-        raise Forbidden("La programmation est réservée aux partenaires du contrat de ville.", code="role_interdit")
+        raise Forbidden(
+            "La programmation est réservée aux partenaires du contrat de ville.", code="role_interdit"
+        )
     campaign = get_campaign(session, user, campaign_id)
     territory_id = campaign.territory_id
     qpvs = {q.code: q.name for q in session.scalars(select(Qpv).where(Qpv.territory_id == territory_id))}
-    orientations = {o.code: o.label for o in
-                    session.scalars(select(Orientation).where(Orientation.territory_id == territory_id))}
-    return Table(campaign=campaign, financeurs=[(cf.financeur.code, cf.financeur.name) for cf in campaign.financeurs],
-                 qpv_names=qpvs, orientation_labels=orientations, states=states)
+    orientations = {
+        o.code: o.label
+        for o in session.scalars(select(Orientation).where(Orientation.territory_id == territory_id))
+    }
+    return Table(
+        campaign=campaign,
+        financeurs=[(cf.financeur.code, cf.financeur.name) for cf in campaign.financeurs],
+        qpv_names=qpvs,
+        orientation_labels=orientations,
+        states=states,
+    )
 
 
-def iter_dossiers(session: Session, user: User, campaign_id: int, states: Iterable[str],
-                  chunk: int = CHUNK) -> Iterator[Dossier]:
+def iter_dossiers(
+    session: Session, user: User, campaign_id: int, states: Iterable[str], chunk: int = CHUNK
+) -> Iterator[Dossier]:
     """The campaign's visible dossiers in these states, by pages of `chunk`, each page let go after use.
 
     Each page is its own short read transaction: a long download never holds a lock (SQLite's
@@ -214,9 +231,11 @@ def iter_dossiers(session: Session, user: User, campaign_id: int, states: Iterab
     query = (
         visible_dossiers(user)
         .where(Dossier.campaign_id == campaign_id, Dossier.state.in_(tuple(states)))
-        .options(selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-                 selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-                 selectinload(Dossier.organisation))
+        .options(
+            selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+            selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
+            selectinload(Dossier.organisation),
+        )
         .order_by(Dossier.id)
         .limit(chunk)
     )
@@ -243,7 +262,16 @@ def _fr(amount: Decimal | None) -> str:
 
 
 def headers(table: Table) -> list[str]:
-    cols = ["Numéro", "Porteur", "Action", "QPV", "Orientation", "Budget total", "Avis du comité technique", "État"]
+    cols = [
+        "Numéro",
+        "Porteur",
+        "Action",
+        "QPV",
+        "Orientation",
+        "Budget total",
+        "Avis du comité technique",
+        "État",
+    ]
     for code, _ in table.financeurs:
         cols += [f"{code} {label}" for _, label in AMOUNTS]
     cols += [f"Total {label}" for _, label in AMOUNTS]
@@ -298,7 +326,9 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
     yield flush()
 
 
-def xlsx_file(session: Session, user: User, table: Table, chunk: int = CHUNK) -> tempfile.SpooledTemporaryFile:  # type: ignore[type-arg]
+def xlsx_file(
+    session: Session, user: User, table: Table, chunk: int = CHUNK
+) -> tempfile.SpooledTemporaryFile:  # type: ignore[type-arg]
     """The XLSX (write-only openpyxl): euro cells typed as numbers, frozen header, a bold totals row."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Programmation")
@@ -327,8 +357,10 @@ def xlsx_file(session: Session, user: User, table: Table, chunk: int = CHUNK) ->
         text, amounts = _cells(table, row)
         ws.append([euro(c) if i == 5 else c for i, c in enumerate(text)] + [euro(a) for a in amounts])
     text, amounts = _totals_cells(table)
-    ws.append([euro(c, bold) if i == 5 else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
-              + [euro(a, bold) for a in amounts])
+    ws.append(
+        [euro(c, bold) if i == 5 else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
+        + [euro(a, bold) for a in amounts]
+    )
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by stream_chunks)
     wb.save(out)
     out.seek(0)
@@ -349,12 +381,16 @@ def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
     """For the web page: every row, amounts as two-decimal strings, and the totals row."""
     items = []
     for row in rows(session, user, table):
-        items.append({
-            **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
-            "budget_total": _euros(row["budget_total"]),
-            "financements": {code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
-                             for code, amounts in row["financements"].items()},
-        })
+        items.append(
+            {
+                **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
+                "budget_total": _euros(row["budget_total"]),
+                "financements": {
+                    code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
+                    for code, amounts in row["financements"].items()
+                },
+            }
+        )
     sums = table.sums()
     return {
         "campaign": {"id": table.campaign.id, "code": table.campaign.code, "title": table.campaign.title},
@@ -365,8 +401,10 @@ def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
         "totaux": {
             "dossiers": sums["dossiers"],
             "budget_total": _euros(sums["budget_total"]),
-            "financements": {code: {k: _euros(v) for k, v in values.items()}
-                             for code, values in sums["financements"].items()},
+            "financements": {
+                code: {k: _euros(v) for k, v in values.items()}
+                for code, values in sums["financements"].items()
+            },
             **{k: _euros(sums[k]) for k, _ in AMOUNTS},
         },
     }

@@ -46,16 +46,21 @@ MAX_BULK = 1000
 
 
 def _invalid(message: str, reasons: list[Reason]) -> Invalid:
-    return Invalid(message + " " + " ; ".join(r.message for r in reasons), code=reasons[0].code,
-                   errors=dossiers.reasons_out(reasons))
+    return Invalid(
+        message + " " + " ; ".join(r.message for r in reasons),
+        code=reasons[0].code,
+        errors=dossiers.reasons_out(reasons),
+    )
 
 
 def _line(dossier: Dossier, financeur_code: str) -> Cofinancement:
     for line in dossier.cofinancements:
         if line.financeur.code == financeur_code:
             return line
-    raise NotFound(f"Le financeur « {financeur_code} » n'est pas sollicité par ce dossier.",
-                   code="financeur_non_sollicite")
+    raise NotFound(
+        f"Le financeur « {financeur_code} » n'est pas sollicité par ce dossier.",
+        code="financeur_non_sollicite",
+    )
 
 
 def _agent_of(user: User, financeur_code: str | None = None) -> Financeur:
@@ -69,8 +74,9 @@ def _agent_of(user: User, financeur_code: str | None = None) -> Financeur:
 # --- proposals -------------------------------------------------------------------------------------
 
 
-def propose(session: Session, user: User, dossier_id: int, financeur_code: str, montant: Decimal,
-            now: datetime) -> Dossier:
+def propose(
+    session: Session, user: User, dossier_id: int, financeur_code: str, montant: Decimal, now: datetime
+) -> Dossier:
     """The instructeur's proposed amount for one financer."""
     if user.role not in ("instructeur", "admin"):
         raise Forbidden("Seul un instructeur propose un montant.", code="role_interdit")
@@ -95,8 +101,12 @@ def _accorded(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
     total = session.scalar(
         select(func.sum(Cofinancement.montant_accorde))
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(Dossier.campaign_id == campaign_id, Cofinancement.financeur_id == financeur_id,
-               Cofinancement.decision == "accorde", Dossier.state.not_in(NOT_CONSUMING))
+        .where(
+            Dossier.campaign_id == campaign_id,
+            Cofinancement.financeur_id == financeur_id,
+            Cofinancement.decision == "accorde",
+            Dossier.state.not_in(NOT_CONSUMING),
+        )
     )
     return total if total is not None else ZERO
 
@@ -105,8 +115,11 @@ def _proposed(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
     total = session.scalar(
         select(func.sum(Cofinancement.montant_propose))
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(Dossier.campaign_id == campaign_id, Cofinancement.financeur_id == financeur_id,
-               Dossier.state.not_in(("abandonne", "rejete", "non_depose")))
+        .where(
+            Dossier.campaign_id == campaign_id,
+            Cofinancement.financeur_id == financeur_id,
+            Dossier.state.not_in(("abandonne", "rejete", "non_depose")),
+        )
     )
     return total if total is not None else ZERO
 
@@ -118,15 +131,25 @@ def _envelope_locked(session: Session, campaign_id: int, financeur_id: int) -> C
         .with_for_update()
     )
     if row is None:
-        raise NotFound("Ce financeur n'est pas sollicité par cet appel à projets.", code="financeur_non_sollicite")
+        raise NotFound(
+            "Ce financeur n'est pas sollicité par cet appel à projets.", code="financeur_non_sollicite"
+        )
     return row
 
 
 # --- decisions -------------------------------------------------------------------------------------
 
 
-def _apply_decision(session: Session, user: User, dossier: Dossier, line: Cofinancement, decision: str,
-                    montant: Decimal | None, motif: str | None, now: datetime) -> None:
+def _apply_decision(
+    session: Session,
+    user: User,
+    dossier: Dossier,
+    line: Cofinancement,
+    decision: str,
+    montant: Decimal | None,
+    motif: str | None,
+    now: datetime,
+) -> None:
     """Writes a checked decision, its history row, and programs the dossier if it was the last one."""
     line.state = lines.next_line_state(line.state, lines.decision_action(decision))
     line.decision = decision
@@ -138,14 +161,24 @@ def _apply_decision(session: Session, user: User, dossier: Dossier, line: Cofina
     dossiers.program_if_decided(session, dossier, now)
 
 
-def decide(session: Session, user: User, dossier_id: int, financeur_code: str, decision: str,
-           montant: Decimal | None, motif: str | None, now: datetime) -> Dossier:
+def decide(
+    session: Session,
+    user: User,
+    dossier_id: int,
+    financeur_code: str,
+    decision: str,
+    montant: Decimal | None,
+    motif: str | None,
+    now: datetime,
+) -> Dossier:
     """One financer's decision on one dossier; the last one programs or rejects the dossier."""
     _agent_of(user, financeur_code)
     dossier = dossiers.get_dossier(session, user, dossier_id, lock=True)
     if dossier.state not in DECIDABLE_STATES:
-        raise Conflict("La décision se prend sur un dossier instruit ou avisé par le comité technique.",
-                       code="etat_incompatible")
+        raise Conflict(
+            "La décision se prend sur un dossier instruit ou avisé par le comité technique.",
+            code="etat_incompatible",
+        )
     line = _line(dossier, financeur_code)
     envelope = _envelope_locked(session, dossier.campaign_id, line.financeur_id)
     restant = envelope.enveloppe - _accorded(session, dossier.campaign_id, line.financeur_id)
@@ -165,9 +198,12 @@ class BulkDecision:
     motif: str | None = None
 
     def canonical(self) -> dict[str, Any]:
-        return {"dossier_id": self.dossier_id, "decision": self.decision,
-                "montant": None if self.montant is None else f"{self.montant:.2f}",
-                "motif": self.motif}
+        return {
+            "dossier_id": self.dossier_id,
+            "decision": self.decision,
+            "montant": None if self.montant is None else f"{self.montant:.2f}",
+            "motif": self.motif,
+        }
 
 
 def request_hash(campaign_id: int, items: list[BulkDecision]) -> str:
@@ -186,8 +222,9 @@ class Stored:
 
 
 def _stored_answer(session: Session, user: User, key: str, fingerprint: str) -> Stored | None:
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
-                                                      IdempotencyKey.key == key))
+    row = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    )
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -199,8 +236,14 @@ def _stored_answer(session: Session, user: User, key: str, fingerprint: str) -> 
     return Stored(row.status_code, row.response, replayed=True)
 
 
-def decide_bulk(session: Session, user: User, campaign_id: int, items: list[BulkDecision], now: datetime,
-                idempotency_key: str | None = None) -> Stored:
+def decide_bulk(
+    session: Session,
+    user: User,
+    campaign_id: int,
+    items: list[BulkDecision],
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Stored:
     """The comité's whole list of one financer's decisions, all or nothing.
 
     Every refused item is listed with its index and nothing is written. With an Idempotency-Key, the
@@ -218,14 +261,19 @@ def decide_bulk(session: Session, user: User, campaign_id: int, items: list[Bulk
     if len(items) > MAX_BULK:
         raise Invalid(f"Au plus {MAX_BULK} décisions par requête.", code="trop_de_decisions")
     ids = sorted({i.dossier_id for i in items})
-    found = {d.id: d for d in session.scalars(
-        visible_dossiers(user)
-        .where(Dossier.id.in_(ids), Dossier.campaign_id == campaign.id)
-        .options(selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-                 selectinload(Dossier.organisation))
-        .order_by(Dossier.id)
-        .with_for_update(of=Dossier)
-    )}
+    found = {
+        d.id: d
+        for d in session.scalars(
+            visible_dossiers(user)
+            .where(Dossier.id.in_(ids), Dossier.campaign_id == campaign.id)
+            .options(
+                selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+                selectinload(Dossier.organisation),
+            )
+            .order_by(Dossier.id)
+            .with_for_update(of=Dossier)
+        )
+    }
     envelope = _envelope_locked(session, campaign.id, financeur.id)
     if idempotency_key is not None:  # a twin request may have committed while we waited for the locks
         stored = _stored_answer(session, user, idempotency_key, fingerprint)
@@ -237,10 +285,24 @@ def decide_bulk(session: Session, user: User, campaign_id: int, items: list[Bulk
     todo: list[tuple[Dossier, Cofinancement, BulkDecision]] = []
     seen: set[int] = set()
     for index, item in enumerate(items):
-        def refuse(code: str, message: str, field: str | None = None, *, index: int = index,
-                   item: BulkDecision = item) -> None:
-            errors.append({"index": index, "dossier_id": item.dossier_id, "code": code, "message": message,
-                           "path": f"items.{index}" + (f".{field}" if field else "")})
+
+        def refuse(
+            code: str,
+            message: str,
+            field: str | None = None,
+            *,
+            index: int = index,
+            item: BulkDecision = item,
+        ) -> None:
+            errors.append(
+                {
+                    "index": index,
+                    "dossier_id": item.dossier_id,
+                    "code": code,
+                    "message": message,
+                    "path": f"items.{index}" + (f".{field}" if field else ""),
+                }
+            )
 
         if item.dossier_id in seen:
             refuse("dossier_en_double", "Ce dossier figure déjà plus haut dans la liste.", "dossier_id")
@@ -255,10 +317,13 @@ def decide_bulk(session: Session, user: User, campaign_id: int, items: list[Bulk
             continue
         line = next((c for c in dossier.cofinancements if c.financeur_id == financeur.id), None)
         if line is None:
-            refuse("financeur_non_sollicite", f"Le dossier {dossier.number} ne sollicite pas votre financement.")
+            refuse(
+                "financeur_non_sollicite", f"Le dossier {dossier.number} ne sollicite pas votre financement."
+            )
             continue
-        reasons = lines.check_decision(line.state, line.montant_demande, item.decision, item.montant,
-                                       item.motif, restant)
+        reasons = lines.check_decision(
+            line.state, line.montant_demande, item.decision, item.montant, item.motif, restant
+        )
         for r in reasons:
             refuse(r.code, f"Dossier {dossier.number} : {r.message}", r.field)
         if not reasons:
@@ -266,26 +331,46 @@ def decide_bulk(session: Session, user: User, campaign_id: int, items: list[Bulk
             if item.decision == "accorde" and item.montant is not None:
                 restant -= item.montant
     if errors:
-        raise Invalid(f"Aucune décision enregistrée : {len(errors)} erreur(s) dans la liste.",
-                      code="decisions_refusees", errors=errors)
+        raise Invalid(
+            f"Aucune décision enregistrée : {len(errors)} erreur(s) dans la liste.",
+            code="decisions_refusees",
+            errors=errors,
+        )
     for dossier, line, item in todo:
         _apply_decision(session, user, dossier, line, item.decision, item.montant, item.motif, now)
     session.flush()
     accorde = _accorded(session, campaign.id, financeur.id)
     body = {
         "items": [
-            {"dossier_id": d.id, "number": d.number, "state": d.state, "financeur": financeur.code,
-             "decision": line.decision,
-             "montant_accorde": None if line.montant_accorde is None else f"{line.montant_accorde:.2f}"}
+            {
+                "dossier_id": d.id,
+                "number": d.number,
+                "state": d.state,
+                "financeur": financeur.code,
+                "decision": line.decision,
+                "montant_accorde": None if line.montant_accorde is None else f"{line.montant_accorde:.2f}",
+            }
             for d, line, _ in todo
         ],
         "total": len(todo),
-        "enveloppe": {"financeur": financeur.code, "enveloppe": f"{envelope.enveloppe:.2f}",
-                      "accorde": f"{accorde:.2f}", "restant": f"{envelope.enveloppe - accorde:.2f}"},
+        "enveloppe": {
+            "financeur": financeur.code,
+            "enveloppe": f"{envelope.enveloppe:.2f}",
+            "accorde": f"{accorde:.2f}",
+            "restant": f"{envelope.enveloppe - accorde:.2f}",
+        },
     }
     if idempotency_key is not None:
-        session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, request_hash=fingerprint,
-                                   status_code=200, response=body, created_at=now))
+        session.add(
+            IdempotencyKey(
+                user_id=user.id,
+                key=idempotency_key,
+                request_hash=fingerprint,
+                status_code=200,
+                response=body,
+                created_at=now,
+            )
+        )
     try:
         session.commit()
     except IntegrityError:  # the same key committed by a twin request in between: give its answer
@@ -294,8 +379,11 @@ def decide_bulk(session: Session, user: User, campaign_id: int, items: list[Bulk
             raise
         stored = _stored_answer(session, user, idempotency_key, fingerprint)
         if stored is None:
-            raise AppError("Requête concurrente avec la même clé : réessayez.", code="idempotency_conflict",
-                           status_code=409) from None
+            raise AppError(
+                "Requête concurrente avec la même clé : réessayez.",
+                code="idempotency_conflict",
+                status_code=409,
+            ) from None
         return stored
     return Stored(200, body)
 
@@ -308,27 +396,38 @@ def enveloppes(session: Session, user: User, campaign_id: int) -> list[dict[str,
     out = []
     for row in campaign.financeurs:
         accorde = _accorded(session, campaign.id, row.financeur_id)
-        out.append({
-            "financeur": row.financeur.code,
-            "financeur_name": row.financeur.name,
-            "enveloppe": row.enveloppe,
-            "propose": _proposed(session, campaign.id, row.financeur_id),
-            "accorde": accorde,
-            "restant": row.enveloppe - accorde,
-        })
+        out.append(
+            {
+                "financeur": row.financeur.code,
+                "financeur_name": row.financeur.name,
+                "enveloppe": row.enveloppe,
+                "propose": _proposed(session, campaign.id, row.financeur_id),
+                "accorde": accorde,
+                "restant": row.enveloppe - accorde,
+            }
+        )
     return out
 
 
 def _campaign_financeur(session: Session, campaign: Campaign, financeur_code: str) -> Financeur:
-    financeur = session.scalar(select(Financeur).where(Financeur.territory_id == campaign.territory_id,
-                                                       Financeur.code == financeur_code))
+    financeur = session.scalar(
+        select(Financeur).where(
+            Financeur.territory_id == campaign.territory_id, Financeur.code == financeur_code
+        )
+    )
     if financeur is None:
         raise NotFound(f"Financeur « {financeur_code} » inconnu.", code="financeur_inconnu")
     return financeur
 
 
-def set_enveloppe(session: Session, user: User, campaign_id: int, financeur_code: str, amount: Decimal,
-                  comment: str | None = None) -> None:
+def set_enveloppe(
+    session: Session,
+    user: User,
+    campaign_id: int,
+    financeur_code: str,
+    amount: Decimal,
+    comment: str | None = None,
+) -> None:
     """The admin sets an enveloppe; never below what is already accorded. Each change is recorded."""
     if user.role != "admin":
         raise Forbidden("Seule l'équipe du contrat de ville fixe les enveloppes.", code="role_interdit")
@@ -340,17 +439,31 @@ def set_enveloppe(session: Session, user: User, campaign_id: int, financeur_code
         raise Invalid(
             f"L'enveloppe ne peut pas descendre sous ce qui est déjà accordé ({lines.format_euros(accorde)}).",
             code="enveloppe_sous_accorde",
-            errors=[{"path": "enveloppe", "code": "enveloppe_sous_accorde",
-                     "message": f"au moins {lines.format_euros(accorde)}"}],
+            errors=[
+                {
+                    "path": "enveloppe",
+                    "code": "enveloppe_sous_accorde",
+                    "message": f"au moins {lines.format_euros(accorde)}",
+                }
+            ],
         )
     if amount != row.enveloppe:
-        session.add(EnveloppeChange(campaign_financeur_id=row.id, old_amount=row.enveloppe, new_amount=amount,
-                                    user_id=user.id, comment=comment))
+        session.add(
+            EnveloppeChange(
+                campaign_financeur_id=row.id,
+                old_amount=row.enveloppe,
+                new_amount=amount,
+                user_id=user.id,
+                comment=comment,
+            )
+        )
         row.enveloppe = amount
     session.commit()
 
 
-def enveloppe_history(session: Session, user: User, campaign_id: int, financeur_code: str) -> list[dict[str, Any]]:
+def enveloppe_history(
+    session: Session, user: User, campaign_id: int, financeur_code: str
+) -> list[dict[str, Any]]:
     """Every change of one enveloppe, oldest first: amounts, who, when, why."""
     if user.role not in ("admin", "instructeur", "financeur"):
         raise Forbidden("L'historique des enveloppes est réservé aux partenaires.", code="role_interdit")
@@ -358,15 +471,19 @@ def enveloppe_history(session: Session, user: User, campaign_id: int, financeur_
     financeur = _campaign_financeur(session, campaign, financeur_code)
     row = next((cf for cf in campaign.financeurs if cf.financeur_id == financeur.id), None)
     if row is None:
-        raise NotFound("Ce financeur n'est pas sollicité par cet appel à projets.", code="financeur_non_sollicite")
+        raise NotFound(
+            "Ce financeur n'est pas sollicité par cet appel à projets.", code="financeur_non_sollicite"
+        )
     changes = session.execute(
         select(EnveloppeChange, User.email)
         .outerjoin(User, User.id == EnveloppeChange.user_id)
         .where(EnveloppeChange.campaign_financeur_id == row.id)
         .order_by(EnveloppeChange.id)
     ).all()
-    return [{"at": c.at, "old": c.old_amount, "new": c.new_amount, "by": email, "comment": c.comment}
-            for c, email in changes]
+    return [
+        {"at": c.at, "old": c.old_amount, "new": c.new_amount, "by": email, "comment": c.comment}
+        for c, email in changes
+    ]
 
 
 # --- payments --------------------------------------------------------------------------------------
@@ -376,38 +493,66 @@ def _payment_rights(user: User, financeur_code: str) -> None:
     if user.role == "admin":
         return
     if user.role != "financeur" or user.financeur is None:
-        raise Forbidden("Seuls les agents du financeur ou l'administrateur enregistrent un versement.",
-                        code="role_interdit")
+        raise Forbidden(
+            "Seuls les agents du financeur ou l'administrateur enregistrent un versement.",
+            code="role_interdit",
+        )
     if user.financeur.code != financeur_code:
-        raise Forbidden("Vous n'enregistrez que les versements de votre propre financeur.", code="autre_financeur")
+        raise Forbidden(
+            "Vous n'enregistrez que les versements de votre propre financeur.", code="autre_financeur"
+        )
 
 
-def record_payment(session: Session, user: User, dossier_id: int, financeur_code: str, kind: str,
-                   paid_on: date, montant: Decimal, now: datetime) -> Payment:
+def record_payment(
+    session: Session,
+    user: User,
+    dossier_id: int,
+    financeur_code: str,
+    kind: str,
+    paid_on: date,
+    montant: Decimal,
+    now: datetime,
+) -> Payment:
     """An avance or the solde paid on one line; never more than accorded in total."""
     _payment_rights(user, financeur_code)
     dossier = dossiers.get_dossier(session, user, dossier_id, lock=True)
     line = _line(dossier, financeur_code)
     if dossier.state not in PAYABLE_STATES:
-        raise Conflict("Un versement suit la convention ou la notification : le dossier n'est pas encore "
-                       "conventionné.", code="etat_incompatible")
+        raise Conflict(
+            "Un versement suit la convention ou la notification : le dossier n'est pas encore conventionné.",
+            code="etat_incompatible",
+        )
     paid = [p for p in line.payments]
     reasons = lines.check_payment(
-        decision=line.decision, montant_accorde=line.montant_accorde, paid_kinds=[p.kind for p in paid],
-        already_paid=sum((p.montant for p in paid), ZERO), kind=kind, montant=montant, paid_on=paid_on,
-        decided_on=line.decided_at.date() if line.decided_at else None, today=now.date(),
+        decision=line.decision,
+        montant_accorde=line.montant_accorde,
+        paid_kinds=[p.kind for p in paid],
+        already_paid=sum((p.montant for p in paid), ZERO),
+        kind=kind,
+        montant=montant,
+        paid_on=paid_on,
+        decided_on=line.decided_at.date() if line.decided_at else None,
+        today=now.date(),
     )
     if reasons:
         raise _invalid("Versement refusé :", reasons)
-    payment = Payment(cofinancement_id=line.id, kind=kind, paid_on=paid_on, montant=montant,
-                      recorded_by_id=user.id, recorded_at=now)
+    payment = Payment(
+        cofinancement_id=line.id,
+        kind=kind,
+        paid_on=paid_on,
+        montant=montant,
+        recorded_by_id=user.id,
+        recorded_at=now,
+    )
     line.payments.append(payment)
     dossier.version += 1
     session.commit()
     return payment
 
 
-def payments(session: Session, user: User, dossier_id: int, financeur_code: str) -> tuple[Cofinancement, list[Payment]]:
+def payments(
+    session: Session, user: User, dossier_id: int, financeur_code: str
+) -> tuple[Cofinancement, list[Payment]]:
     dossier = dossiers.get_dossier(session, user, dossier_id)
     line = _line(dossier, financeur_code)
     return line, list(line.payments)
@@ -416,5 +561,10 @@ def payments(session: Session, user: User, dossier_id: int, financeur_code: str)
 def payment_out(payment: Payment, line: Cofinancement) -> dict[str, Any]:
     """A payment as the API shows it, with the delay since the financer's decision."""
     delay = (payment.paid_on - line.decided_at.date()).days if line.decided_at else None
-    return {"id": payment.id, "kind": payment.kind, "date": payment.paid_on.isoformat(),
-            "montant": f"{payment.montant:.2f}", "delai_depuis_decision_jours": delay}
+    return {
+        "id": payment.id,
+        "kind": payment.kind,
+        "date": payment.paid_on.isoformat(),
+        "montant": f"{payment.montant:.2f}",
+        "delai_depuis_decision_jours": delay,
+    }

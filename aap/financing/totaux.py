@@ -33,8 +33,13 @@ class Sums:
     paye: Decimal = ZERO
 
     def out(self) -> dict[str, Any]:
-        return {"dossiers": self.dossiers, "demande": f"{self.demande:.2f}", "propose": f"{self.propose:.2f}",
-                "accorde": f"{self.accorde:.2f}", "paye": f"{self.paye:.2f}"}
+        return {
+            "dossiers": self.dossiers,
+            "demande": f"{self.demande:.2f}",
+            "propose": f"{self.propose:.2f}",
+            "accorde": f"{self.accorde:.2f}",
+            "paye": f"{self.paye:.2f}",
+        }
 
 
 @dataclass
@@ -75,7 +80,9 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
             line_sums.accorde += accorde
             line_sums.paye += paye
             if line.decision == "accorde" and line.payments:
-                delays.add("decision_premier_paiement", line.decided_at, min(p.paid_on for p in line.payments))
+                delays.add(
+                    "decision_premier_paiement", line.decided_at, min(p.paid_on for p in line.payments)
+                )
         targets = [per_orientation[orientation_of(dossier)], overall] + [per_qpv[q] for q in qpvs_of(dossier)]
         for target in targets:
             target.dossiers += 1
@@ -89,12 +96,20 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
     return {
         "campaign_id": table.campaign.id,
         "total": overall.out(),
-        "financeurs": [{"financeur": code, "financeur_name": names.get(code, code), **s.out()}
-                       for code, s in per_financeur.items()],
-        "orientations": [{"orientation": code, "label": table.orientation_labels.get(code or ""), **s.out()}
-                         for code, s in sorted(per_orientation.items(), key=lambda kv: kv[0] or "~")],
-        "qpv": [{"qpv": code, "name": table.qpv_names.get(code, code), **s.out()}
-                for code, s in sorted(per_qpv.items())],
-        "delais": {name: delays.out(name)
-                   for name in ("depot_decision", "decision_convention", "decision_premier_paiement")},
+        "financeurs": [
+            {"financeur": code, "financeur_name": names.get(code, code), **s.out()}
+            for code, s in per_financeur.items()
+        ],
+        "orientations": [
+            {"orientation": code, "label": table.orientation_labels.get(code or ""), **s.out()}
+            for code, s in sorted(per_orientation.items(), key=lambda kv: kv[0] or "~")
+        ],
+        "qpv": [
+            {"qpv": code, "name": table.qpv_names.get(code, code), **s.out()}
+            for code, s in sorted(per_qpv.items())
+        ],
+        "delais": {
+            name: delays.out(name)
+            for name in ("depot_decision", "decision_convention", "decision_premier_paiement")
+        },
     }

@@ -38,7 +38,13 @@ def normalise_siret(value: str) -> str:
         raise Invalid(
             "SIRET invalide : 14 chiffres attendus, avec une clé de contrôle exacte.",
             code="siret_invalide",
-            errors=[{"path": "siret", "code": "siret", "message": "SIRET : 14 chiffres attendus, clé de contrôle exacte"}],
+            errors=[
+                {
+                    "path": "siret",
+                    "code": "siret",
+                    "message": "SIRET : 14 chiffres attendus, clé de contrôle exacte",
+                }
+            ],
         )
     return siret
 
@@ -71,8 +77,10 @@ def lookup_siret(settings: Settings, value: str) -> dict[str, Any]:
 
 
 def _not_found(siret: str) -> NotFound:
-    return NotFound(f"Aucun établissement ne porte le SIRET {siret} au répertoire des entreprises.",
-                    code="siret_introuvable")
+    return NotFound(
+        f"Aucun établissement ne porte le SIRET {siret} au répertoire des entreprises.",
+        code="siret_introuvable",
+    )
 
 
 def _match(company: dict[str, Any], siret: str) -> dict[str, Any] | None:

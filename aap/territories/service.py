@@ -39,7 +39,8 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         for code, label, parent, depth, pos in data.flat_orientations()
     )
     session.add_all(
-        Priority(territory_id=tid, code=p.code, label=p.label, position=i) for i, p in enumerate(data.priorites)
+        Priority(territory_id=tid, code=p.code, label=p.label, position=i)
+        for i, p in enumerate(data.priorites)
     )
     existing = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == tid))}
     for f in data.financeurs:

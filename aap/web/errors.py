@@ -25,7 +25,7 @@ TITLES = {
 }
 HINTS = {
     403: "Votre compte ne permet pas d'ouvrir cette page. Si vous pensez que c'est une erreur, "
-         "contactez l'équipe du contrat de ville.",
+    "contactez l'équipe du contrat de ville.",
     404: "L'adresse est peut-être mal saisie, ou la page n'existe plus, ou vous n'y avez pas accès.",
     409: "Le dossier n'est plus dans un état qui permet cette action : rechargez-le pour voir où il en est.",
 }
@@ -40,8 +40,13 @@ def error_page(request: Request, status: int, message: str) -> Response:
     from aap.web.rendering import render
 
     user = _session_user(request)
-    context = {"user": user, "status": status, "title": TITLES.get(status, "Erreur"), "message": message,
-               "hint": HINTS.get(status, "")}
+    context = {
+        "user": user,
+        "status": status,
+        "title": TITLES.get(status, "Erreur"),
+        "message": message,
+        "hint": HINTS.get(status, ""),
+    }
     return render(request, "error.html", context, status_code=status)
 
 

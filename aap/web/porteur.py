@@ -48,16 +48,28 @@ def _version(raw: str | None) -> int | None:
 
 # --- account -----------------------------------------------------------------------------------------
 
-REGISTRATION_FIELDS = ("email", "full_name", "name", "siret", "rna", "address_line", "postal_code", "city", "phone")
+REGISTRATION_FIELDS = (
+    "email",
+    "full_name",
+    "name",
+    "siret",
+    "rna",
+    "address_line",
+    "postal_code",
+    "city",
+    "phone",
+)
 
 
 @router.get("/inscription", response_class=HTMLResponse, response_model=None)
 def registration_page(request: Request, user: MaybeCaller) -> HTMLResponse | RedirectResponse:
     if user is not None:
         return RedirectResponse(LANDING.get(user.role, "/"), status_code=303)
-    return render(request, "porteur/inscription.html",
-                  {"user": None, "values": {}, "errors": [], "field_errors": {},
-                   "min_length": MIN_PASSWORD_LENGTH})
+    return render(
+        request,
+        "porteur/inscription.html",
+        {"user": None, "values": {}, "errors": [], "field_errors": {}, "min_length": MIN_PASSWORD_LENGTH},
+    )
 
 
 @router.post("/inscription", response_class=HTMLResponse, response_model=None)
@@ -65,14 +77,22 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
     data = {k: v for k, v in form if isinstance(v, str)}
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
-    organisation = {k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")}
+    organisation = {
+        k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
+    }
     try:
-        user = register_porteur(db, values["email"], data.get("password", ""), organisation,
-                                full_name=values["full_name"])
+        user = register_porteur(
+            db, values["email"], data.get("password", ""), organisation, full_name=values["full_name"]
+        )
     except Invalid as exc:
         errors = exc.errors or []
-        context = {"user": None, "values": values, "errors": errors, "min_length": MIN_PASSWORD_LENGTH,
-                   "field_errors": {e["path"]: e["message"] for e in errors}}
+        context = {
+            "user": None,
+            "values": values,
+            "errors": errors,
+            "min_length": MIN_PASSWORD_LENGTH,
+            "field_errors": {e["path"]: e["message"] for e in errors},
+        }
         return render(request, "porteur/inscription.html", context, status_code=422)
     request.session.clear()
     request.session["uid"] = user.id
@@ -107,10 +127,19 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
     open_ids = [c["campaign"].id for c in cards if c["open"]]
     reconducted = {d.reconducted_from_id for d in items if d.reconducted_from_id}
-    rows = [{"dossier": d, "deadline": views.deadline_of(d, day),
-             "reconduct_to": views.reconduct_target(d, open_ids, reconducted)} for d in items]
+    rows = [
+        {
+            "dossier": d,
+            "deadline": views.deadline_of(d, day),
+            "reconduct_to": views.reconduct_target(d, open_ids, reconducted),
+        }
+        for d in items
+    ]
     by_campaign = [
-        {"campaign": card["campaign"], "rows": [r for r in rows if r["dossier"].campaign_id == card["campaign"].id]}
+        {
+            "campaign": card["campaign"],
+            "rows": [r for r in rows if r["dossier"].campaign_id == card["campaign"].id],
+        }
         for card in cards
     ]
     context = {
@@ -136,16 +165,23 @@ def start_dossier(
 
 @router.post("/dossiers/{dossier_id}/reconduire", response_model=None)
 def reconduct(
-    request: Request, dossier_id: int, db: DB, user: Porteur,
-    csrf: Annotated[str, Form()] = "", campaign_id: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    campaign_id: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     check_csrf(request, csrf)
     target = _version(campaign_id)
     if target is None:
         raise Invalid("Choisissez l'appel à projets où reconduire ce dossier.", code="campagne_requise")
     dossier = dossiers.reconduct_dossier(db, user, dossier_id, target, now())
-    flash(request, f"Le brouillon n° {dossier.number} reprend les réponses de l'an passé. Vérifiez chaque "
-                   "section, complétez les dates, le budget et l'attestation, puis déposez-le.")
+    flash(
+        request,
+        f"Le brouillon n° {dossier.number} reprend les réponses de l'an passé. Vérifiez chaque "
+        "section, complétez les dates, le budget et l'attestation, puis déposez-le.",
+    )
     return RedirectResponse(f"/dossiers/{dossier.id}", status_code=303)
 
 
@@ -179,24 +215,31 @@ def dossier_page(request: Request, dossier_id: int, db: DB, user: Caller) -> HTM
 
 
 def _dossier_page(
-    request: Request, db: DB, user: User, dossier: Dossier, *, refused: AppError | None = None,
+    request: Request,
+    db: DB,
+    user: User,
+    dossier: Dossier,
+    *,
+    refused: AppError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     context = _context(db, user, dossier)
     names = {line.financeur.code: line.financeur.name for line in dossier.cofinancements}
-    context.update({
-        "road": views.follow_road(dossier),
-        "diagram": views.diagram(dossier.state),
-        "history": views.history_rows(dossiers.history(db, user, dossier.id), names),
-        "answers_html": context["form"].render_html(dossier.answers, context["form_ctx"], readonly=True),
-        "refused": refused,
-        "refused_reasons": views.reason_links(refused.errors, dossier.id) if refused else [],
-        "missing_total": sum(len(s.missing) for s in context["checklist"]),
-        "decision_labels": views.DECISION_LABELS,
-        "avis_labels": views.AVIS_LABELS,
-        "payment_labels": views.PAYMENT_LABELS,
-        "documents": list_documents(db, user, dossier.id),
-    })
+    context.update(
+        {
+            "road": views.follow_road(dossier),
+            "diagram": views.diagram(dossier.state),
+            "history": views.history_rows(dossiers.history(db, user, dossier.id), names),
+            "answers_html": context["form"].render_html(dossier.answers, context["form_ctx"], readonly=True),
+            "refused": refused,
+            "refused_reasons": views.reason_links(refused.errors, dossier.id) if refused else [],
+            "missing_total": sum(len(s.missing) for s in context["checklist"]),
+            "decision_labels": views.DECISION_LABELS,
+            "avis_labels": views.AVIS_LABELS,
+            "payment_labels": views.PAYMENT_LABELS,
+            "documents": list_documents(db, user, dossier.id),
+        }
+    )
     return render(request, "porteur/dossier.html", context, status_code=status_code)
 
 
@@ -210,34 +253,50 @@ def _section_or_404(form: Any, key: str) -> Any:
 
 
 def _section_page(
-    request: Request, db: DB, user: User, dossier: Dossier, key: str, *, answers: dict[str, Any] | None = None,
-    errors: list[Any] = (), problem: str | None = None, stale: bool = False, status_code: int = 200,
+    request: Request,
+    db: DB,
+    user: User,
+    dossier: Dossier,
+    key: str,
+    *,
+    answers: dict[str, Any] | None = None,
+    errors: list[Any] = (),
+    problem: str | None = None,
+    stale: bool = False,
+    status_code: int = 200,
 ) -> HTMLResponse:
     context = _context(db, user, dossier)
     form = context["form"]
     section = _section_or_404(form, key)
     keys = [s.key for s in form.sections]
     i = keys.index(key)
-    context.update({
-        "section": section,
-        "previous": form.sections[i - 1] if i > 0 else None,
-        "next": form.sections[i + 1] if i + 1 < len(keys) else None,
-        "position": i + 1,
-        "count": len(keys),
-        "form_html": form.render_html(
-            answers if answers is not None else dossier.answers, context["form_ctx"], list(errors),
-            section=key, readonly=not context["editable"],
-        ),
-        "problem": problem,
-        "stale": stale,
-        "is_pieces": any(f.type == "attachment" for f in section.fields),
-        "pieces": _pieces(db, user, dossier, section),
-    })
+    context.update(
+        {
+            "section": section,
+            "previous": form.sections[i - 1] if i > 0 else None,
+            "next": form.sections[i + 1] if i + 1 < len(keys) else None,
+            "position": i + 1,
+            "count": len(keys),
+            "form_html": form.render_html(
+                answers if answers is not None else dossier.answers,
+                context["form_ctx"],
+                list(errors),
+                section=key,
+                readonly=not context["editable"],
+            ),
+            "problem": problem,
+            "stale": stale,
+            "is_pieces": any(f.type == "attachment" for f in section.fields),
+            "pieces": _pieces(db, user, dossier, section),
+        }
+    )
     return render(request, "porteur/section.html", context, status_code=status_code)
 
 
 @router.post("/dossiers/{dossier_id}/pieces", response_model=None)
-async def upload_piece(request: Request, dossier_id: int, db: DB, user: Porteur, settings: AppSettings) -> Response:
+async def upload_piece(
+    request: Request, dossier_id: int, db: DB, user: Porteur, settings: AppSettings
+) -> Response:
     """A pièce sent from the dossier's pièces section (multipart); one of the organisation's is kept for
     all its dossiers. Streamed like the API's upload, then back to the section with a message."""
     from starlette.concurrency import run_in_threadpool
@@ -245,8 +304,9 @@ async def upload_piece(request: Request, dossier_id: int, db: DB, user: Porteur,
     from aap.attachments import files
     from aap.attachments import service as attachments
 
-    back = RedirectResponse(f"/dossiers/{dossier_id}/section/{request.query_params.get('section', 'pieces')}",
-                            status_code=303)
+    back = RedirectResponse(
+        f"/dossiers/{dossier_id}/section/{request.query_params.get('section', 'pieces')}", status_code=303
+    )
     await run_in_threadpool(attachments.check_dossier_upload, db, user, dossier_id, now())
     try:
         received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
@@ -256,7 +316,8 @@ async def upload_piece(request: Request, dossier_id: int, db: DB, user: Porteur,
     try:
         check_csrf(request, received.fields.get("csrf"))
         attachment = await run_in_threadpool(
-            attachments.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now())
+            attachments.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now()
+        )
     except AppError as exc:
         await run_in_threadpool(db.rollback)
         if exc.status_code == 403:
@@ -305,31 +366,55 @@ def save_section(
     except AppError as exc:
         db.rollback()
         if autosave:
-            return JSONResponse({"ok": False, "status": exc.status_code, "code": exc.code, "message": exc.message,
-                                 "errors": exc.errors or []}, status_code=exc.status_code)
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "status": exc.status_code,
+                    "code": exc.code,
+                    "message": exc.message,
+                    "errors": exc.errors or [],
+                },
+                status_code=exc.status_code,
+            )
         current = dossiers.get_dossier(db, user, dossier_id)
         typed = form.merge(current.answers, patch)  # what the person typed, shown again, never lost
         stale = isinstance(exc, PreconditionFailed)
         message = exc.message
         if stale:
-            message = ("Ce dossier a été modifié ailleurs depuis que vous avez ouvert cette page (autre onglet ou "
-                       "autre membre de l'association). Vos saisies ci-dessous n'ont PAS été enregistrées : "
-                       "vérifiez-les, puis cliquez à nouveau sur « Enregistrer le brouillon ».")
-        return _section_page(request, db, user, current, key, answers=typed,
-                             errors=views.field_errors(exc.errors), problem=message, stale=stale,
-                             status_code=exc.status_code)
+            message = (
+                "Ce dossier a été modifié ailleurs depuis que vous avez ouvert cette page (autre onglet ou "
+                "autre membre de l'association). Vos saisies ci-dessous n'ont PAS été enregistrées : "
+                "vérifiez-les, puis cliquez à nouveau sur « Enregistrer le brouillon »."
+            )
+        return _section_page(
+            request,
+            db,
+            user,
+            current,
+            key,
+            answers=typed,
+            errors=views.field_errors(exc.errors),
+            problem=message,
+            stale=stale,
+            status_code=exc.status_code,
+        )
     ctx = form_context(db, saved.campaign)
     if autosave:
         status = views.checklist(form, saved.answers, ctx, saved.id)
-        return JSONResponse({
-            "ok": True, "version": saved.version, "saved_at": time_short(saved.updated_at),
-            "missing": {s.key: len(s.missing) for s in status},
-            "missing_total": sum(len(s.missing) for s in status),
-        })
+        return JSONResponse(
+            {
+                "ok": True,
+                "version": saved.version,
+                "saved_at": time_short(saved.updated_at),
+                "missing": {s.key: len(s.missing) for s in status},
+                "missing_total": sum(len(s.missing) for s in status),
+            }
+        )
     keys = [s.key for s in form.sections]
     i = keys.index(key)
-    flash(request, f"Brouillon enregistré à {time_short(saved.updated_at)}. "
-                   "Le dossier n'est pas encore déposé.")
+    flash(
+        request, f"Brouillon enregistré à {time_short(saved.updated_at)}. Le dossier n'est pas encore déposé."
+    )
     if action == "suivante" and i + 1 < len(keys):
         return RedirectResponse(f"/dossiers/{dossier_id}/section/{keys[i + 1]}", status_code=303)
     if action == "suivante":
@@ -338,13 +423,26 @@ def save_section(
 
 
 def _fire(
-    request: Request, db: DB, user: User, dossier_id: int, name: str, payload: dict[str, Any],
+    request: Request,
+    db: DB,
+    user: User,
+    dossier_id: int,
+    name: str,
+    payload: dict[str, Any],
     version: int | None,
 ) -> Dossier | HTMLResponse:
     """Fires a transition; a refusal re-renders the dossier page with every reason."""
     try:
-        return dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=version,
-                                        data_dir=request.app.state.settings.data_dir)
+        return dossiers.fire_transition(
+            db,
+            user,
+            dossier_id,
+            name,
+            payload,
+            now(),
+            if_match=version,
+            data_dir=request.app.state.settings.data_dir,
+        )
     except AppError as exc:
         db.rollback()
         if exc.status_code == 404:
@@ -355,8 +453,12 @@ def _fire(
 
 @router.post("/dossiers/{dossier_id}/deposer", response_model=None)
 def deposit(
-    request: Request, dossier_id: int, db: DB, user: Porteur,
-    csrf: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     result = _fire(request, db, user, dossier_id, "deposer", {}, _version(version))
@@ -370,15 +472,24 @@ def acknowledgement(request: Request, dossier_id: int, db: DB, user: Caller) -> 
     dossier = dossiers.get_dossier(db, user, dossier_id)
     if dossier.deposited_at is None:
         return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
-    context = {"user": user, "dossier": dossier, "campaign": dossier.campaign,
-               "decision_expected": dossier.campaign.date_of("validation")}
+    context = {
+        "user": user,
+        "dossier": dossier,
+        "campaign": dossier.campaign,
+        "decision_expected": dossier.campaign.date_of("validation"),
+    }
     return render(request, "porteur/accuse.html", context)
 
 
 @router.post("/dossiers/{dossier_id}/completer", response_model=None)
 def send_complements(
-    request: Request, dossier_id: int, db: DB, user: Porteur,
-    csrf: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     payload = {"comment": comment.strip()} if comment.strip() else {}
@@ -391,8 +502,13 @@ def send_complements(
 
 @router.post("/dossiers/{dossier_id}/bilan", response_model=None)
 def file_bilan(
-    request: Request, dossier_id: int, db: DB, user: Porteur,
-    csrf: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     payload = {"comment": comment.strip()} if comment.strip() else {}
@@ -411,8 +527,13 @@ def abandon_page(request: Request, dossier_id: int, db: DB, user: Porteur) -> HT
 
 @router.post("/dossiers/{dossier_id}/abandonner", response_model=None)
 def abandon(
-    request: Request, dossier_id: int, db: DB, user: Porteur,
-    csrf: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)

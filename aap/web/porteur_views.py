@@ -33,7 +33,11 @@ MAIN_ROAD: tuple[tuple[str, str, str | None, str | None], ...] = (
 )
 ROAD_INDEX = {state: i for i, (state, *_rest) in enumerate(MAIN_ROAD)}
 # States off the main road sit where the road stopped for them.
-ROAD_POSITION = {**ROAD_INDEX, "complements_demandes": ROAD_INDEX["en_instruction"], "rejete": ROAD_INDEX["programme"]}
+ROAD_POSITION = {
+    **ROAD_INDEX,
+    "complements_demandes": ROAD_INDEX["en_instruction"],
+    "rejete": ROAD_INDEX["programme"],
+}
 
 PAST_LABELS = {
     "creer": "Création du brouillon",
@@ -57,8 +61,12 @@ PAST_LABELS = {
 # A transition added to the table later still gets a label: its button's.
 EVENT_LABELS = {**{t.name: t.label for t in lifecycle.TRANSITIONS}, **PAST_LABELS}
 DECISION_LABELS = {"accorde": "Accordé", "refuse": "Refusé", "ajourne": "Ajourné"}
-AVIS_LABELS = {"favorable": "Favorable", "reserve": "Favorable avec réserves", "defavorable": "Défavorable",
-               "ajourne": "Ajourné"}
+AVIS_LABELS = {
+    "favorable": "Favorable",
+    "reserve": "Favorable avec réserves",
+    "defavorable": "Défavorable",
+    "ajourne": "Ajourné",
+}
 PAYMENT_LABELS = {"avance": "Avance", "solde": "Solde", "acompte": "Acompte"}
 
 
@@ -85,10 +93,16 @@ def deadline_of(dossier: Dossier, today: date) -> Deadline | None:
         day = depot_deadline(dossier, campaign)
         return Deadline("Dépôt à faire au plus tard le", day, "action", today > day)
     if state == "complements_demandes" and dossier.complements_due:
-        return Deadline("Compléments à transmettre au plus tard le", dossier.complements_due, "action",
-                        today > dossier.complements_due)
+        return Deadline(
+            "Compléments à transmettre au plus tard le",
+            dossier.complements_due,
+            "action",
+            today > dossier.complements_due,
+        )
     if state == "conventionne" and dossier.bilan_due:
-        return Deadline("Bilan à déposer au plus tard le", dossier.bilan_due, "action", today > dossier.bilan_due)
+        return Deadline(
+            "Bilan à déposer au plus tard le", dossier.bilan_due, "action", today > dossier.bilan_due
+        )
     if state in ("depose", "en_instruction", "instruit", "avise"):
         day = campaign.date_of("validation")
         if day is not None:
@@ -149,9 +163,15 @@ def follow_road(dossier: Dossier) -> list[RoadStep]:
 
 def diagram(current: str) -> dict[str, Any]:
     """The lifecycle as a list a page can draw (current state marked) and its Mermaid text."""
-    states = [{"code": s, "label": STATE_LABELS[s], "current": s == current,
-               "next": [STATE_LABELS[n] for n in sorted(lifecycle.allowed_next(s), key=lifecycle.STATES.index)]}
-              for s in lifecycle.STATES]
+    states = [
+        {
+            "code": s,
+            "label": STATE_LABELS[s],
+            "current": s == current,
+            "next": [STATE_LABELS[n] for n in sorted(lifecycle.allowed_next(s), key=lifecycle.STATES.index)],
+        }
+        for s in lifecycle.STATES
+    ]
     return {"states": states, "mermaid": lifecycle.mermaid(current)}
 
 
@@ -168,8 +188,16 @@ def history_rows(events: list[DossierEvent], financeur_names: dict[str, str]) ->
             detail = f"Avis : {AVIS_LABELS.get(data['avis'], data['avis'])}"
         elif e.transition == "demander_complements" and data.get("due_date"):
             detail = f"À transmettre avant le {data['due_date']}"
-        rows.append({"at": e.at, "label": label, "to": STATE_LABELS.get(e.to_state, e.to_state),
-                     "comment": e.comment, "detail": detail, "by_system": e.role == "system"})
+        rows.append(
+            {
+                "at": e.at,
+                "label": label,
+                "to": STATE_LABELS.get(e.to_state, e.to_state),
+                "comment": e.comment,
+                "detail": detail,
+                "by_system": e.role == "system",
+            }
+        )
     return rows
 
 
@@ -189,16 +217,19 @@ def checklist(form: Any, answers: dict[str, Any], ctx: Any, dossier_id: int) -> 
     by_section = form.checklist(answers, ctx)
     out = []
     for s in form.sections:
-        missing = [{"message": e.message,
-                    "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(e.path)}"}
-                   for e in by_section.get(s.key, [])]
+        missing = [
+            {"message": e.message, "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(e.path)}"}
+            for e in by_section.get(s.key, [])
+        ]
         out.append(SectionStatus(s.key, s.label, missing))
     return out
 
 
 def field_errors(errors: list[dict[str, Any]] | None) -> list[FieldError]:
-    return [FieldError(e.get("path") or e.get("field") or "", e.get("code", ""), e.get("message", ""))
-            for e in errors or []]
+    return [
+        FieldError(e.get("path") or e.get("field") or "", e.get("code", ""), e.get("message", ""))
+        for e in errors or []
+    ]
 
 
 def reason_links(errors: list[dict[str, Any]] | None, dossier_id: int) -> list[dict[str, str | None]]:

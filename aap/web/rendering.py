@@ -17,8 +17,20 @@ from workflows.dossier import STATE_LABELS
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 ROLE_LABELS = {
     "admin": "Équipe du contrat de ville",
@@ -39,7 +51,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "porteur": [("/mes-dossiers", "Mes dossiers")],
     "instructeur": [("/instruction", "Instruction"), ("/tableau-de-bord", "Tableau de bord")],
     "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
-    "admin": [("/tableau-de-bord", "Tableau de bord"), ("/instruction", "Instruction"), ("/admin", "Administration")],
+    "admin": [
+        ("/tableau-de-bord", "Tableau de bord"),
+        ("/instruction", "Instruction"),
+        ("/admin", "Administration"),
+    ],
 }
 
 
@@ -88,13 +104,16 @@ def nav_for(request: Request, user: Any) -> list[dict[str, Any]]:
     if user is None:
         return []
     path = request.url.path
-    return [{"href": href, "label": label, "current": path == href or path.startswith(href + "/")}
-            for href, label in NAV.get(user.role, [])]
+    return [
+        {"href": href, "label": label, "current": path == href or path.startswith(href + "/")}
+        for href, label in NAV.get(user.role, [])
+    ]
 
 
 templates.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS, nav_for=nav_for)
-templates.env.filters.update(date_long=date_long, datetime_long=datetime_long, time_short=time_short,
-                             euros=euros)
+templates.env.filters.update(
+    date_long=date_long, datetime_long=datetime_long, time_short=time_short, euros=euros
+)
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:
@@ -102,7 +121,9 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
     request.session["flash"] = [*request.session.get("flash", []), {"message": message, "kind": kind}]
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
     ctx = {"request": request, "csrf_token": csrf_token(request), "flashes": request.session.pop("flash", [])}
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

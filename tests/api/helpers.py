@@ -6,8 +6,12 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import login
 
-AGENTS = {"ETAT": "etat@demo.aap.test", "DLVA": "agglo@demo.aap.test", "MANOSQUE": "ville@demo.aap.test",
-          "CAF": "caf@demo.aap.test"}
+AGENTS = {
+    "ETAT": "etat@demo.aap.test",
+    "DLVA": "agglo@demo.aap.test",
+    "MANOSQUE": "ville@demo.aap.test",
+    "CAF": "caf@demo.aap.test",
+}
 
 
 class Actor:
@@ -38,7 +42,9 @@ def previous_campaign(actor: Actor) -> dict[str, Any]:
 
 
 def drafts(actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
-    return actor.get("/api/v1/dossiers", params={"campaign_id": campaign_id, "state": "brouillon"}).json()["items"]
+    return actor.get("/api/v1/dossiers", params={"campaign_id": campaign_id, "state": "brouillon"}).json()[
+        "items"
+    ]
 
 
 def complete_draft(porteur: Actor) -> dict[str, Any]:
@@ -50,7 +56,9 @@ def complete_draft(porteur: Actor) -> dict[str, Any]:
             schema_ok = porteur.fire(d["id"], "deposer")
             if schema_ok.status_code == 200:
                 return schema_ok.json()
-    deposed = porteur.get("/api/v1/dossiers", params={"campaign_id": campaign["id"], "state": "depose"}).json()
+    deposed = porteur.get(
+        "/api/v1/dossiers", params={"campaign_id": campaign["id"], "state": "depose"}
+    ).json()
     if deposed["items"]:
         return deposed["items"][0]
     raise AssertionError("no complete draft in the demo")

@@ -65,12 +65,21 @@ def test_campaigns_carry_the_contract_fields(client: TestClient, demo) -> None:
     assert body["total"] == 2
     open_call, previous = body["items"]
     assert open_call["year"] == previous["year"] + 1
-    for field in ("lancement", "depot_ouverture", "depot_cloture", "comite_technique", "validation", "bilan_limite"):
+    for field in (
+        "lancement",
+        "depot_ouverture",
+        "depot_cloture",
+        "comite_technique",
+        "validation",
+        "bilan_limite",
+    ):
         assert field in open_call["dates"]
     assert open_call["depot_ouvert"] is True and open_call["state"] == "depot"
     assert {f["code"] for f in open_call["financeurs"]} == {"ETAT", "DLVA", "MANOSQUE", "CAF"}
-    assert all(f["enveloppe"].count(".") == 1 and len(f["enveloppe"].split(".")[1]) == 2
-               for f in open_call["financeurs"])
+    assert all(
+        f["enveloppe"].count(".") == 1 and len(f["enveloppe"].split(".")[1]) == 2
+        for f in open_call["financeurs"]
+    )
     one = client.get(f"/api/v1/campaigns/{open_call['id']}", headers=headers).json()
     assert one["code"] == open_call["code"]
     assert client.get("/api/v1/campaigns/999999", headers=headers).status_code == 404
@@ -85,7 +94,9 @@ def test_web_login_sets_a_session_and_logout_clears_it(client: TestClient, demo)
     assert ok.status_code == 200 and "Samira Benali" in ok.text
     assert "set-cookie" not in ok.headers or "httponly" in ok.headers.get("set-cookie", "").lower()
     assert client.get("/api/v1/me").json()["email"] == "porteur@demo.aap.test"
-    client.post("/deconnexion", data={"csrf": client.get("/").text.split('name="csrf" value="')[1].split('"')[0]})
+    client.post(
+        "/deconnexion", data={"csrf": client.get("/").text.split('name="csrf" value="')[1].split('"')[0]}
+    )
     assert client.get("/api/v1/me").status_code == 401
 
 

@@ -7,7 +7,9 @@ from fastapi.testclient import TestClient
 from tests.api.helpers import AGENTS, Actor, complete_draft, drafts, open_campaign, previous_campaign
 
 
-def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(client: TestClient, demo) -> None:
+def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(
+    client: TestClient, demo
+) -> None:
     porteur = Actor(client, "porteur@demo.aap.test")
     instructeur = Actor(client, "instructeur@demo.aap.test")
     d = complete_draft(porteur)  # deposes it
@@ -15,11 +17,12 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(cl
     did = d["id"]
     assert "prendre_en_instruction" not in d["transitions"]
 
-    assert instructeur.get(f"/api/v1/dossiers/{did}").json()["transitions"] == [
-        "prendre_en_instruction"]
+    assert instructeur.get(f"/api/v1/dossiers/{did}").json()["transitions"] == ["prendre_en_instruction"]
     assert instructeur.fire(did, "prendre_en_instruction").json()["state"] == "en_instruction"
     due = (date.today() + timedelta(days=10)).isoformat()
-    r = instructeur.fire(did, "demander_complements", comment="Merci de joindre le budget détaillé.", due_date=due)
+    r = instructeur.fire(
+        did, "demander_complements", comment="Merci de joindre le budget détaillé.", due_date=due
+    )
     assert r.status_code == 200, r.text
     assert r.json()["complements"] == {"message": "Merci de joindre le budget détaillé.", "due_date": due}
     assert porteur.fire(did, "completer", comment="Budget joint.").json()["state"] == "en_instruction"
@@ -27,16 +30,20 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(cl
     lines = instructeur.get(f"/api/v1/dossiers/{did}").json()["cofinancements"]
     assert len(lines) >= 2
     for line in lines:
-        r = instructeur.post(f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/proposition",
-                             json={"montant": line["montant_demande"]})
+        r = instructeur.post(
+            f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/proposition",
+            json={"montant": line["montant_demande"]},
+        )
         assert r.status_code == 200, r.text
     assert instructeur.fire(did, "terminer_instruction").json()["state"] == "instruit"
     assert instructeur.fire(did, "rendre_avis", avis="favorable").json()["state"] == "avise"
 
     for i, line in enumerate(lines):
         agent = Actor(client, AGENTS[line["financeur"]])
-        r = agent.post(f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/decision",
-                       json={"decision": "accorde", "montant": line["montant_demande"]})
+        r = agent.post(
+            f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/decision",
+            json={"decision": "accorde", "montant": line["montant_demande"]},
+        )
         assert r.status_code == 200, r.text
         expected = "programme" if i == len(lines) - 1 else "avise"
         assert r.json()["state"] == expected  # the last decision programs the dossier by itself
@@ -47,9 +54,19 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(cl
 
     steps = porteur.get(f"/api/v1/dossiers/{did}/history").json()["items"]
     transitions = [s["transition"] for s in steps if s["transition"] != "decision_financeur"]
-    assert transitions == ["creer", "deposer", "prendre_en_instruction", "demander_complements", "completer",
-                           "terminer_instruction", "rendre_avis", "programmer", "conventionner",
-                           "deposer_bilan", "valider_bilan"]
+    assert transitions == [
+        "creer",
+        "deposer",
+        "prendre_en_instruction",
+        "demander_complements",
+        "completer",
+        "terminer_instruction",
+        "rendre_avis",
+        "programmer",
+        "conventionner",
+        "deposer_bilan",
+        "valider_bilan",
+    ]
     by = {s["transition"]: s for s in steps}
     assert by["deposer"]["by"] == "porteur@demo.aap.test" and by["deposer"]["role"] == "porteur"
     assert by["demander_complements"]["by"] == "instructeur@demo.aap.test"
@@ -83,7 +100,9 @@ def test_each_refusal_kind_has_its_status_and_reasons(client: TestClient, demo) 
     assert {e["code"] for e in bad_avis.json()["detail"]["errors"]} == {"montant_propose_missing"}
 
 
-def test_an_empty_draft_cannot_be_deposed_and_the_refusal_lists_what_is_missing(client: TestClient, demo) -> None:
+def test_an_empty_draft_cannot_be_deposed_and_the_refusal_lists_what_is_missing(
+    client: TestClient, demo
+) -> None:
     porteur = Actor(client, "porteur@demo.aap.test")
     campaign = open_campaign(porteur)
     created = porteur.post(f"/api/v1/campaigns/{campaign['id']}/dossiers", json={})
@@ -104,7 +123,9 @@ def test_a_stale_version_gets_412_and_saves_nothing(client: TestClient, demo) ->
     porteur = Actor(client, "porteur@demo.aap.test")
     d = drafts(porteur, open_campaign(porteur)["id"])[0]
     url = f"/api/v1/dossiers/{d['id']}"
-    first = porteur.patch(url, {"answers": {"action": {"lieux": "Maison de quartier des Serrets"}}}, d["version"])
+    first = porteur.patch(
+        url, {"answers": {"action": {"lieux": "Maison de quartier des Serrets"}}}, d["version"]
+    )
     assert first.status_code == 200, first.text
     assert first.json()["version"] == d["version"] + 1
     assert first.headers["ETag"] == f'"{d["version"] + 1}"'
@@ -123,8 +144,12 @@ def test_another_association_neither_sees_nor_reads_the_dossier(client: TestClie
     assert theirs["total"] >= 1
     assert not {d["id"] for d in mine} & {d["id"] for d in theirs["items"]}
     did = mine[0]["id"]
-    for response in (other.get(f"/api/v1/dossiers/{did}"), other.get(f"/api/v1/dossiers/{did}/history"),
-                     other.patch(f"/api/v1/dossiers/{did}", {"answers": {}}, 1), other.fire(did, "abandonner")):
+    for response in (
+        other.get(f"/api/v1/dossiers/{did}"),
+        other.get(f"/api/v1/dossiers/{did}/history"),
+        other.patch(f"/api/v1/dossiers/{did}", {"answers": {}}, 1),
+        other.fire(did, "abandonner"),
+    ):
         assert response.status_code == 404
 
 

@@ -12,18 +12,26 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.api.helpers import AGENTS, Actor, complete_draft
 from workflows.dossier import AVIS, STATES, TRANSITIONS, allowed_next
 
-ACTORS = ["porteur@demo.aap.test", "porteur2@demo.aap.test", "instructeur@demo.aap.test", "admin@demo.aap.test",
-          *AGENTS.values()]
+ACTORS = [
+    "porteur@demo.aap.test",
+    "porteur2@demo.aap.test",
+    "instructeur@demo.aap.test",
+    "admin@demo.aap.test",
+    *AGENTS.values(),
+]
 NAMES = [t.name for t in TRANSITIONS]
 OK_STATUSES = {200, 403, 404, 409, 422}
 
 
 def payloads() -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({}, optional={
-        "comment": st.sampled_from(["", "Merci de préciser le budget.", "Bilan conforme."]),
-        "due_date": st.sampled_from([(date.today() + timedelta(days=d)).isoformat() for d in (-1, 7)]),
-        "avis": st.sampled_from([*AVIS, "peut-etre"]),
-    })
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "comment": st.sampled_from(["", "Merci de préciser le budget.", "Bilan conforme."]),
+            "due_date": st.sampled_from([(date.today() + timedelta(days=d)).isoformat() for d in (-1, 7)]),
+            "avis": st.sampled_from([*AVIS, "peut-etre"]),
+        },
+    )
 
 
 def test_random_walks_respect_the_lifecycle_table(client: TestClient, demo) -> None:
@@ -55,12 +63,17 @@ def test_random_walks_respect_the_lifecycle_table(client: TestClient, demo) -> N
             else:
                 assert response.json()["detail"]["message"]
 
-        @rule(who=st.sampled_from(list(AGENTS.values())), decision=st.sampled_from(["accorde", "refuse", "ajourne"]),
-              amount=st.sampled_from(["1.00", "999999.00"]))
+        @rule(
+            who=st.sampled_from(list(AGENTS.values())),
+            decision=st.sampled_from(["accorde", "refuse", "ajourne"]),
+            amount=st.sampled_from(["1.00", "999999.00"]),
+        )
         def decide(self, who: str, decision: str, amount: str) -> None:
             code = next(c for c, e in AGENTS.items() if e == who)
             body = {"decision": decision, "montant": amount, "motif": "Hors priorités de l'année."}
-            response = actors[who].post(f"/api/v1/dossiers/{self.id}/cofinancements/{code}/decision", json=body)
+            response = actors[who].post(
+                f"/api/v1/dossiers/{self.id}/cofinancements/{code}/decision", json=body
+            )
             assert response.status_code in OK_STATUSES, response.text
             if response.status_code == 200:
                 new = response.json()["state"]
@@ -71,8 +84,10 @@ def test_random_walks_respect_the_lifecycle_table(client: TestClient, demo) -> N
         def propose_all(self, amount: str) -> None:
             instructeur = actors["instructeur@demo.aap.test"]
             for line in instructeur.get(f"/api/v1/dossiers/{self.id}").json().get("cofinancements", []):
-                r = instructeur.post(f"/api/v1/dossiers/{self.id}/cofinancements/{line['financeur']}/proposition",
-                                     json={"montant": amount})
+                r = instructeur.post(
+                    f"/api/v1/dossiers/{self.id}/cofinancements/{line['financeur']}/proposition",
+                    json={"montant": amount},
+                )
                 assert r.status_code in OK_STATUSES, r.text
 
         @invariant()
@@ -84,7 +99,12 @@ def test_random_walks_respect_the_lifecycle_table(client: TestClient, demo) -> N
             moves = [s for s in steps if s["transition"] != "decision_financeur"]
             assert all(a["to"] == b["from"] for a, b in zip(moves, moves[1:], strict=False))
 
-    run_state_machine_as_test(Walk, settings=settings(
-        max_examples=12, stateful_step_count=15, deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    ))
+    run_state_machine_as_test(
+        Walk,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )

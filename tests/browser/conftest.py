@@ -32,8 +32,14 @@ from aap.settings import Settings
 
 CHROMIUM = os.environ.get("AAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DEMO_PASSWORD = "demo"
 
@@ -101,8 +107,12 @@ def browser():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser, live_server: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris",
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        viewport={"width": 1280, "height": 900},
+    )
     context.set_default_timeout(10_000)
     pg = context.new_page()
     yield pg
@@ -128,8 +138,15 @@ def axe_check(page, impacts: tuple[str, ...] = ("serious", "critical")) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     _axe = _axe or Axe()
-    results = _axe.run(page, options={"runOnly": {"type": "tag",
-                                                  "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+            }
+        },
+    )
     bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
     report = "\n".join(
         f"- [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} élément(s)) "

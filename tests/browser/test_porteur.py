@@ -79,7 +79,9 @@ def test_a_stale_version_keeps_what_the_person_typed(page: Page) -> None:
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     expect(page.get_by_role("alert").first).to_contain_text("modifié ailleurs")
     expect(page.get_by_label("Nom et prénom du signataire")).to_have_value("Samira Benali")
-    page.get_by_role("button", name="Enregistrer le brouillon").click()  # the page now carries the new version
+    page.get_by_role(
+        "button", name="Enregistrer le brouillon"
+    ).click()  # the page now carries the new version
     expect(page.get_by_role("status").first).to_contain_text("Brouillon enregistré")
     expect(page.get_by_label("Nom et prénom du signataire")).to_have_value("Samira Benali")
 
@@ -99,7 +101,8 @@ def test_a_porteur_fills_sections_sees_the_checklist_shrink_deposits_and_gets_th
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("points à régler")
     expect(summary.get_by_role("link", name=re.compile("Date de fin"))).to_have_attribute(
-        "href", re.compile(r"/section/action#f-action-date_fin$"))
+        "href", re.compile(r"/section/action#f-action-date_fin$")
+    )
 
     # The attestation section, then its checklist line says « complet ».
     page.get_by_role("link", name="Attestation").first.click()
@@ -114,13 +117,24 @@ def test_a_porteur_fills_sections_sees_the_checklist_shrink_deposits_and_gets_th
     # The description of the action.
     page.get_by_role("link", name="Description de l'action").first.click()
     start = page.get_by_label("Date de début").input_value()
-    public = {"femmes": 14, "hommes": 10, "age_0_5": 0, "age_6_11": 6, "age_12_17": 4, "age_18_25": 2,
-              "age_26_64": 9, "age_65_plus": 3, "habitants_qpv": 20}
+    public = {
+        "femmes": 14,
+        "hommes": 10,
+        "age_0_5": 0,
+        "age_6_11": 6,
+        "age_12_17": 4,
+        "age_18_25": 2,
+        "age_26_64": 9,
+        "age_65_plus": 3,
+        "habitants_qpv": 20,
+    }
     for key, value in public.items():
         page.locator(f"#f-action-public-{key}").fill(str(value))
     page.get_by_label("Date de fin").fill(f"{start[:4]}-12-15")
     page.get_by_label("Lieux de réalisation").fill("Jardin du Quartier Est, rue des Lilas")
-    page.get_by_label("Lien vers le droit commun").fill("Orientation vers le centre social et les services municipaux.")
+    page.get_by_label("Lien vers le droit commun").fill(
+        "Orientation vers le centre social et les services municipaux."
+    )
     page.get_by_label("Indicateur de droit commun").fill("Nombre de familles inscrites au centre social")
     page.get_by_label("Date de l'échange").fill(f"{start[:4]}-01-05")
     page.get_by_label("Interlocuteur").fill("Claire Martin, cheffe de projet politique de la ville")
@@ -151,8 +165,13 @@ def test_the_login_and_registration_pages_have_no_serious_accessibility_violatio
 
 
 def test_an_association_creates_its_account_and_organisation(page: Page) -> None:
-    registry = {"siret": "73282932000074", "name": "LES JARDINS DE MANOSQUE", "address_line": "2 rue des Lilas",
-                "postal_code": "04100", "city": "Manosque"}
+    registry = {
+        "siret": "73282932000074",
+        "name": "LES JARDINS DE MANOSQUE",
+        "address_line": "2 rue des Lilas",
+        "postal_code": "04100",
+        "city": "Manosque",
+    }
     page.route("**/inscription/siret/73282932000074", lambda route: route.fulfill(json=registry))
     page.goto("/inscription")
     page.get_by_label("Adresse électronique").fill("contact@nouvelle-asso.test")
@@ -169,7 +188,9 @@ def test_an_association_creates_its_account_and_organisation(page: Page) -> None
     page.get_by_label("Nom de l'organisme").fill("")
     page.get_by_label("Numéro SIRET").fill("73282932000074")
     page.get_by_label("Numéro SIRET").blur()
-    expect(page.get_by_label("Nom de l'organisme")).to_have_value("LES JARDINS DE MANOSQUE")  # registry prefill
+    expect(page.get_by_label("Nom de l'organisme")).to_have_value(
+        "LES JARDINS DE MANOSQUE"
+    )  # registry prefill
     expect(page.get_by_label("Commune")).to_have_value("Manosque")
     page.get_by_label("Nom de l'organisme").fill("Les Jardins de Manosque")
     page.get_by_role("button", name="Créer le compte").click()
@@ -193,10 +214,13 @@ def test_a_funded_action_of_last_year_is_reconducted_with_its_answers(page: Page
     row.get_by_role("button", name="Reconduire").click()
     expect(page.get_by_role("status").first).to_contain_text("reprend les réponses de l'an passé")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Paroles d'ados : groupes de parole et compétences psychosociales")
+        "Paroles d'ados : groupes de parole et compétences psychosociales"
+    )
     expect(page.locator(".badge").first).to_have_text("Brouillon")
     page.goto("/mes-dossiers")
-    expect(page.get_by_role("row").filter(has_text="2026-00011").get_by_role("button", name="Reconduire")).to_have_count(0)
+    expect(
+        page.get_by_role("row").filter(has_text="2026-00011").get_by_role("button", name="Reconduire")
+    ).to_have_count(0)
 
 
 def test_a_piece_is_uploaded_from_the_pieces_section_and_kept_for_the_organisation(page: Page) -> None:
@@ -204,7 +228,8 @@ def test_a_piece_is_uploaded_from_the_pieces_section_and_kept_for_the_organisati
     _open_dossier(page, "Jardin partagé du Quartier Est")
     page.get_by_role("link", name="Pièces justificatives").first.click()
     page.get_by_label(re.compile("le fichier « Relevé d'identité bancaire »")).set_input_files(
-        {"name": "rib-2027.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
+        {"name": "rib-2027.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    )
     page.locator("#piece-rib ~ form").get_by_role("button", name="Envoyer").click()
     expect(page.get_by_role("status").first).to_contain_text("Pièce « rib-2027.pdf » enregistrée")
     expect(page.get_by_role("link", name="rib-2027.pdf")).to_be_visible()

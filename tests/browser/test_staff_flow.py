@@ -59,7 +59,9 @@ def test_a_dossier_goes_from_deposit_to_convention_by_clicking(page: Page, db_en
         expect(page.get_by_role("status")).to_contain_text("Montant proposé enregistré")
     _act(page, "Terminer l'instruction")
     expect(page.get_by_role("status")).to_contain_text("Instruit")
-    _act(page, "Rendre l'avis du comité technique", avis="Favorable", comment="Action utile au Quartier Ouest.")
+    _act(
+        page, "Rendre l'avis du comité technique", avis="Favorable", comment="Action utile au Quartier Ouest."
+    )
     expect(page.get_by_role("status")).to_contain_text("Avis rendu")
     expect(page.locator(".lifecycle [aria-current='step']")).to_contain_text("Avis rendu")
     page.screenshot(path="/tmp/staff_instruction_dossier.png", full_page=True)
@@ -98,8 +100,9 @@ def test_an_error_is_summarised_and_linked_to_its_field(page: Page, db_engine: E
     axe_check(page)
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/utilisateurs", "/admin/territoire", "/tableau-de-bord",
-                                  "/instruction/comite"])
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/utilisateurs", "/admin/territoire", "/tableau-de-bord", "/instruction/comite"]
+)
 def test_the_team_pages_have_no_serious_accessibility_violation(page: Page, path: str) -> None:
     login_as(page, ADMIN)
     page.goto(path)
@@ -128,12 +131,21 @@ def test_the_staff_pages_fit_a_phone(browser, live_server: str, db_engine: Engin
     """At 375 px wide nothing overflows the page (wide tables scroll in their own region), and axe agrees."""
     ids = deposit_demo_dossiers(db_engine, 2)
     instruct_to_avise(db_engine, ids[1:])
-    context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 375, "height": 800})
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": 375, "height": 800}
+    )
     phone = context.new_page()
     try:
         login_as(phone, ADMIN)
-        for path in ("/tableau-de-bord", "/instruction", f"/instruction/dossiers/{ids[1]}", "/instruction/comite",
-                     "/admin", "/admin/utilisateurs", "/admin/territoire"):
+        for path in (
+            "/tableau-de-bord",
+            "/instruction",
+            f"/instruction/dossiers/{ids[1]}",
+            "/instruction/comite",
+            "/admin",
+            "/admin/utilisateurs",
+            "/admin/territoire",
+        ):
             phone.goto(path)
             assert phone.evaluate("document.documentElement.scrollWidth") <= 375, path
             axe_check(phone)

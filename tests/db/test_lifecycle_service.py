@@ -27,8 +27,11 @@ def open_campaign(session: Session) -> Campaign:
 def deposed_dossier(session: Session, today) -> Dossier:  # type: ignore[no-untyped-def]
     porteur = user(session, "porteur@demo.aap.test")
     campaign = open_campaign(session)
-    for d in session.scalars(select(Dossier).where(Dossier.campaign_id == campaign.id,
-                                                   Dossier.state == "brouillon").order_by(Dossier.id)):
+    for d in session.scalars(
+        select(Dossier)
+        .where(Dossier.campaign_id == campaign.id, Dossier.state == "brouillon")
+        .order_by(Dossier.id)
+    ):
         try:
             return service.fire_transition(session, porteur, d.id, "deposer", {}, at(today))
         except AppError:
@@ -59,32 +62,47 @@ def race(engine: Engine, fn, n: int = 2) -> list[object]:  # type: ignore[no-unt
     return results
 
 
-def test_two_instructeurs_racing_on_one_dossier_exactly_one_wins(db_engine: Engine, demo, session: Session) -> None:
+def test_two_instructeurs_racing_on_one_dossier_exactly_one_wins(
+    db_engine: Engine, demo, session: Session
+) -> None:
     dossier = deposed_dossier(session, demo)
     dossier_id, version = dossier.id, dossier.version
     session.rollback()
 
     def take(s: Session):  # type: ignore[no-untyped-def]
-        return service.fire_transition(s, user(s, "instructeur@demo.aap.test"), dossier_id,
-                                       "prendre_en_instruction", {}, at(demo), if_match=version)
+        return service.fire_transition(
+            s,
+            user(s, "instructeur@demo.aap.test"),
+            dossier_id,
+            "prendre_en_instruction",
+            {},
+            at(demo),
+            if_match=version,
+        )
 
     results = race(db_engine, take)
     wins = [r for r in results if isinstance(r, Dossier)]
     losses = [r for r in results if isinstance(r, (PreconditionFailed, Conflict))]
     assert len(wins) == 1 and len(losses) == 1, results
     session.expire_all()
-    events = session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id,
-                                                        DossierEvent.transition == "prendre_en_instruction")).all()
+    events = session.scalars(
+        select(DossierEvent).where(
+            DossierEvent.dossier_id == dossier_id, DossierEvent.transition == "prendre_en_instruction"
+        )
+    ).all()
     assert len(events) == 1
 
 
-def test_racing_without_version_the_second_finds_the_state_moved(db_engine: Engine, demo, session: Session) -> None:
+def test_racing_without_version_the_second_finds_the_state_moved(
+    db_engine: Engine, demo, session: Session
+) -> None:
     dossier_id = deposed_dossier(session, demo).id
     session.rollback()
 
     def take(s: Session):  # type: ignore[no-untyped-def]
-        return service.fire_transition(s, user(s, "instructeur@demo.aap.test"), dossier_id,
-                                       "prendre_en_instruction", {}, at(demo))
+        return service.fire_transition(
+            s, user(s, "instructeur@demo.aap.test"), dossier_id, "prendre_en_instruction", {}, at(demo)
+        )
 
     results = race(db_engine, take)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Dossier"], results
@@ -92,8 +110,9 @@ def test_racing_without_version_the_second_finds_the_state_moved(db_engine: Engi
 
 def test_drafts_left_after_the_deadline_become_non_depose_once(session: Session, demo) -> None:
     campaign = open_campaign(session)
-    drafts = session.scalars(select(Dossier.id).where(Dossier.campaign_id == campaign.id,
-                                                      Dossier.state == "brouillon")).all()
+    drafts = session.scalars(
+        select(Dossier.id).where(Dossier.campaign_id == campaign.id, Dossier.state == "brouillon")
+    ).all()
     assert drafts
     the_last_day = at(campaign.depot_cloture, 23)
     assert service.advance(session, the_last_day) == 0  # the deadline day is still open
@@ -103,8 +122,9 @@ def test_drafts_left_after_the_deadline_become_non_depose_once(session: Session,
     session.expire_all()
     states = set(session.scalars(select(Dossier.state).where(Dossier.id.in_(drafts))))
     assert states == {"non_depose"}
-    event = session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == drafts[0],
-                                                       DossierEvent.transition == "expirer")).one()
+    event = session.scalars(
+        select(DossierEvent).where(DossierEvent.dossier_id == drafts[0], DossierEvent.transition == "expirer")
+    ).one()
     assert event.role == "system" and event.from_state == "brouillon"
 
 
@@ -112,16 +132,26 @@ def test_an_extension_keeps_one_draft_open_past_the_deadline(session: Session, d
     campaign = open_campaign(session)
     instructeur = user(session, "instructeur@demo.aap.test")
     porteur = user(session, "porteur@demo.aap.test")
-    draft = session.scalars(select(Dossier).where(Dossier.campaign_id == campaign.id,
-                                                  Dossier.state == "brouillon").order_by(Dossier.id)).first()
+    draft = session.scalars(
+        select(Dossier)
+        .where(Dossier.campaign_id == campaign.id, Dossier.state == "brouillon")
+        .order_by(Dossier.id)
+    ).first()
     assert draft is not None
     with pytest.raises(AppError) as refused:
-        service.grant_extension(session, instructeur, draft.id, campaign.depot_cloture + timedelta(days=5), " ",
-                                at(demo))
+        service.grant_extension(
+            session, instructeur, draft.id, campaign.depot_cloture + timedelta(days=5), " ", at(demo)
+        )
     assert refused.value.errors and refused.value.errors[0]["path"] == "reason"
     session.rollback()
-    service.grant_extension(session, instructeur, draft.id, campaign.depot_cloture + timedelta(days=5),
-                            "Président hospitalisé pendant la période de dépôt", at(demo))
+    service.grant_extension(
+        session,
+        instructeur,
+        draft.id,
+        campaign.depot_cloture + timedelta(days=5),
+        "Président hospitalisé pendant la période de dépôt",
+        at(demo),
+    )
     later = at(campaign.depot_cloture + timedelta(days=2))
     service.advance(session, later)
     session.expire_all()

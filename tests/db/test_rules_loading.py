@@ -13,10 +13,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(engine: Engine, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {"AAP_DATABASE_URL": engine.url.render_as_string(hide_password=False), "AAP_DATA_DIR": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "aap.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    env = {
+        "AAP_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "AAP_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aap.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 BAD_TERRITORY = """\

@@ -44,8 +44,10 @@ def instruct(w: Walk, d: dict[str, Any], ratio: Decimal = Decimal("1")) -> dict[
     assert w.instructeur.fire(did, "prendre_en_instruction").status_code == 200
     for line in d["cofinancements"]:
         amount = (Decimal(line["montant_demande"]) * ratio).quantize(Decimal("0.01"))
-        r = w.instructeur.post(f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/proposition",
-                               json={"montant": str(amount)})
+        r = w.instructeur.post(
+            f"/api/v1/dossiers/{did}/cofinancements/{line['financeur']}/proposition",
+            json={"montant": str(amount)},
+        )
         assert r.status_code == 200, r.text
     assert w.instructeur.fire(did, "terminer_instruction").status_code == 200
     r = w.instructeur.fire(did, "rendre_avis", avis="favorable")

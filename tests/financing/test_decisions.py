@@ -17,7 +17,9 @@ def test_last_years_enveloppes_equal_the_sum_of_its_decisions(client: TestClient
     for d in listed["items"]:
         for line in d["cofinancements"]:
             assert line["decision"] == "accorde"
-            decided[line["financeur"]] = decided.get(line["financeur"], Decimal(0)) + Decimal(line["montant_accorde"])
+            decided[line["financeur"]] = decided.get(line["financeur"], Decimal(0)) + Decimal(
+                line["montant_accorde"]
+            )
     enveloppes = w.enveloppes(campaign["id"])
     for code, e in enveloppes.items():
         assert Decimal(e["accorde"]) == decided.get(code, Decimal(0))
@@ -43,8 +45,11 @@ def test_an_amount_above_the_request_or_above_what_is_left_is_refused_with_its_r
 
     # the admin brings the enveloppe down to what is accorded plus less than this request
     accorde = Decimal(w.enveloppes(campaign_id)[code]["accorde"])
-    r = w.admin.client.put(f"/api/v1/campaigns/{campaign_id}/enveloppes/{code}", headers=w.admin.headers,
-                           json={"enveloppe": str(accorde + demande - 100), "comment": "arbitrage"})
+    r = w.admin.client.put(
+        f"/api/v1/campaigns/{campaign_id}/enveloppes/{code}",
+        headers=w.admin.headers,
+        json={"enveloppe": str(accorde + demande - 100), "comment": "arbitrage"},
+    )
     assert r.status_code == 200, r.text
     over = w.decide(did, code, "accorde", demande)
     assert over.status_code == 422
@@ -63,8 +68,10 @@ def test_a_proposal_above_the_request_is_refused(client: TestClient, demo) -> No
     d = complete_draft(w.porteur)
     w.instructeur.fire(d["id"], "prendre_en_instruction")
     line = d["cofinancements"][0]
-    r = w.instructeur.post(f"/api/v1/dossiers/{d['id']}/cofinancements/{line['financeur']}/proposition",
-                           json={"montant": str(Decimal(line["montant_demande"]) + 1)})
+    r = w.instructeur.post(
+        f"/api/v1/dossiers/{d['id']}/cofinancements/{line['financeur']}/proposition",
+        json={"montant": str(Decimal(line["montant_demande"]) + 1)},
+    )
     assert r.status_code == 422
     assert r.json()["detail"]["errors"][0]["code"] == "propose_above_requested"
 
@@ -80,7 +87,10 @@ def test_a_refusal_needs_its_motif_and_is_recorded_with_it(client: TestClient, d
     assert r.status_code == 200, r.text
     line = next(c for c in r.json()["cofinancements"] if c["financeur"] == code)
     assert (line["decision"], line["montant_accorde"], line["motif"]) == (
-        "refuse", None, "Action hors des priorités de l'année.")
+        "refuse",
+        None,
+        "Action hors des priorités de l'année.",
+    )
     history = w.porteur.get(f"/api/v1/dossiers/{did}/history").json()["items"]
     event = next(e for e in history if e["transition"] == "decision_financeur")
     assert event["comment"] == "Action hors des priorités de l'année."
@@ -98,7 +108,9 @@ def test_the_dossier_waits_while_a_financer_has_not_decided_or_adjourned_and_the
     codes = [c["financeur"] for c in d["cofinancements"]]
     assert len(codes) >= 2
     first, *others = codes
-    assert w.decide(did, first, "accorde", d["cofinancements"][0]["montant_demande"]).json()["state"] == "avise"
+    assert (
+        w.decide(did, first, "accorde", d["cofinancements"][0]["montant_demande"]).json()["state"] == "avise"
+    )
     adjourned = w.decide(did, others[-1], "ajourne", motif="En attente du vote du budget.")
     assert adjourned.json()["state"] == "avise"
     for code in others[:-1]:
@@ -127,9 +139,13 @@ def test_the_admin_sets_and_raises_an_enveloppe_and_each_change_is_recorded(clie
     cid = campaign["id"]
     before = w.enveloppes(cid)["ETAT"]
     url = f"/api/v1/campaigns/{cid}/enveloppes/ETAT"
-    too_low = w.admin.client.put(url, headers=w.admin.headers, json={"enveloppe": str(Decimal(before["accorde"]) - 1)})
+    too_low = w.admin.client.put(
+        url, headers=w.admin.headers, json={"enveloppe": str(Decimal(before["accorde"]) - 1)}
+    )
     assert too_low.status_code == 422 and too_low.json()["detail"]["code"] == "enveloppe_sous_accorde"
-    raised = w.admin.client.put(url, headers=w.admin.headers, json={"enveloppe": 90000.5, "comment": "crédits VVV"})
+    raised = w.admin.client.put(
+        url, headers=w.admin.headers, json={"enveloppe": 90000.5, "comment": "crédits VVV"}
+    )
     assert raised.status_code == 200, raised.text
     after = {e["financeur"]: e for e in raised.json()["items"]}["ETAT"]
     assert after["enveloppe"] == "90000.50"
@@ -142,7 +158,11 @@ def test_the_admin_sets_and_raises_an_enveloppe_and_each_change_is_recorded(clie
     first, last = history["items"][0], history["items"][-1]
     assert first["old"] is None and first["new"] == before["enveloppe"]
     assert (last["old"], last["new"], last["by"], last["comment"]) == (
-        before["enveloppe"], "90000.50", "admin@demo.aap.test", "crédits VVV")
+        before["enveloppe"],
+        "90000.50",
+        "admin@demo.aap.test",
+        "crédits VVV",
+    )
     assert w.porteur.get(f"{url}/history").status_code == 403
     assert w.admin.get(f"/api/v1/campaigns/{cid}/enveloppes/NOPE/history").status_code == 404
     assert open_campaign(w.admin)["id"] != cid

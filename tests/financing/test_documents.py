@@ -18,7 +18,11 @@ def test_a_conventioned_dossier_has_a_notification_pdf_per_financer_below_the_th
     d = w.porteur.get("/api/v1/dossiers", params={"campaign_id": campaign["id"]}).json()["items"][0]
     assert d["state"] == "conventionne"
     docs = w.porteur.get(f"/api/v1/dossiers/{d['id']}/documents").json()
-    accorded = {c["financeur"]: Decimal(c["montant_accorde"]) for c in d["cofinancements"] if c["decision"] == "accorde"}
+    accorded = {
+        c["financeur"]: Decimal(c["montant_accorde"])
+        for c in d["cofinancements"]
+        if c["decision"] == "accorde"
+    }
     assert {doc["financeur"] for doc in docs["items"]} == set(accorded)
     assert docs["total"] == len(accorded)
     assert all(v < Decimal(23000) for v in accorded.values())
@@ -48,9 +52,14 @@ def test_from_23000_euros_a_year_the_financer_sends_a_convention(client: TestCli
     financements = {**budget["financements"], "ETAT": "23000.00"}
     produits = sum((Decimal(p["montant"]) for p in budget.get("produits", [])), Decimal(0))
     total = produits + sum((Decimal(v) for v in financements.values() if v), Decimal(0))
-    patch = {"answers": {"budget": {
-        "financements": financements,
-        "charges": [{"compte": "64", "libelle": "Salaires et charges", "montant": f"{total:.2f}"}]}}}
+    patch = {
+        "answers": {
+            "budget": {
+                "financements": financements,
+                "charges": [{"compte": "64", "libelle": "Salaires et charges", "montant": f"{total:.2f}"}],
+            }
+        }
+    }
     r = w.porteur.patch(f"/api/v1/dossiers/{draft['id']}", patch, draft["version"])
     assert r.status_code == 200, r.text
     deposed = w.porteur.fire(draft["id"], "deposer")
@@ -71,16 +80,22 @@ def test_from_23000_euros_a_year_the_financer_sends_a_convention(client: TestCli
     assert pdf.content.startswith(b"%PDF") and etat[0]["filename"].endswith(".pdf")
 
 
-def test_the_convention_carries_the_legal_mentions_and_the_amount(client: TestClient, demo, db_engine) -> None:
+def test_the_convention_carries_the_legal_mentions_and_the_amount(
+    client: TestClient, demo, db_engine
+) -> None:
     from aap.financing import documents
     from aap.models import Dossier
 
     w = Walk(client)
     campaign = previous_campaign(w.admin)
     with Session(db_engine) as session:
-        dossier = session.scalar(select(Dossier).where(Dossier.campaign_id == campaign["id"]).order_by(Dossier.id))
+        dossier = session.scalar(
+            select(Dossier).where(Dossier.campaign_id == campaign["id"]).order_by(Dossier.id)
+        )
         line = next(c for c in dossier.cofinancements if c.decision == "accorde")
-        total = documents.accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
+        total = documents.accorded_in_year(
+            session, dossier.organisation_id, line.financeur_id, dossier.campaign.year
+        )
         ctx = documents.context(session, dossier, line, "convention", total, dossier.conventionne_at)
         convention = documents.render_html("convention", ctx)
         letter = documents.render_html("notification", ctx)

@@ -32,8 +32,16 @@ def test_the_csv_has_a_row_per_programmed_dossier_and_the_enveloppes_totals(clie
     assert r.content.startswith("\ufeff".encode())  # BOM: French Excel reads UTF-8
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     header, *body, totals = table
-    assert header[:8] == ["Numéro", "Porteur", "Action", "QPV", "Orientation", "Budget total",
-                          "Avis du comité technique", "État"]
+    assert header[:8] == [
+        "Numéro",
+        "Porteur",
+        "Action",
+        "QPV",
+        "Orientation",
+        "Budget total",
+        "Avis du comité technique",
+        "État",
+    ]
     assert sorted(row[0] for row in body) == sorted(d["number"] for d in programmed)
     assert totals[0].startswith("Total")
     first = next(row for row in body if row[0] == programmed[0]["number"])
@@ -79,11 +87,14 @@ def test_the_json_table_and_the_state_filter(client: TestClient, demo) -> None:
         assert data["totaux"]["financements"][f["code"]]["accorde"] == enveloppes[f["code"]]["accorde"]
     row = data["items"][0]
     assert row["orientation_label"] and row["qpv_noms"] and row["budget_total"].count(".") == 1
-    none = w.admin.get(f"/api/v1/campaigns/{previous['id']}/programmation", params={"state": "programme"}).json()
+    none = w.admin.get(
+        f"/api/v1/campaigns/{previous['id']}/programmation", params={"state": "programme"}
+    ).json()
     assert none["total"] == 0 and none["totaux"]["accorde"] == "0.00"
     current = open_campaign(w.admin)
-    drafts = w.admin.get(f"/api/v1/campaigns/{current['id']}/programmation",
-                         params={"state": "brouillon", "format": "json"}).json()
+    drafts = w.admin.get(
+        f"/api/v1/campaigns/{current['id']}/programmation", params={"state": "brouillon", "format": "json"}
+    ).json()
     assert drafts["total"] >= 3 and {i["state"] for i in drafts["items"]} == {"brouillon"}
     bad = w.admin.get(f"/api/v1/campaigns/{previous['id']}/programmation", params={"state": "nimporte"})
     assert bad.status_code == 422

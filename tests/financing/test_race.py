@@ -43,24 +43,36 @@ def _race(engine: Engine, email: str, tasks: list, barrier_size: int) -> list[ob
     return results
 
 
-def test_two_decisions_racing_for_the_last_euros_one_wins(client: TestClient, demo, db_engine: Engine) -> None:
+def test_two_decisions_racing_for_the_last_euros_one_wins(
+    client: TestClient, demo, db_engine: Engine
+) -> None:
     w = Walk(client)
     first, second = to_avise(w, w.porteur), to_avise(w, w.porteur2)
-    codes = [c["financeur"] for c in first["cofinancements"]
-             if c["financeur"] in {x["financeur"] for x in second["cofinancements"]}]
+    codes = [
+        c["financeur"]
+        for c in first["cofinancements"]
+        if c["financeur"] in {x["financeur"] for x in second["cofinancements"]}
+    ]
     code = codes[0]
     cid = first["campaign_id"]
-    amount = min(Decimal(next(c["montant_demande"] for c in d["cofinancements"] if c["financeur"] == code))
-                 for d in (first, second))
+    amount = min(
+        Decimal(next(c["montant_demande"] for c in d["cofinancements"] if c["financeur"] == code))
+        for d in (first, second)
+    )
     accorde = Decimal(w.enveloppes(cid)[code]["accorde"])
     left = amount + amount / 2  # room for one of them, not both
-    r = w.admin.client.put(f"/api/v1/campaigns/{cid}/enveloppes/{code}", headers=w.admin.headers,
-                           json={"enveloppe": str(accorde + left)})
+    r = w.admin.client.put(
+        f"/api/v1/campaigns/{cid}/enveloppes/{code}",
+        headers=w.admin.headers,
+        json={"enveloppe": str(accorde + left)},
+    )
     assert r.status_code == 200
     now = datetime.now(UTC)
 
     def deciding(did: int):  # type: ignore[no-untyped-def]
-        return lambda session, agent: financing.decide(session, agent, did, code, "accorde", amount, None, now)
+        return lambda session, agent: financing.decide(
+            session, agent, did, code, "accorde", amount, None, now
+        )
 
     results = _race(db_engine, AGENTS[code], [deciding(first["id"]), deciding(second["id"])], 2)
 
@@ -73,23 +85,35 @@ def test_two_decisions_racing_for_the_last_euros_one_wins(client: TestClient, de
     assert Decimal(after["restant"]) == left - amount
 
 
-def test_a_bulk_list_and_a_single_decision_racing_never_overspend(client: TestClient, demo, db_engine: Engine) -> None:
+def test_a_bulk_list_and_a_single_decision_racing_never_overspend(
+    client: TestClient, demo, db_engine: Engine
+) -> None:
     w = Walk(client)
     first, second = to_avise(w, w.porteur), to_avise(w, w.porteur2)
-    codes = [c["financeur"] for c in first["cofinancements"]
-             if c["financeur"] in {x["financeur"] for x in second["cofinancements"]}]
+    codes = [
+        c["financeur"]
+        for c in first["cofinancements"]
+        if c["financeur"] in {x["financeur"] for x in second["cofinancements"]}
+    ]
     code = codes[0]
     cid = first["campaign_id"]
-    amounts = {d["id"]: Decimal(next(c["montant_demande"] for c in d["cofinancements"] if c["financeur"] == code))
-               for d in (first, second)}
+    amounts = {
+        d["id"]: Decimal(next(c["montant_demande"] for c in d["cofinancements"] if c["financeur"] == code))
+        for d in (first, second)
+    }
     accorde = Decimal(w.enveloppes(cid)[code]["accorde"])
-    w.admin.client.put(f"/api/v1/campaigns/{cid}/enveloppes/{code}", headers=w.admin.headers,
-                       json={"enveloppe": str(accorde + max(amounts.values()))})
+    w.admin.client.put(
+        f"/api/v1/campaigns/{cid}/enveloppes/{code}",
+        headers=w.admin.headers,
+        json={"enveloppe": str(accorde + max(amounts.values()))},
+    )
     now = datetime.now(UTC)
     bulk = [financing.BulkDecision(did, "accorde", amount) for did, amount in amounts.items()]
 
     def single(session, agent):  # type: ignore[no-untyped-def]
-        return financing.decide(session, agent, second["id"], code, "accorde", amounts[second["id"]], None, now)
+        return financing.decide(
+            session, agent, second["id"], code, "accorde", amounts[second["id"]], None, now
+        )
 
     def in_bulk(session, agent):  # type: ignore[no-untyped-def]
         return financing.decide_bulk(session, agent, cid, bulk, now)

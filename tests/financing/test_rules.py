@@ -12,8 +12,13 @@ from workflows.cofinancement import CONVENTION_THRESHOLD, check_payment, documen
 
 @pytest.mark.parametrize(
     ("total", "cpo", "kind"),
-    [(D("22999.99"), False, "notification"), (D("23000.00"), False, "convention"),
-     (D("40000"), False, "convention"), (D("1500"), True, "convention"), (D("0"), False, "notification")],
+    [
+        (D("22999.99"), False, "notification"),
+        (D("23000.00"), False, "convention"),
+        (D("40000"), False, "convention"),
+        (D("1500"), True, "convention"),
+        (D("0"), False, "notification"),
+    ],
 )
 def test_a_convention_from_23000_euros_a_year_or_under_a_cpo(total: D, cpo: bool, kind: str) -> None:
     assert D("23000.00") == CONVENTION_THRESHOLD
@@ -26,8 +31,17 @@ def test_money_stays_decimal() -> None:
 
 
 def _payment(**kw):  # type: ignore[no-untyped-def]
-    args = dict(decision="accorde", montant_accorde=D("1000"), paid_kinds=[], already_paid=D("0"), kind="avance",
-                montant=D("500"), paid_on=date(2026, 5, 1), decided_on=date(2026, 4, 1), today=date(2026, 6, 1))
+    args = dict(
+        decision="accorde",
+        montant_accorde=D("1000"),
+        paid_kinds=[],
+        already_paid=D("0"),
+        kind="avance",
+        montant=D("500"),
+        paid_on=date(2026, 5, 1),
+        decided_on=date(2026, 4, 1),
+        today=date(2026, 6, 1),
+    )
     args.update(kw)
     return [r.code for r in check_payment(**args)]
 
@@ -53,7 +67,10 @@ def test_a_payment_never_exceeds_the_accorded_amount_and_nothing_follows_the_sol
 
 def test_the_table_finds_qpv_orientation_and_budget_from_the_form_definition() -> None:
     guichet = paths_of(load_form("guichet_unique", 1).definition)
-    assert (guichet.qpv, guichet.orientation, guichet.budget) == ("action.qpv", "action.orientation",
-                                                                  ("budget.charges",))
+    assert (guichet.qpv, guichet.orientation, guichet.budget) == (
+        "action.qpv",
+        "action.orientation",
+        ("budget.charges",),
+    )
     fph = paths_of(load_form("fph", 1).definition)
     assert fph.qpv == "collectif.qpv" and fph.orientation is None

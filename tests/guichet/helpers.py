@@ -40,10 +40,18 @@ XLSX = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/
 PLAIN_ZIP = _zip({"notes.txt": b"rien d'un document bureautique"})
 
 
-def upload(actor: Actor, url: str, content: bytes, filename: str = "piece.pdf", kind: str | None = "statuts",
-           content_type: str = "application/pdf"):  # type: ignore[no-untyped-def]
+def upload(
+    actor: Actor,
+    url: str,
+    content: bytes,
+    filename: str = "piece.pdf",
+    kind: str | None = "statuts",
+    content_type: str = "application/pdf",
+):  # type: ignore[no-untyped-def]
     data = {"kind": kind} if kind is not None else {}
-    return actor.client.post(url, headers=actor.headers, data=data, files={"file": (filename, content, content_type)})
+    return actor.client.post(
+        url, headers=actor.headers, data=data, files={"file": (filename, content, content_type)}
+    )
 
 
 def porteur_without_pieces(client: Any, engine: Engine, email: str = "porteur3@demo.aap.test") -> Actor:
@@ -51,12 +59,25 @@ def porteur_without_pieces(client: Any, engine: Engine, email: str = "porteur3@d
     with Session(engine) as session:
         territory = session.scalar(select(Territory))
         assert territory is not None
-        org = Organisation(territory_id=territory.id, kind="association", name="Collectif des Hautes Plaines",
-                           siret="73282932000074", rna="W041009999", address_line="1 rue Haute",
-                           postal_code="04100", city="Manosque")
+        org = Organisation(
+            territory_id=territory.id,
+            kind="association",
+            name="Collectif des Hautes Plaines",
+            siret="73282932000074",
+            rna="W041009999",
+            address_line="1 rue Haute",
+            postal_code="04100",
+            city="Manosque",
+        )
         session.add(org)
         session.flush()
-        create_user(session, email=email, password="demo", role="porteur", full_name="Inès Roux",
-                    organisation_ids=(org.id,))
+        create_user(
+            session,
+            email=email,
+            password="demo",
+            role="porteur",
+            full_name="Inès Roux",
+            organisation_ids=(org.id,),
+        )
         session.commit()
     return Actor(client, email)

@@ -30,11 +30,17 @@ def _draft(porteur: Actor) -> dict:
 
 def _intact(porteur: Actor, before: dict) -> None:
     after = porteur.get(f"/api/v1/dossiers/{before['id']}").json()
-    assert (after["version"], after["answers"], after["state"]) == (before["version"], before["answers"], "brouillon")
+    assert (after["version"], after["answers"], after["state"]) == (
+        before["version"],
+        before["answers"],
+        "brouillon",
+    )
 
 
 def _files(data_dir: Path) -> list[Path]:
-    return [p for p in (data_dir / "files").rglob("*") if p.is_file()] if (data_dir / "files").exists() else []
+    return (
+        [p for p in (data_dir / "files").rglob("*") if p.is_file()] if (data_dir / "files").exists() else []
+    )
 
 
 def test_a_pdf_is_accepted_stored_by_its_hash_and_downloadable(client: TestClient, demo, settings) -> None:
@@ -43,8 +49,12 @@ def test_a_pdf_is_accepted_stored_by_its_hash_and_downloadable(client: TestClien
     response = upload(porteur, f"/api/v1/dossiers/{d['id']}/attachments", PDF, "Statuts 2024.pdf")
     assert response.status_code == 201, response.text
     a = response.json()
-    assert (a["kind"], a["scope"], a["content_type"], a["size"]) == ("statuts", "organisation", "application/pdf",
-                                                                    len(PDF))
+    assert (a["kind"], a["scope"], a["content_type"], a["size"]) == (
+        "statuts",
+        "organisation",
+        "application/pdf",
+        len(PDF),
+    )
     assert a["filename"] == "Statuts 2024.pdf" and a["current"] and a["replaced_at"] is None
     assert stored_path(settings.data_dir, a["sha256"]).read_bytes() == PDF
 
@@ -60,19 +70,24 @@ def test_each_accepted_type_is_recognised_by_its_content(client: TestClient, dem
     porteur = Actor(client, "porteur@demo.aap.test")
     url = f"/api/v1/dossiers/{_draft(porteur)['id']}/attachments"
     expected = {
-        "png": (PNG, "image/png"), "jpg": (JPEG, "image/jpeg"),
+        "png": (PNG, "image/png"),
+        "jpg": (JPEG, "image/jpeg"),
         "odt": (ODT, "application/vnd.oasis.opendocument.text"),
         "docx": (DOCX, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         "xlsx": (XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     }
     for ext, (content, mime) in expected.items():
         # the name and the declared type lie; the content decides
-        response = upload(porteur, url, content, f"document.bin.{ext}.txt", kind="rib", content_type="text/plain")
+        response = upload(
+            porteur, url, content, f"document.bin.{ext}.txt", kind="rib", content_type="text/plain"
+        )
         assert response.status_code == 201, (ext, response.text)
         assert response.json()["content_type"] == mime
 
 
-def test_an_executable_renamed_pdf_is_refused_and_the_draft_is_intact(client: TestClient, demo, settings) -> None:
+def test_an_executable_renamed_pdf_is_refused_and_the_draft_is_intact(
+    client: TestClient, demo, settings
+) -> None:
     porteur = Actor(client, "porteur@demo.aap.test")
     d = _draft(porteur)
     before_files = _files(settings.data_dir)
@@ -102,24 +117,31 @@ def test_a_60_mb_file_is_refused_before_it_is_read_and_the_draft_is_intact(
     assert _files(settings.data_dir) == before_files
 
 
-def test_a_60_mb_file_sent_without_length_is_cut_off_while_streaming(client: TestClient, demo, settings) -> None:
+def test_a_60_mb_file_sent_without_length_is_cut_off_while_streaming(
+    client: TestClient, demo, settings
+) -> None:
     porteur = Actor(client, "porteur@demo.aap.test")
     d = _draft(porteur)
     before_files = _files(settings.data_dir)
     sent = {"bytes": 0}
 
     def body() -> Iterator[bytes]:
-        head = (b'--XyZ\r\nContent-Disposition: form-data; name="kind"\r\n\r\nstatuts\r\n'
-                b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="gros.pdf"\r\n'
-                b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n")
+        head = (
+            b'--XyZ\r\nContent-Disposition: form-data; name="kind"\r\n\r\nstatuts\r\n'
+            b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="gros.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+        )
         yield head
         for _ in range(60):
             sent["bytes"] += MB
             yield b"0" * MB
         yield b"\r\n--XyZ--\r\n"
 
-    response = client.post(f"/api/v1/dossiers/{d['id']}/attachments", content=body(),
-                           headers={**porteur.headers, "Content-Type": "multipart/form-data; boundary=XyZ"})
+    response = client.post(
+        f"/api/v1/dossiers/{d['id']}/attachments",
+        content=body(),
+        headers={**porteur.headers, "Content-Type": "multipart/form-data; boundary=XyZ"},
+    )
     assert response.status_code == 413, response.text
     assert response.json()["detail"]["code"] == "fichier_trop_volumineux"
     _intact(porteur, d)
@@ -135,8 +157,9 @@ def test_an_unknown_kind_or_a_missing_file_is_refused(client: TestClient, demo) 
     assert unknown.json()["detail"]["code"] == "piece_type_inconnu"
     assert "statuts" in unknown.json()["detail"]["message"]
     assert upload(porteur, url, PDF, kind=None).status_code == 422
-    no_file = client.post(url, headers=porteur.headers, data={"kind": "statuts"},
-                          files={"autre": ("x.txt", b"x", "text/plain")})
+    no_file = client.post(
+        url, headers=porteur.headers, data={"kind": "statuts"}, files={"autre": ("x.txt", b"x", "text/plain")}
+    )
     assert no_file.status_code == 422 and no_file.json()["detail"]["code"] == "fichier_manquant"
     _intact(porteur, d)
 
@@ -157,7 +180,9 @@ def test_only_those_who_read_the_dossier_see_its_files(client: TestClient, demo)
     assert upload(other, f"/api/v1/dossiers/{d['id']}/attachments", PDF).status_code == 404
     assert other.get("/api/v1/attachments/999999").status_code == 404
     # the instructeur reads, but does not write the porteur's files
-    assert upload(instructeur, f"/api/v1/dossiers/{_draft(porteur)['id']}/attachments", PDF).status_code == 403
+    assert (
+        upload(instructeur, f"/api/v1/dossiers/{_draft(porteur)['id']}/attachments", PDF).status_code == 403
+    )
 
 
 def _org_id(porteur: Actor) -> int:
@@ -183,8 +208,10 @@ def test_organisation_pieces_are_kept_once_and_replaced_by_a_newer_one(client: T
 
     # every draft of the organisation now relies on the new RIB
     d = _draft(porteur)
-    pieces = {p["kind"]: p["attachment"] for p in porteur.get(f"/api/v1/dossiers/{d['id']}/attachments")
-              .json()["pieces"]}
+    pieces = {
+        p["kind"]: p["attachment"]
+        for p in porteur.get(f"/api/v1/dossiers/{d['id']}/attachments").json()["pieces"]
+    }
     assert pieces["rib"]["id"] == new_rib.json()["id"]
 
     assert upload(porteur, url, PDF, kind="budget").status_code == 422
@@ -203,8 +230,11 @@ def test_a_deposed_dossier_keeps_the_pieces_it_was_deposed_with(client: TestClie
     assert set(linked) == {"statuts", "liste_dirigeants", "rib", "comptes_approuves", "rapport_activite"}
 
     newer = upload(porteur, f"/api/v1/organisations/{_org_id(porteur)}/pieces", PDF, kind="statuts").json()
-    seen = {p["kind"]: p["attachment"]["id"] for p in instructeur.get(f"/api/v1/dossiers/{d['id']}/attachments")
-            .json()["pieces"] if p["attachment"]}
+    seen = {
+        p["kind"]: p["attachment"]["id"]
+        for p in instructeur.get(f"/api/v1/dossiers/{d['id']}/attachments").json()["pieces"]
+        if p["attachment"]
+    }
     assert seen["statuts"] == linked["statuts"] != newer["id"]
 
 
@@ -222,14 +252,23 @@ def test_a_newcomer_sends_its_pieces_from_the_dossier_and_can_then_depose(
     refused = newcomer.fire(d["id"], "deposer")
     assert refused.status_code == 422
     assert {e["field"] for e in refused.json()["detail"]["errors"]} == {
-        "pieces.statuts", "pieces.liste_dirigeants", "pieces.rib", "pieces.comptes_approuves",
-        "pieces.rapport_activite"}
+        "pieces.statuts",
+        "pieces.liste_dirigeants",
+        "pieces.rib",
+        "pieces.comptes_approuves",
+        "pieces.rapport_activite",
+    }
     for kind in ("statuts", "liste_dirigeants", "rib", "comptes_approuves", "rapport_activite"):
         assert upload(newcomer, f"/api/v1/dossiers/{d['id']}/attachments", PDF, kind=kind).status_code == 201
     deposed = newcomer.fire(d["id"], "deposer")
     assert deposed.status_code == 200, deposed.text
-    assert set(deposed.json()["answers"]["pieces"]) == {"statuts", "liste_dirigeants", "rib",
-                                                        "comptes_approuves", "rapport_activite"}
+    assert set(deposed.json()["answers"]["pieces"]) == {
+        "statuts",
+        "liste_dirigeants",
+        "rib",
+        "comptes_approuves",
+        "rapport_activite",
+    }
 
 
 def test_a_piece_of_another_organisation_cannot_be_referenced(client: TestClient, demo) -> None:
@@ -237,12 +276,16 @@ def test_a_piece_of_another_organisation_cannot_be_referenced(client: TestClient
     other = Actor(client, "porteur2@demo.aap.test")
     foreign = other.get(f"/api/v1/organisations/{_org_id(other)}/pieces").json()["items"][0]
     d = _draft(porteur)
-    response = porteur.patch(f"/api/v1/dossiers/{d['id']}", {"answers": {"pieces": {"statuts": foreign["id"]}}},
-                             d["version"])
+    response = porteur.patch(
+        f"/api/v1/dossiers/{d['id']}", {"answers": {"pieces": {"statuts": foreign["id"]}}}, d["version"]
+    )
     assert response.status_code == 422
     assert [e["path"] for e in response.json()["detail"]["errors"]] == ["pieces.statuts"]
 
 
 def _draft_with_title(porteur: Actor) -> int:
-    return next(d["id"] for d in drafts(porteur, open_campaign(porteur)["id"])
-                if d["title"] and len(d["cofinancements"]) >= 2)
+    return next(
+        d["id"]
+        for d in drafts(porteur, open_campaign(porteur)["id"])
+        if d["title"] and len(d["cofinancements"]) >= 2
+    )

@@ -58,29 +58,45 @@ def test_a_dossier_of_the_fph_campaign_is_filled_and_deposed_with_the_lighter_fo
     assert empty.status_code == 422
     assert "demande.montant" in {e["field"] for e in empty.json()["detail"]["errors"]}
 
-    too_much = porteur.patch(f"/api/v1/dossiers/{d['id']}", {"answers": {"demande": {"montant": "2000"}}},
-                             d["version"])
+    too_much = porteur.patch(
+        f"/api/v1/dossiers/{d['id']}", {"answers": {"demande": {"montant": "2000"}}}, d["version"]
+    )
     assert too_much.status_code == 422
     assert too_much.json()["detail"]["errors"][0]["path"] == "demande.montant"
 
     year = campaign["year"]
     answers = {
-        "collectif": {"qpv": "QN00402M", "membres": 6,
-                      "referent": {"nom": "Haddad", "prenom": "Leïla", "telephone": "06 11 22 33 44"}},
-        "projet": {"titre": "Repas partagé de la rue des Tilleuls", "description": "Un repas de quartier "
-                   "préparé par les habitants, avec une exposition de photos des enfants.",
-                   "date": f"{year}-06-20", "lieu": "Square des Tilleuls", "participants": 80},
-        "demande": {"financeur": "MANOSQUE", "montant": 600,
-                    "depenses": [{"libelle": "Courses et matériel", "montant": "450.00"},
-                                 {"libelle": "Tirages photo", "montant": "250.00"}],
-                    "autres_ressources": "100.00"},
+        "collectif": {
+            "qpv": "QN00402M",
+            "membres": 6,
+            "referent": {"nom": "Haddad", "prenom": "Leïla", "telephone": "06 11 22 33 44"},
+        },
+        "projet": {
+            "titre": "Repas partagé de la rue des Tilleuls",
+            "description": "Un repas de quartier "
+            "préparé par les habitants, avec une exposition de photos des enfants.",
+            "date": f"{year}-06-20",
+            "lieu": "Square des Tilleuls",
+            "participants": 80,
+        },
+        "demande": {
+            "financeur": "MANOSQUE",
+            "montant": 600,
+            "depenses": [
+                {"libelle": "Courses et matériel", "montant": "450.00"},
+                {"libelle": "Tirages photo", "montant": "250.00"},
+            ],
+            "autres_ressources": "100.00",
+        },
         "engagement": {"nom": "Leïla Haddad", "sur_l_honneur": True},
     }
     saved = porteur.patch(f"/api/v1/dossiers/{d['id']}", {"answers": answers}, d["version"])
     assert saved.status_code == 200, saved.text
     saved = saved.json()
     jsonschema.Draft202012Validator(schema).validate(saved["answers"])
-    assert [(c["financeur"], c["montant_demande"]) for c in saved["cofinancements"]] == [("MANOSQUE", "600.00")]
+    assert [(c["financeur"], c["montant_demande"]) for c in saved["cofinancements"]] == [
+        ("MANOSQUE", "600.00")
+    ]
 
     deposed = porteur.fire(d["id"], "deposer")
     assert deposed.status_code == 200, deposed.text

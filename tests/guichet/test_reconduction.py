@@ -11,7 +11,9 @@ def _conventioned(porteur: Actor) -> list[dict]:
     return [d for d in items if d["state"] in ("conventionne", "bilan_depose", "cloture")]
 
 
-def test_a_dossier_of_the_previous_campaign_is_reconducted_into_the_open_one(client: TestClient, demo) -> None:
+def test_a_dossier_of_the_previous_campaign_is_reconducted_into_the_open_one(
+    client: TestClient, demo
+) -> None:
     porteur = Actor(client, "porteur@demo.aap.test")
     campaign = open_campaign(porteur)
     [old, *_] = _conventioned(porteur)
@@ -43,8 +45,11 @@ def test_a_dossier_of_the_previous_campaign_is_reconducted_into_the_open_one(cli
     assert not any("montant" in c for c in charges)
     assert action["nouvelle"] is False  # a reconducted action says so, and tells last year's results
     patch = {
-        "action": {"date_debut": f"{year}-01-15", "date_fin": f"{year}-12-15",
-                   "reconduction_resultats": "92 enfants suivis ; nous ouvrons une séance de plus."},
+        "action": {
+            "date_debut": f"{year}-01-15",
+            "date_fin": f"{year}-12-15",
+            "reconduction_resultats": "92 enfants suivis ; nous ouvrons une séance de plus.",
+        },
         "budget": old_answers["budget"],
         "attestation": {**old_answers["attestation"], "date": f"{year}-01-10"},
     }
@@ -64,8 +69,12 @@ def test_reconduction_is_refused_for_another_organisation_a_closed_campaign_or_t
     previous = previous_campaign(porteur)
     old = _conventioned(porteur)[0]
 
-    assert other.post(f"/api/v1/dossiers/{old['id']}/reconduire",
-                      json={"campaign_id": campaign["id"]}).status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/dossiers/{old['id']}/reconduire", json={"campaign_id": campaign["id"]}
+        ).status_code
+        == 404
+    )
     closed = porteur.post(f"/api/v1/dossiers/{old['id']}/reconduire", json={"campaign_id": previous["id"]})
     assert closed.status_code == 422
     assert closed.json()["detail"]["code"] in ("depot_ferme", "meme_campagne")
@@ -76,6 +85,10 @@ def test_reconduction_is_refused_for_another_organisation_a_closed_campaign_or_t
     assert again.status_code == 409 and again.json()["detail"]["code"] == "deja_reconduit"
 
     instructeur = Actor(client, "instructeur@demo.aap.test")
-    assert instructeur.post(f"/api/v1/dossiers/{old['id']}/reconduire",
-                            json={"campaign_id": campaign["id"]}).status_code == 403
+    assert (
+        instructeur.post(
+            f"/api/v1/dossiers/{old['id']}/reconduire", json={"campaign_id": campaign["id"]}
+        ).status_code
+        == 403
+    )
     assert porteur.post(f"/api/v1/dossiers/{old['id']}/reconduire", json={}).status_code == 422

@@ -21,7 +21,9 @@ HORIZON = {
     "siege": {
         "siret": "44102356700015",
         "adresse": "12 AVENUE DES SERRETS 04100 MANOSQUE",
-        "numero_voie": "12", "type_voie": "AV", "libelle_voie": "DES SERRETS",
+        "numero_voie": "12",
+        "type_voie": "AV",
+        "libelle_voie": "DES SERRETS",
         "code_postal": "04100",
         "libelle_commune": "MANOSQUE",
         "etat_administratif": "A",
@@ -32,11 +34,20 @@ HORIZON = {
 BRANCH = {  # a company found through one of its secondary établissements
     "siren": "732829320",
     "nom_complet": "CENTRE SOCIAL LA MOURNIERE",
-    "siege": {"siret": "73282932000017", "adresse": "1 RUE DU SIEGE 13001 MARSEILLE", "code_postal": "13001",
-              "libelle_commune": "MARSEILLE"},
+    "siege": {
+        "siret": "73282932000017",
+        "adresse": "1 RUE DU SIEGE 13001 MARSEILLE",
+        "code_postal": "13001",
+        "libelle_commune": "MARSEILLE",
+    },
     "matching_etablissements": [
-        {"siret": "73282932000074", "adresse": "5 PLACE DU MARCHE 04100 MANOSQUE", "code_postal": "04100",
-         "libelle_commune": "MANOSQUE", "etat_administratif": "A"},
+        {
+            "siret": "73282932000074",
+            "adresse": "5 PLACE DU MARCHE 04100 MANOSQUE",
+            "code_postal": "04100",
+            "libelle_commune": "MANOSQUE",
+            "etat_administratif": "A",
+        },
     ],
     "complements": {"est_association": False, "identifiant_association": None},
 }
@@ -61,9 +72,14 @@ class FakeRegistry:
                 elif url.path != "/search":
                     self._send(404, {"erreur": "not found"})
                 else:
-                    results = [c for c in (HORIZON, BRANCH)
-                               if q in [c["siege"]["siret"]] + [e["siret"] for e in c["matching_etablissements"]]]
-                    self._send(200, {"results": results, "total_results": len(results), "page": 1, "per_page": 10})
+                    results = [
+                        c
+                        for c in (HORIZON, BRANCH)
+                        if q in [c["siege"]["siret"]] + [e["siret"] for e in c["matching_etablissements"]]
+                    ]
+                    self._send(
+                        200, {"results": results, "total_results": len(results), "page": 1, "per_page": 10}
+                    )
 
             def _send(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
@@ -93,7 +109,8 @@ class FakeRegistry:
 def registry(app) -> Iterator[FakeRegistry]:  # type: ignore[no-untyped-def]
     fake = FakeRegistry()
     app.state.settings = app.state.settings.model_copy(
-        update={"registry_base_url": fake.url, "registry_timeout_seconds": 0.5})
+        update={"registry_base_url": fake.url, "registry_timeout_seconds": 0.5}
+    )
     yield fake
     fake.close()
 
@@ -109,15 +126,24 @@ def test_a_siret_prefills_the_name_and_address_from_the_registry(client: TestCli
     response = porteur.get("/api/v1/registry/siret/441 023 567 00015")
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "siret": "44102356700015", "siren": "441023567", "name": "ASSOCIATION HORIZON MANOSQUE",
-        "address_line": "12 AVENUE DES SERRETS", "postal_code": "04100", "city": "MANOSQUE",
-        "rna": "W041002345", "active": True, "source": "recherche-entreprises",
+        "siret": "44102356700015",
+        "siren": "441023567",
+        "name": "ASSOCIATION HORIZON MANOSQUE",
+        "address_line": "12 AVENUE DES SERRETS",
+        "postal_code": "04100",
+        "city": "MANOSQUE",
+        "rna": "W041002345",
+        "active": True,
+        "source": "recherche-entreprises",
     }
     assert registry.queries == ["44102356700015"]
 
     branch = porteur.get("/api/v1/registry/siret/73282932000074").json()
     assert (branch["name"], branch["address_line"], branch["city"]) == (
-        "CENTRE SOCIAL LA MOURNIERE", "5 PLACE DU MARCHE", "MANOSQUE")
+        "CENTRE SOCIAL LA MOURNIERE",
+        "5 PLACE DU MARCHE",
+        "MANOSQUE",
+    )
     assert "rna" not in branch
 
 
@@ -148,13 +174,18 @@ def test_without_the_registry_the_lookup_says_so_and_the_form_works_as_before(
         assert detail["code"] == "registre_indisponible" and "saisissez" in detail["message"]
 
     app.state.settings = app.state.settings.model_copy(
-        update={"registry_base_url": f"http://127.0.0.1:{_closed_port()}"})
+        update={"registry_base_url": f"http://127.0.0.1:{_closed_port()}"}
+    )
     offline = porteur.get("/api/v1/registry/siret/44102356700015")
     assert offline.status_code == 503 and offline.json()["detail"]["code"] == "registre_indisponible"
 
     # the porteur types the identification itself
     d = drafts(porteur, open_campaign(porteur)["id"])[0]
-    typed = {"organisation": {"nom": "Association Horizon Manosque", "siret": "44102356700015",
-                              "adresse": {"ligne": "12 avenue des Serrets", "code_postal": "04100",
-                                          "commune": "Manosque"}}}
+    typed = {
+        "organisation": {
+            "nom": "Association Horizon Manosque",
+            "siret": "44102356700015",
+            "adresse": {"ligne": "12 avenue des Serrets", "code_postal": "04100", "commune": "Manosque"},
+        }
+    }
     assert porteur.patch(f"/api/v1/dossiers/{d['id']}", {"answers": typed}, d["version"]).status_code == 200

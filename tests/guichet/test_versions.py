@@ -15,11 +15,11 @@ from aap.demo.campaigns import demo_campaigns
 from aap.rules_files import parse_campaign
 from tests.api.helpers import Actor, complete_draft, drafts, open_campaign
 
-NEW_QUESTION = '''      - key: evaluation_externe
+NEW_QUESTION = """      - key: evaluation_externe
         type: boolean
         label: "L'action fera-t-elle l'objet d'une évaluation externe ?"
         required: true
-'''
+"""
 
 
 @pytest.fixture
@@ -62,12 +62,16 @@ def test_a_dossier_keeps_its_form_version_when_the_campaign_moves_to_the_next(
 
     # this year's drafts stay on v1: saved and deposed without the new question
     d = before[0]
-    saved = porteur.patch(f"/api/v1/dossiers/{d['id']}", {"answers": {"action": {"lieux": "Salle Jean Moulin"}}},
-                          d["version"])
+    saved = porteur.patch(
+        f"/api/v1/dossiers/{d['id']}", {"answers": {"action": {"lieux": "Salle Jean Moulin"}}}, d["version"]
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["form"] == {"code": "guichet_unique", "version": 1}
-    unknown_to_v1 = porteur.patch(f"/api/v1/dossiers/{d['id']}",
-                                  {"answers": {"action": {"evaluation_externe": True}}}, saved.json()["version"])
+    unknown_to_v1 = porteur.patch(
+        f"/api/v1/dossiers/{d['id']}",
+        {"answers": {"action": {"evaluation_externe": True}}},
+        saved.json()["version"],
+    )
     assert unknown_to_v1.status_code == 422
     deposed = complete_draft(porteur)
     assert deposed["state"] == "depose" and deposed["form"]["version"] == 1
@@ -81,8 +85,12 @@ def test_a_dossier_keeps_its_form_version_when_the_campaign_moves_to_the_next(
     refused = porteur.fire(new["id"], "deposer")
     assert refused.status_code == 422
     assert "action.evaluation_externe" in {e["field"] for e in refused.json()["detail"]["errors"]}
-    answered = porteur.patch(f"/api/v1/dossiers/{new['id']}", {"answers": {"action": {"evaluation_externe": False}}},
-                             filled["version"])
+    answered = porteur.patch(
+        f"/api/v1/dossiers/{new['id']}",
+        {"answers": {"action": {"evaluation_externe": False}}},
+        filled["version"],
+    )
     assert answered.status_code == 200, answered.text
     assert "action.evaluation_externe" not in {
-        e["field"] for e in porteur.fire(new["id"], "deposer").json().get("detail", {}).get("errors", [])}
+        e["field"] for e in porteur.fire(new["id"], "deposer").json().get("detail", {}).get("errors", [])
+    }

@@ -27,12 +27,23 @@ def test_cli_run_with_now_delivers_then_does_nothing_more(tmp_path: Path, smtp: 
     with engine.connect() as conn:
         cloture = conn.scalar(select(Campaign.depot_cloture).order_by(Campaign.year.desc()))
     engine.dispose()
-    env = {**os.environ, "AAP_DATABASE_URL": url, "AAP_SMTP_URL": smtp.url, "AAP_DATA_DIR": str(tmp_path),
-           "AAP_BASE_URL": "https://aap.example.test"}
+    env = {
+        **os.environ,
+        "AAP_DATABASE_URL": url,
+        "AAP_SMTP_URL": smtp.url,
+        "AAP_DATA_DIR": str(tmp_path),
+        "AAP_BASE_URL": "https://aap.example.test",
+    }
     now = (cloture - timedelta(days=7)).isoformat()
 
-    first = subprocess.run([*AAP, "notifications", "run", "--now", now], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        [*AAP, "notifications", "run", "--now", now],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0, first.stderr
     reminders = smtp.inbox.by_rule("brouillon_avant_cloture")
     # the draft reminders, and the messages the demo's dépôts of last week left waiting
@@ -40,8 +51,14 @@ def test_cli_run_with_now_delivers_then_does_nothing_more(tmp_path: Path, smtp: 
     assert "rappel(s) enregistré(s)" in first.stdout
     assert all("https://aap.example.test/dossiers/" in smtp.inbox.text(m) for m in reminders)
 
-    second = subprocess.run([*AAP, "notifications", "run", "--now", now], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    second = subprocess.run(
+        [*AAP, "notifications", "run", "--now", now],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert second.returncode == 0, second.stderr
     assert "0 rappel(s) enregistré(s)" in second.stdout and "0 message(s) envoyé(s)" in second.stdout
     assert len(smtp.inbox.by_rule("brouillon_avant_cloture")) == len(reminders)
@@ -49,16 +66,32 @@ def test_cli_run_with_now_delivers_then_does_nothing_more(tmp_path: Path, smtp: 
 
 def test_cli_refuses_a_malformed_now(tmp_path: Path) -> None:
     env = {**os.environ, "AAP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
-    result = subprocess.run([*AAP, "notifications", "run", "--now", "demain"], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*AAP, "notifications", "run", "--now", "demain"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "--now invalide" in result.stderr
 
 
 def test_cli_preview_renders_a_rule_with_demo_data() -> None:
-    result = subprocess.run([*AAP, "notifications", "preview", "brouillon_avant_cloture"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*AAP, "notifications", "preview", "brouillon_avant_cloture"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Objet : ") and "NON DÉPOSÉ" in result.stdout and "/dossiers/" in result.stdout
-    unknown = subprocess.run([*AAP, "notifications", "preview", "nimporte"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=60)
+    assert (
+        result.stdout.startswith("Objet : ")
+        and "NON DÉPOSÉ" in result.stdout
+        and "/dossiers/" in result.stdout
+    )
+    unknown = subprocess.run(
+        [*AAP, "notifications", "preview", "nimporte"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert unknown.returncode == 1 and "inconnue" in unknown.stderr

@@ -39,15 +39,23 @@ def previous_campaign(session: Session) -> Campaign:
 
 
 def drafts(session: Session, campaign: Campaign) -> list[Dossier]:
-    return list(session.scalars(select(Dossier).where(Dossier.campaign_id == campaign.id,
-                                                      Dossier.state == "brouillon").order_by(Dossier.id)))
+    return list(
+        session.scalars(
+            select(Dossier)
+            .where(Dossier.campaign_id == campaign.id, Dossier.state == "brouillon")
+            .order_by(Dossier.id)
+        )
+    )
 
 
 def porteur_emails(session: Session, organisation_id: int) -> set[str]:
-    return set(session.scalars(
-        select(User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id, User.role == "porteur")
-    ))
+    return set(
+        session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation_id, User.role == "porteur")
+        )
+    )
 
 
 def with_smtp(settings: Settings, smtp: SmtpServer) -> Settings:
@@ -55,7 +63,11 @@ def with_smtp(settings: Settings, smtp: SmtpServer) -> Settings:
 
 
 def expected_draft_reminders(session: Session, campaign: Campaign) -> set[tuple[str, str]]:
-    return {(email, d.number) for d in drafts(session, campaign) for email in porteur_emails(session, d.organisation_id)}
+    return {
+        (email, d.number)
+        for d in drafts(session, campaign)
+        for email in porteur_emails(session, d.organisation_id)
+    }
 
 
 def received(smtp: SmtpServer, rule: str) -> list[tuple[str, str]]:
@@ -82,7 +94,9 @@ def test_seven_days_before_the_close_each_porteur_is_reminded_of_each_draft_once
     assert summary.delivery.sent >= len(expected)
     deadline = fr_date(campaign.depot_cloture)
     for draft in drafts(session, campaign):
-        [msg] = [m for m in smtp.inbox.by_rule("brouillon_avant_cloture") if f":d{draft.id}:" in m["X-Aap-Key"]]
+        [msg] = [
+            m for m in smtp.inbox.by_rule("brouillon_avant_cloture") if f":d{draft.id}:" in m["X-Aap-Key"]
+        ]
         body = smtp.inbox.text(msg)
         assert draft.number in msg["Subject"] and "NON DÉPOSÉ" in msg["Subject"]
         assert draft.title and draft.title in body
@@ -146,14 +160,18 @@ def test_smtp_down_nothing_is_lost_and_once_back_each_message_goes_out_once(
 
     assert down.delivery.sent == 0 and down.delivery.server_error
     assert "injoignable" in down.text()
-    pending = session.scalars(select(Notification).where(Notification.rule == "brouillon_avant_cloture")).all()
+    pending = session.scalars(
+        select(Notification).where(Notification.rule == "brouillon_avant_cloture")
+    ).all()
     assert len(pending) == len(expected) and {n.status for n in pending} == {"pending"}
 
     # still down a few minutes later: still pending, still not failed
     go(db_engine, session, settings, smtp, now + timedelta(minutes=5))
     session.expire_all()
-    assert {n.status for n in session.scalars(select(Notification).where(
-        Notification.rule == "brouillon_avant_cloture"))} == {"pending"}
+    assert {
+        n.status
+        for n in session.scalars(select(Notification).where(Notification.rule == "brouillon_avant_cloture"))
+    } == {"pending"}
 
     smtp.start()
     back = go(db_engine, session, settings, smtp, now + timedelta(hours=2))
@@ -170,8 +188,11 @@ def test_bilans_due_in_two_weeks_bring_reminders_to_their_porteurs(
     db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
 ) -> None:
     previous = previous_campaign(session)
-    conventionnes = list(session.scalars(select(Dossier).where(Dossier.campaign_id == previous.id,
-                                                               Dossier.state == "conventionne")))
+    conventionnes = list(
+        session.scalars(
+            select(Dossier).where(Dossier.campaign_id == previous.id, Dossier.state == "conventionne")
+        )
+    )
     assert conventionnes and all(d.bilan_due == demo + timedelta(days=14) for d in conventionnes)
 
     go(db_engine, session, settings, smtp, at(demo))
@@ -193,7 +214,9 @@ def test_the_day_after_the_close_drafts_left_are_non_depose_and_their_porteurs_t
 
     assert summary.expired == len(left)
     session.expire_all()
-    states = {d.id: d.state for d in session.scalars(select(Dossier).where(Dossier.id.in_([d.id for d in left])))}
+    states = {
+        d.id: d.state for d in session.scalars(select(Dossier).where(Dossier.id.in_([d.id for d in left])))
+    }
     assert set(states.values()) == {"non_depose"}
     told = smtp.inbox.by_rule("brouillon_non_depose")
     assert {m["X-Aap-Key"].split(":")[1] for m in told} == {f"d{d.id}" for d in left}
@@ -218,8 +241,9 @@ def test_each_dossier_lists_what_was_sent_about_it(
     assert item["recipient"] == owner and item["status"] == "sent" and item["sent_at"]
     assert item["deadline"] == cloture.isoformat() and number in item["subject"]
 
-    staff = client.get(f"/api/v1/dossiers/{draft_id}/notifications",
-                       headers=login(client, "instructeur@demo.aap.test"))
+    staff = client.get(
+        f"/api/v1/dossiers/{draft_id}/notifications", headers=login(client, "instructeur@demo.aap.test")
+    )
     assert staff.status_code == 200 and staff.json()["total"] >= 1
     other = "porteur2@demo.aap.test" if owner != "porteur2@demo.aap.test" else "porteur@demo.aap.test"
     hidden = client.get(f"/api/v1/dossiers/{draft_id}/notifications", headers=login(client, other))
@@ -239,7 +263,9 @@ def test_a_porteur_who_turned_off_draft_reminders_still_gets_the_acknowledgement
     assert owner is not None
     session.commit()
     headers = login(client, owner.email)
-    off = client.put("/api/v1/me/preferences/brouillon_avant_cloture", json={"enabled": False}, headers=headers)
+    off = client.put(
+        "/api/v1/me/preferences/brouillon_avant_cloture", json={"enabled": False}, headers=headers
+    )
     assert off.status_code == 200 and off.json()["enabled"] is False
     legal = client.put("/api/v1/me/preferences/accuse_depot", json={"enabled": False}, headers=headers)
     assert legal.status_code == 422 and legal.json()["detail"]["code"] == "regle_obligatoire"
@@ -256,7 +282,9 @@ def test_a_porteur_who_turned_off_draft_reminders_still_gets_the_acknowledgement
     deposited = None
     for draft in mine:
         try:
-            deposited = service.fire_transition(session, owner, draft.id, "deposer", {}, now + timedelta(hours=2))
+            deposited = service.fire_transition(
+                session, owner, draft.id, "deposer", {}, now + timedelta(hours=2)
+            )
             break
         except Exception:
             session.rollback()
@@ -281,8 +309,11 @@ def test_instructeurs_get_one_daily_digest_of_dossiers_waiting_to_be_taken(
     session.commit()
     for draft in candidates:
         with factory() as s:
-            porteur = s.scalar(select(User).join(Membership, Membership.user_id == User.id)
-                               .where(Membership.organisation_id == draft.organisation_id))
+            porteur = s.scalar(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organisation_id == draft.organisation_id)
+            )
             try:
                 service.fire_transition(s, porteur, draft.id, "deposer", {}, at(deposit_day, 10))
                 deposited.append(draft)
@@ -322,8 +353,11 @@ def test_a_draft_given_more_time_is_reminded_of_its_own_deadline(
 
     def reminders_of(number: str) -> list[str]:
         ids = numbers_by_id(session)
-        return [smtp.inbox.text(m) for m in smtp.inbox.by_rule("brouillon_avant_cloture")
-                if ids[m["X-Aap-Key"].split(":")[1]] == number]
+        return [
+            smtp.inbox.text(m)
+            for m in smtp.inbox.by_rule("brouillon_avant_cloture")
+            if ids[m["X-Aap-Key"].split(":")[1]] == number
+        ]
 
     go(db_engine, session, settings, smtp, at(campaign.depot_cloture - timedelta(days=1)))
     others = [d for d in drafts(session, campaign) if d.id != extended.id]

@@ -18,10 +18,37 @@ NOW = datetime(2027, 1, 20, 7, 0, tzinfo=UTC)
 def queue(engine: Engine, *recipients: str, at: datetime = NOW) -> None:
     factory = sessionmaker(bind=engine)
     with factory() as s:
-        record(s, [Message(key=f"test:{r}", rule="test", audience="porteurs", recipient=r, subject=f"Objet {r}",
-                           body_text="Bonjour", body_html="<p>Bonjour</p>") for r in recipients], at)
-        record(s, [Message(key=f"test:{recipients[0]}", rule="test", audience="porteurs", recipient="x@y.test",
-                           subject="doublon", body_text="", body_html=None)], at)  # same key: ignored
+        record(
+            s,
+            [
+                Message(
+                    key=f"test:{r}",
+                    rule="test",
+                    audience="porteurs",
+                    recipient=r,
+                    subject=f"Objet {r}",
+                    body_text="Bonjour",
+                    body_html="<p>Bonjour</p>",
+                )
+                for r in recipients
+            ],
+            at,
+        )
+        record(
+            s,
+            [
+                Message(
+                    key=f"test:{recipients[0]}",
+                    rule="test",
+                    audience="porteurs",
+                    recipient="x@y.test",
+                    subject="doublon",
+                    body_text="",
+                    body_html=None,
+                )
+            ],
+            at,
+        )  # same key: ignored
         s.commit()
 
 
@@ -35,8 +62,11 @@ def test_a_message_claimed_by_a_pass_that_died_waits_for_its_lease_then_goes_out
 ) -> None:
     queue(db_engine, "a@demo.test", "b@demo.test")
     with db_engine.begin() as conn:  # a pass claimed a@… then crashed before sending it
-        conn.execute(Notification.__table__.update().where(Notification.recipient == "a@demo.test")
-                     .values(claim_token="dead-pass", claimed_until=NOW + LEASE))
+        conn.execute(
+            Notification.__table__.update()
+            .where(Notification.recipient == "a@demo.test")
+            .values(claim_token="dead-pass", claimed_until=NOW + LEASE)
+        )
     live = settings.model_copy(update={"smtp_url": smtp.url})
 
     run_pass(db_engine, live, NOW + timedelta(minutes=1))
@@ -57,7 +87,9 @@ def test_refusals_permanent_fail_at_once_temporary_retry_with_growing_delays(
     live = settings.model_copy(update={"smtp_url": smtp.url})
     summary = run_pass(db_engine, live, NOW)
     state = rows(db_engine)
-    assert state["refuse@demo.test"].status == "failed" and "550" in (state["refuse@demo.test"].last_error or "")
+    assert state["refuse@demo.test"].status == "failed" and "550" in (
+        state["refuse@demo.test"].last_error or ""
+    )
     later = state["later@demo.test"]
     assert later.status == "pending" and later.attempts == 1
     assert later.next_attempt_at is not None and later.next_attempt_at >= NOW + retry_delay(1)
@@ -69,7 +101,9 @@ def test_refusals_permanent_fail_at_once_temporary_retry_with_growing_delays(
     assert rows(db_engine)["later@demo.test"].attempts == 1
 
 
-def test_without_smtp_url_messages_are_recorded_and_stay_pending(db_engine: Engine, settings: Settings) -> None:
+def test_without_smtp_url_messages_are_recorded_and_stay_pending(
+    db_engine: Engine, settings: Settings
+) -> None:
     queue(db_engine, "a@demo.test")
     summary = run_pass(db_engine, settings, NOW)
     assert rows(db_engine)["a@demo.test"].status == "pending"

@@ -12,9 +12,17 @@ D = date(2027, 1, 31)
 
 
 def rule(**fields):  # type: ignore[no-untyped-def]
-    base = {"code": "r", "label": "R", "subject": "S {{ dossier.number }}", "template": "brouillon_avant_cloture",
-            "recipients": "porteurs", "anchor": "campaign.depot_cloture", "offsets": [-14, -7, -1],
-            "grace_days": 2, "states": ["brouillon"]}
+    base = {
+        "code": "r",
+        "label": "R",
+        "subject": "S {{ dossier.number }}",
+        "template": "brouillon_avant_cloture",
+        "recipients": "porteurs",
+        "anchor": "campaign.depot_cloture",
+        "offsets": [-14, -7, -1],
+        "grace_days": 2,
+        "states": ["brouillon"],
+    }
     return parse_rules({"version": 1, "rules": [{**base, **fields}]}).rules[0]
 
 
@@ -66,21 +74,21 @@ def test_a_wrong_rules_file_is_refused_with_every_mistake_at_its_line(tmp_path: 
     path.write_text(
         "version: 1\n"
         "rules:\n"
-        "  - code: brouillon\n"                       # 3
+        "  - code: brouillon\n"  # 3
         "    label: Brouillon\n"
-        "    subject: \"{{ dossier.number \"\n"          # 5: broken Jinja
+        '    subject: "{{ dossier.number "\n'  # 5: broken Jinja
         "    anchor: campaign.depot_cloture\n"
-        "    offsets: [-1, -7]\n"                     # 7: not increasing
-        "    states: [brouillon, perdu]\n"            # 8: unknown state
-        "    recipients: voisins\n"                   # 9: unknown recipients
+        "    offsets: [-1, -7]\n"  # 7: not increasing
+        "    states: [brouillon, perdu]\n"  # 8: unknown state
+        "    recipients: voisins\n"  # 9: unknown recipients
         "    template: brouillon_avant_cloture\n"
-        "  - code: brouillon\n"                       # 11: duplicate code
+        "  - code: brouillon\n"  # 11: duplicate code
         "    label: Accusé\n"
         "    subject: Accusé\n"
         "    event: deposer\n"
-        "    optional: true\n"                        # 15: an event message cannot be optional
+        "    optional: true\n"  # 15: an event message cannot be optional
         "    recipients: porteurs\n"
-        "    template: inexistant\n",                 # 17: no such template
+        "    template: inexistant\n",  # 17: no such template
         encoding="utf-8",
     )
     with pytest.raises(RulesFileError) as refused:
@@ -99,11 +107,29 @@ def test_a_wrong_rules_file_is_refused_with_every_mistake_at_its_line(tmp_path: 
 
 def test_a_rule_needs_an_anchor_or_an_event_and_a_known_dossier_date() -> None:
     with pytest.raises(RulesFileError) as refused:
-        parse_rules({"rules": [{"code": "x", "label": "X", "subject": "X", "template": "bilan_a_deposer",
-                                "recipients": "porteurs", "anchor": "dossier.naissance", "offsets": [1],
-                                "states": ["conventionne"]},
-                               {"code": "y", "label": "Y", "subject": "Y", "template": "bilan_a_deposer",
-                                "recipients": "porteurs"}]})
+        parse_rules(
+            {
+                "rules": [
+                    {
+                        "code": "x",
+                        "label": "X",
+                        "subject": "X",
+                        "template": "bilan_a_deposer",
+                        "recipients": "porteurs",
+                        "anchor": "dossier.naissance",
+                        "offsets": [1],
+                        "states": ["conventionne"],
+                    },
+                    {
+                        "code": "y",
+                        "label": "Y",
+                        "subject": "Y",
+                        "template": "bilan_a_deposer",
+                        "recipients": "porteurs",
+                    },
+                ]
+            }
+        )
     messages = " | ".join(str(e) for e in refused.value.errors)
     assert "naissance" in messages and "anchor" in messages and "rules[1]" in messages
 
@@ -112,6 +138,9 @@ def test_a_rule_needs_an_anchor_or_an_event_and_a_known_dossier_date() -> None:
 def test_every_rule_renders_in_french_with_the_link_and_what_to_do(code: str) -> None:
     rendered = preview(code, base_url="https://aap.example.test", today=date(2027, 1, 10))
     assert rendered.subject and "{{" not in rendered.subject
-    assert "https://aap.example.test/dossiers" in rendered.text and "https://aap.example.test/dossiers" in rendered.html
+    assert (
+        "https://aap.example.test/dossiers" in rendered.text
+        and "https://aap.example.test/dossiers" in rendered.html
+    )
     assert "Bonjour" in rendered.text and '<html lang="fr">' in rendered.html
     assert "Ce qu'il vous reste à faire" in rendered.text or "Et maintenant" in rendered.text

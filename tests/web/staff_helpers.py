@@ -16,8 +16,12 @@ from aap.models import Campaign, Dossier, User
 
 INSTRUCTEUR = "instructeur@demo.aap.test"
 ADMIN = "admin@demo.aap.test"
-AGENTS = {"ETAT": "etat@demo.aap.test", "DLVA": "agglo@demo.aap.test", "MANOSQUE": "ville@demo.aap.test",
-          "CAF": "caf@demo.aap.test"}
+AGENTS = {
+    "ETAT": "etat@demo.aap.test",
+    "DLVA": "agglo@demo.aap.test",
+    "MANOSQUE": "ville@demo.aap.test",
+    "CAF": "caf@demo.aap.test",
+}
 
 
 def csrf_of(html: str) -> str:
@@ -30,8 +34,9 @@ def web_login(client: TestClient, email: str, password: str = "demo") -> str:
     """Logs in through /connexion like a browser; returns the session's CSRF token."""
     client.cookies.clear()
     token = csrf_of(client.get("/connexion").text)
-    response = client.post("/connexion", data={"email": email, "password": password, "csrf": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/connexion", data={"email": email, "password": password, "csrf": token}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return csrf_of(client.get(response.headers["location"]).text)
 
@@ -48,9 +53,13 @@ def deposit_demo_dossiers(engine: Engine, count: int) -> list[int]:
     done: list[int] = []
     with Session(engine, expire_on_commit=False) as session:
         drafts = session.scalars(
-            select(Dossier).join(Campaign, Campaign.id == Dossier.campaign_id)
-            .where(Dossier.state == "brouillon", Campaign.depot_ouverture <= now.date(),
-                   Campaign.depot_cloture >= now.date())
+            select(Dossier)
+            .join(Campaign, Campaign.id == Dossier.campaign_id)
+            .where(
+                Dossier.state == "brouillon",
+                Campaign.depot_ouverture <= now.date(),
+                Campaign.depot_cloture >= now.date(),
+            )
             .order_by(Dossier.id)
         ).all()
         for draft in drafts:
@@ -70,8 +79,11 @@ def deposit_demo_dossiers(engine: Engine, count: int) -> list[int]:
 def _porteur_of(session: Session, draft: Dossier) -> User:
     from aap.models import Membership
 
-    member = session.scalar(select(User).join(Membership, Membership.user_id == User.id)
-                            .where(Membership.organisation_id == draft.organisation_id))
+    member = session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == draft.organisation_id)
+    )
     assert member is not None
     return member
 
@@ -87,10 +99,17 @@ def instruct_to_avise(engine: Engine, dossier_ids: list[int]) -> None:
             for line in d.cofinancements:
                 amount = (line.montant_demande * Decimal("0.9")).quantize(Decimal("1"))
                 financing.propose(session, instructeur, dossier_id, line.financeur.code, amount, now)
-            dossiers.fire_transition(session, instructeur, dossier_id, "terminer_instruction", {},
-                                     now + timedelta(minutes=1))
-            dossiers.fire_transition(session, instructeur, dossier_id, "rendre_avis", {"avis": "favorable"},
-                                     now + timedelta(minutes=2))
+            dossiers.fire_transition(
+                session, instructeur, dossier_id, "terminer_instruction", {}, now + timedelta(minutes=1)
+            )
+            dossiers.fire_transition(
+                session,
+                instructeur,
+                dossier_id,
+                "rendre_avis",
+                {"avis": "favorable"},
+                now + timedelta(minutes=2),
+            )
 
 
 def dossier_row(engine: Engine, dossier_id: int) -> Dossier:

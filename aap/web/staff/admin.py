@@ -34,19 +34,36 @@ def _campaign_views(db: Session, user: User) -> list[dict[str, Any]]:
         except CalendarNotFound:
             label, names, phase = c.calendar, (lambda n: n), ""
         dates = sorted(c.parsed_dates().items(), key=lambda kv: kv[1])
-        out.append({
-            "campaign": c, "calendar": label, "dates": [(names(n), d) for n, d in dates],
-            "phase": phase,
-            "envelopes": financing.enveloppes(db, user, c.id),
-        })
+        out.append(
+            {
+                "campaign": c,
+                "calendar": label,
+                "dates": [(names(n), d) for n, d in dates],
+                "phase": phase,
+                "envelopes": financing.enveloppes(db, user, c.id),
+            }
+        )
     return out
 
 
-def _campaigns_page(request: Request, db: Session, user: User, *, status_code: int = 200,
-                    problem: dict[str, Any] | None = None) -> HTMLResponse:
-    return render(request, "staff/admin_campaigns.html", {
-        "user": user, "items": _campaign_views(db, user), "problem": problem,
-    }, status_code=status_code)
+def _campaigns_page(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    status_code: int = 200,
+    problem: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "staff/admin_campaigns.html",
+        {
+            "user": user,
+            "items": _campaign_views(db, user),
+            "problem": problem,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -54,11 +71,17 @@ def campaigns_page(request: Request, db: DB, user: AdminUser) -> HTMLResponse:
     return _campaigns_page(request, db, user)
 
 
-@router.post("/admin/campagnes/{campaign_id}/enveloppes/{financeur}", response_class=HTMLResponse,
-             response_model=None)
+@router.post(
+    "/admin/campagnes/{campaign_id}/enveloppes/{financeur}", response_class=HTMLResponse, response_model=None
+)
 def set_enveloppe(
-    request: Request, campaign_id: int, financeur: str, db: DB, user: AdminUser,
-    csrf: Annotated[str, Form()] = "", enveloppe: Annotated[str, Form()] = "",
+    request: Request,
+    campaign_id: int,
+    financeur: str,
+    db: DB,
+    user: AdminUser,
+    csrf: Annotated[str, Form()] = "",
+    enveloppe: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
@@ -66,27 +89,49 @@ def set_enveloppe(
     amount = parse_money(enveloppe)
     try:
         if amount is None:
-            raise Invalid("L'enveloppe n'a pas été modifiée.", code="montant_invalide", errors=[
-                {"path": "enveloppe", "message": "Indiquez un montant en euros, par exemple 45 000,00."}])
+            raise Invalid(
+                "L'enveloppe n'a pas été modifiée.",
+                code="montant_invalide",
+                errors=[
+                    {"path": "enveloppe", "message": "Indiquez un montant en euros, par exemple 45 000,00."}
+                ],
+            )
         financing.set_enveloppe(db, user, campaign_id, financeur, amount, comment.strip() or None)
     except AppError as exc:
         if not isinstance(exc, Invalid):
             raise
         db.rollback()
-        problem = {"campaign_id": campaign_id, "financeur": financeur,
-                   "errors": error_list(exc, {"enveloppe": field_id}), "entered": enveloppe}
+        problem = {
+            "campaign_id": campaign_id,
+            "financeur": financeur,
+            "errors": error_list(exc, {"enveloppe": field_id}),
+            "entered": enveloppe,
+        }
         return _campaigns_page(request, db, user, status_code=422, problem=problem)
     flash(request, f"Enveloppe de {financeur} enregistrée.")
     return see_other(f"/admin#campagne-{campaign_id}")
 
 
-def _users_page(request: Request, db: Session, user: User, *, status_code: int = 200,
-                problem: dict[str, Any] | None = None) -> HTMLResponse:
-    return render(request, "staff/admin_users.html", {
-        "user": user, "accounts": queries.users_of_territory(db, user.territory_id),
-        "financeurs": queries.financeurs(db, user.territory_id), "problem": problem,
-        "min_password": MIN_PASSWORD_LENGTH,
-    }, status_code=status_code)
+def _users_page(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    status_code: int = 200,
+    problem: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "staff/admin_users.html",
+        {
+            "user": user,
+            "accounts": queries.users_of_territory(db, user.territory_id),
+            "financeurs": queries.financeurs(db, user.territory_id),
+            "problem": problem,
+            "min_password": MIN_PASSWORD_LENGTH,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/utilisateurs", response_class=HTMLResponse)
@@ -96,20 +141,34 @@ def users_page(request: Request, db: DB, user: AdminUser) -> HTMLResponse:
 
 @router.post("/admin/utilisateurs", response_class=HTMLResponse, response_model=None)
 def create_account(
-    request: Request, db: DB, user: AdminUser,
-    csrf: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
-    full_name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
-    financeur: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    request: Request,
+    db: DB,
+    user: AdminUser,
+    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    financeur: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     try:
-        created = create_staff_account(db, user, email=email, full_name=full_name, role=role,
-                                       financeur_code=financeur or None, password=password)
+        created = create_staff_account(
+            db,
+            user,
+            email=email,
+            full_name=full_name,
+            role=role,
+            financeur_code=financeur or None,
+            password=password,
+        )
     except Invalid as exc:
         db.rollback()
         ids = {k: f"u-{k.replace('_', '-')}" for k in ("email", "full_name", "role", "financeur", "password")}
-        problem = {"errors": error_list(exc, ids),
-                   "entered": {"email": email, "full_name": full_name, "role": role, "financeur": financeur}}
+        problem = {
+            "errors": error_list(exc, ids),
+            "entered": {"email": email, "full_name": full_name, "role": role, "financeur": financeur},
+        }
         return _users_page(request, db, user, status_code=422, problem=problem)
     flash(request, f"Compte créé pour {created.email}. Transmettez-lui son mot de passe provisoire.")
     return see_other("/admin/utilisateurs")
@@ -124,10 +183,18 @@ def territory_page(request: Request, db: DB, user: AdminUser) -> HTMLResponse:
     for o in tree:
         children.setdefault(o.parent_code, []).append(o)
     communes = {c.insee: c.name for c in db.scalars(select(Commune).where(Commune.territory_id == tid))}
-    return render(request, "staff/admin_territory.html", {
-        "user": user, "territory": territory, "communes": communes,
-        "qpvs": list(territory.qpvs) if territory else [], "children": children,
-        "priorities": list(db.scalars(select(Priority).where(Priority.territory_id == tid)
-                                      .order_by(Priority.position))),
-        "financeurs": queries.financeurs(db, tid),
-    })
+    return render(
+        request,
+        "staff/admin_territory.html",
+        {
+            "user": user,
+            "territory": territory,
+            "communes": communes,
+            "qpvs": list(territory.qpvs) if territory else [],
+            "children": children,
+            "priorities": list(
+                db.scalars(select(Priority).where(Priority.territory_id == tid).order_by(Priority.position))
+            ),
+            "financeurs": queries.financeurs(db, tid),
+        },
+    )

@@ -45,7 +45,9 @@ def bar_chart(
     empty: str = "Aucune donnée pour le moment.",
 ) -> Markup:
     """A horizontal bar chart, each label above its bar; `target` draws a dashed reference line."""
-    top_value = max([float(b.value) for b in bars] + [float(maximum or 0), float(target[0]) if target else 0.0])
+    top_value = max(
+        [float(b.value) for b in bars] + [float(maximum or 0), float(target[0]) if target else 0.0]
+    )
     scale_width = WIDTH - LEFT - VALUE_WIDTH
     rows = max(len(bars), 1)
     bottom = TOP + rows * ROW_HEIGHT
@@ -74,8 +76,10 @@ def bar_chart(
             f'<text x="{LEFT + bar_w + 6:.1f}" y="{bar_y + BAR_HEIGHT - 3}" class="chart-value">'
             f"{escape(b.text)}</text></g>"
         )
-    parts.append(f'<line x1="{LEFT}" y1="{TOP + LABEL_HEIGHT}" x2="{LEFT}" y2="{bottom - 2}" '
-                 'stroke="#3a3a3a" stroke-width="1"/>')
+    parts.append(
+        f'<line x1="{LEFT}" y1="{TOP + LABEL_HEIGHT}" x2="{LEFT}" y2="{bottom - 2}" '
+        'stroke="#3a3a3a" stroke-width="1"/>'
+    )
     if target and top_value > 0:
         x = LEFT + float(target[0]) / top_value * scale_width
         parts.append(

@@ -18,10 +18,20 @@ from aap.web.rendering import templates
 from forms.values import lenient_amount, parse_amount, parse_date
 from workflows.dossier import TRANSITIONS
 
-AVIS_LABELS = {"favorable": "Favorable", "reserve": "Réservé", "defavorable": "Défavorable", "ajourne": "Ajourné"}
+AVIS_LABELS = {
+    "favorable": "Favorable",
+    "reserve": "Réservé",
+    "defavorable": "Défavorable",
+    "ajourne": "Ajourné",
+}
 DECISION_LABELS = {"accorde": "Accordé", "refuse": "Refusé", "ajourne": "Ajourné"}
-LINE_STATE_LABELS = {"sollicite": "Sollicité", "propose": "Montant proposé", "accorde": "Accordé",
-                     "refuse": "Refusé", "ajourne": "Ajourné"}
+LINE_STATE_LABELS = {
+    "sollicite": "Sollicité",
+    "propose": "Montant proposé",
+    "accorde": "Accordé",
+    "refuse": "Refusé",
+    "ajourne": "Ajourné",
+}
 EVENT_LABELS = {t.name: t.label for t in TRANSITIONS} | {
     "creer": "Création du brouillon",
     "decision_financeur": "Décision d'un financeur",
@@ -71,5 +81,9 @@ def error_list(exc: AppError, field_ids: dict[str, str] | None = None) -> list[d
 
 
 templates.env.filters["money_input"] = lambda v: "" if v is None else f"{v:.2f}"
-templates.env.globals.update(AVIS_LABELS=AVIS_LABELS, DECISION_LABELS=DECISION_LABELS,
-                             LINE_STATE_LABELS=LINE_STATE_LABELS, EVENT_LABELS=EVENT_LABELS)
+templates.env.globals.update(
+    AVIS_LABELS=AVIS_LABELS,
+    DECISION_LABELS=DECISION_LABELS,
+    LINE_STATE_LABELS=LINE_STATE_LABELS,
+    EVENT_LABELS=EVENT_LABELS,
+)

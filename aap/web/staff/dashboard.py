@@ -52,8 +52,9 @@ def _root_of(session: Session, territory_id: int) -> tuple[dict[str, str], list[
     return root, [(o.code, o.label) for o in tree if o.parent_code is None]
 
 
-def _by_root(pairs: list[tuple[str | None, Decimal]], root: dict[str, str],
-             roots: list[tuple[str, str]]) -> list[tuple[str, Decimal]]:
+def _by_root(
+    pairs: list[tuple[str | None, Decimal]], root: dict[str, str], roots: list[tuple[str, str]]
+) -> list[tuple[str, Decimal]]:
     sums: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for code, amount in pairs:
         sums[root.get(code or "")] += amount
@@ -64,8 +65,11 @@ def _by_root(pairs: list[tuple[str | None, Decimal]], root: dict[str, str],
 
 
 def _own_lines(session: Session, user: User, campaign: Campaign) -> list[tuple[Dossier, Cofinancement]]:
-    return [(d, line) for d, line in queries.financer_lines(session, user, campaign.id)
-            if line.decision == "accorde" and line.montant_accorde is not None and d.state != "abandonne"]
+    return [
+        (d, line)
+        for d, line in queries.financer_lines(session, user, campaign.id)
+        if line.decision == "accorde" and line.montant_accorde is not None and d.state != "abandonne"
+    ]
 
 
 def _figures(session: Session, user: User, campaign: Campaign) -> dict[str, Any]:
@@ -75,25 +79,37 @@ def _figures(session: Session, user: User, campaign: Campaign) -> dict[str, Any]
     qpv_names = queries.qpv_options(session, campaign.territory_id)
     if user.role == "financeur":
         lines = _own_lines(session, user, campaign)
-        by_financeur = [(f["financeur_name"], _money(f["accorde"])) for f in t["financeurs"]
-                        if user.financeur and f["financeur"] == user.financeur.code]
-        by_orientation = _by_root([(queries.orientation_of(d), line.montant_accorde or ZERO) for d, line in lines],
-                                  root, roots)
+        by_financeur = [
+            (f["financeur_name"], _money(f["accorde"]))
+            for f in t["financeurs"]
+            if user.financeur and f["financeur"] == user.financeur.code
+        ]
+        by_orientation = _by_root(
+            [(queries.orientation_of(d), line.montant_accorde or ZERO) for d, line in lines], root, roots
+        )
         per_qpv: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for d, line in lines:
             for code in queries.qpvs_of(d):
                 per_qpv[code] += line.montant_accorde or ZERO
     else:
         by_financeur = [(f["financeur_name"], _money(f["accorde"])) for f in t["financeurs"]]
-        by_orientation = _by_root([(o["orientation"], _money(o["accorde"])) for o in t["orientations"]],
-                                  root, roots)
+        by_orientation = _by_root(
+            [(o["orientation"], _money(o["accorde"])) for o in t["orientations"]], root, roots
+        )
         per_qpv = {q["qpv"]: _money(q["accorde"]) for q in t["qpv"]}
     by_qpv = [(name, per_qpv.get(code, ZERO)) for code, name in qpv_names]
-    return {"by_financeur": by_financeur, "by_orientation": by_orientation, "by_qpv": by_qpv,
-            "delais": t["delais"], "total": t["total"]}
+    return {
+        "by_financeur": by_financeur,
+        "by_orientation": by_orientation,
+        "by_qpv": by_qpv,
+        "delais": t["delais"],
+        "total": t["total"],
+    }
 
 
-def _cpo_shares(session: Session, user: User, campaign: Campaign) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+def _cpo_shares(
+    session: Session, user: User, campaign: Campaign
+) -> list[tuple[str, Decimal, Decimal, Decimal]]:
     """Per financer (and for the whole contract): accorded, accorded under a CPO, and the share in %."""
     cpo: dict[str, Decimal] = defaultdict(lambda: ZERO)
     total: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -121,8 +137,9 @@ def _days(value: Any) -> str:
 
 
 @router.get("/tableau-de-bord", response_class=HTMLResponse)
-def dashboard(request: Request, db: DB, user: Viewer,
-              campagne: Annotated[str | None, Query()] = None) -> HTMLResponse:
+def dashboard(
+    request: Request, db: DB, user: Viewer, campagne: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
     items = campaigns.list_campaigns(db, user)
     if campagne and campagne.isdigit():
         campaign: Campaign | None = campaigns.get_campaign(db, user, int(campagne))
@@ -133,31 +150,63 @@ def dashboard(request: Request, db: DB, user: Viewer,
         return render(request, "staff/dashboard.html", context)
     figures = _figures(db, user, campaign)
     cpo = _cpo_shares(db, user, campaign)
-    delays = [{"code": code, "label": label, "median": figures["delais"].get(code, {}).get("median_jours"),
-               "count": figures["delais"].get(code, {}).get("dossiers", 0)} for code, label in DELAY_LABELS.items()]
+    delays = [
+        {
+            "code": code,
+            "label": label,
+            "median": figures["delais"].get(code, {}).get("median_jours"),
+            "count": figures["delais"].get(code, {}).get("dossiers", 0),
+        }
+        for code, label in DELAY_LABELS.items()
+    ]
 
     def money_chart(chart_id: str, title: str, pairs: list[tuple[str, Decimal]]) -> Any:
-        return bar_chart(chart_id, title, [Bar(label, amount, format_euros(amount)) for label, amount in pairs])
+        return bar_chart(
+            chart_id, title, [Bar(label, amount, format_euros(amount)) for label, amount in pairs]
+        )
 
     charts = {
-        "financeur": money_chart("graphique-financeurs", "Montants accordés par financeur", figures["by_financeur"]),
-        "orientation": money_chart("graphique-orientations", "Montants accordés par orientation du contrat de ville",
-                                   figures["by_orientation"]),
+        "financeur": money_chart(
+            "graphique-financeurs", "Montants accordés par financeur", figures["by_financeur"]
+        ),
+        "orientation": money_chart(
+            "graphique-orientations",
+            "Montants accordés par orientation du contrat de ville",
+            figures["by_orientation"],
+        ),
         "qpv": money_chart("graphique-qpv", "Montants accordés par quartier prioritaire", figures["by_qpv"]),
-        "delais": bar_chart("graphique-delais", "Délais médians, en jours",
-                            [Bar(d["label"], Decimal(str(d["median"])), _days(d["median"]))
-                             for d in delays if d["median"] is not None],
-                            empty="Aucun délai mesuré : pas encore de décision dans cet appel à projets."),
-        "cpo": bar_chart("graphique-cpo", "Part des financements accordés sous CPO, face à l'objectif de 50 %",
-                         [Bar(label, share, f"{share:.1f} %".replace(".", ",")) for label, _t, _c, share in cpo],
-                         maximum=100, target=(CPO_TARGET, "Objectif : 50 %")),
+        "delais": bar_chart(
+            "graphique-delais",
+            "Délais médians, en jours",
+            [
+                Bar(d["label"], Decimal(str(d["median"])), _days(d["median"]))
+                for d in delays
+                if d["median"] is not None
+            ],
+            empty="Aucun délai mesuré : pas encore de décision dans cet appel à projets.",
+        ),
+        "cpo": bar_chart(
+            "graphique-cpo",
+            "Part des financements accordés sous CPO, face à l'objectif de 50 %",
+            [Bar(label, share, f"{share:.1f} %".replace(".", ",")) for label, _t, _c, share in cpo],
+            maximum=100,
+            target=(CPO_TARGET, "Objectif : 50 %"),
+        ),
     }
     envelope = None
     if user.role == "financeur" and user.financeur:
-        envelope = next((e for e in financing.enveloppes(db, user, campaign.id)
-                         if e["financeur"] == user.financeur.code), None)
-    context.update({
-        "figures": figures, "charts": charts, "delays": delays, "cpo": cpo, "envelope": envelope,
-        "cpo_tracked": any(c for _l, _t, c, _s in cpo),
-    })
+        envelope = next(
+            (e for e in financing.enveloppes(db, user, campaign.id) if e["financeur"] == user.financeur.code),
+            None,
+        )
+    context.update(
+        {
+            "figures": figures,
+            "charts": charts,
+            "delays": delays,
+            "cpo": cpo,
+            "envelope": envelope,
+            "cpo_tracked": any(c for _l, _t, c, _s in cpo),
+        }
+    )
     return render(request, "staff/dashboard.html", context)

@@ -42,24 +42,44 @@ def _envelope(db: Session, user: User, campaign: Campaign) -> dict[str, Any] | N
     return next((e for e in financing.enveloppes(db, user, campaign.id) if e["financeur"] == code), None)
 
 
-def _list_page(request: Request, db: Session, user: User, campagne: str | None, *, status_code: int = 200,
-               bulk: dict[str, Any] | None = None) -> HTMLResponse:
+def _list_page(
+    request: Request,
+    db: Session,
+    user: User,
+    campagne: str | None,
+    *,
+    status_code: int = 200,
+    bulk: dict[str, Any] | None = None,
+) -> HTMLResponse:
     campaign, items = _campaign(db, user, campagne)
     lines = queries.financer_lines(db, user, campaign.id) if campaign else []
     awaiting = [(d, line) for d, line in lines if queries.awaiting_decision(d, line)]
-    return render(request, "staff/financeur.html", {
-        "user": user, "campaign": campaign, "campaigns": items, "lines": lines, "awaiting": awaiting,
-        "envelope": _envelope(db, user, campaign) if campaign else None, "bulk": bulk,
-    }, status_code=status_code)
+    return render(
+        request,
+        "staff/financeur.html",
+        {
+            "user": user,
+            "campaign": campaign,
+            "campaigns": items,
+            "lines": lines,
+            "awaiting": awaiting,
+            "envelope": _envelope(db, user, campaign) if campaign else None,
+            "bulk": bulk,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/financeur", response_class=HTMLResponse)
-def home(request: Request, db: DB, user: Agent, campagne: Annotated[str | None, Query()] = None) -> HTMLResponse:
+def home(
+    request: Request, db: DB, user: Agent, campagne: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
     return _list_page(request, db, user, campagne)
 
 
-def _bulk_items(form: Any, ids: list[int]) -> tuple[list[financing.BulkDecision], list[dict[str, str | None]],
-                                                     dict[int, dict[str, str]]]:
+def _bulk_items(
+    form: Any, ids: list[int]
+) -> tuple[list[financing.BulkDecision], list[dict[str, str | None]], dict[int, dict[str, str]]]:
     """The rows with a decision chosen, the errors found before asking the service, what was typed."""
     items: list[financing.BulkDecision] = []
     errors: list[dict[str, str | None]] = []
@@ -73,14 +93,21 @@ def _bulk_items(form: Any, ids: list[int]) -> tuple[list[financing.BulkDecision]
         if not decision:
             continue
         if decision not in DECISIONS:
-            errors.append({"message": f"Dossier {number} : décision inconnue.", "target": f"b-{dossier_id}-decision"})
+            errors.append(
+                {"message": f"Dossier {number} : décision inconnue.", "target": f"b-{dossier_id}-decision"}
+            )
             continue
         montant: Decimal | None = None
         if decision == "accorde":
             montant = parse_money(montant_text)
             if montant is None:
-                errors.append({"message": f"Dossier {number} : indiquez le montant accordé en euros "
-                                          "(par exemple 1 200,00).", "target": f"b-{dossier_id}-montant"})
+                errors.append(
+                    {
+                        "message": f"Dossier {number} : indiquez le montant accordé en euros "
+                        "(par exemple 1 200,00).",
+                        "target": f"b-{dossier_id}-montant",
+                    }
+                )
                 continue
         items.append(financing.BulkDecision(dossier_id, decision, montant, motif or None))
     return items, errors, entered
@@ -104,14 +131,21 @@ async def decide_many(request: Request, db: DB, user: Agent) -> HTMLResponse | R
             if not isinstance(exc, Invalid):
                 raise
             db.rollback()
-            errors = [{"message": e.get("message", ""), "target": _bulk_target(e, items)} for e in exc.errors or []]
+            errors = [
+                {"message": e.get("message", ""), "target": _bulk_target(e, items)} for e in exc.errors or []
+            ]
             errors = errors or [{"message": exc.message, "target": None}]
         else:
             count = stored.body.get("total", len(items)) if isinstance(stored.body, dict) else len(items)
-            flash(request, f"{count} décision{'s' if count > 1 else ''} enregistrée{'s' if count > 1 else ''}.")
+            flash(
+                request, f"{count} décision{'s' if count > 1 else ''} enregistrée{'s' if count > 1 else ''}."
+            )
             return see_other(f"/financeur?campagne={campagne}")
-    bulk = {"errors": errors, "entered": entered,
-            "rows": {e["target"].split("-")[1] for e in errors if e["target"]}}
+    bulk = {
+        "errors": errors,
+        "entered": entered,
+        "rows": {e["target"].split("-")[1] for e in errors if e["target"]},
+    }
     return _list_page(request, db, user, campagne, status_code=422, bulk=bulk)
 
 
@@ -128,16 +162,29 @@ def _bulk_target(error: dict[str, Any], items: list[financing.BulkDecision]) -> 
 # --- one dossier -----------------------------------------------------------------------------------
 
 
-def _dossier_page(request: Request, db: Session, user: User, dossier_id: int, *, status_code: int = 200,
-                  problem: dict[str, Any] | None = None) -> HTMLResponse:
+def _dossier_page(
+    request: Request,
+    db: Session,
+    user: User,
+    dossier_id: int,
+    *,
+    status_code: int = 200,
+    problem: dict[str, Any] | None = None,
+) -> HTMLResponse:
     dossier = dossiers.get_dossier(db, user, dossier_id)
     ctx = dossier_context(db, user, dossier, now())
     line = next((c for c in dossier.cofinancements if c.financeur_id == user.financeur_id), None)
     if line is None:
         raise NotFound("Dossier introuvable.", code="dossier_introuvable")
-    ctx.update({"user": user, "line": line, "problem": problem,
-                "can_decide": queries.awaiting_decision(dossier, line),
-                "envelope": _envelope(db, user, dossier.campaign)})
+    ctx.update(
+        {
+            "user": user,
+            "line": line,
+            "problem": problem,
+            "can_decide": queries.awaiting_decision(dossier, line),
+            "envelope": _envelope(db, user, dossier.campaign),
+        }
+    )
     return render(request, "staff/financeur_dossier.html", ctx, status_code=status_code)
 
 
@@ -148,30 +195,50 @@ def dossier_page(request: Request, dossier_id: int, db: DB, user: Agent) -> HTML
 
 @router.post("/financeur/dossiers/{dossier_id}/decision", response_class=HTMLResponse, response_model=None)
 def decide(
-    request: Request, dossier_id: int, db: DB, user: Agent,
-    csrf: Annotated[str, Form()] = "", decision: Annotated[str, Form()] = "",
-    montant: Annotated[str, Form()] = "", motif: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Agent,
+    csrf: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+    montant: Annotated[str, Form()] = "",
+    motif: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     ids = {"decision": "dec-decision", "montant": "dec-montant", "motif": "dec-motif"}
     amount = parse_money(montant) if decision == "accorde" else None
     try:
         if decision not in DECISIONS:
-            raise Invalid("Décision refusée.", code="decision_invalide",
-                          errors=[{"path": "decision", "message": "Choisissez : accordé, refusé ou ajourné."}])
+            raise Invalid(
+                "Décision refusée.",
+                code="decision_invalide",
+                errors=[{"path": "decision", "message": "Choisissez : accordé, refusé ou ajourné."}],
+            )
         if decision == "accorde" and amount is None:
-            raise Invalid("Décision refusée.", code="montant_invalide",
-                          errors=[{"path": "montant", "message": "Indiquez le montant accordé en euros "
-                                                                "(par exemple 1 200,00)."}])
+            raise Invalid(
+                "Décision refusée.",
+                code="montant_invalide",
+                errors=[
+                    {
+                        "path": "montant",
+                        "message": "Indiquez le montant accordé en euros (par exemple 1 200,00).",
+                    }
+                ],
+            )
         code = user.financeur.code if user.financeur else ""
         dossier = financing.decide(db, user, dossier_id, code, decision, amount, motif.strip() or None, now())
     except AppError as exc:
         if isinstance(exc, NotFound) and exc.code == "dossier_introuvable":
             raise
         db.rollback()
-        problem = {"errors": error_list(exc, ids), "entered": {"decision": decision, "montant": montant,
-                                                               "motif": motif}}
+        problem = {
+            "errors": error_list(exc, ids),
+            "entered": {"decision": decision, "montant": montant, "motif": motif},
+        }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
-    flash(request, f"Décision enregistrée pour le dossier {dossier.number}. "
-                   f"Le dossier est à l'état « {STATE_LABELS[dossier.state]} ».")
+    flash(
+        request,
+        f"Décision enregistrée pour le dossier {dossier.number}. "
+        f"Le dossier est à l'état « {STATE_LABELS[dossier.state]} ».",
+    )
     return see_other(f"/financeur/dossiers/{dossier_id}")

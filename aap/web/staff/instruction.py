@@ -36,21 +36,42 @@ def transition_forms(user: User, dossier: Dossier) -> list[dict[str, Any]]:
     for name in dossiers.transitions_for(user, dossier):
         t = lifecycle.spec(name)
         required = {FIELDS_OF_CONDITION[c] for c in t.conditions if c in FIELDS_OF_CONDITION}
-        out.append({"name": name, "label": t.label, "dest": t.dest, "required": required,
-                    "due_date": "due_date" in required, "avis": "avis" in required})
+        out.append(
+            {
+                "name": name,
+                "label": t.label,
+                "dest": t.dest,
+                "required": required,
+                "due_date": "due_date" in required,
+                "avis": "avis" in required,
+            }
+        )
     return out
 
 
 def lifecycle_view(dossier: Dossier, passed: set[str]) -> dict[str, Any]:
     """The states in lifecycle order (current marked, passed ones noted) and the table of transitions."""
-    states = [{"code": s, "label": lifecycle.STATE_LABELS[s], "current": s == dossier.state,
-               "passed": s in passed and s != dossier.state, "terminal": s in lifecycle.TERMINAL_STATES}
-              for s in lifecycle.STATES]
+    states = [
+        {
+            "code": s,
+            "label": lifecycle.STATE_LABELS[s],
+            "current": s == dossier.state,
+            "passed": s in passed and s != dossier.state,
+            "terminal": s in lifecycle.TERMINAL_STATES,
+        }
+        for s in lifecycle.STATES
+    ]
     roles = {"porteur": "porteur", "instructeur": "instructeur", "admin": "équipe", "system": "automatique"}
-    rows = [{"label": t.label, "sources": [lifecycle.STATE_LABELS[s] for s in t.sources],
-             "dest": lifecycle.STATE_LABELS[t.dest], "from_current": dossier.state in t.sources,
-             "by": ", ".join(roles[r] for r in sorted(t.roles) if r in roles)}
-            for t in lifecycle.TRANSITIONS]
+    rows = [
+        {
+            "label": t.label,
+            "sources": [lifecycle.STATE_LABELS[s] for s in t.sources],
+            "dest": lifecycle.STATE_LABELS[t.dest],
+            "from_current": dossier.state in t.sources,
+            "by": ", ".join(roles[r] for r in sorted(t.roles) if r in roles),
+        }
+        for t in lifecycle.TRANSITIONS
+    ]
     return {"states": states, "transitions": rows, "mermaid": lifecycle.mermaid(dossier.state)}
 
 
@@ -61,8 +82,9 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
     passed = {e.from_state for e in events if e.from_state} | {e.to_state for e in events}
     return {
         "dossier": dossier,
-        "answers_html": form.render_html(dossier.answers or {}, form_context(session, dossier.campaign),
-                                         readonly=True),
+        "answers_html": form.render_html(
+            dossier.answers or {}, form_context(session, dossier.campaign), readonly=True
+        ),
         "events": events,
         "pieces": attachments.dossier_files(session, user, dossier.id)[1],
         "lifecycle": lifecycle_view(dossier, passed),
@@ -79,7 +101,9 @@ def _financeur_codes(db: Session, user: User, dossier_id: int) -> list[str]:
 
 @router.get("/instruction", response_class=HTMLResponse)
 def dossier_list(
-    request: Request, db: DB, user: StaffUser,
+    request: Request,
+    db: DB,
+    user: StaffUser,
     campagne: Annotated[str | None, Query()] = None,
     etat: Annotated[str | None, Query()] = None,
     qpv: Annotated[str | None, Query()] = None,
@@ -91,42 +115,77 @@ def dossier_list(
     items = campaigns.list_campaigns(db, user)
     campaign_id = int(campagne) if campagne and campagne.isdigit() else None
     filters = queries.Filters(
-        campaign_id=campaign_id, state=etat if etat in lifecycle.STATES else None, qpv=qpv or None,
-        orientation=orientation or None, financeur=financeur or None, overdue=bool(retard),
+        campaign_id=campaign_id,
+        state=etat if etat in lifecycle.STATES else None,
+        qpv=qpv or None,
+        orientation=orientation or None,
+        financeur=financeur or None,
+        overdue=bool(retard),
     )
     rows, counts = queries.filtered_dossiers(db, user, filters, now())
     total = len(rows)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(page, pages)
     when = now()
-    base_query = {k: v for k, v in {"campagne": campagne, "etat": filters.state, "qpv": filters.qpv,
-                                    "orientation": filters.orientation, "financeur": filters.financeur,
-                                    "retard": "1" if filters.overdue else None}.items() if v}
-    return render(request, "staff/instruction_list.html", {
-        "user": user, "campaigns": items, "filters": filters,
-        "rows": rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], "total": total, "page": page, "pages": pages,
-        "counts": queries.ordered_counts(counts), "count_total": sum(counts.values()),
-        "qpv_options": queries.qpv_options(db, user.territory_id),
-        "orientations": queries.orientations(db, user.territory_id),
-        "financeurs": queries.financeurs(db, user.territory_id),
-        "states": [(s, lifecycle.STATE_LABELS[s]) for s in lifecycle.STATES],
-        "overdue_days": queries.overdue_depose_days(), "base_query": base_query,
-        "is_overdue": lambda d: queries.is_overdue(d, when),
-        "qpvs_of": queries.qpvs_of, "orientation_of": queries.orientation_of,
-    })
+    base_query = {
+        k: v
+        for k, v in {
+            "campagne": campagne,
+            "etat": filters.state,
+            "qpv": filters.qpv,
+            "orientation": filters.orientation,
+            "financeur": filters.financeur,
+            "retard": "1" if filters.overdue else None,
+        }.items()
+        if v
+    }
+    return render(
+        request,
+        "staff/instruction_list.html",
+        {
+            "user": user,
+            "campaigns": items,
+            "filters": filters,
+            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "counts": queries.ordered_counts(counts),
+            "count_total": sum(counts.values()),
+            "qpv_options": queries.qpv_options(db, user.territory_id),
+            "orientations": queries.orientations(db, user.territory_id),
+            "financeurs": queries.financeurs(db, user.territory_id),
+            "states": [(s, lifecycle.STATE_LABELS[s]) for s in lifecycle.STATES],
+            "overdue_days": queries.overdue_depose_days(),
+            "base_query": base_query,
+            "is_overdue": lambda d: queries.is_overdue(d, when),
+            "qpvs_of": queries.qpvs_of,
+            "orientation_of": queries.orientation_of,
+        },
+    )
 
 
-def _dossier_page(request: Request, db: Session, user: User, dossier_id: int, *, status_code: int = 200,
-                  problem: dict[str, Any] | None = None) -> HTMLResponse:
+def _dossier_page(
+    request: Request,
+    db: Session,
+    user: User,
+    dossier_id: int,
+    *,
+    status_code: int = 200,
+    problem: dict[str, Any] | None = None,
+) -> HTMLResponse:
     dossier = dossiers.get_dossier(db, user, dossier_id)
     ctx = dossier_context(db, user, dossier, now())
-    ctx.update({
-        "user": user,
-        "transitions": transition_forms(user, dossier), "problem": problem,
-        "can_propose": dossier.state in financing.PROPOSABLE_STATES,
-        "can_extend": dossier.state in ("brouillon", "non_depose"),
-        "today": now().date(),
-    })
+    ctx.update(
+        {
+            "user": user,
+            "transitions": transition_forms(user, dossier),
+            "problem": problem,
+            "can_propose": dossier.state in financing.PROPOSABLE_STATES,
+            "can_extend": dossier.state in ("brouillon", "non_depose"),
+            "today": now().date(),
+        }
+    )
     return render(request, "staff/instruction_dossier.html", ctx, status_code=status_code)
 
 
@@ -135,12 +194,19 @@ def dossier_page(request: Request, dossier_id: int, db: DB, user: StaffUser) -> 
     return _dossier_page(request, db, user, dossier_id)
 
 
-@router.post("/instruction/dossiers/{dossier_id}/transitions/{name}", response_class=HTMLResponse,
-             response_model=None)
+@router.post(
+    "/instruction/dossiers/{dossier_id}/transitions/{name}", response_class=HTMLResponse, response_model=None
+)
 def fire(
-    request: Request, dossier_id: int, name: str, db: DB, user: StaffUser,
-    csrf: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "", due_date: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    name: str,
+    db: DB,
+    user: StaffUser,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    due_date: Annotated[str, Form()] = "",
     avis: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
@@ -153,46 +219,82 @@ def fire(
         payload["avis"] = avis
     if_match = int(version) if version.isdigit() else None
     try:
-        dossier = dossiers.fire_transition(db, user, dossier_id, name, payload, now(), if_match=if_match,
-                                           data_dir=request.app.state.settings.data_dir)
+        dossier = dossiers.fire_transition(
+            db,
+            user,
+            dossier_id,
+            name,
+            payload,
+            now(),
+            if_match=if_match,
+            data_dir=request.app.state.settings.data_dir,
+        )
     except AppError as exc:
         if isinstance(exc, NotFound) and exc.code == "dossier_introuvable":
             raise
         db.rollback()
         ids = {f: f"t-{name}-{f.replace('_', '-')}" for f in ("comment", "due_date", "avis")}
-        ids |= {f"cofinancements.{code}.montant_propose": f"p-{code}-montant"
-                for code in _financeur_codes(db, user, dossier_id)}
-        problem = {"kind": "transition", "name": name, "errors": error_list(exc, ids),
-                   "entered": {"comment": comment, "due_date": due_date, "avis": avis}}
+        ids |= {
+            f"cofinancements.{code}.montant_propose": f"p-{code}-montant"
+            for code in _financeur_codes(db, user, dossier_id)
+        }
+        problem = {
+            "kind": "transition",
+            "name": name,
+            "errors": error_list(exc, ids),
+            "entered": {"comment": comment, "due_date": due_date, "avis": avis},
+        }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
     label = lifecycle.spec(name).label
-    flash(request, f"« {label} » : c'est fait. Le dossier est maintenant à l'état "
-                   f"« {lifecycle.STATE_LABELS[dossier.state]} ».")
+    flash(
+        request,
+        f"« {label} » : c'est fait. Le dossier est maintenant à l'état "
+        f"« {lifecycle.STATE_LABELS[dossier.state]} ».",
+    )
     return see_other(f"/instruction/dossiers/{dossier_id}")
 
 
-@router.post("/instruction/dossiers/{dossier_id}/propositions/{financeur}", response_class=HTMLResponse,
-             response_model=None)
+@router.post(
+    "/instruction/dossiers/{dossier_id}/propositions/{financeur}",
+    response_class=HTMLResponse,
+    response_model=None,
+)
 def propose(
-    request: Request, dossier_id: int, financeur: str, db: DB, user: StaffUser,
-    csrf: Annotated[str, Form()] = "", montant: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    financeur: str,
+    db: DB,
+    user: StaffUser,
+    csrf: Annotated[str, Form()] = "",
+    montant: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     field_id = f"p-{financeur}-montant"
     amount = parse_money(montant)
     try:
         if amount is None:
-            raise Invalid("Indiquez un montant en euros, par exemple 1 200,00.", code="montant_invalide",
-                           errors=[{"path": "montant", "message": "Indiquez un montant en euros, par exemple "
-                                                                 "1 200,00 (deux décimales au plus)."}],
-                           )
+            raise Invalid(
+                "Indiquez un montant en euros, par exemple 1 200,00.",
+                code="montant_invalide",
+                errors=[
+                    {
+                        "path": "montant",
+                        "message": "Indiquez un montant en euros, par exemple "
+                        "1 200,00 (deux décimales au plus).",
+                    }
+                ],
+            )
         financing.propose(db, user, dossier_id, financeur, amount, now())
     except AppError as exc:
         if isinstance(exc, NotFound) and exc.code == "dossier_introuvable":
             raise
         db.rollback()
-        problem = {"kind": "proposition", "financeur": financeur,
-                   "errors": error_list(exc, {"montant": field_id}), "entered": {"montant": montant}}
+        problem = {
+            "kind": "proposition",
+            "financeur": financeur,
+            "errors": error_list(exc, {"montant": field_id}),
+            "entered": {"montant": montant},
+        }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
     flash(request, f"Montant proposé enregistré pour {financeur}.")
     return see_other(f"/instruction/dossiers/{dossier_id}#cofinancements")
@@ -200,22 +302,33 @@ def propose(
 
 @router.post("/instruction/dossiers/{dossier_id}/delai", response_class=HTMLResponse, response_model=None)
 def extend(
-    request: Request, dossier_id: int, db: DB, user: StaffUser,
-    csrf: Annotated[str, Form()] = "", until: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: StaffUser,
+    csrf: Annotated[str, Form()] = "",
+    until: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     day = parse_day(until)
     try:
         if day is None:
-            raise Invalid("Le délai n'a pas été accordé.", code="delai_invalide",
-                           errors=[{"path": "until", "message": "Indiquez la nouvelle date limite de dépôt."}])
+            raise Invalid(
+                "Le délai n'a pas été accordé.",
+                code="delai_invalide",
+                errors=[{"path": "until", "message": "Indiquez la nouvelle date limite de dépôt."}],
+            )
         dossiers.grant_extension(db, user, dossier_id, day, reason, now())
     except AppError as exc:
         if isinstance(exc, NotFound) and exc.code == "dossier_introuvable":
             raise
         db.rollback()
-        problem = {"kind": "delai", "errors": error_list(exc, {"until": "d-until", "reason": "d-reason"}),
-                   "entered": {"until": until, "reason": reason}}
+        problem = {
+            "kind": "delai",
+            "errors": error_list(exc, {"until": "d-until", "reason": "d-reason"}),
+            "entered": {"until": until, "reason": reason},
+        }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
     flash(request, "Le délai de dépôt est accordé.")
     return see_other(f"/instruction/dossiers/{dossier_id}")
@@ -230,17 +343,27 @@ def comite_default(db: DB, user: StaffUser) -> RedirectResponse:
 
 
 @router.get("/instruction/comite/{campaign_id}", response_class=HTMLResponse)
-def comite(request: Request, campaign_id: int, db: DB, user: StaffUser,
-           etats: Annotated[str | None, Query()] = None) -> HTMLResponse:
+def comite(
+    request: Request, campaign_id: int, db: DB, user: StaffUser, etats: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
     """The programme table the exports give (same rows, same totals), and totals against envelopes."""
     all_states = etats == "tous"
     states = programmation.parse_states("tous" if all_states else None)
     table = programmation.open_table(db, user, campaign_id, states)
     rows = list(programmation.rows(db, user, table))
     campaign = campaigns.get_campaign(db, user, campaign_id)
-    return render(request, "staff/comite.html", {
-        "user": user, "campaign": campaign, "campaigns": campaigns.list_campaigns(db, user),
-        "table": table, "rows": rows, "sums": table.sums(), "all_states": all_states,
-        "envelopes": financing.enveloppes(db, user, campaign.id),
-        "default_states": [lifecycle.STATE_LABELS[s] for s in programmation.DEFAULT_STATES],
-    })
+    return render(
+        request,
+        "staff/comite.html",
+        {
+            "user": user,
+            "campaign": campaign,
+            "campaigns": campaigns.list_campaigns(db, user),
+            "table": table,
+            "rows": rows,
+            "sums": table.sums(),
+            "all_states": all_states,
+            "envelopes": financing.enveloppes(db, user, campaign.id),
+            "default_states": [lifecycle.STATE_LABELS[s] for s in programmation.DEFAULT_STATES],
+        },
+    )

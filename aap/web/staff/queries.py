@@ -31,11 +31,13 @@ from workflows.dossier import STATES
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
+
 def overdue_depose_days() -> int:
     """After how many days a deposited dossier nobody has taken up is late: the delay of the
     instructeurs' reminder in notifications/rules.yaml, so that the list and the digest agree."""
     rule = default_rules().get("instructeurs_depots_en_attente")
     return rule.offsets[0] if rule is not None and rule.offsets else 5
+
 
 NOT_IN_PROGRAMME = ("brouillon", "non_depose", "abandonne")
 AWAITING_DECISION_STATES = ("instruit", "avise")
@@ -79,16 +81,21 @@ def _matches(dossier: Dossier, f: Filters, now: datetime) -> bool:
     return not (f.overdue and not is_overdue(dossier, now))
 
 
-def filtered_dossiers(session: Session, user: User, f: Filters, now: datetime) -> tuple[list[Dossier], Counter[str]]:
+def filtered_dossiers(
+    session: Session, user: User, f: Filters, now: datetime
+) -> tuple[list[Dossier], Counter[str]]:
     """The dossiers matching every filter, and the counts per state of those matching the others."""
     query = visible_dossiers(user)
     if f.campaign_id is not None:
         query = query.where(Dossier.campaign_id == f.campaign_id)
     if f.financeur:
-        query = query.where(exists().where(
-            Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == Financeur.id,
-            Financeur.code == f.financeur,
-        ))
+        query = query.where(
+            exists().where(
+                Cofinancement.dossier_id == Dossier.id,
+                Cofinancement.financeur_id == Financeur.id,
+                Financeur.code == f.financeur,
+            )
+        )
     rows = [d for d in session.scalars(_with_lines(query).order_by(Dossier.id)) if _matches(d, f, now)]
     counts = Counter(d.state for d in rows)
     if f.state:
@@ -101,25 +108,34 @@ def ordered_counts(counts: Counter[str]) -> list[tuple[str, int]]:
 
 
 def qpv_options(session: Session, territory_id: int | None) -> list[tuple[str, str]]:
-    rows = session.execute(select(Qpv.code, Qpv.name).where(Qpv.territory_id == territory_id).order_by(Qpv.id))
+    rows = session.execute(
+        select(Qpv.code, Qpv.name).where(Qpv.territory_id == territory_id).order_by(Qpv.id)
+    )
     return [(c, n) for c, n in rows]
 
 
 def orientations(session: Session, territory_id: int | None) -> list[Orientation]:
-    return list(session.scalars(
-        select(Orientation).where(Orientation.territory_id == territory_id).order_by(Orientation.position)
-    ))
+    return list(
+        session.scalars(
+            select(Orientation).where(Orientation.territory_id == territory_id).order_by(Orientation.position)
+        )
+    )
 
 
 def financeurs(session: Session, territory_id: int | None) -> list[Financeur]:
-    return list(session.scalars(select(Financeur).where(Financeur.territory_id == territory_id)
-                                .order_by(Financeur.id)))
+    return list(
+        session.scalars(
+            select(Financeur).where(Financeur.territory_id == territory_id).order_by(Financeur.id)
+        )
+    )
 
 
 # --- the financer's work ---------------------------------------------------------------------------
 
 
-def financer_lines(session: Session, user: User, campaign_id: int | None) -> list[tuple[Dossier, Cofinancement]]:
+def financer_lines(
+    session: Session, user: User, campaign_id: int | None
+) -> list[tuple[Dossier, Cofinancement]]:
     """The dossiers soliciting the caller's financer, with its line on each."""
     query = visible_dossiers(user)
     if campaign_id is not None:
@@ -156,7 +172,9 @@ def default_campaign(session: Session, campaigns: list[Campaign]) -> Campaign | 
     """The most recent campaign with a decision (what a dashboard has to show), else the most recent."""
     for c in campaigns:
         decided = session.scalar(
-            select(func.count()).select_from(Cofinancement).join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            select(func.count())
+            .select_from(Cofinancement)
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
             .where(Dossier.campaign_id == c.id, Cofinancement.decision.is_not(None))
         )
         if decided:
@@ -169,10 +187,17 @@ def users_of_territory(session: Session, territory_id: int | None) -> list[User]
     from aap.models import Membership, Organisation
 
     of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)
-    of_orgs = (select(Membership.user_id).join(Organisation, Organisation.id == Membership.organisation_id)
-               .where(Organisation.territory_id == territory_id))
-    query = (select(User).options(selectinload(User.financeur), selectinload(User.organisations))
-             .where((User.territory_id == territory_id) | User.financeur_id.in_(of_financeur)
-                    | User.id.in_(of_orgs))
-             .order_by(User.role, User.email))
+    of_orgs = (
+        select(Membership.user_id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Organisation.territory_id == territory_id)
+    )
+    query = (
+        select(User)
+        .options(selectinload(User.financeur), selectinload(User.organisations))
+        .where(
+            (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
+        )
+        .order_by(User.role, User.email)
+    )
     return list(session.scalars(query))
