@@ -11,7 +11,10 @@ from aap.deps import DB, AppSettings, Caller, Staff
 from aap.dossiers import service
 from aap.dossiers.schemas import (
     AnswersPatch,
+    DossierOut,
+    DossierPage,
     ExtensionBody,
+    HistoryPage,
     NewDossier,
     ReconductBody,
     TransitionBody,
@@ -48,7 +51,12 @@ def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignor
     return dossier_out(dossier, service.transitions_for(user, dossier))
 
 
-@router.post("/campaigns/{campaign_id}/dossiers", status_code=201, summary="Créer un brouillon")
+@router.post(
+    "/campaigns/{campaign_id}/dossiers",
+    status_code=201,
+    response_model=DossierOut,
+    summary="Créer un brouillon",
+)
 def create_dossier(
     campaign_id: int,
     db: DB,
@@ -66,6 +74,7 @@ def create_dossier(
 @router.post(
     "/dossiers/{dossier_id}/reconduire",
     status_code=201,
+    response_model=DossierOut,
     summary="Reconduire un dossier dans un nouvel appel à projets",
 )
 def reconduct_dossier(
@@ -76,7 +85,7 @@ def reconduct_dossier(
     return _answer(response, dossier, user)
 
 
-@router.get("/dossiers", summary="Les dossiers visibles par l'appelant")
+@router.get("/dossiers", response_model=DossierPage, summary="Les dossiers visibles par l'appelant")
 def list_dossiers(
     db: DB,
     user: Caller,
@@ -97,12 +106,14 @@ def list_dossiers(
     return {"items": [dossier_out(d, service.transitions_for(user, d)) for d in items], "total": total}
 
 
-@router.get("/dossiers/{dossier_id}", summary="Un dossier")
+@router.get("/dossiers/{dossier_id}", response_model=DossierOut, summary="Un dossier")
 def get_dossier(dossier_id: int, db: DB, user: Caller, response: Response) -> dict[str, Any]:
     return _answer(response, service.get_dossier(db, user, dossier_id), user)
 
 
-@router.patch("/dossiers/{dossier_id}", summary="Enregistrer des réponses (brouillon)")
+@router.patch(
+    "/dossiers/{dossier_id}", response_model=DossierOut, summary="Enregistrer des réponses (brouillon)"
+)
 def patch_dossier(
     dossier_id: int,
     body: AnswersPatch,
@@ -116,7 +127,9 @@ def patch_dossier(
     return _answer(response, dossier, user)
 
 
-@router.post("/dossiers/{dossier_id}/transitions/{name}", summary="Faire avancer le dossier")
+@router.post(
+    "/dossiers/{dossier_id}/transitions/{name}", response_model=DossierOut, summary="Faire avancer le dossier"
+)
 def fire_transition(
     dossier_id: int,
     name: str,
@@ -141,7 +154,11 @@ def fire_transition(
     return _answer(response, dossier, user)
 
 
-@router.post("/dossiers/{dossier_id}/extension", summary="Accorder un délai de dépôt (instructeur)")
+@router.post(
+    "/dossiers/{dossier_id}/extension",
+    response_model=DossierOut,
+    summary="Accorder un délai de dépôt (instructeur)",
+)
 def grant_extension(
     dossier_id: int, body: ExtensionBody, db: DB, user: Staff, response: Response
 ) -> dict[str, Any]:
@@ -149,7 +166,7 @@ def grant_extension(
     return _answer(response, dossier, user)
 
 
-@router.get("/dossiers/{dossier_id}/history", summary="L'historique du dossier")
+@router.get("/dossiers/{dossier_id}/history", response_model=HistoryPage, summary="L'historique du dossier")
 def dossier_history(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     items = [event_out(e) for e in service.history(db, user, dossier_id)]
     return {"items": items, "total": len(items)}

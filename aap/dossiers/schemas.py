@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,3 +122,115 @@ def event_out(event: DossierEvent) -> dict[str, Any]:
 
 def lean_date(value: date | None) -> str | None:
     return iso(value)
+
+
+# --- the published shapes (OpenAPI): what financers' information systems can rely on -------------
+
+EurosStr = Annotated[
+    str,
+    Field(pattern=r"^-?\d+\.\d{2}$", examples=["1234.50"], description="Euros, deux décimales, en chaîne."),
+]
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+class OrganisationRef(BaseModel):
+    id: int
+    name: str
+
+
+class FormRef(BaseModel):
+    code: str
+    version: int
+
+
+class PaiementOut(BaseModel):
+    id: int
+    kind: str = Field(description="avance ou solde")
+    date: Day | None
+    montant: EurosStr | None
+
+
+class CofinancementOut(BaseModel):
+    financeur: str = Field(description="Code du financeur")
+    financeur_name: str
+    state: str = Field(description="sollicite, propose, accorde, refuse, ajourne")
+    montant_demande: EurosStr | None
+    montant_propose: EurosStr | None
+    decision: str | None = Field(description="accorde, refuse, ajourne, ou null tant qu'il n'a pas décidé")
+    montant_accorde: EurosStr | None
+    motif: str | None
+    decided_at: Instant | None
+    paiements: list[PaiementOut]
+    montant_paye: EurosStr | None
+
+
+class ComplementsOut(BaseModel):
+    message: str | None
+    due_date: Day | None
+
+
+class ExtensionOut(BaseModel):
+    until: Day | None
+    reason: str | None
+
+
+class DossierDates(BaseModel):
+    created_at: Instant | None
+    updated_at: Instant | None
+    deposited_at: Instant | None
+    instruction_started_at: Instant | None
+    instruit_at: Instant | None
+    avis_at: Instant | None
+    decided_at: Instant | None
+    conventionne_at: Instant | None
+    bilan_deposited_at: Instant | None
+    closed_at: Instant | None
+
+
+class DossierOut(BaseModel):
+    """A dossier as the API answers it; `version` goes back in `If-Match`."""
+
+    id: int
+    number: str
+    campaign_id: int
+    organisation: OrganisationRef
+    title: str | None
+    state: str
+    state_label: str
+    version: int
+    form: FormRef
+    answers: dict[str, Any] = Field(
+        description="Les réponses au formulaire de l'appel (voir /campaigns/{id}/form)."
+    )
+    cofinancements: list[CofinancementOut]
+    transitions: list[str] = Field(description="Les transitions que l'appelant peut déclencher maintenant.")
+    avis: str | None
+    complements: ComplementsOut | None
+    extension: ExtensionOut | None
+    bilan_due: Day | None
+    reconducted_from: int | None
+    dates: DossierDates
+
+
+class DossierPage(BaseModel):
+    items: list[DossierOut]
+    total: int
+
+
+class HistoryItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    transition: str
+    from_: str | None = Field(alias="from")
+    to: str
+    by: str | None = Field(description="Adresse de la personne ; null pour une étape automatique.")
+    role: str
+    at: Instant | None
+    comment: str | None
+    data: dict[str, Any]
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryItem]
+    total: int

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
 from aap.dossiers.endpoints import _answer
+from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import documents, programmation, service, totaux
 from aap.models import Financeur, User
@@ -133,6 +134,7 @@ class PaiementsOut(BaseModel):
 
 @router.post(
     "/dossiers/{dossier_id}/cofinancements/{financeur}/proposition",
+    response_model=DossierOut,
     summary="Proposer un montant (instructeur)",
     description=EUROS_NOTE,
 )
@@ -145,6 +147,7 @@ def propose(
 
 @router.post(
     "/dossiers/{dossier_id}/cofinancements/{financeur}/decision",
+    response_model=DossierOut,
     summary="Enregistrer la décision du financeur (ses agents seulement)",
     description="Accordé (avec un montant au plus égal à la demande et à ce qui reste de "
     "l'enveloppe), refusé ou ajourné (avec un motif). " + EUROS_NOTE,
