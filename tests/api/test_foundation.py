@@ -24,10 +24,14 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert "1234.50" in spec["info"]["description"]
     schemas = spec["components"]["schemas"]
     dossier = schemas["DossierOut"]["properties"]
-    assert {"id", "campaign_id", "state", "version", "answers", "cofinancements", "transitions"} <= set(dossier)
+    assert {"id", "campaign_id", "state", "version", "answers", "cofinancements", "transitions"} <= set(
+        dossier
+    )
     line = schemas["CofinancementOut"]["properties"]
     assert {"financeur", "montant_demande", "montant_propose", "decision", "montant_accorde"} <= set(line)
-    assert {"transition", "from", "to", "by", "role", "at", "comment"} <= set(schemas["HistoryItem"]["properties"])
+    assert {"transition", "from", "to", "by", "role", "at", "comment"} <= set(
+        schemas["HistoryItem"]["properties"]
+    )
 
 
 def test_home_page_offers_a_login_form(client: TestClient) -> None:
