@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -129,6 +130,23 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = french_errors(list(exc.errors()))
         detail = {"code": "requete_invalide", "message": "La requête contient des erreurs.", "errors": errors}
         return JSONResponse({"detail": detail}, status_code=422)
+
+    out_of_range = {
+        "code": "nombre_hors_limites",
+        "message": "Un nombre de la requête dépasse les limites acceptées.",
+    }
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, _exc: OverflowError) -> JSONResponse:
+        """An identifier or amount beyond what SQLite can hold is bad input, not a server error."""
+        return JSONResponse({"detail": out_of_range}, status_code=422)
+
+    @app.exception_handler(StatementError)
+    async def _out_of_range(_request: Request, exc: StatementError) -> JSONResponse:
+        """The same on PostgreSQL (numeric_value_out_of_range); any other database error stays a 500."""
+        if getattr(exc.orig, "sqlstate", None) != "22003" and not isinstance(exc.orig, OverflowError):
+            raise exc
+        return JSONResponse({"detail": out_of_range}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -254,10 +255,15 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
     collector = _Collector(Path(name), limit)
     try:
         parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
-        async for chunk in request.stream():
-            if chunk:
-                parser.write(chunk)
-        parser.finalize()
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    parser.write(chunk)
+            parser.finalize()
+        except MultipartParseError as exc:
+            raise Invalid(
+                "Le corps multipart/form-data est mal formé : renvoyez le fichier.", code="multipart_invalide"
+            ) from exc
         collector.out.close()
         if collector.files == 0:
             raise Invalid(
