@@ -22,7 +22,7 @@ from aap.demo.campaigns import demo_campaigns
 from aap.demo.pieces import RENEWED_EACH_YEAR, store_demo_pieces
 from aap.dossiers import service as dossiers
 from aap.financing import service as financing
-from aap.models import Base, Campaign, Financeur, Organisation, Territory, User
+from aap.models import Base, Campaign, Dossier, Financeur, Organisation, Territory, User
 from aap.rules_files import parse_campaign, parse_territory_file
 from aap.settings import get_settings
 from aap.territories.service import save_territory
@@ -73,6 +73,10 @@ ACCOUNTS = [
     ("ville@demo.aap.test", "financeur", "Ville de Manosque", "MANOSQUE", None),
     ("caf@demo.aap.test", "financeur", "CAF des Alpes-de-Haute-Provence", "CAF", None),
 ]
+
+
+# Funded last year and not yet renewed this year: the demo shows « Reconduire » on it.
+NOT_YET_RENEWED = {"horizon_paroles_ados"}
 
 
 class DemoRefused(Exception):
@@ -159,30 +163,43 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     }
     members = [(orgs[key], porteur) for key, porteur in porteurs.items()]
     store_demo_pieces(session, members, previous.depot_ouverture - timedelta(days=10), data_dir)
-    drafts = _open_drafts(session, open_campaign, porteurs, users, today)
-    programmed = _previous_year(session, previous, porteurs, users, data_dir)
+    last_year = _previous_year(session, previous, porteurs, users, data_dir)
     store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
+    drafts = _open_drafts(session, open_campaign, porteurs, users, today, last_year)
     return (
         f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
         f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
-        f"{drafts} dossiers dans l'appel ouvert, {programmed} dossiers conventionnés l'an passé."
+        f"{drafts} dossiers dans l'appel ouvert, {len(last_year)} dossiers conventionnés l'an passé."
     )
 
 
 def _open_drafts(
-    session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User], today: date
+    session: Session,
+    campaign: Campaign,
+    porteurs: dict[str, User],
+    users: dict[str, User],
+    today: date,
+    last_year: dict[str, Dossier],
 ) -> int:
     """The open call: Horizon's drafts (complete and incomplete); Les Passerelles deposited its complete
-    dossiers a week ago, and the instructeur already asked compléments on one of them."""
+    dossiers a week ago, and the instructeur already asked compléments on one of them. The actions
+    funded last year are renewed (reconduites) from last year's dossiers."""
     now = _at(max(campaign.depot_ouverture, min(today, campaign.depot_cloture)))
     deposited_on = max(campaign.depot_ouverture, today - timedelta(days=6))
     instructeur = users["instructeur@demo.aap.test"]
     count = 0
     for action in demo_actions(campaign.year):
+        if action["key"] in NOT_YET_RENEWED:
+            continue
         porteur = porteurs[action["organisation"]]
         if action["organisation"] == "asso_passerelles" and action["completeness"] == "complete":
             d = dossiers.create_dossier(
-                session, porteur, campaign.id, _at(deposited_on, 9), answers=action["answers"]
+                session,
+                porteur,
+                campaign.id,
+                _at(deposited_on, 9),
+                answers=action["answers"],
+                reconducted_from=last_year.get(action["key"]),
             )
             dossiers.fire_transition(session, porteur, d.id, "deposer", {}, _at(deposited_on, 11))
             if count % 2:
@@ -207,19 +224,27 @@ def _open_drafts(
                     _at(deposited_on + timedelta(days=2), 15),
                 )
         else:
-            dossiers.create_dossier(session, porteur, campaign.id, now, answers=action["answers"])
+            dossiers.create_dossier(
+                session,
+                porteur,
+                campaign.id,
+                now,
+                answers=action["answers"],
+                reconducted_from=last_year.get(action["key"]),
+            )
         count += 1
     return count
 
 
 def _previous_year(
     session: Session, campaign: Campaign, porteurs: dict[str, User], users: dict[str, User], data_dir: Path
-) -> int:
-    """Walk last year's complete actions through the whole year with the real services."""
+) -> dict[str, Dossier]:
+    """Walk last year's complete actions through the whole year with the real services; returns the
+    dossiers by action key."""
     instructeur, admin = users["instructeur@demo.aap.test"], users["admin@demo.aap.test"]
     agents = {u.financeur.code: u for u in users.values() if u.financeur is not None}
     dates = campaign.parsed_dates()
-    count = 0
+    count, done = 0, {}
     for action in demo_actions(campaign.year):
         if action["completeness"] != "complete":
             continue
@@ -285,5 +310,6 @@ def _previous_year(
                 (line.montant_accorde / 2).quantize(Decimal("0.01")),
                 _at(paid_on),
             )
+        done[action["key"]] = d
         count += 1
-    return count
+    return done

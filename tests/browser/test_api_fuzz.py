@@ -13,7 +13,9 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 @pytest.mark.parametrize("email", ["porteur@demo.aap.test", "instructeur@demo.aap.test", "caf@demo.aap.test"])
 def test_no_generated_request_makes_the_api_fail(live_server: str, email: str) -> None:
-    token = httpx.post(f"{live_server}/api/v1/auth/token", data={"username": email, "password": "demo"}).json()
+    token = httpx.post(
+        f"{live_server}/api/v1/auth/token", data={"username": email, "password": "demo"}
+    ).json()
     result = subprocess.run(
         [str(SCHEMATHESIS), "run", f"{live_server}/api/openapi.json",
          "-H", f"Authorization: Bearer {token['access_token']}",

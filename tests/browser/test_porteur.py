@@ -210,7 +210,7 @@ def test_web_errors_are_french_pages(page: Page) -> None:
 
 def test_a_funded_action_of_last_year_is_reconducted_with_its_answers(page: Page) -> None:
     login_as(page, PORTEUR)
-    row = page.get_by_role("row").filter(has_text="2026-00011")
+    row = page.get_by_role("row").filter(has_text="Paroles d'ados")  # last year's, not renewed yet
     row.get_by_role("button", name="Reconduire").click()
     expect(page.get_by_role("status").first).to_contain_text("reprend les réponses de l'an passé")
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -219,7 +219,7 @@ def test_a_funded_action_of_last_year_is_reconducted_with_its_answers(page: Page
     expect(page.locator(".badge").first).to_have_text("Brouillon")
     page.goto("/mes-dossiers")
     expect(
-        page.get_by_role("row").filter(has_text="2026-00011").get_by_role("button", name="Reconduire")
+        page.get_by_role("row").filter(has_text="Paroles d'ados").get_by_role("button", name="Reconduire")
     ).to_have_count(0)
 
 

@@ -6,9 +6,15 @@ from tests.api.helpers import Actor, open_campaign, previous_campaign
 
 
 def _conventioned(porteur: Actor) -> list[dict]:
+    """Last year's funded dossiers of this porteur not renewed yet (the demo renewed all but one)."""
     previous = previous_campaign(porteur)
     items = porteur.get("/api/v1/dossiers", params={"campaign_id": previous["id"]}).json()["items"]
-    return [d for d in items if d["state"] in ("conventionne", "bilan_depose", "cloture")]
+    renewed = {d["reconducted_from"] for d in porteur.get("/api/v1/dossiers").json()["items"]}
+    return [
+        d
+        for d in items
+        if d["state"] in ("conventionne", "bilan_depose", "cloture") and d["id"] not in renewed
+    ]
 
 
 def test_a_dossier_of_the_previous_campaign_is_reconducted_into_the_open_one(
