@@ -18,7 +18,7 @@ from aap.campaigns.forms import form_context
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import service as dossiers
-from aap.errors import AppError, Invalid, PreconditionFailed
+from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.financing.documents import list_documents
 from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
@@ -244,8 +244,6 @@ def _dossier_page(
 
 
 def _section_or_404(form: Any, key: str) -> Any:
-    from aap.errors import NotFound
-
     for s in form.sections:
         if s.key == key:
             return s
@@ -481,44 +479,6 @@ def acknowledgement(request: Request, dossier_id: int, db: DB, user: Caller) -> 
     return render(request, "porteur/accuse.html", context)
 
 
-@router.post("/dossiers/{dossier_id}/completer", response_model=None)
-def send_complements(
-    request: Request,
-    dossier_id: int,
-    db: DB,
-    user: Porteur,
-    csrf: Annotated[str, Form()] = "",
-    version: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf)
-    payload = {"comment": comment.strip()} if comment.strip() else {}
-    result = _fire(request, db, user, dossier_id, "completer", payload, _version(version))
-    if isinstance(result, HTMLResponse):
-        return result
-    flash(request, "Vos compléments sont transmis : l'instruction de votre dossier reprend.")
-    return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
-
-
-@router.post("/dossiers/{dossier_id}/bilan", response_model=None)
-def file_bilan(
-    request: Request,
-    dossier_id: int,
-    db: DB,
-    user: Porteur,
-    csrf: Annotated[str, Form()] = "",
-    version: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf)
-    payload = {"comment": comment.strip()} if comment.strip() else {}
-    result = _fire(request, db, user, dossier_id, "deposer_bilan", payload, _version(version))
-    if isinstance(result, HTMLResponse):
-        return result
-    flash(request, "Votre bilan est déposé : l'équipe du contrat de ville va l'examiner.")
-    return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
-
-
 @router.get("/dossiers/{dossier_id}/abandonner", response_class=HTMLResponse)
 def abandon_page(request: Request, dossier_id: int, db: DB, user: Porteur) -> HTMLResponse:
     dossier = dossiers.get_dossier(db, user, dossier_id)
@@ -547,4 +507,36 @@ def abandon(
     if isinstance(result, HTMLResponse):
         return result
     flash(request, "Le dossier est abandonné. Il reste consultable dans « Mes dossiers ».")
+    return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
+
+
+# The porteur's transitions that take a comment only, with what the page says once done (this route
+# catches /dossiers/{id}/<anything> and so comes last).
+COMMENTED_TRANSITIONS = {
+    "completer": ("completer", "Vos compléments sont transmis : l'instruction de votre dossier reprend."),
+    "bilan": ("deposer_bilan", "Votre bilan est déposé : l'équipe du contrat de ville va l'examiner."),
+}
+
+
+@router.post("/dossiers/{dossier_id}/{step}", response_model=None)
+def commented_transition(
+    request: Request,
+    dossier_id: int,
+    step: str,
+    db: DB,
+    user: Porteur,
+    csrf: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    """« Transmettre les compléments » and « Déposer le bilan »: a transition with an optional comment."""
+    if step not in COMMENTED_TRANSITIONS:
+        raise NotFound("Cette page n'existe pas.", code="page_introuvable")
+    check_csrf(request, csrf)
+    name, done = COMMENTED_TRANSITIONS[step]
+    payload = {"comment": comment.strip()} if comment.strip() else {}
+    result = _fire(request, db, user, dossier_id, name, payload, _version(version))
+    if isinstance(result, HTMLResponse):
+        return result
+    flash(request, done)
     return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
