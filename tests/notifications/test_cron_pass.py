@@ -369,3 +369,39 @@ def test_a_draft_given_more_time_is_reminded_of_its_own_deadline(
     go(db_engine, session, settings, smtp, at(extended.extension_until - timedelta(days=1)))
     assert len(reminders_of(extended.number)) == 2  # and its J-1
     assert session.get(Dossier, extended.id).state == "brouillon"  # past the call's close, not expired
+
+
+def test_financers_still_to_decide_get_a_digest_a_week_before_validation(
+    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
+) -> None:
+    from aap.dossiers import service
+    from aap.financing import service as financing
+
+    def by_email(email: str) -> User:
+        return session.scalars(select(User).where(User.email == email)).one()
+
+    campaign = open_campaign(session)
+    instructeur = by_email("instructeur@demo.aap.test")
+    dossier = session.scalars(
+        select(Dossier).where(Dossier.campaign_id == campaign.id, Dossier.state == "depose")
+    ).first()
+    assert dossier is not None, "the demo holds a deposited dossier of Les Passerelles"
+    when = at(demo, 10)
+    service.fire_transition(session, instructeur, dossier.id, "prendre_en_instruction", {}, when)
+    for line in service.get_dossier(session, instructeur, dossier.id).cofinancements:
+        financing.propose(session, instructeur, dossier.id, line.financeur.code, line.montant_demande, when)
+    service.fire_transition(session, instructeur, dossier.id, "terminer_instruction", {}, when)
+    service.fire_transition(session, instructeur, dossier.id, "rendre_avis", {"avis": "favorable"}, when)
+    lines = service.get_dossier(session, instructeur, dossier.id).cofinancements
+    decided, *waiting = [line.financeur.code for line in lines]
+    agent = {"ETAT": "etat", "DLVA": "agglo", "MANOSQUE": "ville", "CAF": "caf"}
+    first = by_email(f"{agent[decided]}@demo.aap.test")
+    amount = lines[0].montant_demande
+    financing.decide(session, first, dossier.id, decided, "accorde", amount, None, when)
+
+    go(db_engine, session, settings, smtp, at(campaign.date_of("validation") - timedelta(days=7)))
+
+    digests = [m for m in smtp.inbox.messages if m["X-Aap-Rule"] == "digest"]
+    to = sorted(m["To"] for m in digests)
+    assert to == sorted(f"{agent[code]}@demo.aap.test" for code in waiting)  # not the one who decided
+    assert all(dossier.number in smtp.inbox.text(m) for m in digests)
