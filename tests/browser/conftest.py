@@ -96,7 +96,10 @@ def live_server(db_engine: Engine, settings: Settings, demo: date) -> Iterator[s
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium »")
+        missing = f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium »"
+        if os.environ.get("CI") == "true":  # .ci/run installs it: in CI a missing browser is a failure
+            pytest.fail(missing)
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
