@@ -104,7 +104,10 @@ def french_errors(errors: list[Any]) -> list[dict[str, Any]]:
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
         kind = err.get("type", "invalide")
-        message = PYDANTIC_FR.get(kind, err.get("msg", "valeur invalide"))
+        if kind == "value_error" and "error" in err.get("ctx", {}):
+            message = str(err["ctx"]["error"])  # our own validators speak French already
+        else:
+            message = PYDANTIC_FR.get(kind, err.get("msg", "valeur invalide"))
         if kind == "literal_error" and "expected" in err.get("ctx", {}):
             message += f" (attendu : {err['ctx']['expected']})"
         out.append({"path": ".".join(loc), "code": kind, "message": message})

@@ -139,17 +139,12 @@ def record_reminders(
             optional=occ.rule.optional,
             complements_message=row.complements_message or "",
         )
-        rendered = render.render(occ.rule, ctx)
         messages.append(
-            Message(
+            Message.to_person(
+                occ.rule,
+                render.render(occ.rule, ctx),
                 key=key,
-                rule=occ.rule.code,
-                audience=occ.rule.audience,
-                recipient=person.email,
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-                user_id=person.user_id,
+                person=person,
                 dossier_id=occ.dossier_id,
                 deadline=occ.deadline,
             )

@@ -73,17 +73,12 @@ def messages_for(
                 optional=False,
                 **extra,
             )
-            rendered = render.render(rule, ctx)
             out.append(
-                Message(
+                Message.to_person(
+                    rule,
+                    render.render(rule, ctx),
                     key=f"{rule.code}:d{dossier.id}:u{person.user_id}:e{event.id}",
-                    rule=rule.code,
-                    audience=rule.audience,
-                    recipient=person.email,
-                    subject=rendered.subject,
-                    body_text=rendered.text,
-                    body_html=rendered.html,
-                    user_id=person.user_id,
+                    person=person,
                     dossier_id=dossier.id,
                     deadline=deadline,
                 )

@@ -18,6 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from aap.models import Notification, NotificationDossier, NotificationPreference, User
+from notifications.query import Recipient
+from notifications.render import Rendered
+from notifications.rules import Rule
 
 CHUNK = 200  # rows per INSERT (SQLite allows 32 766 bound parameters)
 
@@ -34,6 +37,31 @@ class Message:
     user_id: int | None = None
     dossier_id: int | None = None
     deadline: date | None = None
+
+    @classmethod
+    def to_person(
+        cls,
+        rule: Rule,
+        rendered: Rendered,
+        *,
+        key: str,
+        person: Recipient,
+        dossier_id: int,
+        deadline: date | None,
+    ) -> Message:
+        """The message of `rule` about one dossier, rendered for one person."""
+        return cls(
+            key=key,
+            rule=rule.code,
+            audience=rule.audience,
+            recipient=person.email,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            user_id=person.user_id,
+            dossier_id=dossier_id,
+            deadline=deadline,
+        )
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {

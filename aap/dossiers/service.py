@@ -19,7 +19,7 @@ from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
-from forms import FieldError, Form, load_form
+from forms import FieldError, Form, FormContext, load_form
 from notifications.events import after_transition
 from workflows import dossier as lifecycle
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
@@ -160,7 +160,7 @@ def create_dossier(
     session.add(dossier)
     session.flush()
     dossier.number = f"{campaign.year}-{dossier.id:05d}"
-    _sync_cofinancements(session, dossier, campaign)
+    _sync_cofinancements(session, dossier, campaign, form_context(session, campaign))
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)
@@ -276,7 +276,7 @@ def update_answers(
     dossier.title = form.title_of(merged)
     dossier.version += 1
     dossier.updated_at = now
-    _sync_cofinancements(session, dossier, campaign)
+    _sync_cofinancements(session, dossier, campaign, ctx)
     session.commit()
     return get_dossier(session, user, dossier.id)
 
@@ -286,10 +286,10 @@ def campaign_form_of(dossier: Dossier) -> Form:
     return load_form(dossier.form_code, dossier.form_version)
 
 
-def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign) -> None:
+def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign, ctx: FormContext) -> None:
     """The cofinancement lines follow the budget's financements while the porteur may edit."""
     form = campaign_form_of(dossier)
-    requested = form.requested_amounts(dossier.answers, form_context(session, campaign))
+    requested = form.requested_amounts(dossier.answers, ctx)
     lines = {line.financeur.code: line for line in dossier.cofinancements}
     by_code: dict[str, CampaignFinanceur] = {cf.financeur.code: cf for cf in campaign.financeurs}
     for code, amount in requested.items():

@@ -97,31 +97,34 @@ def propose(
 # --- sums ------------------------------------------------------------------------------------------
 
 
+# What counts in a financer's totals for a campaign: its accorded lines (an abandoned dossier gives its
+# money back), and the proposals on dossiers still alive.
+ACCORDED = (Cofinancement.decision == "accorde", Dossier.state.not_in(NOT_CONSUMING))
+PROPOSED = (Dossier.state.not_in(("abandonne", "rejete", "non_depose")),)
+
+
+def _sums(
+    session: Session,
+    column: Any,
+    campaign_id: int,
+    conditions: tuple[Any, ...],
+    financeur_id: int | None = None,
+) -> dict[int, Decimal]:
+    """Sum of `column` per financer over the campaign's lines meeting `conditions`, in one query."""
+    query = (
+        select(Cofinancement.financeur_id, func.sum(column))
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .where(Dossier.campaign_id == campaign_id, *conditions)
+        .group_by(Cofinancement.financeur_id)
+    )
+    if financeur_id is not None:
+        query = query.where(Cofinancement.financeur_id == financeur_id)
+    return {fid: total for fid, total in session.execute(query) if total is not None}
+
+
 def _accorded(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
-    total = session.scalar(
-        select(func.sum(Cofinancement.montant_accorde))
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(
-            Dossier.campaign_id == campaign_id,
-            Cofinancement.financeur_id == financeur_id,
-            Cofinancement.decision == "accorde",
-            Dossier.state.not_in(NOT_CONSUMING),
-        )
-    )
-    return total if total is not None else ZERO
-
-
-def _proposed(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
-    total = session.scalar(
-        select(func.sum(Cofinancement.montant_propose))
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(
-            Dossier.campaign_id == campaign_id,
-            Cofinancement.financeur_id == financeur_id,
-            Dossier.state.not_in(("abandonne", "rejete", "non_depose")),
-        )
-    )
-    return total if total is not None else ZERO
+    sums = _sums(session, Cofinancement.montant_accorde, campaign_id, ACCORDED, financeur_id)
+    return sums.get(financeur_id, ZERO)
 
 
 def _envelope_locked(session: Session, campaign_id: int, financeur_id: int) -> CampaignFinanceur:
@@ -393,15 +396,17 @@ def decide_bulk(
 
 def enveloppes(session: Session, user: User, campaign_id: int) -> list[dict[str, Any]]:
     campaign = get_campaign(session, user, campaign_id)
+    accorded = _sums(session, Cofinancement.montant_accorde, campaign.id, ACCORDED)
+    proposed = _sums(session, Cofinancement.montant_propose, campaign.id, PROPOSED)
     out = []
     for row in campaign.financeurs:
-        accorde = _accorded(session, campaign.id, row.financeur_id)
+        accorde = accorded.get(row.financeur_id, ZERO)
         out.append(
             {
                 "financeur": row.financeur.code,
                 "financeur_name": row.financeur.name,
                 "enveloppe": row.enveloppe,
-                "propose": _proposed(session, campaign.id, row.financeur_id),
+                "propose": proposed.get(row.financeur_id, ZERO),
                 "accorde": accorde,
                 "restant": row.enveloppe - accorde,
             }

@@ -37,3 +37,14 @@ def test_a_malformed_multipart_upload_is_refused_with_its_reason(client: TestCli
     )
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "multipart_invalide"
+
+
+def test_a_malformed_amount_is_refused_in_french(client: TestClient, demo) -> None:
+    headers = login(client, "admin@demo.aap.test")
+    campaign = client.get("/api/v1/campaigns", headers=headers).json()["items"][0]
+    response = client.put(
+        f"/api/v1/campaigns/{campaign['id']}/enveloppes/ETAT", json={"enveloppe": "beaucoup"}, headers=headers
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]["errors"]
+    assert error["path"] == "enveloppe" and error["message"] == "montant attendu (par exemple « 1234.50 »)"
