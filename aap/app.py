@@ -24,6 +24,7 @@ from aap.web.staff.admin import router as staff_admin_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
+from aap.wiring import wire
 from notifications.endpoints import router as notifications_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -43,6 +44,7 @@ API du guichet unique des appels à projets des contrats de ville.
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or get_engine()
+    wire()
     app = FastAPI(
         title="aap",
         version="1",

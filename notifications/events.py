@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aap.dossiers.effects import EVERY_EVENT, EffectsTable, TransitionContext
 from aap.models import Dossier, DossierEvent
 from aap.settings import get_settings
 from notifications import render
@@ -94,3 +95,11 @@ def after_transition(session: Session, dossier: Dossier, event: DossierEvent, no
     messages = messages_for(session, dossier, event, rules, get_settings().base_url, now.date())
     if messages:
         record(session, sorted(messages, key=lambda m: m.key), now)
+
+
+def _queue_messages(ctx: TransitionContext) -> None:
+    after_transition(ctx.session, ctx.dossier, ctx.event, ctx.now)
+
+
+def register(table: EffectsTable) -> None:
+    table.on(EVERY_EVENT, _queue_messages, name="notifications.outbox")

@@ -1,0 +1,27 @@
+"""The composition root: which domain reacts to which dossier transition.
+
+The dossier service never imports the domains that react to it; they register here, once per process,
+before the first request or cron pass (`create_app`, the CLI and the tests call `wire()`).
+"""
+
+from aap.attachments import pieces
+from aap.dossiers.effects import TABLE, EffectsTable
+from aap.financing import documents
+from notifications import events
+
+_wired = False
+
+
+def register_all(table: EffectsTable) -> None:
+    """Order matters where effects read each other's writes: pièces are linked before messages go."""
+    pieces.register(table)
+    documents.register(table)
+    events.register(table)
+
+
+def wire() -> EffectsTable:
+    global _wired
+    if not _wired:
+        register_all(TABLE)
+        _wired = True
+    return TABLE
