@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from aap.deps import DB, Caller
-from aap.dossiers.service import get_dossier
+from aap.dossiers.repository import get_dossier
 from aap.errors import Invalid, NotFound
 from aap.models import Notification, User
 from notifications import preferences
