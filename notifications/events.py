@@ -19,6 +19,7 @@ from notifications import render
 from notifications.outbox import Message, record
 from notifications.query import dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
+from workflows import depot
 
 
 def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, dict[str, Any]]:
@@ -45,7 +46,7 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
     if name == "conventionner":
         return dossier.bilan_due, {}
     if name == "expirer":
-        return campaign.depot_cloture, {}
+        return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
     return None, {}
 
 

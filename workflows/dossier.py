@@ -17,6 +17,7 @@ from typing import Any, Literal
 from transitions import EventData, Machine
 
 from workflows import depot
+from workflows.labels import AVIS_LABELS
 from workflows.reasons import Reason, fr_date
 
 __all__ = [
@@ -82,8 +83,9 @@ STATE_LABELS: dict[str, str] = {
 }
 
 ROLES = frozenset({"porteur", "instructeur", "admin", "financeur", "system"})
-AVIS = ("favorable", "reserve", "defavorable", "ajourne")
+AVIS = tuple(AVIS_LABELS)
 DECIDED = frozenset({"accorde", "refuse"})
+_AVIS_CHOICES = ", ".join(label.lower() for label in AVIS_LABELS.values())
 
 
 @dataclass(frozen=True)
@@ -197,13 +199,13 @@ def _depot_window_open(facts: DossierFacts) -> list[Reason]:
     today = _today(facts)
     if _extended(facts):
         return []
-    if facts.depot_ouverture is not None and today < facts.depot_ouverture:
+    if not depot.depot_open(today, facts.depot_ouverture, None):
         return [
             Reason(
                 "depot_not_open", f"Le dépôt des dossiers n'ouvre que le {fr_date(facts.depot_ouverture)}."
             )
         ]
-    if facts.depot_cloture is not None and today > facts.depot_cloture:
+    if depot.depot_closed(today, facts.depot_cloture):
         return [
             Reason("depot_closed", f"Le dépôt des dossiers a été clos le {fr_date(facts.depot_cloture)}.")
         ]
@@ -275,9 +277,7 @@ def _avis_valid(facts: DossierFacts) -> list[Reason]:
     if avis is None or avis == "":
         return [Reason("avis_required", "L'avis du comité technique est obligatoire.", "avis")]
     if avis not in AVIS:
-        return [
-            Reason("avis_invalid", "L'avis doit être favorable, réservé, défavorable ou ajourné.", "avis")
-        ]
+        return [Reason("avis_invalid", f"L'avis doit être : {_AVIS_CHOICES}.", "avis")]
     return []
 
 

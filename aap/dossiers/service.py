@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
-from aap.campaigns.service import get_campaign
+from aap.campaigns.service import depot_open, get_campaign
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
 from aap.dossiers.effects import AnswersContext, PreconditionContext, TransitionContext
@@ -30,8 +30,8 @@ from aap.dossiers.repository import (
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
 from forms import FieldError, FormContext
-from workflows import depot
 from workflows import dossier as lifecycle
+from workflows import reconduction
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
 
 __all__ = [  # the reads live in the repository; they stay importable from here for the edges
@@ -46,6 +46,7 @@ __all__ = [  # the reads live in the repository; they stay importable from here 
     "list_dossiers",
     "program_if_decided",
     "reconduct_dossier",
+    "reconduct_targets",
     "record_decision",
     "requested_total",
     "transitions_for",
@@ -149,7 +150,7 @@ def create_dossier(
     if user.role != "porteur":
         raise Forbidden("Seul un porteur de projet peut créer un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
-    if not depot.depot_open(now.date(), campaign.depot_ouverture, campaign.depot_cloture):
+    if not depot_open(campaign, now.date()):
         raise Invalid(
             f"Le dépôt de l'appel à projets « {campaign.title} » est ouvert du "
             f"{lifecycle.fr_date(campaign.depot_ouverture)} au {lifecycle.fr_date(campaign.depot_cloture)} : "
@@ -194,18 +195,14 @@ def reconduct_dossier(
     if user.role != "porteur":
         raise Forbidden("Seul un porteur de projet reconduit un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
-    if campaign.id == previous.campaign_id:
-        raise Invalid(
-            "Ce dossier appartient déjà à cet appel à projets : choisissez l'appel suivant.",
-            code="meme_campagne",
-        )
     form = campaign_form(campaign)
-    if form.code != previous.form_code:
-        raise Invalid(
-            "Ce dossier a été écrit sur un autre formulaire que celui de cet appel à projets : "
-            "il ne peut pas être reconduit ici.",
-            code="formulaire_different",
-        )
+    refused = reconduction.refusal(
+        previous.state, previous.campaign_id, campaign.id, previous.form_code, form.code
+    )
+    if refused is not None:
+        kind, reason = refused
+        error = Conflict if kind == "conflict" else Invalid
+        raise error(reason.message, code=reason.code, errors=reasons_out([reason]))
     already = session.scalar(
         select(Dossier.id)
         .where(
@@ -238,6 +235,37 @@ def reconduct_dossier(
         answers=answers,
         reconducted_from=previous,
     )
+
+
+def reconduct_targets(
+    session: Session, dossiers: list[Dossier], campaigns: list[Campaign], today: date
+) -> dict[int, int]:
+    """For each dossier that may be renewed now, the first of `campaigns` open today that takes it
+    (same rule as `reconduct_dossier`: what the « Reconduire » button offers, the API accepts)."""
+    open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, today)}
+    ids = [d.id for d in dossiers]
+    renewed = set(
+        session.execute(
+            select(Dossier.reconducted_from_id, Dossier.campaign_id).where(
+                Dossier.reconducted_from_id.in_(ids), Dossier.state.not_in(("abandonne", "non_depose"))
+            )
+        ).tuples()
+    )
+    targets = {}
+    for dossier in dossiers:
+        target = next(
+            (
+                cid
+                for cid, code in open_forms.items()
+                if (dossier.id, cid) not in renewed
+                and reconduction.refusal(dossier.state, dossier.campaign_id, cid, dossier.form_code, code)
+                is None
+            ),
+            None,
+        )
+        if target is not None:
+            targets[dossier.id] = target
+    return targets
 
 
 def check_version(dossier: Dossier, if_match: int | None) -> None:

@@ -35,16 +35,11 @@ from forms.definition import FieldDef, FormDef
 from forms.values import parse_amount
 from forms.walk import get_path
 from workflows.dossier import STATE_LABELS, STATES
+from workflows.labels import AVIS_LABELS
 
 CHUNK = 500
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
-AVIS_LABELS = {
-    "favorable": "Favorable",
-    "reserve": "Réservé",
-    "defavorable": "Défavorable",
-    "ajourne": "Ajourné",
-}
 EURO_FORMAT = '#,##0.00 "€"'
 ZERO = Decimal("0.00")
 

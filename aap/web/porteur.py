@@ -125,14 +125,9 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     day = today()
     items, _total = dossiers.list_dossiers(db, user, limit=500)
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
-    open_ids = [c["campaign"].id for c in cards if c["open"]]
-    reconducted = {d.reconducted_from_id for d in items if d.reconducted_from_id}
+    targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
     rows = [
-        {
-            "dossier": d,
-            "deadline": views.deadline_of(d, day),
-            "reconduct_to": views.reconduct_target(d, open_ids, reconducted),
-        }
+        {"dossier": d, "deadline": views.deadline_of(d, day), "reconduct_to": targets.get(d.id)}
         for d in items
     ]
     by_campaign = [
