@@ -244,13 +244,14 @@ def reconduct_targets(
     (same rule as `reconduct_dossier`: what the « Reconduire » button offers, the API accepts)."""
     open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, today)}
     ids = [d.id for d in dossiers]
-    renewed = set(
-        session.execute(
+    renewed = {
+        (row.reconducted_from_id, row.campaign_id)
+        for row in session.execute(
             select(Dossier.reconducted_from_id, Dossier.campaign_id).where(
                 Dossier.reconducted_from_id.in_(ids), Dossier.state.not_in(("abandonne", "non_depose"))
             )
-        ).tuples()
-    )
+        )
+    }
     targets = {}
     for dossier in dossiers:
         target = next(

@@ -76,3 +76,14 @@ def test_no_other_module_compares_dates_with_the_depot_deadline() -> None:
                     if "depot_cloture" in text or "extension_until" in text:
                         found.append(f"{name}:{node.lineno}: {text}")
     assert found == []
+
+
+def test_reconduction_takes_a_funded_action_into_another_call_of_the_same_form() -> None:
+    from workflows.reconduction import refusal
+
+    assert refusal("conventionne", 1, 2, "guichet_unique", "guichet_unique") is None
+    kind, reason = refusal("rejete", 1, 2, "guichet_unique", "guichet_unique") or ("", None)
+    assert kind == "conflict" and reason is not None and "« Rejeté »" in reason.message
+    assert (refusal("cloture", 1, 1, "g", "g") or ("", None))[0] == "invalid"
+    wrong_form = refusal("cloture", 1, 2, "guichet_unique", "fph")
+    assert wrong_form is not None and wrong_form[1].code == "formulaire_different"
