@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from notifications.rules import TEMPLATES_DIR, Rule
-from workflows.cofinancement import format_euros
 from workflows.dossier import STATE_LABELS
 from workflows.labels import decision_label
+from workflows.money import format_euros
 from workflows.reasons import fr_date
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -13,6 +13,7 @@ from functools import cache
 
 from transitions import Machine, MachineError
 
+from workflows.money import format_euros
 from workflows.reasons import Reason
 
 __all__ = [
@@ -108,17 +109,6 @@ def line_state_after(decision: str) -> str:
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     return decision
-
-
-def format_euros(amount: Decimal) -> str:
-    """French style, rounded to the cent: ``12 000,00 €`` with no-break spaces (U+00A0)."""
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal, not float")
-    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    units, cents = f"{abs(value):.2f}".split(".")
-    groups = f"{int(units):,}".replace(",", NBSP)
-    return f"{sign}{groups},{cents}{NBSP}€"
 
 
 def _amount_problems(montant: Decimal, field: str) -> list[Reason]:

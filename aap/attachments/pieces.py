@@ -178,11 +178,13 @@ def _link_on_leaving_porteur(ctx: TransitionContext) -> None:
 
 
 def _missing_at_deposit(ctx: PreconditionContext) -> list[Reason]:
+    """A missing pièce makes the form incomplete, like a missing answer (same code, its own field)."""
     if ctx.dossier.state != "brouillon":
         return []
-    return missing_pieces(
-        ctx.session, ctx.dossier, load_form(ctx.dossier.form_code, ctx.dossier.form_version)
-    )
+    form = load_form(ctx.dossier.form_code, ctx.dossier.form_version)
+    return [
+        Reason("form_incomplete", r.message, r.field) for r in missing_pieces(ctx.session, ctx.dossier, form)
+    ]
 
 
 def _answer_references(ctx: AnswersContext) -> list[FieldError]:
