@@ -16,6 +16,7 @@ from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
+from aap.schemas import Health
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     api = APIRouter(prefix="/api/v1")
 
-    @api.get("/health", tags=["exploitation"], summary="L'application répond")
+    @api.get("/health", tags=["exploitation"], summary="L'application répond", response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
