@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -22,15 +22,17 @@ from tests.web.staff_helpers import ADMIN, AGENTS, INSTRUCTEUR, web_login
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_REFUSAL = "Le formulaire a expiré ou ne vient pas de cette application"
 PORTEUR = "porteur@demo.aap.test"
+PDF = {"file": ("rib.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
 
 
 def web_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every state-changing route outside the API (the web pages' forms)."""
+    """(method, path) of every state-changing route outside the API (the web pages' forms), as the
+    application routes them (included routers walked with their prefixes)."""
     return sorted(
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and not route.path.startswith("/api/")
-        for method in route.methods & STATE_CHANGING
+        for route in iter_route_contexts(app.routes)
+        if route.path and not route.path.startswith(("/api/", "/static"))
+        for method in (route.methods or set()) & STATE_CHANGING
     )
 
 
@@ -83,7 +85,10 @@ def test_every_state_changing_web_route_refuses_without_csrf(
         else:
             client.get("/connexion")  # a session with a token exists: the form simply does not send it
         url = _filled(path, _dossier_for(db_engine, email))
-        response = client.request(method, url, data={"motif": "x"}, follow_redirects=False)
+        # multipart, so that the upload forms read the body to the end and reach their check too
+        response = client.request(
+            method, url, data={"kind": "rib", "motif": "x"}, files=PDF, follow_redirects=False
+        )
         if response.status_code != 403 or CSRF_REFUSAL not in response.text:
             accepted.append(f"{method} {url}: {response.status_code}")
     assert accepted == []
