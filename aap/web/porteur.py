@@ -25,6 +25,7 @@ from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render, time_short
+from workflows import labels
 
 router = APIRouter(include_in_schema=False)
 
@@ -229,9 +230,9 @@ def _dossier_page(
             "refused": refused,
             "refused_reasons": views.reason_links(refused.errors, dossier.id) if refused else [],
             "missing_total": sum(len(s.missing) for s in context["checklist"]),
-            "decision_labels": views.DECISION_LABELS,
-            "avis_labels": views.AVIS_LABELS,
-            "payment_labels": views.PAYMENT_LABELS,
+            "decision_labels": labels.DECISION_LABELS,
+            "avis_labels": labels.AVIS_LABELS,
+            "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
         }
     )
