@@ -325,6 +325,22 @@ class DossierEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class DossierMessage(Base):
+    """The dialogue around a dossier: a message between the porteur and the team (`echange`), or a
+    staff note the porteur never sees (`interne`)."""
+
+    __tablename__ = "dossier_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_email: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    author_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+
+
 class Cofinancement(Base):
     """A dossier's line for one solicited financer: requested, proposed, decided, paid."""
 

@@ -20,6 +20,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.financing.documents import list_documents
+from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
@@ -238,6 +239,7 @@ def _dossier_page(
             "avis_labels": views.AVIS_LABELS,
             "payment_labels": views.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
+            "thread": messages.thread(db, user, dossier.id),
         }
     )
     return render(request, "porteur/dossier.html", context, status_code=status_code)
