@@ -288,6 +288,8 @@ class Dossier(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     complements_due: Mapped[date | None] = mapped_column(Date, index=True)
     complements_message: Mapped[str | None] = mapped_column(Text)
+    # the answers when compléments were asked, to show what changed when they come back
+    answers_at_complements: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
     avis: Mapped[str | None] = mapped_column(String(16))
 
