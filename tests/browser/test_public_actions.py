@@ -37,3 +37,9 @@ def test_a_visitor_finds_the_funded_actions_of_a_quartier_and_can_print_them(pag
     page.get_by_role("link", name="Par quartier").click()
     expect(page.get_by_role("heading", level=2, name="Quartier Est")).to_be_visible()
     axe_check(page)
+
+    page.get_by_role("navigation", name="Transparence").get_by_role("link", name="Appels à projets").click()
+    expect(page.get_by_role("link", name="flux Atom des appels à projets")).to_be_visible()
+    page.locator("ul.calls a").first.click()
+    expect(page.get_by_role("heading", level=2, name="Comment déposer un dossier")).to_be_visible()
+    axe_check(page)
