@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.financing.totaux import totaux
-from aap.models import Campaign, Cofinancement, Dossier, DossierEvent, Organisation, User
+from aap.models import Campaign, Cofinancement, Dossier, DossierEvent, DossierMessage, Organisation, User
 from aap.opendata import service
 from tests.api.helpers import drafts, open_campaign
 from tests.financing.helpers import Walk, instruct
@@ -63,6 +63,15 @@ def test_actions_shows_no_personal_data_no_internal_note_and_no_amount_asked(
             to_state=dossier.state,
             role="instructeur",
             comment="NOTE-INTERNE-HISTORIQUE",
+        )
+    )
+    session.add(
+        DossierMessage(
+            dossier_id=dossier.id,
+            audience="interne",
+            author_email="instructeur@demo.aap.test",
+            author_role="instructeur",
+            body="NOTE-INTERNE-DIALOGUE",
         )
     )
     session.commit()
