@@ -42,12 +42,7 @@ from aap.models import (
     Territory,
 )
 from forms import load_form
-
-PUBLIC_STATES = ("programme", "conventionne", "bilan_depose", "cloture")
-"""Programmed and beyond: what the public directory of funded actions shows."""
-
-CONVENTIONED_STATES = ("conventionne", "bilan_depose", "cloture")
-"""The convention or the notification letter is sent: what the SCDL export publishes."""
+from workflows.dossier import CONVENTIONED_STATES, PUBLIC_STATES
 
 
 @dataclass(frozen=True)
