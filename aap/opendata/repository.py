@@ -105,20 +105,32 @@ def _under_orientation(text: ColumnElement[Any], code: Any) -> ColumnElement[boo
 # --- amounts accorded -----------------------------------------------------------------------------
 
 
-def _accorded_per_dossier() -> Any:
+def _accorded() -> Any:
+    """What the financers accorded the dossier, as a correlated subquery (the line index is on
+    `dossier_id`): no grouping of every line of the database."""
     return (
-        select(
-            Cofinancement.dossier_id.label("dossier_id"),
-            func.sum(Cofinancement.montant_accorde).label("accorde"),
+        select(func.sum(Cofinancement.montant_accorde))
+        .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.decision == "accorde")
+        .correlate(Dossier)
+        .scalar_subquery()
+    )
+
+
+def _funded() -> ColumnElement[bool]:
+    return (
+        select(Cofinancement.id)
+        .where(
+            Cofinancement.dossier_id == Dossier.id,
+            Cofinancement.decision == "accorde",
+            Cofinancement.montant_accorde > 0,
         )
-        .where(Cofinancement.decision == "accorde")
-        .group_by(Cofinancement.dossier_id)
-        .subquery("accorded")
+        .correlate(Dossier)
+        .exists()
     )
 
 
 def _public_dossiers(filters: Filters, qpv_text: ColumnElement[Any], orientation_text: ColumnElement[Any]):  # type: ignore[no-untyped-def]
-    conditions: list[ColumnElement[bool]] = [Dossier.state.in_(PUBLIC_STATES)]
+    conditions: list[ColumnElement[bool]] = [Dossier.state.in_(PUBLIC_STATES), _funded()]
     if filters.territory_id is not None:
         conditions.append(Campaign.territory_id == filters.territory_id)
     if filters.year is not None:
@@ -135,7 +147,6 @@ def actions_query(session: Session, filters: Filters) -> Select[Any]:
     orientation and summary, no amounts asked, no people)."""
     forms = forms_in_use(session, filters.territory_id)
     qpv_text, orientation_text = answer_text(forms, "qpv"), answer_text(forms, "orientation")
-    accorded = _accorded_per_dossier()
     return (
         select(
             Dossier.id,
@@ -149,13 +160,12 @@ def actions_query(session: Session, filters: Filters) -> Select[Any]:
             Territory.name.label("territory_name"),
             qpv_text.label("qpv_json"),
             orientation_text.label("orientation_json"),
-            accorded.c.accorde,
+            _accorded().label("accorde"),
         )
         .join(Campaign, Campaign.id == Dossier.campaign_id)
         .join(Territory, Territory.id == Campaign.territory_id)
         .join(Organisation, Organisation.id == Dossier.organisation_id)
-        .join(accorded, accorded.c.dossier_id == Dossier.id)
-        .where(*_public_dossiers(filters, qpv_text, orientation_text), accorded.c.accorde > 0)
+        .where(*_public_dossiers(filters, qpv_text, orientation_text))
     )
 
 
@@ -176,30 +186,38 @@ def qpv_orientation_totals(session: Session, territory_id: int, year: int) -> li
     orientation (NULL) when its form has none."""
     forms = forms_in_use(session, territory_id)
     qpv_text, orientation_text = answer_text(forms, "qpv"), answer_text(forms, "orientation")
-    accorded = _accorded_per_dossier()
+    # each public dossier's answers read once (MATERIALIZED), then matched against the QPV and roots
+    public = (
+        select(
+            Dossier.id.label("id"),
+            qpv_text.label("qpv_json"),
+            orientation_text.label("orientation_json"),
+            _accorded().label("accorde"),
+        )
+        .join(Campaign, Campaign.id == Dossier.campaign_id)
+        .where(*_public_dossiers(Filters(territory_id, year=year), qpv_text, orientation_text))
+        .cte("public_dossiers")
+        .prefix_with("MATERIALIZED")
+    )
     root = Orientation.__table__.alias("root")
     return list(
         session.execute(
             select(
                 Qpv.code.label("qpv"),
                 root.c.code.label("orientation"),
-                func.count(Dossier.id).label("actions"),
-                func.sum(accorded.c.accorde).label("accorde"),
+                func.count(public.c.id).label("actions"),
+                func.sum(public.c.accorde).label("accorde"),
             )
-            .select_from(Dossier)
-            .join(Campaign, Campaign.id == Dossier.campaign_id)
-            .join(accorded, accorded.c.dossier_id == Dossier.id)
-            .join(Qpv, and_(Qpv.territory_id == Campaign.territory_id, _like_code(qpv_text, Qpv.code)))
+            .select_from(public)
+            .join(Qpv, and_(Qpv.territory_id == territory_id, _like_code(public.c.qpv_json, Qpv.code)))
             .outerjoin(
                 root,
                 and_(
-                    root.c.territory_id == Campaign.territory_id,
+                    root.c.territory_id == territory_id,
                     root.c.depth == 0,
-                    _under_orientation(orientation_text, root.c.code),
+                    _under_orientation(public.c.orientation_json, root.c.code),
                 ),
             )
-            .where(*_public_dossiers(Filters(territory_id, year=year), qpv_text, orientation_text))
-            .where(accorded.c.accorde > 0)
             .group_by(Qpv.code, root.c.code)
             .order_by(Qpv.code, root.c.code)
         )
