@@ -298,6 +298,8 @@ class Dossier(Base):
     complements_message: Mapped[str | None] = mapped_column(Text)
     # the answers when compléments were asked, to show what changed when they come back
     answers_at_complements: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # the documents the instructeur asked for with the compléments: [{"kind": …, "label": …}]
+    complements_pieces: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
     bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
     avis: Mapped[str | None] = mapped_column(String(16))
 
