@@ -1,7 +1,7 @@
 """financeur open data: SIRET, publication threshold, opt-in for smaller amounts
 
 Revision ID: opendata_01
-Revises: dialogue_02
+Revises: dialogue_03
 Create Date: 2026-12-02 02:40:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import aap.types
 
 revision: str = 'opendata_01'
-down_revision: str | None = 'dialogue_02'
+down_revision: str | None = 'dialogue_03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
