@@ -22,6 +22,9 @@ Territoire = Annotated[str | None, Query(description="code du territoire (ex. «
 Annee = Annotated[str | None, Query(description="année de l'appel à projets (ex. 2026)")]
 FinanceurCode = Annotated[str | None, Query(description="code du financeur (ex. « ETAT »)")]
 
+OPEN = {"Access-Control-Allow-Origin": "*"}
+"""Open data: any site may read it from a browser (no cookie is ever involved)."""
+
 EXPORT_DESCRIPTION = (
     "Les subventions accordées, au format SCDL « subventions » 2.1.1 d'OpenDataFrance (décret "
     "n° 2017-779) : une ligne par ligne de financement accordée d'un dossier conventionné (convention "
@@ -46,7 +49,7 @@ def subventions_csv(
     return StreamingResponse(
         service.csv_stream(service.stream_records(request.app.state.engine, filters)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'inline; filename="subventions.csv"'},
+        headers={"Content-Disposition": 'inline; filename="subventions.csv"', **OPEN},
     )
 
 
@@ -68,12 +71,13 @@ def subventions_json(
     return StreamingResponse(
         service.json_stream(service.stream_records(request.app.state.engine, filters)),
         media_type="application/json",
+        headers=OPEN,
     )
 
 
 @router.get("/opendata/schema/subventions.json", summary="Le schéma SCDL « subventions » (Table Schema)")
 def subventions_schema() -> FileResponse:
-    return FileResponse(service.SCHEMA_PATH, media_type="application/json")
+    return FileResponse(service.SCHEMA_PATH, media_type="application/json", headers=OPEN)
 
 
 @pages.get("/actions", response_class=HTMLResponse)
@@ -120,7 +124,7 @@ def calls(request: Request, code: str, db: DB, user: MaybeCaller) -> HTMLRespons
 def calls_atom(code: str, db: DB, settings: AppSettings) -> Response:
     territory, items = service.public_calls(db, code, today())
     body = feeds.calls_feed(territory, items, settings.base_url, settings.timezone, today())
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    return Response(body, media_type="application/atom+xml; charset=utf-8", headers=OPEN)
 
 
 @pages.get("/territoires/{code}/appels/{campaign_code}", response_class=HTMLResponse)

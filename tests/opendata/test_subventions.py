@@ -52,6 +52,7 @@ def test_the_demo_csv_validates_against_the_scdl_schema_and_adds_up_to_the_conve
 def test_the_json_export_carries_the_same_lines_and_validates_too(client: TestClient, demo) -> None:
     response = client.get("/opendata/subventions.json")
     assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"  # reusable from any site
     body = response.json()
     fields = service.scdl_fields()
     assert body["total"] == len(body["items"]) == len(scdl_csv(client))
