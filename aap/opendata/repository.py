@@ -129,7 +129,9 @@ def _funded() -> ColumnElement[bool]:
     )
 
 
-def _public_dossiers(filters: Filters, qpv_text: ColumnElement[Any], orientation_text: ColumnElement[Any]):  # type: ignore[no-untyped-def]
+def _public_dossiers(
+    filters: Filters, qpv_text: ColumnElement[Any], orientation_text: ColumnElement[Any]
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Dossier.state.in_(PUBLIC_STATES), _funded()]
     if filters.territory_id is not None:
         conditions.append(Campaign.territory_id == filters.territory_id)
