@@ -17,6 +17,8 @@ from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.messages.endpoints import router as messages_router
+from aap.opendata.endpoints import pages as opendata_pages
+from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
@@ -95,5 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
     app.include_router(porteur_router)
+    app.include_router(opendata_router)
+    app.include_router(opendata_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
