@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,6 +123,13 @@ class Financeur(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
+    # open data (décret 2017-779): its SIRET, the yearly amount from which its grants are published,
+    # and whether it publishes the smaller ones too
+    siret: Mapped[str | None] = mapped_column(String(14))
+    opendata_seuil: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("23000.00"), server_default="2300000"
+    )
+    opendata_sous_seuil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 

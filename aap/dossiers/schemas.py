@@ -28,6 +28,11 @@ class TransitionBody(Strict):
     avis: str | None = Field(
         None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne."
     )
+    date_comite: date | None = Field(
+        None,
+        description="Avis : le jour où le comité technique a siégé (par défaut, aujourd'hui) ; c'est la "
+        "date de l'avis partout.",
+    )
     pieces_demandees: list[str] | None = Field(
         None,
         description="Compléments : les documents que le porteur doit joindre (un intitulé chacun, "
