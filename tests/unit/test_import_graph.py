@@ -33,7 +33,7 @@ EDGES = ("aap.app", "aap.main", "aap.cli", "aap.deps", "aap.wiring", "aap.web", 
 
 
 def is_edge(module: str) -> bool:
-    return module.startswith(EDGES) or module.rsplit(".", 1)[-1] in ("endpoints", "cli")
+    return module.startswith(EDGES) or module.rsplit(".", 1)[-1].endswith(("endpoints", "cli"))
 
 
 def _unit(module: str) -> str:
