@@ -10,6 +10,7 @@ __all__ = [
     "AVIS_LABELS",
     "DECISION_LABELS",
     "LINE_STATE_LABELS",
+    "PARTNER_AVIS_LABELS",
     "PAYMENT_LABELS",
     "avis_label",
     "decision_label",
@@ -21,6 +22,10 @@ AVIS_LABELS: dict[str, str] = {
     "reserve": "Favorable avec réserves",
     "defavorable": "Défavorable",
     "ajourne": "Ajourné",
+}
+# a partner's or a sector service's avis on one dossier (the comité's words, without « ajourné »)
+PARTNER_AVIS_LABELS: dict[str, str] = {
+    code: AVIS_LABELS[code] for code in ("favorable", "reserve", "defavorable")
 }
 # a financer's decision on its cofinancement line
 DECISION_LABELS: dict[str, str] = {"accorde": "Accordé", "refuse": "Refusé", "ajourne": "Ajourné"}
