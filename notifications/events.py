@@ -63,6 +63,8 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         return dossier.bilan_due, {}
     if name == "expirer":
         return campaign.depot_cloture, {}
+    if name == "deposer_bilan":
+        return None, render.event_facts(event.at)
     if name == "completer":
         return None, {
             **render.event_facts(event.at),
