@@ -64,6 +64,8 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         return dossier.bilan_due, {}
     if name == "expirer":
         return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
+    if name == "deposer_bilan":
+        return None, render.event_facts(event.at)
     if name == "completer":
         return None, {
             **render.event_facts(event.at),

@@ -11,6 +11,12 @@ from workflows import depot
 from workflows.dossier import EDITABLE_STATES, STATE_LABELS
 
 HIDDEN_FROM_FINANCEURS = ("brouillon", "non_depose")
+# the instruction's proposed amounts are internal until the financers have decided (programme validated)
+PROPOSALS_SHOWN_TO_PORTEURS = ("programme", "rejete", "conventionne", "bilan_depose", "cloture")
+
+
+def sees_proposals(user: User, dossier: Dossier) -> bool:
+    return user.role != "porteur" or dossier.state in PROPOSALS_SHOWN_TO_PORTEURS
 
 
 def visible_dossiers(user: User) -> Select[tuple[Dossier]]:

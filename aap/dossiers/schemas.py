@@ -58,7 +58,8 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
+def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = True) -> dict[str, Any]:
+    """`proposals=False` hides the instruction's proposed amounts (a porteur before the decisions)."""
     return {
         "id": dossier.id,
         "number": dossier.number,
@@ -76,7 +77,7 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
                 "financeur_name": line.financeur.name,
                 "state": line.state,
                 "montant_demande": euros(line.montant_demande),
-                "montant_propose": euros(line.montant_propose),
+                "montant_propose": euros(line.montant_propose) if proposals else None,
                 "decision": line.decision,
                 "decision_label": decision_label(line.decision),
                 "montant_accorde": euros(line.montant_accorde),

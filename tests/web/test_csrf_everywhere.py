@@ -16,14 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from aap.accounts.service import create_user
 from aap.models import Dossier, Membership, User
 from tests.web.staff_helpers import ADMIN, AGENTS, INSTRUCTEUR, web_login
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_REFUSAL = "Le formulaire a expiré ou ne vient pas de cette application"
 PORTEUR = "porteur@demo.aap.test"
-PARTNER, PARTNER_PASSWORD = "jeunesse@ville.demo.aap.test", "mot de passe du service jeunesse"
+PARTNER = "partenaire@demo.aap.test"
 PDF = {"file": ("rib.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
 
 
@@ -51,22 +50,6 @@ def _who(path: str) -> str | None:
     if path.startswith(("/connexion", "/inscription", "/deconnexion")):
         return None
     return PORTEUR
-
-
-def _partner(engine: Engine) -> None:
-    """A partner account of the demo territory (the demo has none), as the admin opens it."""
-    with Session(engine) as session:
-        admin = session.scalar(select(User).where(User.email == ADMIN))
-        assert admin is not None
-        create_user(
-            session,
-            email=PARTNER,
-            password=PARTNER_PASSWORD,
-            role="partenaire",
-            full_name="Service jeunesse de la Ville",
-            territory_id=admin.territory_id,
-        )
-        session.commit()
 
 
 def _dossier_for(engine: Engine, email: str | None) -> int:
@@ -102,13 +85,12 @@ def test_the_list_holds_the_known_forms(app: FastAPI) -> None:
 def test_every_state_changing_web_route_refuses_without_csrf(
     app: FastAPI, client: TestClient, demo: date, db_engine: Engine
 ) -> None:
-    _partner(db_engine)
     accepted = []
     for method, path in web_routes(app):
         email = _who(path)
         client.cookies.clear()
         if email is not None:
-            web_login(client, email, PARTNER_PASSWORD if email == PARTNER else "demo")
+            web_login(client, email)
         else:
             client.get("/connexion")  # a session with a token exists: the form simply does not send it
         url = _filled(path, _dossier_for(db_engine, email))
