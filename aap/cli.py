@@ -68,11 +68,13 @@ def serve(
 def _load_rules_file(kind: str, path: Path) -> None:
     from aap.campaigns.service import save_campaign
     from aap.db import session_scope
+    from aap.models import Campaign, Territory
     from aap.rules_files import RulesFileError, parse_campaign_file, parse_territory_file
     from aap.territories.service import save_territory
 
     try:
         with session_scope() as session:
+            saved: Territory | Campaign
             if kind == "territory":
                 saved = save_territory(session, parse_territory_file(path))
             else:

@@ -173,18 +173,18 @@ class _Builder:
             amounts = v if isinstance(v, dict) else {}
             for code, name in self.ctx.financeurs:
                 child = Node(widget="amount", name=f"{path}.{code}", label=name)
-                self._scalar_value(child, "amount", amounts.get(code), f)
+                self._scalar_value(child, "amount", amounts.get(code))
                 node.children.append(child)
         elif t in ("choice", "multichoice"):
             node.options = option_pairs(f, self.ctx)
-            self._scalar_value(node, t, v, f)
+            self._scalar_value(node, t, v)
         else:
-            self._scalar_value(node, t, v, f)
+            self._scalar_value(node, t, v)
         if f.placeholder:
             node.attrs["placeholder"] = f.placeholder
         return node
 
-    def _scalar_value(self, node: Node, t: str, v: Any, f: FieldDef) -> None:
+    def _scalar_value(self, node: Node, t: str, v: Any) -> None:
         if is_blank(v):
             node.value = [] if t == "multichoice" else ""
             node.display = "—"

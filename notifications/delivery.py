@@ -25,14 +25,14 @@ import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, Update, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aap.models import Notification
@@ -139,11 +139,13 @@ class _Pass:
         """The pass's `now`, moving on with real time while it delivers."""
         return self.started + timedelta(seconds=time.monotonic() - self.t0)
 
-    def _write(self, fn: Callable[[Session], int]) -> int:
+    def _update(self, stmt: Update) -> int:
+        """Runs one UPDATE in its own transaction; how many rows it changed."""
         with self.factory() as session:
-            result = fn(session)
+            # an UPDATE's result is a CursorResult, which Session.execute's signature does not say
+            result = cast(CursorResult[Any], session.execute(stmt))
             session.commit()
-            return result
+            return result.rowcount
 
     def claim(self) -> list[int]:
         now = self.clock()
@@ -175,7 +177,7 @@ class _Pass:
         self.lease_until = now + LEASE
         return ids
 
-    def _mine(self, notification_id: int):  # type: ignore[no-untyped-def]
+    def _mine(self, notification_id: int) -> Update:
         return update(Notification).where(
             Notification.id == notification_id,
             Notification.claim_token == self.token,
@@ -206,20 +208,16 @@ class _Pass:
         return held
 
     def mark_sent(self, notification_id: int) -> None:
-        self._write(
-            lambda s: (
-                s.execute(
-                    self._mine(notification_id).values(
-                        status="sent",
-                        sent_at=self.clock(),
-                        attempts=Notification.attempts + 1,
-                        last_error=None,
-                        claim_token=None,
-                        claimed_until=None,
-                    )
-                ).rowcount
+        self._update(
+            self._mine(notification_id).values(
+                status="sent",
+                sent_at=self.clock(),
+                attempts=Notification.attempts + 1,
+                last_error=None,
+                claim_token=None,
+                claimed_until=None,
             )
-        )  # type: ignore[attr-defined]
+        )
 
     def mark_retry(self, notification_id: int, attempts: int, error: str, *, may_fail: bool) -> None:
         attempts += 1
@@ -233,40 +231,32 @@ class _Pass:
         )
         if failed:
             values["status"] = "failed"
-        self._write(lambda s: s.execute(self._mine(notification_id).values(**values)).rowcount)  # type: ignore[attr-defined]
+        self._update(self._mine(notification_id).values(**values))
         if failed:
             self.report.failed += 1
         else:
             self.report.deferred += 1
 
     def mark_failed(self, notification_id: int, attempts: int, error: str) -> None:
-        self._write(
-            lambda s: (
-                s.execute(
-                    self._mine(notification_id).values(
-                        status="failed",
-                        attempts=attempts + 1,
-                        last_error=error[:2000],
-                        claim_token=None,
-                        claimed_until=None,
-                    )
-                ).rowcount
+        self._update(
+            self._mine(notification_id).values(
+                status="failed",
+                attempts=attempts + 1,
+                last_error=error[:2000],
+                claim_token=None,
+                claimed_until=None,
             )
-        )  # type: ignore[attr-defined]
+        )
         self.report.failed += 1
 
     def release(self, ids: list[int]) -> None:
         """Give back claimed rows untouched (the pass stops): another pass may take them at once."""
         if ids:
-            self._write(
-                lambda s: (
-                    s.execute(
-                        update(Notification)
-                        .where(Notification.id.in_(ids), Notification.claim_token == self.token)
-                        .values(claim_token=None, claimed_until=None)
-                    ).rowcount
-                )
-            )  # type: ignore[attr-defined]
+            self._update(
+                update(Notification)
+                .where(Notification.id.in_(ids), Notification.claim_token == self.token)
+                .values(claim_token=None, claimed_until=None)
+            )
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -278,24 +268,20 @@ class _Pass:
         """A message still pending a month after it was recorded (e.g. the demo's history, or a server
         down for weeks) speaks of deadlines long past: it is marked failed, not sent."""
         cutoff = self.clock() - STALE_AFTER
-        self.report.expired = self._write(
-            lambda s: (
-                s.execute(
-                    update(Notification)
-                    .where(
-                        Notification.status == "pending",
-                        Notification.created_at < cutoff,
-                        or_(Notification.claimed_until.is_(None), Notification.claimed_until < self.clock()),
-                    )
-                    .values(
-                        status="failed",
-                        last_error="périmé : toujours en attente 30 jours après son enregistrement",
-                        claim_token=None,
-                        claimed_until=None,
-                    )
-                ).rowcount
+        self.report.expired = self._update(
+            update(Notification)
+            .where(
+                Notification.status == "pending",
+                Notification.created_at < cutoff,
+                or_(Notification.claimed_until.is_(None), Notification.claimed_until < self.clock()),
             )
-        )  # type: ignore[attr-defined]
+            .values(
+                status="failed",
+                last_error="périmé : toujours en attente 30 jours après son enregistrement",
+                claim_token=None,
+                claimed_until=None,
+            )
+        )
 
     def run(self, target: SmtpTarget) -> DeliveryReport:
         self.expire_stale()

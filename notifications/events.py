@@ -55,7 +55,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         }
     if name == "decision_financeur":
         data = event.data or {}
-        code = data.get("financeur")
+        code: str = data.get("financeur") or ""
         names = {line.financeur.code: line.financeur.name for line in dossier.cofinancements}
         return None, render.decision_facts(
             names.get(code, code or "Un financeur"), data.get("decision"), data.get("montant"), event.comment

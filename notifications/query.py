@@ -145,6 +145,8 @@ def _extended_deadlines(session: Session, rule: Rule, today: date, lo: date, hi:
     )
     out = []
     for dossier_id, anchor in rows:
+        if anchor is None:  # excluded by the query; the column may be NULL for other dossiers
+            continue
         offset = rule.occurrence(anchor, today)
         if offset is not None:
             out.append(DueOccurrence(rule, dossier_id, anchor, offset))
@@ -172,7 +174,7 @@ def dossier_rows(session: Session, ids: Iterable[int]) -> dict[int, DossierRow]:
             .where(Dossier.id.in_(chunk))
         )
         for row in session.execute(query):
-            out[row[0]] = DossierRow(*row)
+            out[row[0]] = DossierRow(*row[:10])  # the 10 columns above (typing counts 9, then "more")
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aap.dossiers.service import get_dossier
@@ -122,13 +122,13 @@ def _tell(
     after_transition(session, dossier, news, now)
 
 
-def _readable(user: User):  # type: ignore[no-untyped-def]
+def _readable(user: User) -> Select[AvisPartenaire]:
     query = select(AvisPartenaire).options(selectinload(AvisPartenaire.partner))
     if user.role == "partenaire":
         return query.where(AvisPartenaire.partner_id == user.id)
     if user.role in ("instructeur", "admin"):
         return query
-    return query.where(False)
+    return query.where(false())
 
 
 def for_dossier(session: Session, user: User, dossier_id: int) -> list[AvisPartenaire]:

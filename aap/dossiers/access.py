@@ -3,7 +3,7 @@ who may change its answers and files today."""
 
 from datetime import date
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, false, select
 
 from aap.errors import Conflict, Forbidden
 from aap.models import AvisPartenaire, Campaign, Cofinancement, Dossier, Membership, User
@@ -19,7 +19,7 @@ def sees_proposals(user: User, dossier: Dossier) -> bool:
     return user.role != "porteur" or dossier.state in PROPOSALS_SHOWN_TO_PORTEURS
 
 
-def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
+def visible_dossiers(user: User) -> Select[Dossier]:
     """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it;
     a partner: the dossiers it was asked an avis on; an instructeur or admin: the dossiers of its
     territory's campaigns."""
@@ -38,7 +38,7 @@ def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
     if user.role in ("admin", "instructeur"):
         in_territory = select(Campaign.id).where(Campaign.territory_id == user.territory_id)
         return query.where(Dossier.campaign_id.in_(in_territory))
-    return query.where(False)
+    return query.where(false())  # nobody else sees any dossier
 
 
 def check_editable(user: User, dossier: Dossier, today: date) -> None:

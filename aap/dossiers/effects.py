@@ -80,19 +80,19 @@ class EffectsTable:
 
     def on(self, transitions: str | Iterable[str], effect: Effect, *, name: str | None = None) -> None:
         """Run `effect` after each of `transitions` (or `"*"`: every event)."""
-        label = name or getattr(effect, "__qualname__", repr(effect))
+        label = _label(effect, name)
         for transition in [transitions] if isinstance(transitions, str) else transitions:
             if all(existing != label for existing, _ in self._effects[transition]):
                 self._effects[transition].append((label, effect))
 
     def require(self, transition: str, precondition: Precondition, *, name: str | None = None) -> None:
-        label = name or getattr(precondition, "__qualname__", repr(precondition))
+        label = _label(precondition, name)
         if all(existing != label for existing, _ in self._preconditions[transition]):
             self._preconditions[transition].append((label, precondition))
 
     def check_answers(self, check: AnswersCheck, *, name: str | None = None) -> None:
         """Run `check` on every save of a dossier's answers."""
-        label = name or getattr(check, "__qualname__", repr(check))
+        label = _label(check, name)
         if all(existing != label for existing, _ in self._answer_checks):
             self._answer_checks.append((label, check))
 
@@ -120,3 +120,8 @@ class EffectsTable:
 
 
 TABLE = EffectsTable()
+
+
+def _label(fn: object, name: str | None) -> str:
+    """The name a rule is registered under: registering the same name twice adds it once."""
+    return name or str(getattr(fn, "__qualname__", repr(fn)))

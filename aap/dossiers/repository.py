@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-def with_lines(query: Select[tuple[Dossier]]) -> Select[tuple[Dossier]]:
+def with_lines(query: Select[Dossier]) -> Select[Dossier]:
     """The dossier with its cofinancement lines, their financer and payments, and its organisation."""
     return query.options(
         selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),

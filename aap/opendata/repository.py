@@ -237,7 +237,7 @@ def years_with_actions(session: Session, territory_id: int | None) -> list[int]:
 # --- the SCDL lines -------------------------------------------------------------------------------
 
 
-def subvention_lines(filters: Filters) -> Select[Any]:
+def subvention_lines(filters: Filters) -> Select[*tuple[Any, ...]]:
     """One row per financer's accorded line of a conventioned dossier that the financer publishes:
     it has a SIRET, and what it accorded this organisation over the year reaches its threshold, or
     it publishes smaller amounts too."""

@@ -243,7 +243,7 @@ def directory(session: Session, query: DirectoryQuery, page_size: int = PAGE_SIZ
     items = []
     for r in rows:
         tid = r.territory_id
-        orientation = (_codes(r.orientation_json) or [None])[0]
+        orientation = next(iter(_codes(r.orientation_json)), None)
         items.append(
             {
                 "title": r.title,

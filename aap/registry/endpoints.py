@@ -17,7 +17,7 @@ router = APIRouter(tags=["répertoire des entreprises"])
     response_model=SiretOut,
     response_model_exclude_unset=True,
 )
-def lookup_siret(siret: str, user: Caller, settings: AppSettings) -> dict[str, Any]:
+def lookup_siret(siret: str, _user: Caller, settings: AppSettings) -> dict[str, Any]:
     """``{"siret", "siren", "name", "address_line", "postal_code", "city", "rna"?, "active"}``;
     422 for an invalid SIRET (no call made), 404 when unknown, 503 when the registry does not answer."""
     return service.lookup_siret(settings, siret)

@@ -101,7 +101,8 @@ def _match(company: dict[str, Any], siret: str) -> dict[str, Any] | None:
         "active": (place.get("etat_administratif") or company.get("etat_administratif") or "A") == "A",
         "source": "recherche-entreprises",
     }
-    complements = company.get("complements") if isinstance(company.get("complements"), dict) else {}
+    raw_complements = company.get("complements")
+    complements = raw_complements if isinstance(raw_complements, dict) else {}
     rna = _text(complements.get("identifiant_association"))
     if rna and rna_valid(rna.upper()):
         out["rna"] = rna.upper()

@@ -3,6 +3,8 @@
 A visitor who is not logged in is sent to the login page, and comes back where they were going.
 """
 
+import inspect
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -72,6 +74,14 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/connexion?suivant={quote(target)}", status_code=303)
 
 
+async def _api_answer(
+    handler: Callable[[Request, Exception], Response | Awaitable[Response]], request: Request, exc: Exception
+) -> Response:
+    """What the API's own handler answers (Starlette takes plain and async handlers alike)."""
+    answer = handler(request, exc)
+    return await answer if inspect.isawaitable(answer) else answer
+
+
 def install_web_error_handlers(app: FastAPI) -> None:
     """Wrap the JSON handlers: API paths keep them, web pages get a French HTML page."""
     json_app_error = app.exception_handlers[AppError]
@@ -81,7 +91,7 @@ def install_web_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         if not is_web(request):
-            return await json_app_error(request, exc)
+            return await _api_answer(json_app_error, request, exc)
         if exc.status_code == 401:
             return login_redirect(request)
         return error_page(request, exc.status_code, exc.message)
@@ -89,7 +99,7 @@ def install_web_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if not is_web(request):
-            return await json_http(request, exc)
+            return await _api_answer(json_http, request, exc)
         if exc.status_code == 401:
             return login_redirect(request)
         _code, message = STATUS_FR.get(exc.status_code, ("erreur", "Une erreur est survenue."))
@@ -97,7 +107,7 @@ def install_web_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not is_web(request):
-            return await json_validation(request, exc)
+            return await _api_answer(json_validation, request, exc)
         # A malformed address (/dossiers/abc) is a page that does not exist.
         return error_page(request, 404, STATUS_FR[404][1])
 

@@ -73,7 +73,7 @@ def post_message(
         if isinstance(exc, NotFound):
             raise
         db.rollback()
-        errors = [{"message": e.get("message", exc.message)} for e in exc.errors] or [
+        errors = [{"message": e.get("message", exc.message)} for e in exc.errors or []] or [
             {"message": exc.message}
         ]
         entered = {"texte": texte, "audience": audience}

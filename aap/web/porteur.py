@@ -6,6 +6,7 @@ Thin routes: parse the form, call the service, render. What the pages show is co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -80,7 +81,7 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
     data = {k: v for k, v in form if isinstance(v, str)}
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
-    organisation = {
+    organisation: dict[str, str | None] = {
         k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
     }
     try:
@@ -129,7 +130,7 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     items, _total = dossiers.list_dossiers(db, user, limit=500)
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
     targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"dossier": d, "deadline": views.deadline_of(d, day), "reconduct_to": targets.get(d.id)}
         for d in items
     ]
@@ -259,7 +260,7 @@ def _section_page(
     key: str,
     *,
     answers: dict[str, Any] | None = None,
-    errors: list[Any] = (),
+    errors: Sequence[Any] = (),
     problem: str | None = None,
     stale: bool = False,
     status_code: int = 200,

@@ -96,9 +96,9 @@ def deadline_of(dossier: Dossier, today: date) -> Deadline | None:
             "Bilan à déposer au plus tard le", dossier.bilan_due, "action", today > dossier.bilan_due
         )
     if state in ("depose", "en_instruction", "instruit", "avise"):
-        day = campaign.date_of("validation")
-        if day is not None:
-            return Deadline("Décision attendue vers le", day, "attente")
+        expected = campaign.date_of("validation")
+        if expected is not None:
+            return Deadline("Décision attendue vers le", expected, "attente")
     return None
 
 
@@ -165,7 +165,8 @@ def history_rows(events: list[DossierEvent], financeur_names: dict[str, str]) ->
         data = e.data or {}
         if e.transition == "decision_financeur":
             name = financeur_names.get(data.get("financeur", ""), data.get("financeur", ""))
-            label = f"Décision de {name} : {DECISION_LABELS.get(data.get('decision'), data.get('decision'))}"
+            decision = str(data.get("decision"))
+            label = f"Décision de {name} : {DECISION_LABELS.get(decision, decision)}"
         elif e.transition == "rendre_avis" and data.get("avis"):
             detail = f"Avis : {AVIS_LABELS.get(data['avis'], data['avis'])}"
         elif e.transition == "demander_complements" and data.get("due_date"):

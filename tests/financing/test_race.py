@@ -31,7 +31,7 @@ def _race(engine: Engine, email: str, tasks: list, barrier_size: int) -> list[ob
             barrier.wait(timeout=30)
             try:
                 results[i] = task(session, agent)
-            except Exception as exc:  # noqa: BLE001 - the loser's refusal is the expected outcome
+            except Exception as exc:
                 session.rollback()
                 results[i] = exc
 

@@ -60,7 +60,7 @@ class FakeRegistry:
         registry = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 q = parse_qs(url.query).get("q", [""])[0]
                 registry.queries.append(q)

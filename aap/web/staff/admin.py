@@ -32,7 +32,7 @@ def _campaign_views(db: Session, user: User) -> list[dict[str, Any]]:
             label, names = calendar.label, calendar.date_label
             phase = calendar.phase_on(c.parsed_dates(), now().date()).label
         except CalendarNotFound:
-            label, names, phase = c.calendar, (lambda n: n), ""
+            label, names, phase = c.calendar, (lambda name: name), ""
         dates = sorted(c.parsed_dates().items(), key=lambda kv: kv[1])
         out.append(
             {

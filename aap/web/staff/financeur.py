@@ -119,7 +119,7 @@ async def decide_many(request: Request, db: DB, user: Agent) -> HTMLResponse | R
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     campagne = str(form.get("campagne", ""))
-    ids = [int(v) for v in form.getlist("dossier") if str(v).isdigit()]
+    ids = [int(v) for v in form.getlist("dossier") if isinstance(v, str) and v.isdigit()]
     items, errors, entered = _bulk_items(form, ids)
     if not errors and not items:
         errors.append({"message": "Choisissez une décision pour au moins un dossier.", "target": None})
