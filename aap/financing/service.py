@@ -260,24 +260,8 @@ def decide_bulk(
         if stored is not None:
             return stored
     campaign = get_campaign(session, user, campaign_id)
-    if not items:
-        raise Invalid("La liste des décisions est vide.", code="decisions_vides")
-    if len(items) > MAX_BULK:
-        raise Invalid(f"Au plus {MAX_BULK} décisions par requête.", code="trop_de_decisions")
-    ids = sorted({i.dossier_id for i in items})
-    found = {
-        d.id: d
-        for d in session.scalars(
-            visible_dossiers(user)
-            .where(Dossier.id.in_(ids), Dossier.campaign_id == campaign.id)
-            .options(
-                selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-                selectinload(Dossier.organisation),
-            )
-            .order_by(Dossier.id)
-            .with_for_update(of=Dossier)
-        )
-    }
+    _check_list_size(items)
+    found = _locked_dossiers(session, user, campaign.id, sorted({i.dossier_id for i in items}))
     envelope = _envelope_locked(session, campaign.id, financeur.id)
     if idempotency_key is not None:  # a twin request may have committed while we waited for the locks
         stored = _stored_answer(session, user, idempotency_key, fingerprint)
@@ -285,55 +269,7 @@ def decide_bulk(
             session.rollback()
             return stored
     restant = envelope.enveloppe - _accorded(session, campaign.id, financeur.id)
-    errors: list[dict[str, Any]] = []
-    todo: list[tuple[Dossier, Cofinancement, BulkDecision]] = []
-    seen: set[int] = set()
-    for index, item in enumerate(items):
-
-        def refuse(
-            code: str,
-            message: str,
-            field: str | None = None,
-            *,
-            index: int = index,
-            item: BulkDecision = item,
-        ) -> None:
-            errors.append(
-                {
-                    "index": index,
-                    "dossier_id": item.dossier_id,
-                    "code": code,
-                    "message": message,
-                    "path": f"items.{index}" + (f".{field}" if field else ""),
-                }
-            )
-
-        if item.dossier_id in seen:
-            refuse("dossier_en_double", "Ce dossier figure déjà plus haut dans la liste.", "dossier_id")
-            continue
-        seen.add(item.dossier_id)
-        dossier = found.get(item.dossier_id)
-        if dossier is None:
-            refuse("dossier_introuvable", "Dossier introuvable dans cet appel à projets.", "dossier_id")
-            continue
-        if dossier.state not in DECIDABLE_STATES:
-            refuse("etat_incompatible", f"Le dossier {dossier.number} n'est pas en attente de décision.")
-            continue
-        line = next((c for c in dossier.cofinancements if c.financeur_id == financeur.id), None)
-        if line is None:
-            refuse(
-                "financeur_non_sollicite", f"Le dossier {dossier.number} ne sollicite pas votre financement."
-            )
-            continue
-        reasons = lines.check_decision(
-            line.state, line.montant_demande, item.decision, item.montant, item.motif, restant
-        )
-        for r in reasons:
-            refuse(r.code, f"Dossier {dossier.number} : {r.message}", r.field)
-        if not reasons:
-            todo.append((dossier, line, item))
-            if item.decision == "accorde" and item.montant is not None:
-                restant -= item.montant
+    todo, errors = _vet_items(items, found, financeur.id, restant)
     if errors:
         raise Invalid(
             f"Aucune décision enregistrée : {len(errors)} erreur(s) dans la liste.",
@@ -343,27 +279,7 @@ def decide_bulk(
     for dossier, line, item in todo:
         _apply_decision(session, user, dossier, line, item.decision, item.montant, item.motif, now)
     session.flush()
-    accorde = _accorded(session, campaign.id, financeur.id)
-    body = {
-        "items": [
-            {
-                "dossier_id": d.id,
-                "number": d.number,
-                "state": d.state,
-                "financeur": financeur.code,
-                "decision": line.decision,
-                "montant_accorde": None if line.montant_accorde is None else f"{line.montant_accorde:.2f}",
-            }
-            for d, line, _ in todo
-        ],
-        "total": len(todo),
-        "enveloppe": {
-            "financeur": financeur.code,
-            "enveloppe": f"{envelope.enveloppe:.2f}",
-            "accorde": f"{accorde:.2f}",
-            "restant": f"{envelope.enveloppe - accorde:.2f}",
-        },
-    }
+    body = _bulk_answer(todo, financeur, envelope, _accorded(session, campaign.id, financeur.id))
     if idempotency_key is not None:
         session.add(
             IdempotencyKey(
@@ -390,6 +306,116 @@ def decide_bulk(
             ) from None
         return stored
     return Stored(200, body)
+
+
+def _check_list_size(items: list[BulkDecision]) -> None:
+    if not items:
+        raise Invalid("La liste des décisions est vide.", code="decisions_vides")
+    if len(items) > MAX_BULK:
+        raise Invalid(f"Au plus {MAX_BULK} décisions par requête.", code="trop_de_decisions")
+
+
+def _locked_dossiers(session: Session, user: User, campaign_id: int, ids: list[int]) -> dict[int, Dossier]:
+    """The listed dossiers of the campaign that `user` sees, with their lines, locked in id order."""
+    return {
+        d.id: d
+        for d in session.scalars(
+            visible_dossiers(user)
+            .where(Dossier.id.in_(ids), Dossier.campaign_id == campaign_id)
+            .options(
+                selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+                selectinload(Dossier.organisation),
+            )
+            .order_by(Dossier.id)
+            .with_for_update(of=Dossier)
+        )
+    }
+
+
+def _vet_items(
+    items: list[BulkDecision], found: dict[int, Dossier], financeur_id: int, restant: Decimal
+) -> tuple[list[tuple[Dossier, Cofinancement, BulkDecision]], list[dict[str, Any]]]:
+    """The decisions to apply, in order, and every refusal (index, dossier, code, message, path);
+    each accorded amount comes off what is left of the envelope for the items after it."""
+    errors: list[dict[str, Any]] = []
+    todo: list[tuple[Dossier, Cofinancement, BulkDecision]] = []
+    seen: set[int] = set()
+    for index, item in enumerate(items):
+        first = item.dossier_id not in seen
+        seen.add(item.dossier_id)
+        dossier = found.get(item.dossier_id)
+        line, reasons = _item_refusals(item, dossier, financeur_id, restant, first=first)
+        errors.extend(
+            {
+                "index": index,
+                "dossier_id": item.dossier_id,
+                "code": code,
+                "message": message,
+                "path": f"items.{index}" + (f".{field}" if field else ""),
+            }
+            for code, message, field in reasons
+        )
+        if dossier is not None and line is not None and not reasons:
+            todo.append((dossier, line, item))
+            if item.decision == "accorde" and item.montant is not None:
+                restant -= item.montant
+    return todo, errors
+
+
+def _item_refusals(
+    item: BulkDecision, dossier: Dossier | None, financeur_id: int, restant: Decimal, *, first: bool
+) -> tuple[Cofinancement | None, list[tuple[str, str, str | None]]]:
+    """The financer's line of one listed dossier, and why its decision is refused (code, message, field)."""
+    if not first:
+        return None, [("dossier_en_double", "Ce dossier figure déjà plus haut dans la liste.", "dossier_id")]
+    if dossier is None:
+        return None, [("dossier_introuvable", "Dossier introuvable dans cet appel à projets.", "dossier_id")]
+    if dossier.state not in DECIDABLE_STATES:
+        return None, [
+            ("etat_incompatible", f"Le dossier {dossier.number} n'est pas en attente de décision.", None)
+        ]
+    line = next((c for c in dossier.cofinancements if c.financeur_id == financeur_id), None)
+    if line is None:
+        return None, [
+            (
+                "financeur_non_sollicite",
+                f"Le dossier {dossier.number} ne sollicite pas votre financement.",
+                None,
+            )
+        ]
+    reasons = lines.check_decision(
+        line.state, line.montant_demande, item.decision, item.montant, item.motif, restant
+    )
+    return line, [(r.code, f"Dossier {dossier.number} : {r.message}", r.field) for r in reasons]
+
+
+def _bulk_answer(
+    todo: list[tuple[Dossier, Cofinancement, BulkDecision]],
+    financeur: Financeur,
+    envelope: CampaignFinanceur,
+    accorde: Decimal,
+) -> dict[str, Any]:
+    """The decisions taken and where the financer's envelope stands after them."""
+    return {
+        "items": [
+            {
+                "dossier_id": d.id,
+                "number": d.number,
+                "state": d.state,
+                "financeur": financeur.code,
+                "decision": line.decision,
+                "montant_accorde": None if line.montant_accorde is None else f"{line.montant_accorde:.2f}",
+            }
+            for d, line, _ in todo
+        ],
+        "total": len(todo),
+        "enveloppe": {
+            "financeur": financeur.code,
+            "enveloppe": f"{envelope.enveloppe:.2f}",
+            "accorde": f"{accorde:.2f}",
+            "restant": f"{envelope.enveloppe - accorde:.2f}",
+        },
+    }
 
 
 # --- enveloppes ------------------------------------------------------------------------------------
