@@ -12,6 +12,7 @@ An event rule (`event: deposer`) is queued by the transition itself, in its tran
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -155,116 +156,157 @@ def _template_env() -> jinja2.Environment:
     return jinja2.Environment(autoescape=False)
 
 
-def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
+# A problem of one rule: where under the rule (field, then list index), what is wrong, its code.
+Problem = tuple[tuple[str | int, ...], str, str]
+
+
+def _cross_checks(templates_dir: Path) -> Callable[[LocatedDocument], list[LocatedError]]:
+    """What the schema cannot say of each rule: coherent kinds, known names, templates that exist."""
+
     def checks(doc: LocatedDocument) -> list[LocatedError]:
         errors = unique_codes(doc, "rules")
         data = doc.value if isinstance(doc.value, dict) else {}
-        rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        raw_rules = data.get("rules")
+        rules = raw_rules if isinstance(raw_rules, list) else []
         env = _template_env()
         for i, rule in enumerate(rules):
-            if not isinstance(rule, dict):
-                continue
-
-            def err(field: str, message: str, code: str, i: int = i) -> None:
-                errors.append(doc.error(("rules", i, field), message, code))
-
-            anchor, event = rule.get("anchor"), rule.get("event")
-            offsets = rule.get("offsets")
-            if anchor is not None:
-                if not offsets:
-                    err(
-                        "offsets",
-                        "un rappel daté a au moins un décalage en jours (ex. [-14, -7, -1])",
-                        "missing",
-                    )
-                elif (
-                    isinstance(offsets, list)
-                    and all(isinstance(o, int) for o in offsets)
-                    and (sorted(set(offsets)) != offsets)
-                ):
-                    err(
-                        "offsets",
-                        f"les décalages doivent être croissants et distincts (reçu {offsets})",
-                        "order",
-                    )
-                if not rule.get("states"):
-                    err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
-                if isinstance(anchor, str) and anchor.startswith("dossier."):
-                    name = anchor.split(".", 1)[1]
-                    if name not in DOSSIER_ANCHORS:
-                        err(
-                            "anchor",
-                            f"date de dossier « {name} » inconnue (possibles : "
-                            + ", ".join(DOSSIER_ANCHORS)
-                            + ")",
-                            "unknown_anchor",
-                        )
-            if event is not None:
-                if event not in EVENTS:
-                    err(
-                        "event",
-                        f"événement « {event} » inconnu (possibles : {', '.join(EVENTS)})",
-                        "unknown_event",
-                    )
-                if rule.get("optional"):
-                    err(
-                        "optional",
-                        "un message d'événement (accusé de réception, décision…) ne peut pas être "
-                        "désactivé : retirez « optional: true »",
-                        "event_optional",
-                    )
-                if offsets:
-                    err("offsets", "un message d'événement part à l'événement : pas de décalage", "extra")
-                if rule.get("digest"):
-                    err("digest", "un message d'événement ne va pas dans un récapitulatif", "extra")
-            for j, state in enumerate(rule.get("states") or []):
-                if state not in STATES:
-                    errors.append(
-                        doc.error(
-                            ("rules", i, "states", j),
-                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
-                            "unknown_state",
-                        )
-                    )
-            if rule.get("digest") and rule.get("recipients") == "porteurs":
-                err(
-                    "digest",
-                    "les récapitulatifs quotidiens sont pour les instructeurs et les financeurs ; "
-                    "un porteur reçoit un message par dossier",
-                    "digest_porteurs",
+            if isinstance(rule, dict):
+                errors.extend(
+                    doc.error(("rules", i, *where), message, code)
+                    for where, message, code in _rule_problems(rule, templates_dir, env)
                 )
-            if rule.get("repeat_daily") and not rule.get("digest"):
-                err(
-                    "repeat_daily",
-                    "« repeat_daily » ne vaut que pour une règle en récapitulatif (digest: true)",
-                    "extra",
-                )
-            template = rule.get("template")
-            if rule.get("digest") and template != DIGEST_TEMPLATE:
-                err(
-                    "template",
-                    f"une règle en récapitulatif utilise le modèle « {DIGEST_TEMPLATE} »",
-                    "digest_template",
-                )
-            if not rule.get("digest") and not rule.get("subject"):
-                err("subject", "indiquez l'objet du message", "missing")
-            if isinstance(template, str):
-                for ext in ("txt", "html"):
-                    if not (templates_dir / f"{template}.{ext}").is_file():
-                        err(
-                            "template",
-                            f"modèle introuvable : {templates_dir.name}/{template}.{ext}",
-                            "template_missing",
-                        )
-            subject = rule.get("subject")
-            if isinstance(subject, str):
-                try:
-                    env.parse(subject)
-                except jinja2.TemplateSyntaxError as exc:
-                    err("subject", f"objet invalide (Jinja2) : {exc.message}", "template_syntax")
         return errors
 
     return checks
+
+
+def _rule_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Environment) -> list[Problem]:
+    return [
+        *_dated_problems(rule),
+        *_event_problems(rule),
+        *_state_problems(rule),
+        *_digest_problems(rule),
+        *_message_problems(rule, templates_dir, env),
+    ]
+
+
+def _dated_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A dated reminder: its offsets, its states, a known dossier date."""
+    anchor, offsets = rule.get("anchor"), rule.get("offsets")
+    if anchor is None:
+        return []
+    out: list[Problem] = []
+    if not offsets:
+        out.append(
+            (("offsets",), "un rappel daté a au moins un décalage en jours (ex. [-14, -7, -1])", "missing")
+        )
+    elif (
+        isinstance(offsets, list)
+        and all(isinstance(o, int) for o in offsets)
+        and (sorted(set(offsets)) != offsets)
+    ):
+        out.append(
+            (("offsets",), f"les décalages doivent être croissants et distincts (reçu {offsets})", "order")
+        )
+    if not rule.get("states"):
+        out.append((("states",), "indiquez les états de dossier concernés (ex. [brouillon])", "missing"))
+    if isinstance(anchor, str) and anchor.startswith("dossier."):
+        name = anchor.split(".", 1)[1]
+        if name not in DOSSIER_ANCHORS:
+            out.append(
+                (
+                    ("anchor",),
+                    f"date de dossier « {name} » inconnue (possibles : " + ", ".join(DOSSIER_ANCHORS) + ")",
+                    "unknown_anchor",
+                )
+            )
+    return out
+
+
+def _event_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A message sent on an event: a known event, always sent, at once, on its own."""
+    event = rule.get("event")
+    if event is None:
+        return []
+    out: list[Problem] = []
+    if event not in EVENTS:
+        out.append(
+            (("event",), f"événement « {event} » inconnu (possibles : {', '.join(EVENTS)})", "unknown_event")
+        )
+    if rule.get("optional"):
+        out.append(
+            (
+                ("optional",),
+                "un message d'événement (accusé de réception, décision…) ne peut pas être "
+                "désactivé : retirez « optional: true »",
+                "event_optional",
+            )
+        )
+    if rule.get("offsets"):
+        out.append((("offsets",), "un message d'événement part à l'événement : pas de décalage", "extra"))
+    if rule.get("digest"):
+        out.append((("digest",), "un message d'événement ne va pas dans un récapitulatif", "extra"))
+    return out
+
+
+def _state_problems(rule: dict[str, Any]) -> list[Problem]:
+    return [
+        (("states", j), f"état « {state} » inconnu (possibles : {', '.join(STATES)})", "unknown_state")
+        for j, state in enumerate(rule.get("states") or [])
+        if state not in STATES
+    ]
+
+
+def _digest_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A daily digest: for staff, with its own template; only a digest repeats daily."""
+    out: list[Problem] = []
+    if rule.get("digest") and rule.get("recipients") == "porteurs":
+        out.append(
+            (
+                ("digest",),
+                "les récapitulatifs quotidiens sont pour les instructeurs et les financeurs ; "
+                "un porteur reçoit un message par dossier",
+                "digest_porteurs",
+            )
+        )
+    if rule.get("repeat_daily") and not rule.get("digest"):
+        out.append(
+            (
+                ("repeat_daily",),
+                "« repeat_daily » ne vaut que pour une règle en récapitulatif (digest: true)",
+                "extra",
+            )
+        )
+    if rule.get("digest") and rule.get("template") != DIGEST_TEMPLATE:
+        out.append(
+            (
+                ("template",),
+                f"une règle en récapitulatif utilise le modèle « {DIGEST_TEMPLATE} »",
+                "digest_template",
+            )
+        )
+    return out
+
+
+def _message_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Environment) -> list[Problem]:
+    """A message's subject is given and parses; its text and HTML templates exist."""
+    out: list[Problem] = []
+    if not rule.get("digest") and not rule.get("subject"):
+        out.append((("subject",), "indiquez l'objet du message", "missing"))
+    template = rule.get("template")
+    if isinstance(template, str):
+        out.extend(
+            (("template",), f"modèle introuvable : {templates_dir.name}/{template}.{ext}", "template_missing")
+            for ext in ("txt", "html")
+            if not (templates_dir / f"{template}.{ext}").is_file()
+        )
+    subject = rule.get("subject")
+    if isinstance(subject, str):
+        try:
+            env.parse(subject)
+        except jinja2.TemplateSyntaxError as exc:
+            out.append((("subject",), f"objet invalide (Jinja2) : {exc.message}", "template_syntax"))
+    return out
 
 
 def _parse(doc: LocatedDocument, templates_dir: Path) -> RulesFile:
