@@ -191,6 +191,10 @@ def _digest_line(
     }
 
 
+# one listed line of a digest: the occurrence, and the key that says it was listed
+DigestItem = tuple[DueOccurrence, str]
+
+
 def record_digests(session: Session, rules: list[Rule], today: date, now: datetime, base_url: str) -> int:
     """One message per recipient and day, listing every dossier the digest rules bring today; a line
     already listed for the same occurrence (or, for `repeat_daily`, the same day) is not repeated."""
@@ -198,27 +202,12 @@ def record_digests(session: Session, rules: list[Rule], today: date, now: dateti
     if not occurrences:
         return 0
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})
-    people = _recipients_by_rule(session, occurrences, rows)
-    off = disabled(session, [r.code for r in rules if r.optional])
     lines_by_dossier = pending_lines(
         session, {o.dossier_id for o in occurrences if o.rule.recipients == "financeurs_concernes"}
     )
-    agent_financeurs: dict[int, set[int]] = defaultdict(set)
-    if lines_by_dossier:
-        fids = {ln.financeur_id for ls in lines_by_dossier.values() for ln in ls}
-        for fid, agents in agents_of(session, fids).items():
-            for agent in agents:
-                agent_financeurs[agent.user_id].add(fid)
-    per_user: dict[int, list[tuple[DueOccurrence, str]]] = defaultdict(list)
-    who: dict[int, Recipient] = {}
-    for occ in occurrences:
-        for person in people[occ.rule.recipients].get(occ.dossier_id, []):
-            if occ.rule.optional and (person.user_id, occ.rule.code) in off:
-                continue
-            who[person.user_id] = person
-            per_user[person.user_id].append(
-                (occ, occ.rule.item_key(occ.dossier_id, person.user_id, occ.anchor, occ.offset, today))
-            )
+    agent_financeurs = _agent_financeurs(session, lines_by_dossier)
+    off = disabled(session, [r.code for r in rules if r.optional])
+    per_user, who = _items_per_user(_recipients_by_rule(session, occurrences, rows), occurrences, off, today)
     digest_keys = {uid: f"digest:{today.isoformat()}:u{uid}" for uid in per_user}
     done = existing_keys(session, digest_keys.values())
     listed = existing_item_keys(session, (k for items in per_user.values() for _, k in items))
@@ -247,29 +236,7 @@ def record_digests(session: Session, rules: list[Rule], today: date, now: dateti
                     agent_financeurs,
                 )
             )
-        ctx = render.context(
-            {},
-            base_url=base_url,
-            today=today,
-            deadline=None,
-            recipient_name=person.name,
-            optional=all(occ.rule.optional for occ, _ in items),
-        )
-        rendered = render.render_digest(list(sections.values()), ctx)
-        audience = items[0][0].rule.audience
-        deadline = min(occ.deadline for occ, _ in items)
-        message = Message(
-            key=digest_keys[uid],
-            rule="digest",
-            audience=audience,
-            recipient=person.email,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            user_id=uid,
-            dossier_id=None,
-            deadline=deadline,
-        )
+        message = _digest_message(digest_keys[uid], person, items, list(sections.values()), base_url, today)
         created = record(session, [message], now)
         if message.key in created:
             link_dossiers(
@@ -277,6 +244,70 @@ def record_digests(session: Session, rules: list[Rule], today: date, now: dateti
             )
             count += 1
     return count
+
+
+def _agent_financeurs(
+    session: Session, lines_by_dossier: dict[int, list[PendingLine]]
+) -> dict[int, set[int]]:
+    """For each agent of a financer with a pending line: the financers it acts for."""
+    out: dict[int, set[int]] = defaultdict(set)
+    if lines_by_dossier:
+        fids = {ln.financeur_id for ls in lines_by_dossier.values() for ln in ls}
+        for fid, agents in agents_of(session, fids).items():
+            for agent in agents:
+                out[agent.user_id].add(fid)
+    return out
+
+
+def _items_per_user(
+    people: dict[str, dict[int, list[Recipient]]],
+    occurrences: list[DueOccurrence],
+    off: set[tuple[int, str]],
+    today: date,
+) -> tuple[dict[int, list[DigestItem]], dict[int, Recipient]]:
+    """Each recipient's lines (but those of optional rules it turned off), and who each recipient is."""
+    per_user: dict[int, list[DigestItem]] = defaultdict(list)
+    who: dict[int, Recipient] = {}
+    for occ in occurrences:
+        for person in people[occ.rule.recipients].get(occ.dossier_id, []):
+            if occ.rule.optional and (person.user_id, occ.rule.code) in off:
+                continue
+            who[person.user_id] = person
+            per_user[person.user_id].append(
+                (occ, occ.rule.item_key(occ.dossier_id, person.user_id, occ.anchor, occ.offset, today))
+            )
+    return per_user, who
+
+
+def _digest_message(
+    key: str,
+    person: Recipient,
+    items: list[DigestItem],
+    sections: list[dict[str, Any]],
+    base_url: str,
+    today: date,
+) -> Message:
+    ctx = render.context(
+        {},
+        base_url=base_url,
+        today=today,
+        deadline=None,
+        recipient_name=person.name,
+        optional=all(occ.rule.optional for occ, _ in items),
+    )
+    rendered = render.render_digest(sections, ctx)
+    return Message(
+        key=key,
+        rule="digest",
+        audience=items[0][0].rule.audience,
+        recipient=person.email,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        user_id=person.user_id,
+        dossier_id=None,
+        deadline=min(occ.deadline for occ, _ in items),
+    )
 
 
 def run_pass(
