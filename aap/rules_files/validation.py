@@ -137,6 +137,29 @@ def _expected_values(model: type[BaseModel], loc: Sequence[str | int], ctx: dict
     return re.sub(r"'([^']*)'", r"\1", expected).replace(" or ", ", ")
 
 
+# pydantic error kinds whose French message needs nothing of the error
+_PLAIN_MESSAGES = {
+    "missing": "champ obligatoire",
+    **dict.fromkeys(
+        ("model_type", "model_attributes_type", "dict_type", "mapping_type"),
+        "bloc de champs attendu (lignes « nom: valeur »)",
+    ),
+    **dict.fromkeys(
+        ("list_type", "tuple_type", "iterable_type"), "liste attendue (lignes commençant par « - »)"
+    ),
+}
+# … and those whose message only follows the value given
+_VALUE_MESSAGES = {
+    **dict.fromkeys(("int_type", "int_parsing"), "nombre entier attendu"),
+    "int_from_float": "nombre entier attendu, sans décimales",
+    **dict.fromkeys(("float_type", "float_parsing"), "nombre attendu"),
+    **dict.fromkeys(("decimal_type", "decimal_parsing"), "montant attendu, par ex. « 15000.00 »"),
+    **dict.fromkeys(("decimal_max_digits", "decimal_whole_digits"), "montant trop grand"),
+    "finite_number": "nombre fini attendu",
+    **dict.fromkeys(("bool_type", "bool_parsing"), "valeur true ou false attendue"),
+}
+
+
 def french_message(error: Any, model: type[BaseModel]) -> str:
     """The French message for one pydantic error (its dict from ``ValidationError.errors()``)."""
     kind: str = error["type"]
@@ -144,44 +167,42 @@ def french_message(error: Any, model: type[BaseModel]) -> str:
     ctx: dict[str, Any] = error.get("ctx") or {}
     value = error.get("input")
 
-    if kind == "missing":
-        return "champ obligatoire"
+    if kind in _PLAIN_MESSAGES:
+        return _PLAIN_MESSAGES[kind]
+    if kind in _VALUE_MESSAGES:
+        return _with_value(_VALUE_MESSAGES[kind], value)
     if kind == "extra_forbidden":
-        name = str(loc[-1]) if loc else "?"
-        allowed = _allowed_fields(model, loc[:-1])
-        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        hint = f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
-        listed = f" ; champs possibles : {', '.join(allowed)}" if allowed else ""
-        return f"champ inconnu « {name} »{hint}{listed}"
-    if kind in ("model_type", "model_attributes_type", "dict_type", "mapping_type"):
-        return "bloc de champs attendu (lignes « nom: valeur »)"
-    if kind in ("list_type", "tuple_type", "iterable_type"):
-        return "liste attendue (lignes commençant par « - »)"
-    if kind in ("int_type", "int_parsing"):
-        return _with_value("nombre entier attendu", value)
-    if kind == "int_from_float":
-        return _with_value("nombre entier attendu, sans décimales", value)
-    if kind in ("float_type", "float_parsing"):
-        return _with_value("nombre attendu", value)
-    if kind in ("decimal_type", "decimal_parsing"):
-        return _with_value("montant attendu, par ex. « 15000.00 »", value)
-    if kind == "decimal_max_places":
-        n = ctx.get("decimal_places", 2)
-        return _with_value(f"au plus {n} décimale{'s' if n != 1 else ''}", value)
-    if kind in ("decimal_max_digits", "decimal_whole_digits"):
-        return _with_value("montant trop grand", value)
-    if kind == "finite_number":
-        return _with_value("nombre fini attendu", value)
+        return _unknown_field_message(model, loc)
     if kind.startswith("date") or kind.startswith("datetime"):
         if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
             return _with_value("date impossible (ce jour n'existe pas)", value)
         return _with_value("date attendue au format AAAA-MM-JJ (ex. 2027-01-15)", value)
-    if kind in ("bool_type", "bool_parsing"):
-        return _with_value("valeur true ou false attendue", value)
     if kind in ("literal_error", "enum"):
         return _with_value(
             f"valeur non admise ; valeurs possibles : {_expected_values(model, loc, ctx)}", value
         )
+    if kind in ("value_error", "assertion_error"):
+        err = ctx.get("error")
+        return str(err) if err is not None else str(error.get("msg", ""))
+    message = _bound_message(kind, ctx, value) or _text_message(kind, ctx, value)
+    return message or str(error.get("msg", "valeur invalide"))
+
+
+def _unknown_field_message(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    """An unknown field, with the closest known name and the possible ones."""
+    name = str(loc[-1]) if loc else "?"
+    allowed = _allowed_fields(model, loc[:-1])
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    hint = f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+    listed = f" ; champs possibles : {', '.join(allowed)}" if allowed else ""
+    return f"champ inconnu « {name} »{hint}{listed}"
+
+
+def _bound_message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+    """A number past its bounds or with too many decimals (None: another kind of error)."""
+    if kind == "decimal_max_places":
+        n = ctx.get("decimal_places", 2)
+        return _with_value(f"au plus {n} décimale{'s' if n != 1 else ''}", value)
     if kind == "greater_than":
         return _with_value(f"doit être supérieur à {ctx.get('gt')}", value)
     if kind == "greater_than_equal":
@@ -193,6 +214,11 @@ def french_message(error: Any, model: type[BaseModel]) -> str:
         return _with_value(f"doit être inférieur à {ctx.get('lt')}", value)
     if kind == "less_than_equal":
         return _with_value(f"doit être inférieur ou égal à {ctx.get('le')}", value)
+    return None
+
+
+def _text_message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+    """A text or a list of the wrong kind, length or format (None: another kind of error)."""
     if kind == "string_type":
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _with_value("texte attendu (mettez la valeur entre guillemets)", value)
@@ -210,10 +236,7 @@ def french_message(error: Any, model: type[BaseModel]) -> str:
         return f"au moins {n} élément{'s' if n != 1 else ''} attendu{'s' if n != 1 else ''}"
     if kind == "too_long":
         return f"au plus {ctx.get('max_length')} éléments"
-    if kind in ("value_error", "assertion_error"):
-        err = ctx.get("error")
-        return str(err) if err is not None else str(error.get("msg", ""))
-    return str(error.get("msg", "valeur invalide"))
+    return None
 
 
 def translate(exc: ValidationError, model: type[BaseModel], doc: LocatedDocument) -> list[LocatedError]:
