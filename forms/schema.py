@@ -7,6 +7,7 @@ cannot express (Luhn key, budget balance) are announced in ``x-check`` / ``x-rul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from forms.context import FormContext
@@ -80,6 +81,15 @@ def build_schema(form: FormDef, ctx: FormContext) -> dict[str, Any]:
     }
 
 
+# the field types whose schema depends on nothing but the type
+_FIXED_SCHEMAS: dict[str, dict[str, Any]] = {
+    "email": {"type": "string", "format": "email", "pattern": EMAIL_PATTERN},
+    "tel": {"type": "string", "pattern": TEL_PATTERN},
+    "siret": {"type": "string", "pattern": "^[0-9]{14}$", "x-check": "luhn"},
+    "rna": {"type": "string", "pattern": "^W[0-9][0-9AB][0-9]{7}$"},
+}
+
+
 class _Builder:
     def __init__(self, ctx: FormContext, in_year: set[str]):
         self.ctx = ctx
@@ -134,76 +144,90 @@ class _Builder:
         return schema
 
     def value(self, f: FieldDef, path: str) -> dict[str, Any]:
-        t = f.type
-        if t in ("text", "textarea"):
-            s: dict[str, Any] = {"type": "string"}
-            if f.max_length:
-                s["maxLength"] = f.max_length
-            if f.pattern:
-                s["pattern"] = f.pattern
-            if f.required:
-                s["minLength"] = 1
-            return s
-        if t == "email":
-            return {"type": "string", "format": "email", "pattern": EMAIL_PATTERN}
-        if t == "tel":
-            return {"type": "string", "pattern": TEL_PATTERN}
-        if t == "date":
-            pattern = DATE_PATTERN
-            generic = ".".join(p for p in path.split(".") if not p.isdigit())
-            if generic in self.in_year:
-                pattern = f"^{self.ctx.year}-[0-9]{{2}}-[0-9]{{2}}$"
-            return {"type": "string", "format": "date", "pattern": pattern}
-        if t == "integer":
-            s = {"type": "integer"}
-            if f.min is not None:
-                s["minimum"] = int(f.min)
-            if f.max is not None:
-                s["maximum"] = int(f.max)
-            return s
-        if t == "amount":
-            return self.amount(f)
-        if t == "boolean":
-            return {"type": "boolean", "const": True} if f.must_be_true else {"type": "boolean"}
-        if t == "siret":
-            return {"type": "string", "pattern": "^[0-9]{14}$", "x-check": "luhn"}
-        if t == "rna":
-            return {"type": "string", "pattern": "^W[0-9][0-9AB][0-9]{7}$"}
-        if t == "choice":
-            pairs = option_pairs(f, self.ctx)
-            return {"type": "string", "enum": [v for v, _ in pairs], "x-options": _options(pairs)}
-        if t == "multichoice":
-            pairs = option_pairs(f, self.ctx)
-            s = {
-                "type": "array",
-                "items": {"type": "string", "enum": [v for v, _ in pairs]},
-                "uniqueItems": True,
-                "x-options": _options(pairs),
-            }
-            if f.required:
-                s["minItems"] = max(f.min_items or 0, 1)
-            return s
-        if t == "group":
-            return self.object(f.fields or [], path)
-        if t == "list":
-            s = {"type": "array", "items": self.object(f.fields or [], f"{path}.0")}
-            if f.required:
-                s["minItems"] = max(f.min_items or 0, 1)
-            if f.max_items:
-                s["maxItems"] = f.max_items
-            return s
-        if t == "per_financeur":
-            properties = {
-                code: {"title": name, **self.amount(f), "x-label": name} for code, name in self.ctx.financeurs
-            }
-            s = {"type": "object", "properties": properties, "additionalProperties": False}
-            if f.required:
-                s["minProperties"] = 1
-            s["x-order"] = list(properties)
-            return s
-        if t == "attachment":
-            return {"type": "integer", "minimum": 1, "x-scope": f.scope}
-        raise AssertionError(f"type non géré : {t}")  # pragma: no cover - Literal guards
+        if f.type in _FIXED_SCHEMAS:
+            return dict(_FIXED_SCHEMAS[f.type])
+        build: dict[str, Callable[[FieldDef, str], dict[str, Any]]] = {
+            "text": self._text,
+            "textarea": self._text,
+            "date": self._date,
+            "integer": self._integer,
+            "amount": lambda f, _path: self.amount(f),
+            "boolean": self._boolean,
+            "choice": self._choice,
+            "multichoice": self._multichoice,
+            "group": lambda f, path: self.object(f.fields or [], path),
+            "list": self._list,
+            "per_financeur": self._per_financeur,
+            "attachment": self._attachment,
+        }
+        if f.type not in build:  # pragma: no cover - Literal guards
+            raise AssertionError(f"type non géré : {f.type}")
+        return build[f.type](f, path)
+
+    def _text(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "string"}
+        if f.max_length:
+            s["maxLength"] = f.max_length
+        if f.pattern:
+            s["pattern"] = f.pattern
+        if f.required:
+            s["minLength"] = 1
+        return s
+
+    def _date(self, _f: FieldDef, path: str) -> dict[str, Any]:
+        pattern = DATE_PATTERN
+        generic = ".".join(p for p in path.split(".") if not p.isdigit())
+        if generic in self.in_year:
+            pattern = f"^{self.ctx.year}-[0-9]{{2}}-[0-9]{{2}}$"
+        return {"type": "string", "format": "date", "pattern": pattern}
+
+    def _integer(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "integer"}
+        if f.min is not None:
+            s["minimum"] = int(f.min)
+        if f.max is not None:
+            s["maximum"] = int(f.max)
+        return s
+
+    def _boolean(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        return {"type": "boolean", "const": True} if f.must_be_true else {"type": "boolean"}
+
+    def _choice(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        pairs = option_pairs(f, self.ctx)
+        return {"type": "string", "enum": [v for v, _ in pairs], "x-options": _options(pairs)}
+
+    def _multichoice(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        pairs = option_pairs(f, self.ctx)
+        s: dict[str, Any] = {
+            "type": "array",
+            "items": {"type": "string", "enum": [v for v, _ in pairs]},
+            "uniqueItems": True,
+            "x-options": _options(pairs),
+        }
+        if f.required:
+            s["minItems"] = max(f.min_items or 0, 1)
+        return s
+
+    def _list(self, f: FieldDef, path: str) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "array", "items": self.object(f.fields or [], f"{path}.0")}
+        if f.required:
+            s["minItems"] = max(f.min_items or 0, 1)
+        if f.max_items:
+            s["maxItems"] = f.max_items
+        return s
+
+    def _per_financeur(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        properties = {
+            code: {"title": name, **self.amount(f), "x-label": name} for code, name in self.ctx.financeurs
+        }
+        s: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+        if f.required:
+            s["minProperties"] = 1
+        s["x-order"] = list(properties)
+        return s
+
+    def _attachment(self, f: FieldDef, _path: str) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "x-scope": f.scope}
 
     def amount(self, f: FieldDef) -> dict[str, Any]:
         s: dict[str, Any] = {"type": ["string", "number"], "pattern": AMOUNT_PATTERN, "minimum": 0}
