@@ -104,13 +104,17 @@ class FieldDef(_Strict):
         if self.must_be_true and t != "boolean":
             raise ValueError("« must_be_true » ne vaut que pour un booléen")
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"motif invalide : {exc}") from exc
+            _check_pattern(self.pattern)
         if (self.min is not None or self.max is not None) and t not in ("integer", "amount"):
             raise ValueError("« min » / « max » ne valent que pour un entier ou un montant")
         return self
+
+
+def _check_pattern(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"motif invalide : {exc}") from exc
 
 
 class SectionDef(_Strict):

@@ -171,10 +171,7 @@ class _Checker:
             else:
                 self.bounds(f, parsed, path, label)
         elif t == "boolean":
-            if not isinstance(v, bool):
-                self.err(path, "boolean", label, "oui ou non attendu")
-            elif self.complete and f.must_be_true and v is not True:
-                self.err(path, "must_be_true", label, "cet engagement doit être coché")
+            self.boolean(f, v, path, label)
         elif t == "attachment":
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 self.err(path, "attachment", label, "référence de pièce jointe invalide")
@@ -182,6 +179,12 @@ class _Checker:
             self.err(path, "type", label, "texte attendu")
         else:
             self.text(f, v, path, label)
+
+    def boolean(self, f: FieldDef, v: Any, path: str, label: str) -> None:
+        if not isinstance(v, bool):
+            self.err(path, "boolean", label, "oui ou non attendu")
+        elif self.complete and f.must_be_true and v is not True:
+            self.err(path, "must_be_true", label, "cet engagement doit être coché")
 
     def text(self, f: FieldDef, v: str, path: str, label: str) -> None:
         t = f.type
@@ -196,20 +199,21 @@ class _Checker:
         elif t == "date" and parse_date(v) is None:
             self.err(path, "date", label, "date attendue au format AAAA-MM-JJ")
         elif t == "siret":
-            if not (v.isascii() and v.isdigit()):
-                self.err(path, "siret", label, "seuls des chiffres sont attendus, sans espace")
-            elif len(v) != 14:
-                self.err(path, "siret", label, f"14 chiffres attendus, {len(v)} reçus")
-            elif not siret_valid(v):
-                self.err(
-                    path, "siret_checksum", label, "numéro invalide (la clé de contrôle ne correspond pas)"
-                )
+            self.siret(v, path, label)
         elif t == "rna" and not rna_valid(v):
             self.err(path, "rna", label, "W suivi de 9 chiffres attendu (ex. W043001234)")
         elif t == "choice":
             allowed = {code for code, _ in option_pairs(f, self.ctx)}
             if v not in allowed:
                 self.err(path, "choice", label, f"valeur non proposée (« {v} »)")
+
+    def siret(self, v: str, path: str, label: str) -> None:
+        if not (v.isascii() and v.isdigit()):
+            self.err(path, "siret", label, "seuls des chiffres sont attendus, sans espace")
+        elif len(v) != 14:
+            self.err(path, "siret", label, f"14 chiffres attendus, {len(v)} reçus")
+        elif not siret_valid(v):
+            self.err(path, "siret_checksum", label, "numéro invalide (la clé de contrôle ne correspond pas)")
 
     def bounds(self, f: FieldDef, value: Decimal, path: str, label: str) -> None:
         money = f.type == "amount"

@@ -318,17 +318,12 @@ class _Pass:
                 self.smtp.send_message(build_email(row, self.settings))
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
-                error = f"destinataire refusé : {exc.recipients}"
-                if codes and all(code >= 500 for code in codes):
-                    self.mark_failed(notification_id, row.attempts, error)
-                else:
-                    self.mark_retry(notification_id, row.attempts, error, may_fail=True)
+                permanent = bool(codes) and all(code >= 500 for code in codes)
+                self._refused(row, f"destinataire refusé : {exc.recipients}", permanent=permanent)
             except smtplib.SMTPResponseException as exc:
                 error = f"refus du serveur SMTP {exc.smtp_code} : {exc.smtp_error!r}"
-                if exc.smtp_code >= 500:
-                    self.mark_failed(notification_id, row.attempts, error)
-                else:
-                    self.mark_retry(notification_id, row.attempts, error, may_fail=True)
+                self._refused(row, error, permanent=exc.smtp_code >= 500)
+                if exc.smtp_code < 500:
                     self.close()
             except (OSError, smtplib.SMTPException) as exc:
                 # connection lost mid-way: did the server take it? We could not know; keep it pending.
@@ -341,6 +336,13 @@ class _Pass:
                 self.mark_sent(notification_id)
                 self.report.sent += 1
         return True
+
+    def _refused(self, row: Notification, error: str, *, permanent: bool) -> None:
+        """A refusal by the server: permanent (5xx) fails the message, any other is tried again later."""
+        if permanent:
+            self.mark_failed(row.id, row.attempts, error)
+        else:
+            self.mark_retry(row.id, row.attempts, error, may_fail=True)
 
 
 def count_pending(factory: sessionmaker[Session]) -> int:
