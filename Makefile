@@ -36,4 +36,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-newest var .pytest_cache .ruff_cache .mypy_cache
