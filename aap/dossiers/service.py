@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from aap.attachments import pieces
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import get_campaign
+from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User

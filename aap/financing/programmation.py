@@ -91,13 +91,22 @@ def _sum_amounts(value: Any) -> Decimal:
     return amount if amount is not None else ZERO
 
 
+def has_budget(dossier: Dossier) -> bool:
+    return bool(_paths(dossier.form_code, dossier.form_version).budget)
+
+
+def answered_budget(dossier: Dossier) -> Decimal | None:
+    """Total des charges from the answers (None when the form has no budget or it is empty)."""
+    answers = dossier.answers or {}
+    paths = _paths(dossier.form_code, dossier.form_version).budget
+    total = sum((_sum_amounts(get_path(answers, p)) for p in paths), ZERO)
+    return total.quantize(Decimal("0.01")) if total else None
+
+
 def budget_total(dossier: Dossier) -> Decimal | None:
     """Total cost of the action (total des charges); the amounts requested when the form has no budget."""
-    paths = _paths(dossier.form_code, dossier.form_version)
-    answers = dossier.answers or {}
-    if paths.budget:
-        total = sum((_sum_amounts(get_path(answers, p)) for p in paths.budget), ZERO)
-        return total.quantize(Decimal("0.01")) if total else None
+    if has_budget(dossier):
+        return answered_budget(dossier)
     requested = sum((line.montant_demande for line in dossier.cofinancements), ZERO)
     return requested or None
 
