@@ -13,6 +13,8 @@ app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+bench_app = typer.Typer(help="Données de volume pour les mesures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 
 @db_app.command("upgrade")
@@ -109,6 +111,30 @@ def notifications_preview(
     from notifications.cli import preview
 
     preview(rule, html)
+
+
+@bench_app.command("generate")
+def bench_generate(
+    dossiers: int = typer.Option(..., "--dossiers", min=1, help="Nombre de dossiers (déposés et au-delà)."),
+    financeurs: int = typer.Option(4, "--financeurs", min=1, help="Lignes de cofinancement par dossier."),
+) -> None:
+    """Ajoute à la base (migrée, démo chargée) un appel à projets du territoire de démonstration
+    avec N dossiers dans des états réalistes."""
+    import time
+
+    from aap.db import get_engine
+    from aap.demo.volume import GenerateRefused, generate
+
+    started = time.perf_counter()
+    try:
+        campaign = generate(get_engine(), dossiers, financeurs)
+    except GenerateRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Appel à projets {campaign.code} (id {campaign.id}) : {dossiers} dossiers, "
+        f"{financeurs} financeurs chacun, en {time.perf_counter() - started:.1f} s."
+    )
 
 
 if __name__ == "__main__":

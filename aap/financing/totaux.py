@@ -60,10 +60,6 @@ class Sums:
         return {"dossiers": self.dossiers, **{k: getattr(self, k) for k in AMOUNT_KEYS}}
 
 
-def _sums(row: Any) -> Sums:
-    return Sums(row.dossiers or 0, *(Decimal(int(getattr(row, k) or 0)) / 100 for k in AMOUNT_KEYS))
-
-
 @dataclass
 class Figures:
     """One set of figures: the whole, by orientation node, by orientation root, by QPV."""
@@ -75,6 +71,12 @@ class Figures:
 
 
 # --- the SQL -------------------------------------------------------------------------------------
+#
+# Two kinds of grouped query, each one join over the campaign's rows: the lines' amounts grouped by
+# (orientation or QPV, financer), and the dossiers counted by orientation or QPV. Totals per financer,
+# per orientation, overall, and a financer's own figures are sums over these few groups.
+
+Key = tuple[str | None, int]  # (orientation or QPV code, financer id)
 
 
 def _cents(column: Any) -> ColumnElement[int]:
@@ -82,81 +84,84 @@ def _cents(column: Any) -> ColumnElement[int]:
     return type_coerce(column, Integer)
 
 
-def _line_amounts(counted: Select[Any], financeur_id: int | None) -> Any:
-    """Per line of the counted dossiers (one financer's only, if given): its amounts in cents."""
-    paid = (
-        select(Payment.cofinancement_id, func.sum(_cents(Payment.montant)).label("paye"))
-        .group_by(Payment.cofinancement_id)
-        .subquery()
+def _euros(cents: Any) -> Decimal:
+    return Decimal(int(cents or 0)) / 100
+
+
+@dataclass
+class Scope:
+    """The counted dossiers: conditions on `Dossier` (campaign, states, what the caller may see)."""
+
+    where: list[ColumnElement[bool]]
+
+
+def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]:
+    key = DossierQpv.qpv_code if by_qpv else Dossier.orientation_code
+    accorde = case(
+        (Cofinancement.decision == "accorde", func.coalesce(_cents(Cofinancement.montant_accorde), 0)),
+        else_=0,
     )
-    query = (
+    lines = (
         select(
-            Cofinancement.dossier_id,
+            key.label("key"),
             Cofinancement.financeur_id,
-            _cents(Cofinancement.montant_demande).label("demande"),
-            func.coalesce(_cents(Cofinancement.montant_propose), 0).label("propose"),
-            case(
-                (
-                    Cofinancement.decision == "accorde",
-                    func.coalesce(_cents(Cofinancement.montant_accorde), 0),
-                ),
-                else_=0,
-            ).label("accorde"),
-            func.coalesce(paid.c.paye, 0).label("paye"),
+            func.count().label("n"),
+            func.sum(_cents(Cofinancement.montant_demande)).label("demande"),
+            func.sum(func.coalesce(_cents(Cofinancement.montant_propose), 0)).label("propose"),
+            func.sum(accorde).label("accorde"),
         )
-        .outerjoin(paid, paid.c.cofinancement_id == Cofinancement.id)
-        .where(Cofinancement.dossier_id.in_(counted))
+        .select_from(Cofinancement)
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .where(*scope.where)
+        .group_by(key, Cofinancement.financeur_id)
     )
-    if financeur_id is not None:
-        query = query.where(Cofinancement.financeur_id == financeur_id)
-    return query.subquery()
-
-
-def _amount_columns(source: Any) -> list[Any]:
-    return [func.sum(getattr(source.c, k)).label(k) for k in AMOUNT_KEYS]
-
-
-def _per_dossier(counted: Select[Any], lines: Any, *, only_with_lines: bool) -> Any:
-    """Per counted dossier: its orientation and the sums of its lines (dossiers without lines: zero)."""
-    per = select(lines.c.dossier_id, *_amount_columns(lines)).group_by(lines.c.dossier_id).subquery()
-    query = select(
-        Dossier.id,
-        Dossier.orientation_code,
-        *(func.coalesce(getattr(per.c, k), 0).label(k) for k in AMOUNT_KEYS),
-    ).where(Dossier.id.in_(counted))
-    query = (
-        query.join(per, per.c.dossier_id == Dossier.id)
-        if only_with_lines
-        else query.outerjoin(per, per.c.dossier_id == Dossier.id)
+    paid = (
+        select(key.label("key"), Cofinancement.financeur_id, func.sum(_cents(Payment.montant)).label("paye"))
+        .select_from(Payment)
+        .join(Cofinancement, Cofinancement.id == Payment.cofinancement_id)
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .where(*scope.where)
+        .group_by(key, Cofinancement.financeur_id)
     )
-    return query.subquery()
+    if by_qpv:
+        lines = lines.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
+        paid = paid.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
+    out = {
+        (r.key, r.financeur_id): Sums(r.n, _euros(r.demande), _euros(r.propose), _euros(r.accorde))
+        for r in session.execute(lines)
+    }
+    for r in session.execute(paid):
+        out.setdefault((r.key, r.financeur_id), Sums()).paye = _euros(r.paye)
+    return out
 
 
-def _by_financeur(session: Session, lines: Any) -> dict[int, Sums]:
-    rows = session.execute(
-        select(lines.c.financeur_id, func.count().label("dossiers"), *_amount_columns(lines)).group_by(
-            lines.c.financeur_id
+def _dossier_counts(session: Session, scope: Scope, by_qpv: bool) -> dict[str | None, int]:
+    key = DossierQpv.qpv_code if by_qpv else Dossier.orientation_code
+    query = select(key, func.count()).select_from(Dossier).where(*scope.where).group_by(key)
+    if by_qpv:
+        query = query.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
+    return {k: n for k, n in session.execute(query)}
+
+
+def _roll(
+    groups: dict[Key, Sums], counts: dict[str | None, int] | None, financeur_id: int | None
+) -> dict[str | None, Sums]:
+    """Per code: the lines' sums (one financer's only, if given) and the dossiers counted.
+
+    Without a financer, `counts` gives the dossiers; with one, its lines are its dossiers (one line
+    per dossier and financer)."""
+    out: dict[str | None, Sums] = {}
+    for (code, fid), s in groups.items():
+        if financeur_id is not None and fid != financeur_id:
+            continue
+        target = out.setdefault(code, Sums())
+        target.add(
+            Sums(s.dossiers if financeur_id is not None else 0, s.demande, s.propose, s.accorde, s.paye)
         )
-    )
-    return {row.financeur_id: _sums(row) for row in rows}
-
-
-def _by_orientation(session: Session, dossiers: Any) -> dict[str | None, Sums]:
-    rows = session.execute(
-        select(
-            dossiers.c.orientation_code, func.count().label("dossiers"), *_amount_columns(dossiers)
-        ).group_by(dossiers.c.orientation_code)
-    )
-    return {row.orientation_code: _sums(row) for row in rows}
-
-
-def _by_qpv(session: Session, dossiers: Any) -> dict[str, Sums]:
-    rows = session.execute(
-        select(DossierQpv.qpv_code, func.count().label("dossiers"), *_amount_columns(dossiers))
-        .join(dossiers, dossiers.c.id == DossierQpv.dossier_id)
-        .group_by(DossierQpv.qpv_code)
-    )
-    return {row.qpv_code: _sums(row) for row in rows}
+    if financeur_id is None and counts is not None:
+        for code, n in counts.items():
+            out.setdefault(code, Sums()).dossiers = n
+    return out
 
 
 def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
@@ -166,20 +171,29 @@ def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
 
 
 def _median(session: Session, days: Select[Any]) -> dict[str, Any]:
-    """The median of a column of day counts, by SQL (a count, then the one or two middle values)."""
+    """The median of a column of day counts, from its histogram (one grouped query, a few hundred
+    rows at most: one per distinct number of days)."""
     sub = days.subquery()
     column = sub.c[0]
-    n = session.scalar(select(func.count()).select_from(sub)) or 0
-    if not n:
-        return {"median_jours": None, "dossiers": 0}
-    middle = [
-        int(v)
-        for v in session.scalars(
-            select(column).order_by(column).offset((n - 1) // 2).limit(1 if n % 2 else 2)
-        )
+    histogram = [
+        (int(d), n)
+        for d, n in session.execute(select(column, func.count()).group_by(column).order_by(column))
     ]
-    value: float | int = middle[0] if n % 2 else (middle[0] + middle[1]) / 2
-    return {"median_jours": value, "dossiers": n}
+    total = sum(n for _, n in histogram)
+    if not total:
+        return {"median_jours": None, "dossiers": 0}
+
+    def nth(index: int) -> int:  # the index-th value (0-based) in sorted order
+        seen = 0
+        for value, n in histogram:
+            seen += n
+            if index < seen:
+                return value
+        return histogram[-1][0]
+
+    middle = (total - 1) // 2
+    value: float | int = nth(middle) if total % 2 else (nth(middle) + nth(middle + 1)) / 2
+    return {"median_jours": value, "dossiers": total}
 
 
 def _delays(session: Session, counted: Select[Any]) -> dict[str, dict[str, Any]]:
@@ -255,10 +269,7 @@ def _names(session: Session, campaign: Campaign) -> Names:
     )
 
 
-def _figures(session: Session, counted: Select[Any], names: Names, financeur_id: int | None) -> Figures:
-    lines = _line_amounts(counted, financeur_id)
-    per_dossier = _per_dossier(counted, lines, only_with_lines=financeur_id is not None)
-    by_orientation = _by_orientation(session, per_dossier)
+def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Sums], names: Names) -> Figures:
     labels = {o.code: o.label for o in names.orientations}
     figures = Figures()
     for sums in by_orientation.values():
@@ -278,7 +289,8 @@ def _figures(session: Session, counted: Select[Any], names: Names, financeur_id:
     ]
     figures.qpv = [
         {"qpv": code, "name": names.qpvs.get(code, code), **s.out()}
-        for code, s in sorted(_by_qpv(session, per_dossier).items())
+        for code, s in sorted(by_qpv.items(), key=lambda kv: kv[0] or "")
+        if code is not None
     ]
     return figures
 
@@ -310,13 +322,24 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         raise Forbidden("Les totaux sont réservés aux partenaires du contrat de ville.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
     names = _names(session, campaign)
-    counted = (
-        visible_dossiers(user)
-        .with_only_columns(Dossier.id)
-        .where(Dossier.campaign_id == campaign.id, Dossier.state.in_(COUNTED_STATES))
+    visible = visible_dossiers(user).whereclause
+    scope = Scope(
+        where=[
+            Dossier.campaign_id == campaign.id,
+            Dossier.state.in_(COUNTED_STATES),
+            *([visible] if visible is not None else []),
+        ]
     )
-    every = _figures(session, counted, names, None)
-    per_financeur = _by_financeur(session, _line_amounts(counted, None))
+    by_orientation = _line_groups(session, scope, by_qpv=False)
+    by_qpv = _line_groups(session, scope, by_qpv=True)
+    every = _figures(
+        _roll(by_orientation, _dossier_counts(session, scope, by_qpv=False), None),
+        _roll(by_qpv, _dossier_counts(session, scope, by_qpv=True), None),
+        names,
+    )
+    per_financeur: dict[int, Sums] = {}
+    for (_code, fid), sums in by_orientation.items():
+        per_financeur.setdefault(fid, Sums()).add(sums)
     known = {fid for fid, _, _ in names.financeurs}
     extra = [
         (f.id, f.code, f.name)
@@ -328,14 +351,16 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
     ]
     own = None
     if user.role == "financeur" and user.financeur_id is not None:
-        mine = _figures(session, counted, names, user.financeur_id)
+        fid = user.financeur_id
+        mine = _figures(_roll(by_orientation, None, fid), _roll(by_qpv, None, fid), names)
         own = {
-            "financeur": next((c for fid, c, _ in names.financeurs if fid == user.financeur_id), None),
+            "financeur": next((c for i, c, _ in names.financeurs if i == fid), None),
             "total": mine.total.out(),
             "orientations": mine.orientations,
             "orientations_racines": mine.racines,
             "qpv": mine.qpv,
         }
+    counted = visible_dossiers(user).with_only_columns(Dossier.id).where(*scope.where[:2])
     return {
         "campaign_id": campaign.id,
         "total": every.total.out(),
