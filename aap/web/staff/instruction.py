@@ -30,6 +30,7 @@ StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
 # what each transition asks for, from its conditions in the lifecycle table
 FIELDS_OF_CONDITION = {"comment_given": "comment", "due_date_future": "due_date", "avis_valid": "avis"}
 PAGE_SIZE = 50
+COMITE_PAGE_SIZE = 100
 
 
 def page_links(page: int, pages: int, around: int = 3) -> list[int | None]:
@@ -367,13 +368,24 @@ def comite_default(db: DB, user: StaffUser) -> RedirectResponse:
 
 @router.get("/instruction/comite/{campaign_id}", response_class=HTMLResponse)
 def comite(
-    request: Request, campaign_id: int, db: DB, user: StaffUser, etats: Annotated[str | None, Query()] = None
+    request: Request,
+    campaign_id: int,
+    db: DB,
+    user: StaffUser,
+    etats: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
-    """The programme table the exports give (same rows, same totals), and totals against envelopes."""
+    """The programme table the exports give (same rows, same totals: a page of rows, the totals of
+    all), and totals against envelopes."""
     all_states = etats == "tous"
     states = programmation.parse_states("tous" if all_states else None)
     table = programmation.open_table(db, user, campaign_id, states)
-    rows = list(programmation.rows(db, user, table))
+    sums = programmation.sql_sums(db, user, table)
+    pages = max((sums["dossiers"] + COMITE_PAGE_SIZE - 1) // COMITE_PAGE_SIZE, 1)
+    page = min(page, pages)
+    rows = programmation.page_rows(
+        db, user, table, limit=COMITE_PAGE_SIZE, offset=(page - 1) * COMITE_PAGE_SIZE
+    )
     campaign = campaigns.get_campaign(db, user, campaign_id)
     return render(
         request,
@@ -384,7 +396,10 @@ def comite(
             "campaigns": campaigns.list_campaigns(db, user),
             "table": table,
             "rows": rows,
-            "sums": table.sums(),
+            "sums": sums,
+            "page": page,
+            "pages": pages,
+            "page_links": page_links(page, pages),
             "all_states": all_states,
             "envelopes": financing.enveloppes(db, user, campaign.id),
             "default_states": [lifecycle.STATE_LABELS[s] for s in programmation.DEFAULT_STATES],
