@@ -196,13 +196,14 @@ def _median(session: Session, days: Select[Any]) -> dict[str, Any]:
     return {"median_jours": value, "dossiers": total}
 
 
-def _delays(session: Session, counted: Select[Any]) -> dict[str, dict[str, Any]]:
+def _delays(session: Session, scope: "Scope") -> dict[str, dict[str, Any]]:
     decided = Dossier.decided_at.is_not(None)
     first_paid = (
         select(Cofinancement.decided_at.label("decided_at"), func.min(Payment.paid_on).label("paid_on"))
         .join(Payment, Payment.cofinancement_id == Cofinancement.id)
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
         .where(
-            Cofinancement.dossier_id.in_(counted),
+            *scope.where,
             Cofinancement.decision == "accorde",
             Cofinancement.decided_at.is_not(None),
         )
@@ -213,13 +214,13 @@ def _delays(session: Session, counted: Select[Any]) -> dict[str, dict[str, Any]]
         "depot_decision": _median(
             session,
             select(_days_between(session, Dossier.deposited_at, Dossier.decided_at)).where(
-                Dossier.id.in_(counted), Dossier.deposited_at.is_not(None), decided
+                *scope.where, Dossier.deposited_at.is_not(None), decided
             ),
         ),
         "decision_convention": _median(
             session,
             select(_days_between(session, Dossier.decided_at, Dossier.conventionne_at)).where(
-                Dossier.id.in_(counted), decided, Dossier.conventionne_at.is_not(None)
+                *scope.where, decided, Dossier.conventionne_at.is_not(None)
             ),
         ),
         "decision_premier_paiement": _median(
@@ -360,7 +361,6 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
             "orientations_racines": mine.racines,
             "qpv": mine.qpv,
         }
-    counted = visible_dossiers(user).with_only_columns(Dossier.id).where(*scope.where[:2])
     return {
         "campaign_id": campaign.id,
         "total": every.total.out(),
@@ -368,7 +368,7 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "orientations": every.orientations,
         "orientations_racines": every.racines,
         "qpv": every.qpv,
-        "delais": _delays(session, counted),
+        "delais": _delays(session, scope),
         "propre": own,
         "cpo": cpo_shares(session, user, campaign, financeurs),
     }
