@@ -16,7 +16,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/aap db upgrade
 	$(BIN)/aap demo --if-empty
-	$(BIN)/aap serve
+	$(BIN)/aap serve --workers 1
 
 lint: install
 	$(BIN)/ruff check .

@@ -50,13 +50,33 @@ def demo(
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int | None = typer.Option(None, help="Par défaut AAP_PORT (8000)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processus servant les requêtes (par défaut : un par processeur)."
+    ),
+    limit_concurrency: int | None = typer.Option(
+        None,
+        "--limit-concurrency",
+        min=1,
+        help="Au-delà de ce nombre de requêtes en cours par processus, répondre 503 plutôt que tout ralentir "
+        "(par défaut : 4 × AAP_THREADS).",
+    ),
 ) -> None:
-    """Sert l'application web et l'API (uvicorn)."""
+    """Sert l'application web et l'API (uvicorn) : N processus, chacun avec AAP_THREADS fils d'exécution
+    et autant de connexions à la base."""
     import uvicorn
 
+    from aap.serving import default_workers
     from aap.settings import get_settings
 
-    uvicorn.run("aap.main:app", host=host, port=port or get_settings().port, proxy_headers=True)
+    settings = get_settings()
+    uvicorn.run(
+        "aap.main:app",
+        host=host,
+        port=port or settings.port,
+        proxy_headers=True,
+        workers=workers or default_workers(),
+        limit_concurrency=limit_concurrency or 4 * settings.threads,
+    )
 
 
 def _load_rules_file(kind: str, path: Path) -> None:
