@@ -13,7 +13,7 @@ one for the page's rows, and one per eager-loaded relation; never one per dossie
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -174,7 +174,7 @@ def page(
         .limit(limit)
         .offset(max(offset, 0))
     )
-    items = list(session.scalars(query)) if total else []
+    items = cast(list[Dossier], list(session.scalars(query))) if total else []
     return DossierPage(items=items, total=total, counts=counts)
 
 

@@ -4,7 +4,7 @@ The lists themselves (filters, counts, pages, a financer's lines) are SQL in `aa
 shared with the API; this module keeps the page-side names pointing there.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aap.dossiers.queries import (  # noqa: F401 (the pages' names for the shared queries)
@@ -64,8 +64,11 @@ def default_campaign(session: Session, campaigns: list[Campaign]) -> Campaign | 
     return campaigns[0] if campaigns else None
 
 
-def users_of_territory(session: Session, territory_id: int | None) -> list[User]:
-    """The accounts of the territory: its staff, its financers' agents, its organisations' porteurs."""
+def users_of_territory(
+    session: Session, territory_id: int | None, *, limit: int = 100, offset: int = 0
+) -> tuple[list[User], int]:
+    """A page of the territory's accounts (its staff, its financers' agents, its organisations'
+    porteurs), and how many there are."""
     from aap.models import Membership, Organisation
 
     of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)
@@ -74,12 +77,14 @@ def users_of_territory(session: Session, territory_id: int | None) -> list[User]
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Organisation.territory_id == territory_id)
     )
+    where = (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
+    total = session.scalar(select(func.count()).select_from(User).where(where)) or 0
     query = (
         select(User)
         .options(selectinload(User.financeur), selectinload(User.organisations))
-        .where(
-            (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
-        )
+        .where(where)
         .order_by(User.role, User.email)
+        .limit(limit)
+        .offset(offset)
     )
-    return list(session.scalars(query))
+    return list(session.scalars(query)), total
