@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, insert, select, text, update
@@ -36,8 +37,12 @@ from aap.demo.loader import load_demo
 from aap.demo.volume import generate
 from aap.migrate import upgrade
 from aap.models import Dossier, DossierEvent, User
+from bench.load import load_test, print_load
 
 SIZES = (1_000, 10_000, 30_000)
+# open-loop load at the largest size (`BENCH_LOAD_RATES=50,100,200`; empty: skipped)
+LOAD_RATES = tuple(int(r) for r in os.environ.get("BENCH_LOAD_RATES", "50,100,200").split(",") if r.strip())
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
 REPEAT = 3
 INSTRUCTEUR, AGENT = "instructeur@demo.aap.test", "etat@demo.aap.test"
 OUT_DIR = Path("var/bench")
@@ -53,6 +58,7 @@ class SizeResult:
     rss_mb: float = 0.0
     service_per_s: float = 0.0
     raw_per_s: float = 0.0
+    load: list[dict[str, Any]] = field(default_factory=list)  # open-loop load, largest size only
 
 
 def free_port() -> int:
@@ -85,7 +91,7 @@ def operations(campaign_id: int) -> list[tuple[str, str, str]]:
 class Server:
     """`aap serve --workers 1` in a child process, on a free port."""
 
-    def __init__(self, url: str, data_dir: Path):
+    def __init__(self, url: str, data_dir: Path, workers: int = 1):
         self.port = free_port()
         env = {
             **os.environ,
@@ -95,7 +101,7 @@ class Server:
             "AAP_BASE_URL": f"http://127.0.0.1:{self.port}",
         }
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "aap.cli", "serve", "--workers", "1", "--port", str(self.port)],
+            [sys.executable, "-m", "aap.cli", "serve", "--workers", str(workers), "--port", str(self.port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -256,6 +262,13 @@ def run_backend(backend: str, url: str, sizes: tuple[int, ...], tmp: Path) -> li
         result.service_per_s, result.raw_per_s = transitions_per_second(engine, campaign.id)
         out.append(result)
         _print_one(result)
+    if LOAD_RATES and out:
+        print(f"… {backend} : charge à débit fixe, 2 processus", file=sys.stderr, flush=True)
+        server = Server(url, data_dir, workers=2)
+        try:
+            out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS)
+        finally:
+            server.stop()
     engine.dispose()
     return out
 
@@ -296,6 +309,11 @@ def print_tables(results: list[SizeResult]) -> None:
                 f"{r.dossiers:>10,} | {r.service_per_s:>8.1f} | {r.raw_per_s:>8.1f} | {ratio:>13.2f}×".replace(
                     ",", " "
                 )
+            )
+        if last.load:
+            print_load(
+                last.load,
+                f"Charge à débit fixe, {backend}, {last.dossiers} dossiers, `aap serve --workers 2`",
             )
 
 
