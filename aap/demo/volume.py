@@ -431,8 +431,8 @@ def _flush(session: Session, rows: Rows) -> None:
         (Payment, rows.payments),
         (DossierEvent, rows.events),
     ):
-        if items:
-            session.execute(insert(model), items)
+        if items:  # Core executemany (the driver batches it), not the ORM's bulk path
+            session.connection().execute(insert(model.__table__), items)
             items.clear()
 
 
