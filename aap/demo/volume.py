@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from aap.campaigns.service import save_campaign
@@ -432,7 +432,7 @@ def _flush(session: Session, rows: Rows) -> None:
         (DossierEvent, rows.events),
     ):
         if items:  # Core executemany (the driver batches it), not the ORM's bulk path
-            session.connection().execute(insert(model.__table__), items)
+            session.connection().execute(insert(cast(Table, model.__table__)), items)
             items.clear()
 
 
