@@ -17,6 +17,14 @@ bench_app = typer.Typer(help="Données de volume pour les mesures.", no_args_is_
 app.add_typer(bench_app, name="bench")
 
 
+@app.callback()
+def _wire() -> None:
+    """Every command runs with the transition effects table filled (see aap/wiring.py)."""
+    from aap.wiring import wire
+
+    wire()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Applique les migrations Alembic à AAP_DATABASE_URL."""
