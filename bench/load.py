@@ -159,6 +159,18 @@ def load_test(
             "params": {"campaign_id": campaign_id, "qpv": qpv, "orientation": "C", "offset": (i % 10) * 50},
         }
 
+    def drain() -> None:
+        """Wait until the server has worked off the last run (three quick answers in a row)."""
+        quick, deadline = 0, time.monotonic() + 120
+        while quick < 3 and time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                ok = httpx.get(base + "/api/v1/health", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            quick = quick + 1 if ok and time.perf_counter() - started < 0.05 else 0
+            time.sleep(0.5)
+
     out = []
     for kind, make, headers, with_drafts in (
         ("lecture d'un dossier", read, staff, None),
@@ -166,6 +178,7 @@ def load_test(
         ("liste filtrée", listing, staff, None),
     ):
         for rate in rates:
+            drain()
             result = asyncio.run(run_rate(base, kind, rate, seconds, headers, make, with_drafts))
             out.append(result.summary())
             print(f"  {kind} à {rate}/s : {out[-1]}", flush=True)
