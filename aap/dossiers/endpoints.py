@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, Staff
 from aap.dossiers import queries, service
+from aap.dossiers.access import sees_proposals
 from aap.dossiers.schemas import (
     AnswersPatch,
     DossierOut,
@@ -48,7 +49,9 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
 
 def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     response.headers["ETag"] = f'"{dossier.version}"'
-    return dossier_out(dossier, service.transitions_for(user, dossier))
+    return dossier_out(
+        dossier, service.transitions_for(user, dossier), proposals=sees_proposals(user, dossier)
+    )
 
 
 @router.post(
@@ -141,7 +144,10 @@ def list_dossiers(
         options=queries.list_options(payments=True),
     )
     return {
-        "items": [dossier_out(d, service.transitions_for(user, d)) for d in found.items],
+        "items": [
+            dossier_out(d, service.transitions_for(user, d), proposals=sees_proposals(user, d))
+            for d in found.items
+        ],
         "total": found.total,
     }
 

@@ -1,7 +1,7 @@
 """list columns: orientation, budget and QPV of each dossier read from its answers, indexed
 
 Revision ID: scale_01
-Revises: opendata_01
+Revises: dialogue_04
 Create Date: 2026-12-02 02:40:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import aap.types
 
 revision: str = "scale_01"
-down_revision: str | None = "opendata_01"
+down_revision: str | None = "dialogue_04"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
