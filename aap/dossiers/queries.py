@@ -10,7 +10,7 @@ A page costs a constant number of statements: one grouped count (the counts by s
 one for the page's rows, and one per eager-loaded relation; never one per dossier.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -21,7 +21,6 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from aap.dossiers.access import visible_dossiers
 from aap.models import Cofinancement, Dossier, DossierQpv, Financeur, Organisation, User
-from notifications.rules import default_rules
 from workflows.dossier import STATES
 
 MAX_LIMIT = 500
@@ -36,11 +35,24 @@ SORTS: dict[str, tuple[Any, ...]] = {
 DEFAULT_SORT = "numero"
 
 
+def _default_overdue_days() -> int:
+    return 5
+
+
+_overdue_days: Callable[[], int] = _default_overdue_days
+
+
+def use_overdue_days(source: Callable[[], int]) -> None:
+    """Set where the delay comes from (the composition root gives the instructeurs' reminder rule)."""
+    global _overdue_days
+    _overdue_days = source
+
+
 def overdue_depose_days() -> int:
     """After how many days a deposited dossier nobody has taken up is late: the delay of the
-    instructeurs' reminder in notifications/rules.yaml, so that the list and the digest agree."""
-    rule = default_rules().get("instructeurs_depots_en_attente")
-    return rule.offsets[0] if rule is not None and rule.offsets else 5
+    instructeurs' reminder in notifications/rules.yaml (wired in `aap.wiring`), so that the list and
+    the digest agree."""
+    return _overdue_days()
 
 
 def is_overdue(dossier: Dossier, now: datetime) -> bool:

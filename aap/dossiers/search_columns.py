@@ -1,7 +1,7 @@
 """The columns the staff lists filter and sum on, read from a dossier's answers whenever they change.
 
 QPV, orientation and budget live in the answers (JSON), where the form definition puts them
-(`aap.financing.programmation`). Copying them on every save into indexed columns
+(`aap.dossiers.answer_paths`). Copying them on every save into indexed columns
 (`Dossier.orientation_code`, `Dossier.budget_total`, the `dossier_qpvs` rows) lets the lists filter,
 count and sum in SQL instead of reading every dossier into Python. Mapper events keep them in sync
 whichever service writes the answers; bulk inserts (`aap bench generate`) call `facts_of` themselves.
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, event, insert, inspect
 from sqlalchemy.orm import Mapper
 
-from aap.financing.programmation import answered_budget, has_budget, orientation_of, qpvs_of
+from aap.dossiers.answer_paths import answered_budget, has_budget, orientation_of, qpvs_of
 from aap.models import Dossier, DossierQpv
 
 _PENDING = "_search_qpvs_pending"
