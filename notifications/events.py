@@ -44,6 +44,9 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
         )
     if name == "conventionner":
         return dossier.bilan_due, {}
+    if name == "renvoyer_bilan":
+        due = (event.data or {}).get("due_date")
+        return date.fromisoformat(due) if due else None, {"bilan_message": event.comment or ""}
     if name == "expirer":
         return campaign.depot_cloture, {}
     return None, {}

@@ -75,6 +75,9 @@ def preview(
         **render.event_facts(event_at),
         "comite_fr": render.fr_date(today + timedelta(days=40)),
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
+        "bilan_message": "Merci d'expliquer l'écart sur les frais de personnel et de joindre les factures.",
+        "focus_lieu": "Maison d'animation de proximité du Quartier Ouest",
+        "focus_heure": "18 h 00",
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
     }
     if rule.event == "deposer" or rule.event == "decision_financeur":
