@@ -18,6 +18,7 @@ from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
 from aap.settings import Settings, get_settings
+from aap.web.bilans import router as bilans_web_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
 from aap.web.porteur import router as porteur_router
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
