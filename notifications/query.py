@@ -163,7 +163,7 @@ def _bilan_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) 
 
 def _focus_sessions(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
     """The funded actions of the year a focus session evaluates, invited with its place and time."""
-    out = []
+    out: list[DueOccurrence] = []
     for focus in session.scalars(
         select(FocusSession).where(FocusSession.date >= lo, FocusSession.date <= hi)
     ):

@@ -75,7 +75,7 @@ def _figures(session: Session, campaign_id: int, dimension: str) -> list[tuple[s
         .group_by(BilanFigure.key)
         .order_by(BilanFigure.key)
     )
-    return [(key, Decimal(p), Decimal(r)) for key, p, r in rows]
+    return [(key, Decimal(str(p)), Decimal(str(r))) for key, p, r in rows]
 
 
 def _bilan_counts(session: Session, campaign: Campaign, today: date) -> dict[str, int]:
@@ -215,5 +215,10 @@ def report(session: Session, user: User, campaign_id: int, today: date) -> dict[
             for i, n, t, k, v in indicators
         ],
         "focus": _focus(session, campaign),
+        # what last autumn's focus said, for the team preparing this call (and its launch page)
+        "focus_pour_cet_appel": [
+            {**focus.contribution_out(c), "date": s.date.isoformat(), "lieu": s.lieu}
+            for s, c in focus.for_next_call(session, campaign.territory_id, campaign.year)
+        ],
         "delais": _delays(session, cid),
     }

@@ -121,7 +121,7 @@ def _section_page(
     key: str,
     *,
     answers: dict[str, Any] | None = None,
-    errors: list[Any] = (),
+    errors: list[Any] | tuple[()] = (),
     problem: str | None = None,
     stale: bool = False,
     status_code: int = 200,

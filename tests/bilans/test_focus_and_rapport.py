@@ -116,5 +116,10 @@ def test_the_report_adds_up_to_the_bilans_and_its_pdf_and_xlsx_open(client: Test
     assert {"Bénéficiaires", "Montants", "Indicateurs", "Focus bénéficiaires", "Délais"} <= set(
         book.sheetnames
     )
+    # the open call's report cites what last year's focus said, for the team preparing it
+    current = w.admin.get("/api/v1/campaigns").json()["items"]
+    open_id = next(c["id"] for c in current if c["id"] != campaign["id"])
+    cited = w.admin.get(f"/api/v1/campaigns/{open_id}/rapport").json()["focus_pour_cet_appel"]
+    assert {c["theme"] for c in cited} >= {"Accès aux droits", "Jeunesse"}
     # a porteur does not read the report
     assert w.porteur.get(url).status_code == 403
