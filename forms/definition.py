@@ -189,6 +189,8 @@ class FormDef(_Strict):
     title: str
     help: str = ""
     title_field: str | None = None
+    summary_field: str | None = None
+    """The answer shown to the public as the action's summary (the public directory of actions)."""
     requested: RequestedDef | None = None
     sections: list[SectionDef] = Field(min_length=1)
     rules: list[RuleDef] = []
@@ -202,6 +204,8 @@ class FormDef(_Strict):
         refs: list[tuple[str, str, tuple[str, ...] | None]] = []
         if self.title_field:
             refs.append((self.title_field, "title_field", ("text",)))
+        if self.summary_field:
+            refs.append((self.summary_field, "summary_field", ("text", "textarea")))
         for rule in self.rules:
             refs += [(p, f"règle {rule.code}", None) for p in rule.paths()]
             if rule.kind == "gap_explained":

@@ -78,9 +78,19 @@ def preview(
         "bilan_message": "Merci d'expliquer l'écart sur les frais de personnel et de joindre les factures.",
         "focus_lieu": "Maison d'animation de proximité du Quartier Ouest",
         "focus_heure": "18 h 00",
+        "pieces_demandees": ["Devis du traiteur", "Convention avec le collège"],
+        "pieces_transmises": ["Devis du traiteur"],
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
+        "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
+        "message_auteur": "Mme Durand (Les Passerelles)",
     }
-    if rule.event == "deposer" or rule.event == "decision_financeur":
+    if rule.event in (
+        "deposer",
+        "decision_financeur",
+        "completer",
+        "message_du_porteur",
+        "message_de_l_equipe",
+    ):
         deadline = None  # type: ignore[assignment]
     ctx = render.context(
         facts,

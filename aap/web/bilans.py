@@ -219,6 +219,7 @@ def save_section(
                 "ok": True,
                 "version": saved.version,
                 "saved_at": time_short(saved.updated_at),
+                "message": f"Bilan enregistré à {time_short(saved.updated_at)} (pas encore déposé).",
                 "missing": {s.key: len(s.missing) for s in status},
                 "missing_total": sum(len(s.missing) for s in status),
             }
