@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aap.dossiers import service as dossiers
+from aap.dossiers import repository as dossier_reads
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
 from aap.models import (
     Campaign,
@@ -194,7 +194,7 @@ def register_participation(
     if user.role != "porteur":
         raise Forbidden("Seul un opérateur inscrit des bénéficiaires.", code="role_interdit")
     focus = get_session(session, focus_id)
-    dossier = dossiers.get_dossier(session, user, dossier_id)
+    dossier = dossier_reads.get_dossier(session, user, dossier_id)
     if dossier.state not in FUNDED_STATES:
         raise Conflict(
             "Seules les actions financées (conventionnées) amènent des bénéficiaires au focus.",

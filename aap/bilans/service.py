@@ -23,6 +23,7 @@ from aap.attachments import files, pieces
 from aap.attachments import service as attachments
 from aap.bilans.repository import STATE_LABELS, bilan_of
 from aap.campaigns.forms import form_context
+from aap.dossiers import repository as dossier_reads
 from aap.dossiers import service as dossiers
 from aap.dossiers.effects import EffectsTable, PreconditionContext, TransitionContext
 from aap.errors import Conflict, Forbidden, Invalid, PreconditionFailed
@@ -154,7 +155,7 @@ def ensure_bilan(session: Session, dossier: Dossier, now: datetime, *, lock: boo
 
 def get_bilan(session: Session, user: User, dossier_id: int, now: datetime) -> tuple[Dossier, Bilan]:
     """Whoever sees the dossier reads its bilan (a bilan of another organisation answers 404)."""
-    dossier = dossiers.get_dossier(session, user, dossier_id)
+    dossier = dossier_reads.get_dossier(session, user, dossier_id)
     bilan = ensure_bilan(session, dossier, now)
     session.commit()
     return dossier, bilan
@@ -225,7 +226,7 @@ def update_bilan(
     session: Session, user: User, dossier_id: int, patch: dict[str, Any], if_match: int | None, now: datetime
 ) -> tuple[Dossier, Bilan]:
     """Saves part of the bilan (autosave): what is written must be valid; a draft may be incomplete."""
-    dossier = dossiers.get_dossier(session, user, dossier_id, lock=True)
+    dossier = dossier_reads.get_dossier(session, user, dossier_id, lock=True)
     bilan = ensure_bilan(session, dossier, now, lock=True)
     _check_version(bilan, if_match)
     _may_edit(user, dossier, bilan)
@@ -262,7 +263,7 @@ def attach_file(
     now: datetime,
 ) -> tuple[Bilan, Attachment]:
     """A file of the bilan (the financial statements): stored and written into its answers."""
-    dossier = dossiers.get_dossier(session, user, dossier_id, lock=True)
+    dossier = dossier_reads.get_dossier(session, user, dossier_id, lock=True)
     bilan = ensure_bilan(session, dossier, now, lock=True)
     _may_edit(user, dossier, bilan)
     form = form_of(bilan)
@@ -280,7 +281,7 @@ def attach_file(
     attachment = attachments.store_dossier_file(
         session, received, data_dir, kind=kind, dossier=dossier, user=user, now=now
     )
-    dossier = dossiers.get_dossier(session, user, dossier_id, lock=True)
+    dossier = dossier_reads.get_dossier(session, user, dossier_id, lock=True)
     bilan = ensure_bilan(session, dossier, now, lock=True)
     _save(session, dossier, bilan, form.merge(bilan.answers, {section: {kind: attachment.id}}), now)
     session.commit()
@@ -290,7 +291,7 @@ def attach_file(
 def check_before_upload(session: Session, user: User, dossier_id: int, now: datetime) -> None:
     """May this caller add a file to this bilan now? Ends the read transaction either way."""
     try:
-        dossier = dossiers.get_dossier(session, user, dossier_id)
+        dossier = dossier_reads.get_dossier(session, user, dossier_id)
         _may_edit(user, dossier, ensure_bilan(session, dossier, now))
         session.commit()
     finally:
