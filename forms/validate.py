@@ -230,7 +230,10 @@ class _Checker:
             left = self.total(rule.left, answers, rule.column)
             right = self.total(rule.right, answers, rule.column)
             if left is not None and right is not None and left != right:
-                detail = f"le {rule.label_left} ({left}) ne correspond pas au {rule.label_right} ({right})"
+                detail = (
+                    f"le {rule.label_left} ({_count(left)}) ne correspond pas au {rule.label_right} "
+                    f"({_count(right)})"
+                )
                 self.err(rule.path, rule.code, label, detail)
         elif rule.kind in ("balance", "not_above"):
             left = self.total(rule.left, answers, rule.column)
@@ -316,6 +319,11 @@ def gap_exceeds(planned: Decimal, actual: Decimal, threshold: Decimal) -> bool:
     if planned == 0:
         return actual != 0
     return abs(actual - planned) > threshold * planned
+
+
+def _count(value: Decimal) -> str:
+    """A count read through the amount parser, shown as people count: « 48 », not « 48.00 »."""
+    return str(int(value)) if value == value.to_integral_value() else format(value, "f")
 
 
 def percent(share: Decimal) -> str:
