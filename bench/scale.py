@@ -100,7 +100,7 @@ class Server:
             "AAP_SECRET_KEY": "bench-" + "x" * 40,
             "AAP_BASE_URL": f"http://127.0.0.1:{self.port}",
         }
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "aap.cli", "serve", "--workers", str(workers), "--port", str(self.port)],
             env=env,
             stdout=subprocess.DEVNULL,

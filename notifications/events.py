@@ -38,7 +38,7 @@ class DossierNews:
 Event = DossierEvent | DossierNews
 
 
-def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str, Any]]:
+def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str, Any]]:  # noqa: PLR0911 - one answer per kind of event
     """The deadline the message is about, and the facts its template needs."""
     campaign = dossier.campaign
     name = event.transition

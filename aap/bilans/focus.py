@@ -31,7 +31,7 @@ AGE_BANDS = ("age_0_5", "age_6_11", "age_12_17", "age_18_25", "age_26_64", "age_
 FUNDED_STATES = ("conventionne", "bilan_depose", "cloture")
 
 
-def _territory_of(session: Session, user: User) -> int | None:
+def _territory_of(user: User) -> int | None:
     if user.territory_id is not None:
         return user.territory_id
     for organisation in user.organisations:
@@ -48,7 +48,7 @@ def _territory_id(session: Session, user: User, code: str | None) -> int:
         if found is None:
             raise NotFound(f"Territoire « {code} » introuvable.", code="territoire_introuvable")
         return found
-    own = _territory_of(session, user)
+    own = _territory_of(user)
     if own is None:
         raise Invalid("Précisez le territoire (?territory=CODE).", code="territoire_requis")
     return own
@@ -158,11 +158,11 @@ def _check_counts(counts: dict[str, int]) -> tuple[int, int, dict[str, int]]:
             )
         elif value < 0:
             errors.append({"path": f"beneficiaires.{key}", "code": "min", "message": "0 au moins"})
-    for key in ("femmes", "hommes"):
-        if key not in counts:
-            errors.append(
-                {"path": f"beneficiaires.{key}", "code": "required", "message": "champ obligatoire"}
-            )
+    errors.extend(
+        {"path": f"beneficiaires.{key}", "code": "required", "message": "champ obligatoire"}
+        for key in ("femmes", "hommes")
+        if key not in counts
+    )
     femmes, hommes = counts.get("femmes", 0), counts.get("hommes", 0)
     ages = {k: v for k, v in counts.items() if k in AGE_BANDS}
     if not errors and femmes + hommes == 0:

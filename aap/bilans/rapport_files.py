@@ -168,6 +168,31 @@ def _as_text(sheet: Any) -> None:
                 cell.data_type = "s"
 
 
+def _beneficiaries_sheet(wb: Workbook, beneficiaires: dict[str, Any]) -> None:
+    benef = wb.create_sheet("Bénéficiaires")
+    benef.append(["Répartition", "Catégorie", "Nombre"])
+    for key, value in beneficiaires["par_sexe"].items():
+        benef.append(["Sexe", key, value])
+    for key, value in beneficiaires["par_age"].items():
+        benef.append(["Âge", AGE_LABELS.get(key, key), value])
+    for key, value in beneficiaires["par_qpv"].items():
+        benef.append(["Quartier", beneficiaires["qpv_noms"].get(key, key), value])
+
+
+def _money_sheet(wb: Workbook, montants: dict[str, Any]) -> None:
+    money = wb.create_sheet("Montants")
+    money.append(["Financeur", "Code", "Prévu (accordé)", "Réalisé (employé)"])
+    for r in montants["par_financeur"]:
+        money.append([r["name"], r["financeur"], Decimal(r["prevu"]), Decimal(r["realise"])])
+    money.append([])
+    money.append(["Orientation", "Code", "Prévu (charges)", "Réalisé (charges)"])
+    for r in montants["par_orientation"]:
+        money.append([r["label"], r["orientation"], Decimal(r["prevu"]), Decimal(r["realise"])])
+    for row in money.iter_rows(min_col=3, max_col=4):
+        for cell in row:
+            cell.number_format = '#,##0.00 "€"'
+
+
 def report_xlsx(data: dict[str, Any]) -> bytes:
     wb = Workbook()
     bold = Font(bold=True)
@@ -181,27 +206,8 @@ def report_xlsx(data: dict[str, Any]) -> bytes:
     for key, label in COUNT_LABELS.items():
         ws.append([label, data["bilans"][key]])
     ws.append(["Bénéficiaires (bilans déposés)", data["beneficiaires"]["total"]])
-
-    benef = wb.create_sheet("Bénéficiaires")
-    benef.append(["Répartition", "Catégorie", "Nombre"])
-    for key, value in data["beneficiaires"]["par_sexe"].items():
-        benef.append(["Sexe", key, value])
-    for key, value in data["beneficiaires"]["par_age"].items():
-        benef.append(["Âge", AGE_LABELS.get(key, key), value])
-    for key, value in data["beneficiaires"]["par_qpv"].items():
-        benef.append(["Quartier", data["beneficiaires"]["qpv_noms"].get(key, key), value])
-
-    money = wb.create_sheet("Montants")
-    money.append(["Financeur", "Code", "Prévu (accordé)", "Réalisé (employé)"])
-    for r in data["montants"]["par_financeur"]:
-        money.append([r["name"], r["financeur"], Decimal(r["prevu"]), Decimal(r["realise"])])
-    money.append([])
-    money.append(["Orientation", "Code", "Prévu (charges)", "Réalisé (charges)"])
-    for r in data["montants"]["par_orientation"]:
-        money.append([r["label"], r["orientation"], Decimal(r["prevu"]), Decimal(r["realise"])])
-    for row in money.iter_rows(min_col=3, max_col=4):
-        for cell in row:
-            cell.number_format = '#,##0.00 "€"'
+    _beneficiaries_sheet(wb, data["beneficiaires"])
+    _money_sheet(wb, data["montants"])
 
     ind = wb.create_sheet("Indicateurs")
     ind.append(["Dossier", "Action", "Indicateur", "Valeur atteinte"])

@@ -313,13 +313,23 @@ def _line_total(rows: Any, column: str) -> Decimal:
     return total
 
 
-def figures(
-    dossier: Dossier, answers: dict[str, Any]
-) -> list[tuple[str, str, Decimal | None, Decimal | None, str | None]]:
+# one figure of a bilan: (dimension, key, prévu, réalisé, texte)
+Figure = tuple[str, str, Decimal | None, Decimal | None, str | None]
+
+
+def figures(dossier: Dossier, answers: dict[str, Any]) -> list[Figure]:
     """(dimension, key, prévu, réalisé, texte) rows of one bilan's answers."""
-    rows: list[tuple[str, str, Decimal | None, Decimal | None, str | None]] = []
     benef = answers.get("beneficiaires") if isinstance(answers.get("beneficiaires"), dict) else {}
     assert isinstance(benef, dict)
+    budget = answers.get("budget") if isinstance(answers.get("budget"), dict) else {}
+    assert isinstance(budget, dict)
+    indicators = answers.get("indicateurs") if isinstance(answers.get("indicateurs"), dict) else {}
+    assert isinstance(indicators, dict)
+    return [*_beneficiary_figures(benef), *_money_figures(dossier, budget), *_indicator_figures(indicators)]
+
+
+def _beneficiary_figures(benef: dict[str, Any]) -> list[Figure]:
+    rows: list[Figure] = []
     if (total := _count(benef.get("total"))) is not None:
         rows.append(("total", "beneficiaires", None, total, None))
     for dimension in ("sexe", "age"):
@@ -333,19 +343,22 @@ def figures(
             rows.append(("qpv", row["qpv"], None, count, None))
     if (outside := _count(benef.get("hors_qpv"))) is not None:
         rows.append(("qpv", "hors_qpv", None, outside, None))
-    budget = answers.get("budget") if isinstance(answers.get("budget"), dict) else {}
-    assert isinstance(budget, dict)
-    for row in budget.get("financements") or []:
-        if isinstance(row, dict) and isinstance(row.get("financeur"), str):
-            rows.append(
-                (
-                    "financeur",
-                    row["financeur"],
-                    parse_amount(row.get("prevu")),
-                    parse_amount(row.get("realise")),
-                    None,
-                )
-            )
+    return rows
+
+
+def _money_figures(dossier: Dossier, budget: dict[str, Any]) -> list[Figure]:
+    """Per financer, then for the action's orientation: what was planned and what was spent."""
+    rows: list[Figure] = [
+        (
+            "financeur",
+            row["financeur"],
+            parse_amount(row.get("prevu")),
+            parse_amount(row.get("realise")),
+            None,
+        )
+        for row in budget.get("financements") or []
+        if isinstance(row, dict) and isinstance(row.get("financeur"), str)
+    ]
     orientation = get_path(dossier.answers or {}, "action.orientation")
     spent_rows = budget.get("charges") if "charges" in budget else budget.get("depenses")
     if isinstance(orientation, str) and spent_rows:
@@ -358,14 +371,22 @@ def figures(
                 None,
             )
         )
-    indicators = answers.get("indicateurs") if isinstance(answers.get("indicateurs"), dict) else {}
-    assert isinstance(indicators, dict)
-    listed = [indicators.get("droit_commun")] + list(indicators.get("autres") or [])
-    for i, row in enumerate(listed):
-        if isinstance(row, dict) and isinstance(row.get("indicateur"), str):
-            kind = "droit_commun" if i == 0 else "indicateur"
-            rows.append((kind, row["indicateur"][:300], None, None, str(row.get("valeur") or "")))
     return rows
+
+
+def _indicator_figures(indicators: dict[str, Any]) -> list[Figure]:
+    listed = [indicators.get("droit_commun")] + list(indicators.get("autres") or [])
+    return [
+        (
+            "droit_commun" if i == 0 else "indicateur",
+            row["indicateur"][:300],
+            None,
+            None,
+            str(row.get("valeur") or ""),
+        )
+        for i, row in enumerate(listed)
+        if isinstance(row, dict) and isinstance(row.get("indicateur"), str)
+    ]
 
 
 def write_figures(session: Session, dossier: Dossier, bilan: Bilan) -> None:

@@ -335,7 +335,7 @@ def _dossier_rows(
         lines[0].update(
             state="accorde", decision="accorde", montant_accorde=lines[0]["montant_propose"], motif=None
         )
-    events = list(_events(ctx, dossier_id, row["created_at"], stamps, org))
+    events = list(_events(ctx, dossier_id, row["created_at"], stamps))
     return Rows([], [row], qpv_rows(dossier_id, facts), lines, payments, events)
 
 
@@ -383,7 +383,7 @@ def _line(
 
 
 def _events(
-    ctx: Context, dossier_id: int, created: datetime, stamps: dict[str, datetime], org: dict[str, Any]
+    ctx: Context, dossier_id: int, created: datetime, stamps: dict[str, datetime]
 ) -> Iterator[dict[str, Any]]:
     yield _event(dossier_id, "creer", None, "brouillon", created, None, "porteur")
     previous = "brouillon"

@@ -139,7 +139,7 @@ def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]
     return out
 
 
-def filtered(user: User, f: DossierFilters, now: datetime) -> Select[tuple[Dossier]]:
+def filtered(user: User, f: DossierFilters, now: datetime) -> Select[Dossier]:
     """The caller's visible dossiers matching every filter (state included), unordered."""
     query = visible_dossiers(user).where(*where_clauses(f, now))
     return query.where(Dossier.state == f.state) if f.state else query
