@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/aap secret init
 	$(BIN)/aap db upgrade
 	$(BIN)/aap demo --if-empty
 	$(BIN)/aap serve

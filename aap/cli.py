@@ -13,6 +13,8 @@ app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+secret_app = typer.Typer(help="Clé secrète (AAP_SECRET_KEY).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
 
 
 @db_app.command("upgrade")
@@ -52,9 +54,29 @@ def serve(
     """Sert l'application web et l'API (uvicorn)."""
     import uvicorn
 
+    from aap.security.secret_key import UnsafeSecretKey, check_serving_key
     from aap.settings import get_settings
 
-    uvicorn.run("aap.main:app", host=host, port=port or get_settings().port, proxy_headers=True)
+    settings = get_settings()
+    try:
+        check_serving_key(settings)
+    except UnsafeSecretKey as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    uvicorn.run("aap.main:app", host=host, port=port or settings.port, proxy_headers=True)
+
+
+@secret_app.command("init")
+def secret_init(
+    env_file: Path = typer.Option(Path(".env"), "--env-file", help="Le fichier .env à compléter."),
+) -> None:
+    """Écrit une clé aléatoire AAP_SECRET_KEY dans .env s'il n'en contient pas (jamais remplacée)."""
+    from aap.security.secret_key import ensure_env_key
+
+    if ensure_env_key(env_file):
+        typer.echo(f"Clé secrète aléatoire écrite dans {env_file}.")
+    else:
+        typer.echo(f"{env_file} contient déjà AAP_SECRET_KEY : inchangée.")
 
 
 def _load_rules_file(kind: str, path: Path) -> None:
