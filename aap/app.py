@@ -5,13 +5,13 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from aap.accounts.endpoints import router as accounts_router
+from aap.accounts.login import LoginLimiter
 from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
-from aap.db import get_engine
+from aap.db import get_engine, request_sessionmaker
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+    app.state.sessionmaker = request_sessionmaker(engine)
+    app.state.login_limiter = LoginLimiter(settings.login_limits_storage)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

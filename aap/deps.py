@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from aap.accounts.login import LoginLimiter
 from aap.accounts.security import read_token
 from aap.accounts.service import get_active_user
 from aap.errors import Forbidden, Unauthorized
@@ -18,6 +19,15 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def login_limiter(request: Request) -> LoginLimiter:
+    return request.app.state.login_limiter
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn takes it from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client else "inconnu"
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -32,6 +42,8 @@ def get_db(request: Request) -> Iterator[Session]:
 
 DB = Annotated[Session, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Limiter = Annotated[LoginLimiter, Depends(login_limiter)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def current_user_optional(
@@ -50,7 +62,11 @@ def current_user_optional(
         user_id = uid if isinstance(uid, int) else None
     if user_id is None:
         return None
-    return get_active_user(db, user_id)
+    user = get_active_user(db, user_id)
+    # End this read here: no snapshot (nor PostgreSQL connection) is held while the request waits for
+    # a server thread; the service's own transaction starts fresh.
+    db.commit()
+    return user
 
 
 def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
     registry_timeout_seconds: float = 3.0
+    login_limits_storage: str = "memory://"
 
     @property
     def effective_database_url(self) -> str:
