@@ -11,6 +11,7 @@ from aap.accounts.login import LoginLimiter
 from aap.accounts.security import read_token
 from aap.accounts.service import get_active_user
 from aap.errors import Forbidden, Unauthorized
+from aap.web.csrf import check_api_csrf
 from aap.models import User
 from aap.settings import Settings
 
@@ -60,6 +61,10 @@ def current_user_optional(
     elif "session" in request.scope:
         uid = request.session.get("uid")
         user_id = uid if isinstance(uid, int) else None
+        if user_id is not None and request.url.path.startswith("/api/"):
+            # a page of another site (or port) can make the browser send the cookie: the API writes
+            # only for a bearer token, or for the cookie with the session's CSRF token in a header
+            check_api_csrf(request)
     if user_id is None:
         return None
     user = get_active_user(db, user_id)
