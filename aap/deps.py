@@ -11,9 +11,9 @@ from aap.accounts.login import LoginLimiter
 from aap.accounts.security import read_token
 from aap.accounts.service import get_active_user
 from aap.errors import Forbidden, Unauthorized
-from aap.web.csrf import check_api_csrf
 from aap.models import User
 from aap.settings import Settings
+from aap.web.csrf import check_api_csrf
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
