@@ -16,6 +16,8 @@ from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
+from aap.security.docs import install_docs
+from aap.security.headers import SecurityHeaders
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="1",
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # aap.security.docs: Swagger UI from the package, no CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -86,5 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
     app.include_router(porteur_router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app
