@@ -16,6 +16,7 @@ from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
+from aap.security.body_limit import BodyLimit
 from aap.security.docs import install_docs
 from aap.security.headers import SecurityHeaders
 from aap.settings import Settings, get_settings
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(porteur_router)
     install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app

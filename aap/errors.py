@@ -149,6 +149,10 @@ def french_errors(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 STATUS_FR = {
+    400: (
+        "requete_illisible",
+        "Le corps de la requête est illisible : envoyez du JSON valide ou le formulaire attendu.",
+    ),
     401: ("non_authentifie", "Authentification requise."),
     403: ("interdit", "Action non autorisée."),
     404: ("introuvable", "Ressource introuvable."),
