@@ -66,6 +66,41 @@ def serve(
     uvicorn.run("aap.main:app", host=host, port=port or settings.port, proxy_headers=True)
 
 
+@app.command("backup")
+def backup_command(
+    file: Path = typer.Argument(..., dir_okay=False, help="L'archive à écrire (.tar.gz)."),
+) -> None:
+    """Sauvegarde cohérente de la base et des fichiers, sans arrêter l'application."""
+    from aap.backup import backup
+    from aap.db import get_engine
+    from aap.settings import get_settings
+
+    manifest = backup(get_engine(), get_settings().data_dir, file)
+    rows = sum(manifest["rows"].values())
+    typer.echo(f"Sauvegarde écrite : {file} ({rows} lignes, {manifest['files']} fichiers).")
+    if manifest["missing_files"]:
+        typer.echo(f"Attention : {len(manifest['missing_files'])} fichier(s) absent(s) du disque.", err=True)
+
+
+@app.command("restore")
+def restore_command(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="L'archive de aap backup."
+    ),
+) -> None:
+    """Restaure une sauvegarde dans une base vide (refuse une base qui contient des données)."""
+    from aap.backup import BackupError, restore
+    from aap.db import get_engine
+    from aap.settings import get_settings
+
+    try:
+        manifest = restore(get_engine(), get_settings().data_dir, file)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Restauré : {sum(manifest['rows'].values())} lignes, {manifest['files']} fichiers.")
+
+
 @secret_app.command("init")
 def secret_init(
     env_file: Path = typer.Option(Path(".env"), "--env-file", help="Le fichier .env à compléter."),
