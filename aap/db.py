@@ -42,12 +42,18 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    pool_timeout: float = POOL_TIMEOUT,
+    max_overflow: int = POOL_OVERFLOW,
+) -> Engine:
     from aap.security import column_limits
 
     column_limits.install()  # the same refusals on SQLite as on PostgreSQL, before either sees them
     url = normalize_url(url)
-    pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": pool_timeout}
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
             pool = {}

@@ -84,3 +84,32 @@ def test_a_save_that_waits_too_long_for_the_lock_answers_503_with_retry_after(
         f"/api/v1/dossiers/{d['id']}", {"answers": {"action": {"lieux": "Ici"}}}, d["version"]
     )
     assert again.status_code == 200
+
+
+def test_a_saturated_pool_answers_503_at_once_not_after_30_seconds(
+    engine: Engine, settings: Settings, db_engine: Engine, demo: date
+) -> None:
+    """Every connection taken: the next request waits `pool_timeout` (here 0.3 s), then 503."""
+    from fastapi.testclient import TestClient
+
+    from aap.db import make_engine
+
+    small = make_engine(
+        engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0, pool_timeout=0.3
+    )
+    app = create_app(settings, small)
+    try:
+        with TestClient(app) as client:
+            from tests.conftest import login
+
+            headers = login(client, "porteur@demo.aap.test")
+            held = small.connect()  # the only connection
+            try:
+                busy = client.get("/api/v1/dossiers", headers=headers)
+            finally:
+                held.close()
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+            assert busy.json()["detail"]["code"] == "serveur_occupe"
+            assert client.get("/api/v1/dossiers", headers=headers).status_code == 200
+    finally:
+        small.dispose()
