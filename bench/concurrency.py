@@ -109,8 +109,12 @@ def run_clients(base: str, clients: int, seconds: float, password: str = "demo")
             r.raise_for_status()
             shared[email] = r.json()["id"]
             tally.created.append(shared[email])
-    start = threading.Barrier(clients)
-    stop_at = time.monotonic() + seconds
+    window: dict[str, float] = {}
+
+    def begin() -> None:  # the clock starts once every client is ready (creating them takes a while)
+        window["stop"] = time.monotonic() + seconds
+
+    start = threading.Barrier(clients, action=begin)
 
     def client(n: int) -> None:
         try:
@@ -124,6 +128,7 @@ def run_clients(base: str, clients: int, seconds: float, password: str = "demo")
         rng = random.Random(n)
         with httpx.Client(base_url=base, timeout=60, headers=headers[email]) as http:
             start.wait()
+            stop_at = window["stop"]
             mine: int | None = None
             while mine is None and time.monotonic() < stop_at:
                 r = http.post(f"/api/v1/campaigns/{campaign['id']}/dossiers", json={})
