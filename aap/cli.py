@@ -17,6 +17,14 @@ secret_app = typer.Typer(help="Clé secrète (AAP_SECRET_KEY).", no_args_is_help
 app.add_typer(secret_app, name="secret")
 
 
+@app.callback()
+def _wire() -> None:
+    """Every command runs with the transition effects table filled (see aap/wiring.py)."""
+    from aap.wiring import wire
+
+    wire()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Applique les migrations Alembic à AAP_DATABASE_URL."""

@@ -73,7 +73,10 @@ def make_engine(
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            deferred = conn.get_execution_options().get(BEGIN_OPTION) == "deferred"
+            # a request's session (`request_sessionmaker`) and a long read (a streamed export asks for
+            # `aap_read_only`) begin with a plain BEGIN: a WAL snapshot that never blocks writers
+            options = conn.get_execution_options()
+            deferred = options.get(BEGIN_OPTION) == "deferred" or bool(options.get("aap_read_only"))
             busy = BUSY_TIMEOUT_REQUEST if deferred else BUSY_TIMEOUT_BATCH
             conn.info[_TX] = {"immediate": not deferred, "wrote": False}
             conn.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
