@@ -92,7 +92,16 @@ def _targets(session: Session) -> dict[str, Any]:
         "name": "abandonner",
         "rule": "brouillon_avant_cloture",
         "siret": "73282932000074",
+        "code": campaign_territory_code(session, campaign),
     }
+
+
+def campaign_territory_code(session: Session, campaign: Campaign) -> str:
+    from aap.models import Territory
+
+    territory = session.get(Territory, campaign.territory_id)
+    assert territory is not None
+    return territory.code
 
 
 def _cases(app: Any, targets: dict[str, Any]) -> list[tuple[str, str, str, str]]:
