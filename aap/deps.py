@@ -1,6 +1,6 @@
 """Typed dependencies: the database session and the caller, so each route says who may call it."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,13 +31,16 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "inconnu"
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; the service commits, anything left is rolled back."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request; the service commits, anything left is rolled back.
+
+    Async on purpose: the closing (a rollback, a few microseconds) runs on the event loop as soon as
+    the answer is ready, so a connection is never held while the request queues for a server thread
+    (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
     session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        session.rollback()
         session.close()
 
 
