@@ -21,7 +21,7 @@ from aap.settings import get_settings
 
 BEGIN_OPTION = "aap_sqlite_begin"  # execution option: "immediate" (default) or "deferred"
 _TX = "aap_tx"  # connection info: how the current transaction began and whether it wrote
-_READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "WITH", "EXPLAIN")
+_READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "WITH", "EXPLAIN", "SAVEPOINT", "RELEASE")
 
 # anyio runs FastAPI's sync endpoints on 40 threads: one connection for each, a few more for the cron
 # and streamed exports; past that, waiting `POOL_TIMEOUT` seconds then 503 beats a 30 s stall.
@@ -85,7 +85,7 @@ def make_engine(
         @event.listens_for(engine, "before_cursor_execute")
         def _note_writes(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
             tx = conn.info.get(_TX)
-            if tx is not None and not tx["wrote"] and not statement.lstrip()[:8].upper().startswith(_READS):
+            if tx is not None and not tx["wrote"] and not statement.lstrip()[:10].upper().startswith(_READS):
                 tx["wrote"] = True
 
         return engine
