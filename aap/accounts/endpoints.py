@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from aap.accounts.login import Attempt, log_in
+from aap.accounts.schemas import MeOut, TokenOut
 from aap.accounts.security import issue_token
 from aap.deps import DB, AppSettings, Caller, ClientAddress, Limiter
 from aap.errors import Unauthorized
@@ -14,7 +15,9 @@ from aap.models import User
 router = APIRouter(tags=["comptes"])
 
 
-@router.post("/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)")
+@router.post(
+    "/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)", response_model=TokenOut
+)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DB,
@@ -47,6 +50,6 @@ def describe_user(user: User) -> dict[str, Any]:
     return out
 
 
-@router.get("/me", summary="Qui suis-je")
+@router.get("/me", summary="Qui suis-je", response_model=MeOut)
 def me(user: Caller) -> dict[str, Any]:
     return describe_user(user)

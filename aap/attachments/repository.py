@@ -18,6 +18,8 @@ def readable_files(user: User) -> Select[tuple[Attachment]]:
     if user.role == "financeur":
         own_or_shared = or_(Attachment.financeur_id.is_(None), Attachment.financeur_id == user.financeur_id)
         dossier_file = and_(dossier_file, own_or_shared)
+    elif user.role == "partenaire":  # asked for an avis: the porteur's files, no financer's letter
+        dossier_file = and_(dossier_file, Attachment.financeur_id.is_(None))
     member = exists().where(
         Membership.user_id == user.id, Membership.organisation_id == Attachment.organisation_id
     )
@@ -29,7 +31,7 @@ def readable_files(user: User) -> Select[tuple[Attachment]]:
         Attachment.organisation_id.is_not(None),
         or_(member, reads_a_dossier) if user.role == "porteur" else reads_a_dossier,
     )
-    if user.role not in ("porteur", "financeur", "instructeur", "admin"):
+    if user.role not in ("porteur", "financeur", "partenaire", "instructeur", "admin"):
         return select(Attachment).where(false())
     return select(Attachment).where(
         or_(and_(Attachment.dossier_id.is_not(None), dossier_file), organisation_piece)
