@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.app import create_app
-from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation
+from aap.models import Attachment, AvisPartenaire, Campaign, Cofinancement, Dossier, Financeur, Organisation
 from aap.settings import Settings
 from tests.conftest import login
 
@@ -34,6 +34,7 @@ ROLES = {
     "agglo": "agglo@demo.aap.test",
     "ville": "ville@demo.aap.test",
     "caf": "caf@demo.aap.test",
+    "partenaire": "partenaire@demo.aap.test",
     "anonyme": None,
 }
 HEADER = """\
@@ -93,6 +94,7 @@ def _targets(session: Session) -> dict[str, Any]:
         "rule": "brouillon_avant_cloture",
         "siret": "73282932000074",
         "code": campaign_territory_code(session, campaign),
+        "avis_id": session.scalar(select(AvisPartenaire.id).order_by(AvisPartenaire.id).limit(1)) or 0,
     }
 
 
