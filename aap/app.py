@@ -11,6 +11,7 @@ from aap.accounts.endpoints import router as accounts_router
 from aap.accounts.login import LoginLimiter
 from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
+from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.db import get_engine, request_sessionmaker
 from aap.dossiers.comite_endpoints import router as comite_router
@@ -25,8 +26,10 @@ from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
 from aap.security.docs import install_docs
 from aap.security.headers import SecurityHeaders
+from aap.serving import lifespan
 from aap.settings import Settings, get_settings
 from aap.web.avis import router as web_avis_router
+from aap.web.bilans import router as bilans_web_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url=None,  # aap.security.docs: Swagger UI from the package, no CDN
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(accounts_router)
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
+    api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)
@@ -105,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)

@@ -137,7 +137,7 @@ def request_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def get_engine() -> Engine:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.effective_database_url)
+    return make_engine(settings.effective_database_url, pool_size=settings.threads)
 
 
 @lru_cache

@@ -1,15 +1,22 @@
-"""`python -m bench [SIZES…] [--quick]`: runs the benchmarks and prints their figures.
+"""`python -m bench [scale|notifications|concurrency] [SIZES…] [--quick]`: runs the benchmarks and prints
+their figures.
 
-`python -m bench concurrency [--quick]` runs only the concurrent clients (bench/concurrency.py)."""
+Without a name, all: the staff pages, exports and transitions as the campaign grows (`bench.scale`,
+on SQLite and, under `scripts/with-postgres`, on PostgreSQL), the cron pass (`bench.notifications`),
+then concurrent clients (`bench.concurrency`: 100 on SQLite, 200 on PostgreSQL; no 500, no lost save).
+"""
 
 import sys
 
-from bench import concurrency
-from bench.notifications import main
+from bench import concurrency, notifications, scale
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if args[:1] == ["concurrency"]:
+    if args and args[0] == "concurrency":
         sys.exit(0 if concurrency.main(args[1:]) else 1)
-    main([a for a in args if a != "--quick"])
-    sys.exit(0 if concurrency.main(args) else 1)
+    if args and args[0] in ("scale", "notifications"):
+        {"scale": scale.main, "notifications": notifications.main}[args[0]](args[1:])
+    else:
+        scale.main([a for a in args if a != "--quick"])
+        notifications.main([])
+        sys.exit(0 if concurrency.main([a for a in args if a == "--quick"]) else 1)
