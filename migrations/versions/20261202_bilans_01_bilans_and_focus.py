@@ -1,7 +1,7 @@
 """bilans and focus
 
 Revision ID: bilans_01
-Revises: dialogue_04
+Revises: scale_01
 Create Date: 2026-12-02 02:27:31.515615
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import aap.types
 
 revision: str = 'bilans_01'
-down_revision: str | None = 'dialogue_04'
+down_revision: str | None = 'scale_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
