@@ -20,7 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.app import create_app
-from aap.models import Attachment, AvisPartenaire, Campaign, Cofinancement, Dossier, Financeur, Organisation
+from aap.models import (
+    Attachment,
+    AvisPartenaire,
+    Campaign,
+    Cofinancement,
+    Dossier,
+    Financeur,
+    FocusSession,
+    Organisation,
+)
 from aap.settings import Settings
 from tests.conftest import login
 
@@ -94,6 +103,7 @@ def _targets(session: Session) -> dict[str, Any]:
         "rule": "brouillon_avant_cloture",
         "siret": "73282932000074",
         "code": campaign_territory_code(session, campaign),
+        "focus_id": session.scalar(select(FocusSession.id).order_by(FocusSession.id).limit(1)) or 0,
         "avis_id": session.scalar(select(AvisPartenaire.id).order_by(AvisPartenaire.id).limit(1)) or 0,
     }
 
