@@ -5,10 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
+from aap.accounts.login import Attempt, log_in
 from aap.accounts.schemas import MeOut, TokenOut
 from aap.accounts.security import issue_token
-from aap.accounts.service import authenticate
-from aap.deps import DB, AppSettings, Caller
+from aap.deps import DB, AppSettings, Caller, ClientAddress, Limiter
 from aap.errors import Unauthorized
 from aap.models import User
 
@@ -19,9 +19,14 @@ router = APIRouter(tags=["comptes"])
     "/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)", response_model=TokenOut
 )
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DB,
+    settings: AppSettings,
+    limiter: Limiter,
+    client: ClientAddress,
 ) -> dict[str, str]:
-    user = authenticate(db, form.username, form.password)
+    """Too many wrong passwords for an account or from an address: 429 with `Retry-After`."""
+    user = log_in(db, limiter, Attempt(form.username, form.password, client))
     if user is None:
         # Same answer whether the account exists or not.
         raise Unauthorized(

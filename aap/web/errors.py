@@ -94,7 +94,9 @@ def install_web_error_handlers(app: FastAPI) -> None:
             return await _api_answer(json_app_error, request, exc)
         if exc.status_code == 401:
             return login_redirect(request)
-        return error_page(request, exc.status_code, exc.message)
+        page = error_page(request, exc.status_code, exc.message)
+        page.headers.update(exc.headers or {})  # Retry-After of a 429 or a 503
+        return page
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

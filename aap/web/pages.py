@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from aap.accounts.service import authenticate
-from aap.deps import DB, MaybeCaller
+from aap.accounts.login import Attempt, TooManyAttempts, log_in
+from aap.deps import DB, ClientAddress, Limiter, MaybeCaller
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, render
 
@@ -36,17 +36,24 @@ def login_page(request: Request, suivant: str | None = None) -> HTMLResponse:
 def login(
     request: Request,
     db: DB,
+    limiter: Limiter,
+    client: ClientAddress,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
     suivant: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
-    user = authenticate(db, email, password)
+    context = {"user": None, "email": email, "suivant": safe_next(suivant) or ""}
+    try:
+        user = log_in(db, limiter, Attempt(email, password, client))
+    except TooManyAttempts as refused:
+        response = render(request, "login.html", {**context, "error": refused.message}, status_code=429)
+        response.headers.update(refused.headers or {})
+        return response
     if user is None:
         error = "Adresse électronique ou mot de passe incorrect."
-        context = {"user": None, "email": email, "error": error, "suivant": safe_next(suivant) or ""}
-        return render(request, "login.html", context, status_code=401)
+        return render(request, "login.html", {**context, "error": error}, status_code=401)
     request.session.clear()
     request.session["uid"] = user.id
     return RedirectResponse(safe_next(suivant) or LANDING.get(user.role, "/"), status_code=303)
