@@ -166,17 +166,7 @@ def _migrate_to(engine: Engine, revision: str | None) -> None:
 def restore(engine: Engine, data_dir: Path, source: Path) -> dict[str, Any]:
     """Restores the archive into an empty database; refuses anything else (nothing is overwritten)."""
     with tarfile.open(source, "r:gz") as tar:
-        member = tar.extractfile("manifest.json")
-        if member is None:
-            raise BackupError(f"{source} n'est pas une sauvegarde aap (manifest.json absent).")
-        manifest = json.load(member)
-        if manifest.get("format") != FORMAT:
-            raise BackupError(f"{source} : format {manifest.get('format')!r} inconnu (attendu {FORMAT}).")
-        if manifest["dialect"] != engine.dialect.name:
-            raise BackupError(
-                f"Sauvegarde d'une base {manifest['dialect']}, restauration vers {engine.dialect.name} : "
-                "restaurez dans une base du même type."
-            )
+        manifest = _manifest(tar, source, engine)
         with engine.connect() as conn:
             if _revision(conn) is not None and not _is_empty(conn):
                 raise BackupError(
@@ -187,45 +177,75 @@ def restore(engine: Engine, data_dir: Path, source: Path) -> dict[str, Any]:
         with engine.begin() as conn:
             tables = {t.name: t for t in _tables(conn)}
             for name in manifest["tables"]:
-                table = tables[name]
-                decoders = {c.name: d for c in table.columns if (d := _decoder(c)) is not None}
-                stream = tar.extractfile(f"tables/{name}.jsonl")
-                assert stream is not None
-                batch: list[dict[str, Any]] = []
-                for line in stream:
-                    row = json.loads(line)
-                    for key, decode in decoders.items():
-                        if row.get(key) is not None:
-                            row[key] = decode(row[key])
-                    batch.append(row)
-                    if len(batch) >= BATCH:
-                        conn.execute(table.insert(), batch)
-                        batch = []
-                if batch:
-                    conn.execute(table.insert(), batch)
+                _load_table(conn, tables[name], tar)
             if engine.dialect.name == "postgresql":
-                for table in tables.values():
-                    if "id" in table.c and manifest["rows"].get(table.name):
-                        conn.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                f"(SELECT max(id) FROM {table.name}))"
-                            )
-                        )
-        for member_info in tar.getmembers():
-            if not member_info.name.startswith("files/") or not member_info.isfile():
-                continue
-            digest = member_info.name.rsplit("/", 1)[-1]
-            content = tar.extractfile(member_info)
-            assert content is not None
-            data = content.read()
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise BackupError(
-                    f"Fichier {member_info.name} altéré : son contenu ne correspond plus à son nom."
-                )
-            path = data_dir / "files" / digest[:2] / digest
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                path.write_bytes(data)
+                _reset_sequences(conn, tables, manifest)
+        _restore_files(tar, data_dir)
     upgrade(engine)
     return manifest
+
+
+def _manifest(tar: tarfile.TarFile, source: Path, engine: Engine) -> dict[str, Any]:
+    """The archive's manifest, if it is an aap backup of this format for this kind of database."""
+    member = tar.extractfile("manifest.json")
+    if member is None:
+        raise BackupError(f"{source} n'est pas une sauvegarde aap (manifest.json absent).")
+    manifest: dict[str, Any] = json.load(member)
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{source} : format {manifest.get('format')!r} inconnu (attendu {FORMAT}).")
+    if manifest["dialect"] != engine.dialect.name:
+        raise BackupError(
+            f"Sauvegarde d'une base {manifest['dialect']}, restauration vers {engine.dialect.name} : "
+            "restaurez dans une base du même type."
+        )
+    return manifest
+
+
+def _load_table(conn: Connection, table: Table, tar: tarfile.TarFile) -> None:
+    """Inserts one table's rows from the archive, by batches, values decoded by column."""
+    decoders = {c.name: d for c in table.columns if (d := _decoder(c)) is not None}
+    stream = tar.extractfile(f"tables/{table.name}.jsonl")
+    assert stream is not None
+    batch: list[dict[str, Any]] = []
+    for line in stream:
+        row = json.loads(line)
+        for key, decode in decoders.items():
+            if row.get(key) is not None:
+                row[key] = decode(row[key])
+        batch.append(row)
+        if len(batch) >= BATCH:
+            conn.execute(table.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+
+
+def _reset_sequences(conn: Connection, tables: dict[str, Table], manifest: dict[str, Any]) -> None:
+    """PostgreSQL: each id sequence goes on after the restored rows."""
+    for table in tables.values():
+        if "id" in table.c and manifest["rows"].get(table.name):
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"
+                )
+            )
+
+
+def _restore_files(tar: tarfile.TarFile, data_dir: Path) -> None:
+    """The stored files, each checked against its name (its sha256); one already there is kept."""
+    for member_info in tar.getmembers():
+        if not member_info.name.startswith("files/") or not member_info.isfile():
+            continue
+        digest = member_info.name.rsplit("/", 1)[-1]
+        content = tar.extractfile(member_info)
+        assert content is not None
+        data = content.read()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise BackupError(
+                f"Fichier {member_info.name} altéré : son contenu ne correspond plus à son nom."
+            )
+        path = data_dir / "files" / digest[:2] / digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(data)

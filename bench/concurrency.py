@@ -96,6 +96,36 @@ def _login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
 def run_clients(base: str, clients: int, seconds: float, password: str = "demo") -> Tally:
     """`clients` threads for `seconds`, then the checks' raw material (see `lost_saves`)."""
     tally = Tally()
+    headers, campaign_id, shared = _prepare(base, password, tally)
+    window: dict[str, float] = {}
+
+    def begin() -> None:  # the clock starts once every client is ready (creating them takes a while)
+        window["stop"] = time.monotonic() + seconds
+
+    start = threading.Barrier(clients, action=begin)
+
+    def client(n: int) -> None:
+        email = PORTEURS[n % len(PORTEURS)]
+        try:
+            with httpx.Client(base_url=base, timeout=60, headers=headers[email]) as http:
+                start.wait()
+                stop_at = window["stop"]
+                mine = _create_own(http, campaign_id, stop_at, tally)
+                _save_until(http, n, stop_at, mine, shared[email], tally)
+        except Exception as exc:  # a dropped connection is a finding, not a silent thread death
+            with tally.lock:
+                tally.unexpected.append(f"client {n} : {exc!r}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally
+
+
+def _prepare(base: str, password: str, tally: Tally) -> tuple[dict[str, dict[str, str]], int, dict[str, int]]:
+    """Each porteur's login, the open campaign, and one dossier per porteur that its clients share."""
     with httpx.Client(base_url=base, timeout=60) as http:
         headers = {email: _login(http, email, password) for email in PORTEURS}
         campaign = next(
@@ -109,65 +139,51 @@ def run_clients(base: str, clients: int, seconds: float, password: str = "demo")
             r.raise_for_status()
             shared[email] = r.json()["id"]
             tally.created.append(shared[email])
-    window: dict[str, float] = {}
+    return headers, campaign["id"], shared
 
-    def begin() -> None:  # the clock starts once every client is ready (creating them takes a while)
-        window["stop"] = time.monotonic() + seconds
 
-    start = threading.Barrier(clients, action=begin)
-
-    def client(n: int) -> None:
-        try:
-            _client(n)
-        except Exception as exc:  # a dropped connection is a finding, not a silent thread death
+def _create_own(http: httpx.Client, campaign_id: int, stop_at: float, tally: Tally) -> int | None:
+    """A client's own dossier (None if the server never made it in time)."""
+    mine: int | None = None
+    while mine is None and time.monotonic() < stop_at:
+        r = http.post(f"/api/v1/campaigns/{campaign_id}/dossiers", json={})
+        tally.note("POST dossier", r)
+        if r.status_code == 201:
+            mine = r.json()["id"]
             with tally.lock:
-                tally.unexpected.append(f"client {n} : {exc!r}")
+                tally.created.append(mine)
+        elif r.status_code == 503:
+            time.sleep(0.2)
+    return mine
 
-    def _client(n: int) -> None:
-        email = PORTEURS[n % len(PORTEURS)]
-        rng = random.Random(n)
-        with httpx.Client(base_url=base, timeout=60, headers=headers[email]) as http:
-            start.wait()
-            stop_at = window["stop"]
-            mine: int | None = None
-            while mine is None and time.monotonic() < stop_at:
-                r = http.post(f"/api/v1/campaigns/{campaign['id']}/dossiers", json={})
-                tally.note("POST dossier", r)
-                if r.status_code == 201:
-                    mine = r.json()["id"]
-                    with tally.lock:
-                        tally.created.append(mine)
-                elif r.status_code == 503:
-                    time.sleep(0.2)
-            i = 0
-            while time.monotonic() < stop_at:
-                i += 1
-                tally.note("GET liste", http.get("/api/v1/dossiers", params={"limit": 20}))
-                target = shared[email] if mine is None or rng.random() < 0.3 else mine
-                got = http.get(f"/api/v1/dossiers/{target}")
-                tally.note("GET dossier", got)
-                if got.status_code != 200:
-                    time.sleep(0.2)
-                    continue
-                marker = f"client {n}, enregistrement {i}"
-                saved = http.patch(
-                    f"/api/v1/dossiers/{target}",
-                    json={"answers": {"action": {"lieux": marker}}},
-                    headers={"If-Match": str(got.json()["version"])},
-                )
-                tally.note("PATCH dossier", saved)
-                if saved.status_code == 200:
-                    with tally.lock:
-                        tally.saves.append((target, saved.json()["version"], marker))
-                elif saved.status_code == 503:
-                    time.sleep(float(saved.headers.get("Retry-After", "1")) * rng.random())
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return tally
+def _save_until(
+    http: httpx.Client, n: int, stop_at: float, mine: int | None, shared: int, tally: Tally
+) -> None:
+    """List, read and save (its own dossier, or 30 % of the time the shared one) until `stop_at`."""
+    rng = random.Random(n)
+    i = 0
+    while time.monotonic() < stop_at:
+        i += 1
+        tally.note("GET liste", http.get("/api/v1/dossiers", params={"limit": 20}))
+        target = shared if mine is None or rng.random() < 0.3 else mine
+        got = http.get(f"/api/v1/dossiers/{target}")
+        tally.note("GET dossier", got)
+        if got.status_code != 200:
+            time.sleep(0.2)
+            continue
+        marker = f"client {n}, enregistrement {i}"
+        saved = http.patch(
+            f"/api/v1/dossiers/{target}",
+            json={"answers": {"action": {"lieux": marker}}},
+            headers={"If-Match": str(got.json()["version"])},
+        )
+        tally.note("PATCH dossier", saved)
+        if saved.status_code == 200:
+            with tally.lock:
+                tally.saves.append((target, saved.json()["version"], marker))
+        elif saved.status_code == 503:
+            time.sleep(float(saved.headers.get("Retry-After", "1")) * rng.random())
 
 
 def lost_saves(base: str, tally: Tally, password: str = "demo") -> list[str]:

@@ -6,15 +6,15 @@ Ville's notification letter, stays hidden from the State). A pièce of an organi
 and whoever reads one of its dossiers.
 """
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from aap.dossiers.access import visible_dossiers
 from aap.models import Attachment, Dossier, Membership, User
 
 
-def readable_files(user: User) -> Select[tuple[Attachment]]:
+def readable_files(user: User) -> Select[Attachment]:
     visible = visible_dossiers(user).with_only_columns(Dossier.id)
-    dossier_file = Attachment.dossier_id.in_(visible)
+    dossier_file: ColumnElement[bool] = Attachment.dossier_id.in_(visible)
     if user.role == "financeur":
         own_or_shared = or_(Attachment.financeur_id.is_(None), Attachment.financeur_id == user.financeur_id)
         dossier_file = and_(dossier_file, own_or_shared)
