@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from aap.accounts.account_endpoints import router as account_self_service_router
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
@@ -17,6 +18,7 @@ from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
 from aap.settings import Settings, get_settings
+from aap.web.account import router as account_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
 from aap.web.porteur import router as porteur_router
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok"}
 
     api.include_router(accounts_router)
+    api.include_router(account_self_service_router)
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
     api.include_router(financing_router)
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(web_router)
+    app.include_router(account_pages_router)
     app.include_router(staff_instruction_router)
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)

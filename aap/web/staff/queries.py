@@ -184,20 +184,12 @@ def default_campaign(session: Session, campaigns: list[Campaign]) -> Campaign | 
 
 def users_of_territory(session: Session, territory_id: int | None) -> list[User]:
     """The accounts of the territory: its staff, its financers' agents, its organisations' porteurs."""
-    from aap.models import Membership, Organisation
+    from aap.accounts.staff import accounts_of_territory
 
-    of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)
-    of_orgs = (
-        select(Membership.user_id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Organisation.territory_id == territory_id)
-    )
     query = (
         select(User)
         .options(selectinload(User.financeur), selectinload(User.organisations))
-        .where(
-            (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
-        )
+        .where(User.id.in_(accounts_of_territory(territory_id)))
         .order_by(User.role, User.email)
     )
     return list(session.scalars(query))

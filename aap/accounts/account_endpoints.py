@@ -1,0 +1,236 @@
+"""Accounts people run themselves, over the API: registration and its verification link, logout,
+forgotten and changed passwords, the account, members and invitations, and an admin's deactivation.
+
+Thin: parse, call the service (the same ones the pages call), answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from aap.accounts import membership, recovery, registration, staff
+from aap.accounts.endpoints import describe_user
+from aap.accounts.mail import deliver_soon
+from aap.accounts.sessions import token_for
+from aap.clock import now
+from aap.deps import DB, Admin, AppSettings, Caller, Porteur
+
+router = APIRouter(tags=["comptes"])
+
+REGISTRATION_ANSWER = (
+    "Si l'inscription peut aboutir, un message vient d'être envoyé à cette adresse : ouvrez le lien qu'il "
+    "contient pour activer le compte (il fonctionne une fois, pendant 48 heures)."
+)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationIn(_Body):
+    name: str = Field(max_length=300)
+    siret: str = Field(max_length=20)
+    rna: str | None = Field(default=None, max_length=10)
+    address_line: str | None = Field(default=None, max_length=300)
+    postal_code: str | None = Field(default=None, max_length=5)
+    city: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class RegistrationIn(_Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=200)
+    full_name: str = Field(default="", max_length=200)
+    organisation: OrganisationIn
+
+
+class TokenIn(_Body):
+    token: str = Field(max_length=200)
+
+
+class EmailIn(_Body):
+    email: str = Field(max_length=320)
+
+
+class ResetIn(_Body):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=200)
+
+
+class InvitationAcceptIn(_Body):
+    token: str = Field(max_length=200)
+    password: str = Field(default="", max_length=200)
+    full_name: str = Field(default="", max_length=200)
+
+
+class PasswordChangeIn(_Body):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class ProfileIn(_Body):
+    full_name: str = Field(max_length=200)
+
+
+class DecisionIn(_Body):
+    decision: Annotated[str, Field(pattern="^(accepter|refuser)$")]
+
+
+class ActiveIn(_Body):
+    active: bool
+
+
+def _later(request: Request, tasks: BackgroundTasks) -> None:
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings)
+
+
+@router.post("/auth/register", status_code=202, summary="Créer un compte porteur (lien de vérification)")
+def register(
+    body: RegistrationIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
+) -> dict[str, str]:
+    """The same answer whether the address already has an account or not; 422 for a wrong form."""
+    registration.register(
+        db,
+        body.email,
+        body.password,
+        body.organisation.model_dump(),
+        body.full_name,
+        now=now(),
+        base_url=settings.base_url,
+    )
+    _later(request, tasks)
+    return {"message": REGISTRATION_ANSWER}
+
+
+@router.post("/auth/verify", summary="Confirmer son adresse (lien reçu par e-mail)")
+def verify(
+    body: TokenIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
+) -> dict[str, Any]:
+    done = registration.verify(db, body.token, now=now(), base_url=settings.base_url)
+    _later(request, tasks)
+    org = done.organisation
+    return {
+        "outcome": done.outcome,
+        "organisation": {"id": org.id, "name": org.name, "siret": org.siret} if org else None,
+        "access_token": token_for(settings.secret_key, done.user),
+        "token_type": "bearer",
+    }
+
+
+@router.post("/auth/logout", status_code=204, summary="Se déconnecter partout (révoque tous les jetons)")
+def logout(db: DB, user: Caller) -> Response:
+    recovery.log_out_everywhere(db, user)
+    return Response(status_code=204)
+
+
+@router.post("/auth/password-reset", status_code=202, summary="Mot de passe oublié : recevoir un lien")
+def password_reset(
+    body: EmailIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
+) -> dict[str, str]:
+    message = recovery.request_reset(db, body.email, now=now(), base_url=settings.base_url)
+    _later(request, tasks)
+    return {"message": message}
+
+
+@router.post("/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe (lien reçu)")
+def password_reset_confirm(body: ResetIn, db: DB) -> dict[str, str]:
+    recovery.reset_password(db, body.token, body.password, now=now())
+    return {"message": "Mot de passe changé : connectez-vous avec le nouveau."}
+
+
+@router.post("/auth/invitations/accept", summary="Accepter une invitation à rejoindre un organisme")
+def accept_invitation(body: InvitationAcceptIn, db: DB, settings: AppSettings) -> dict[str, Any]:
+    user = membership.accept_invitation(
+        db, body.token, password=body.password, full_name=body.full_name, now=now()
+    )
+    return {**describe_user(user), "access_token": token_for(settings.secret_key, user)}
+
+
+@router.patch("/me", summary="Changer mon nom")
+def update_me(body: ProfileIn, db: DB, user: Caller) -> dict[str, Any]:
+    return describe_user(recovery.rename(db, user, body.full_name))
+
+
+@router.post("/me/password", summary="Changer mon mot de passe (ferme toutes mes sessions)")
+def change_password(body: PasswordChangeIn, db: DB, user: Caller, settings: AppSettings) -> dict[str, str]:
+    recovery.change_password(db, user, body.current_password, body.new_password)
+    return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
+
+
+def _member_out(u: Any) -> dict[str, Any]:
+    return {"id": u.id, "email": u.email, "name": u.full_name}
+
+
+@router.get("/organisations/{organisation_id}/members", summary="Les membres d'un organisme")
+def members(organisation_id: int, db: DB, user: Porteur) -> dict[str, Any]:
+    view = membership.members_view(db, user, organisation_id, now())
+    return {
+        "items": [_member_out(u) for u in view["members"]],
+        "total": len(view["members"]),
+        "invitations": [
+            {"email": i["email"], "expires_at": i["expires_at"].isoformat()} for i in view["invitations"]
+        ],
+        "join_requests": [
+            {"id": r.id, "user": _member_out(r.user), "created_at": r.created_at.isoformat()}
+            for r in view["requests"]
+        ],
+    }
+
+
+@router.post("/organisations/{organisation_id}/invitations", status_code=202, summary="Inviter un collègue")
+def invite(
+    organisation_id: int,
+    body: EmailIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    db: DB,
+    user: Porteur,
+    settings: AppSettings,
+) -> dict[str, str]:
+    membership.invite(db, user, organisation_id, body.email, now=now(), base_url=settings.base_url)
+    _later(request, tasks)
+    return {"message": f"Invitation envoyée à {body.email.strip().lower()}."}
+
+
+@router.delete(
+    "/organisations/{organisation_id}/members/{user_id}", status_code=204, summary="Retirer un membre"
+)
+def remove_member(organisation_id: int, user_id: int, db: DB, user: Porteur) -> Response:
+    membership.remove_member(db, user, organisation_id, user_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/organisations/{organisation_id}/join-requests/{request_id}",
+    summary="Accepter ou refuser une demande d'adhésion",
+)
+def decide_join(
+    organisation_id: int,
+    request_id: int,
+    body: DecisionIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    db: DB,
+    user: Porteur,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    done = membership.decide_join(
+        db,
+        user,
+        organisation_id,
+        request_id,
+        body.decision == "accepter",
+        now=now(),
+        base_url=settings.base_url,
+    )
+    _later(request, tasks)
+    return {"id": done.id, "state": done.state}
+
+
+@router.patch("/users/{user_id}", summary="Désactiver ou réactiver un compte (équipe du contrat de ville)")
+def set_active(user_id: int, body: ActiveIn, db: DB, user: Admin) -> dict[str, Any]:
+    target = staff.set_active(db, user, user_id, body.active)
+    return {"id": target.id, "email": target.email, "active": target.active}
