@@ -102,3 +102,9 @@ def admin(session: Session, email: str = "admin@ville.test") -> User:
     user = create_user(session, email=email, password=PASSWORD, role="admin", territory_id=territory.id)
     session.commit()
     return user
+
+
+def read(session: Session, statement):  # type: ignore[no-untyped-def]
+    """One value read in a short transaction of its own (SQLite's lock is let go at once)."""
+    with Session(session.get_bind()) as s:
+        return s.scalar(statement)
