@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from notifications import preferences
 from notifications.render import context, dossier_facts, render
 from notifications.rules import default_rules
-from tests.accounts.conftest import BASE, csrf_of, organisation, porteur, web_login, PASSWORD
+from tests.accounts.conftest import BASE, PASSWORD, csrf_of, organisation, porteur, web_login
 
 
 def test_the_porteur_sees_name_email_preferences_organisations_and_contacts(
