@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aap.errors import AppError
@@ -69,6 +69,24 @@ def issue(
     session.add(row)
     session.flush()
     return raw, row
+
+
+MAX_PER_HOUR = 5
+"""Links of one purpose sent to one person in an hour, at most: past it, a request sends nothing (with
+the same answer), so that nobody turns the platform into a way to flood someone's mailbox."""
+
+
+def too_many(session: Session, purpose: str, user_id: int, now: datetime) -> bool:
+    sent = session.scalar(
+        select(func.count())
+        .select_from(AccountToken)
+        .where(
+            AccountToken.purpose == purpose,
+            AccountToken.user_id == user_id,
+            AccountToken.created_at > now - timedelta(hours=1),
+        )
+    )
+    return (sent or 0) >= MAX_PER_HOUR
 
 
 def peek(session: Session, purpose: str, raw: str, now: datetime) -> AccountToken:

@@ -73,11 +73,12 @@ def send(
 
 
 def deliver_soon(factory: sessionmaker[Session], settings: Settings) -> None:
-    """Sends what is pending right away (after the answer, in the background), so that a link asked for
-    arrives in seconds rather than at the next cron pass; the cron pass remains the safety net."""
+    """Sends the pending account messages right away (after the answer, in the background), so that a
+    link asked for arrives in seconds rather than at the next cron pass, which remains the safety net;
+    the other messages (reminders, digests) are left to the cron pass."""
     if not settings.smtp_url:
         return
     from aap.clock import now
     from notifications.delivery import deliver
 
-    deliver(factory, settings, now())
+    deliver(factory, settings, now(), audience=AUDIENCE)

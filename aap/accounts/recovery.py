@@ -25,7 +25,12 @@ RESET_ANSWER = (
 def request_reset(session: Session, email: str, *, now: datetime, base_url: str) -> str:
     """Sends a reset link to an active, verified account with this address; else nothing. Commits."""
     user = user_by_email(session, email)
-    if user is not None and user.active and user.email_verified_at is not None:
+    if (
+        user is not None
+        and user.active
+        and user.email_verified_at is not None
+        and not links.too_many(session, links.RESET_PASSWORD, user.id, now)
+    ):
         raw, row = links.issue(session, links.RESET_PASSWORD, user.id, now)
         mail.send(
             session,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from aap.accounts import links, mail
@@ -144,6 +144,9 @@ def register(
         )
         send_verification(session, user, {"organisation": org}, now=now, base_url=base_url)
     elif existing.email_verified_at is None and existing.role == "porteur" and existing.active:
+        if links.too_many(session, links.VERIFY_EMAIL, existing.id, now):
+            session.rollback()
+            return
         existing.password_hash = password_hash
         existing.full_name = full_name or existing.full_name
         send_verification(session, existing, {"organisation": org}, now=now, base_url=base_url)
@@ -189,6 +192,10 @@ def verify(session: Session, raw: str, *, now: datetime, base_url: str) -> Verif
     if not siret:
         session.commit()
         return Verified(user, None, "deja_membre")
+    if session.get_bind().dialect.name == "postgresql":
+        # two verifications of the same new SIRET at once: the second waits, then finds the first's
+        # organisation (SQLite already runs one writer at a time)
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"siret:{siret}"})
     known = session.scalar(select(Organisation).where(Organisation.siret == siret).order_by(Organisation.id))
     if known is None:
         org = Organisation(kind="association", email=user.email, **org_data)

@@ -113,3 +113,35 @@ def test_the_reset_pages(client: TestClient, session: Session, smtp) -> None:  #
     done = client.post(f"/reinitialiser/{raw}", data={"csrf": csrf, "password": NEW})
     assert done.status_code == 200 and "Votre mot de passe est changé" in unescape(done.text)
     assert client.get(f"/reinitialiser/{raw}").status_code == 410
+
+
+def test_at_most_five_links_an_hour_reach_one_mailbox(client: TestClient, session: Session, smtp) -> None:  # type: ignore[no-untyped-def]
+    porteur(session, "camille@jardins.test")
+    answers = {
+        client.post("/api/v1/auth/password-reset", json={"email": "camille@jardins.test"}).text
+        for _ in range(7)
+    }
+    assert len(answers) == 1  # the same answer every time
+    assert len(mails_to(smtp, "camille@jardins.test", "compte_reinitialisation")) == 5
+
+
+def test_reminders_and_digests_wait_for_the_cron_pass_while_links_go_at_once(
+    client: TestClient, session: Session, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    from aap.models import Notification
+
+    session.add(
+        Notification(
+            key="rappel:1",
+            rule="brouillon_avant_cloture",
+            recipient="x@asso.test",
+            subject="Rappel",
+            body_text="…",
+            status="pending",
+            audience="porteurs",
+        )
+    )
+    session.commit()
+    porteur(session, "camille@jardins.test")
+    client.post("/api/v1/auth/password-reset", json={"email": "camille@jardins.test"})
+    assert [m["To"] for m in smtp.inbox.messages] == ["camille@jardins.test"]
