@@ -247,8 +247,9 @@ class User(Base):
     # carried in every bearer token and session cookie: bumping it (logout, new password, deactivation)
     # cuts them all at once
     session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # None until the owner follows the link sent to the address: no other mail goes to it before
-    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None until the owner follows the link sent to the address: no other mail goes to it before (set
+    # at creation by default: accounts opened by the team or by scripts have a known address)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     financeur: Mapped[Financeur | None] = relationship()
     territory: Mapped[Territory | None] = relationship()

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from aap.accounts.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH  # the pages show it
 from aap.accounts.security import hash_password, verify_password
 from aap.models import ROLES, Membership, User
-from aap.types import utcnow
 
 
 def normalize_email(email: str) -> str:
@@ -48,10 +47,11 @@ def create_user(
         full_name=full_name,
         financeur_id=financeur_id,
         territory_id=territory_id,
-        email_verified_at=utcnow() if email_verified else None,
     )
     session.add(user)
     session.flush()
+    if not email_verified:  # the column's default marks accounts verified: this one waits for its link
+        user.email_verified_at = None
     for org_id in organisation_ids:
         session.add(Membership(user_id=user.id, organisation_id=org_id))
     session.flush()
