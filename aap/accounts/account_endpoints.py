@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from aap.accounts import membership, recovery, registration, staff
+from aap.accounts import email_change, membership, recovery, registration, staff
 from aap.accounts.endpoints import describe_user
 from aap.accounts.mail import deliver_soon
 from aap.accounts.sessions import token_for
@@ -75,6 +76,11 @@ class ProfileIn(_Body):
     full_name: str = Field(max_length=200)
 
 
+class EmailChangeIn(_Body):
+    email: str = Field(max_length=320)
+    current_password: str = Field(max_length=200)
+
+
 class DecisionIn(_Body):
     decision: Annotated[str, Field(pattern="^(accepter|refuser)$")]
 
@@ -83,8 +89,8 @@ class ActiveIn(_Body):
     active: bool
 
 
-def _later(request: Request, tasks: BackgroundTasks) -> None:
-    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings)
+def _later(request: Request, tasks: BackgroundTasks, db: Session) -> None:
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
 
 
 @router.post("/auth/register", status_code=202, summary="Créer un compte porteur (lien de vérification)")
@@ -101,7 +107,7 @@ def register(
         now=now(),
         base_url=settings.base_url,
     )
-    _later(request, tasks)
+    _later(request, tasks, db)
     return {"message": REGISTRATION_ANSWER}
 
 
@@ -110,7 +116,7 @@ def verify(
     body: TokenIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, Any]:
     done = registration.verify(db, body.token, now=now(), base_url=settings.base_url)
-    _later(request, tasks)
+    _later(request, tasks, db)
     org = done.organisation
     return {
         "outcome": done.outcome,
@@ -131,7 +137,7 @@ def password_reset(
     body: EmailIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, str]:
     message = recovery.request_reset(db, body.email, now=now(), base_url=settings.base_url)
-    _later(request, tasks)
+    _later(request, tasks, db)
     return {"message": message}
 
 
@@ -158,6 +164,26 @@ def update_me(body: ProfileIn, db: DB, user: Caller) -> dict[str, Any]:
 def change_password(body: PasswordChangeIn, db: DB, user: Caller, settings: AppSettings) -> dict[str, str]:
     recovery.change_password(db, user, body.current_password, body.new_password)
     return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
+
+
+@router.post("/me/email", status_code=202, summary="Changer mon adresse (lien envoyé à la nouvelle)")
+def change_email(
+    body: EmailChangeIn, request: Request, tasks: BackgroundTasks, db: DB, user: Caller, settings: AppSettings
+) -> dict[str, str]:
+    message = email_change.request_change(
+        db, user, body.email, body.current_password, now=now(), base_url=settings.base_url
+    )
+    _later(request, tasks, db)
+    return {"message": message}
+
+
+@router.post("/auth/email-change/confirm", summary="Confirmer une nouvelle adresse (lien reçu)")
+def confirm_email_change(
+    body: TokenIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
+) -> dict[str, Any]:
+    user = email_change.confirm_change(db, body.token, now=now(), base_url=settings.base_url)
+    _later(request, tasks, db)
+    return describe_user(user)
 
 
 def _member_out(u: Any) -> dict[str, Any]:
@@ -191,7 +217,7 @@ def invite(
     settings: AppSettings,
 ) -> dict[str, str]:
     membership.invite(db, user, organisation_id, body.email, now=now(), base_url=settings.base_url)
-    _later(request, tasks)
+    _later(request, tasks, db)
     return {"message": f"Invitation envoyée à {body.email.strip().lower()}."}
 
 
@@ -226,7 +252,7 @@ def decide_join(
         now=now(),
         base_url=settings.base_url,
     )
-    _later(request, tasks)
+    _later(request, tasks, db)
     return {"id": done.id, "state": done.state}
 
 

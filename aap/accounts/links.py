@@ -18,11 +18,13 @@ from aap.models import AccountToken
 VERIFY_EMAIL = "verification"
 RESET_PASSWORD = "reinitialisation"
 INVITATION = "invitation"
+CHANGE_EMAIL = "changement_adresse"
 
 LIFETIMES = {
     VERIFY_EMAIL: timedelta(days=2),
     RESET_PASSWORD: timedelta(hours=1),
     INVITATION: timedelta(days=7),
+    CHANGE_EMAIL: timedelta(days=2),
 }
 
 

@@ -49,9 +49,11 @@ def send(
     now: datetime,
     link: str | None = None,
     button: str = "Ouvrir",
+    address: str | None = None,
 ) -> bool:
     """Records one message to `to` (once per `key`: a second call with the same key does nothing).
-    Returns whether it was recorded. Does not commit: it rides in the caller's transaction."""
+    `address` sends it elsewhere than `to.email` (a new address being verified). Returns whether it was
+    recorded. Does not commit: it rides in the caller's transaction."""
     name = (to.full_name or "").split(" (")[0].strip()
     greeting = f"Bonjour {name}," if name else "Bonjour,"
     footer = SIGNATURE.format(base_url=base_url.rstrip("/"))
@@ -63,7 +65,7 @@ def send(
         key=f"compte:{rule}:{key}",
         rule=rule,
         audience=AUDIENCE,
-        recipient=to.email,
+        recipient=address or to.email,
         subject=subject,
         body_text=text,
         body_html=_html(greeting, paragraphs, link, button, footer),
@@ -72,10 +74,17 @@ def send(
     return bool(record(session, [message], now))
 
 
-def deliver_soon(factory: sessionmaker[Session], settings: Settings) -> None:
+def deliver_soon(
+    factory: sessionmaker[Session], settings: Settings, request_session: Session | None = None
+) -> None:
     """Sends the pending account messages right away (after the answer, in the background), so that a
     link asked for arrives in seconds rather than at the next cron pass, which remains the safety net;
-    the other messages (reminders, digests) are left to the cron pass."""
+    the other messages (reminders, digests) are left to the cron pass.
+
+    Background tasks run before the request's own session is closed: `request_session`, done with by
+    then (its service committed), is rolled back first so that it holds no lock while we deliver."""
+    if request_session is not None:
+        request_session.rollback()
     if not settings.smtp_url:
         return
     from aap.clock import now

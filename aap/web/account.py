@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
-from aap.accounts import links, membership, recovery, registration
+from aap.accounts import email_change, links, membership, recovery, registration
 from aap.accounts.contacts import team_contacts
 from aap.accounts.mail import deliver_soon
 from aap.accounts.passwords import MIN_PASSWORD_LENGTH
@@ -40,8 +41,8 @@ def _field_errors(exc: AppError) -> dict[str, str]:
     return {e.get("path", ""): e.get("message", "") for e in exc.errors or []}
 
 
-def _send_later(request: Request, tasks: BackgroundTasks) -> None:
-    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings)
+def _send_later(request: Request, tasks: BackgroundTasks, db: Session) -> None:
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
 
 
 # --- address verification ---------------------------------------------------------------------------
@@ -64,7 +65,7 @@ def verify(
 ) -> RedirectResponse:
     check_csrf(request, csrf)
     done = registration.verify(db, token, now=now(), base_url=settings.base_url)
-    _send_later(request, tasks)
+    _send_later(request, tasks, db)
     start_session(request.session, done.user)
     org = done.organisation.name if done.organisation else ""
     flash(request, OUTCOMES[done.outcome].format(org=org))
@@ -90,7 +91,7 @@ def forgotten(
 ) -> HTMLResponse:
     check_csrf(request, csrf)
     answer = recovery.request_reset(db, email[:320], now=now(), base_url=settings.base_url)
-    _send_later(request, tasks)
+    _send_later(request, tasks, db)
     return render(request, "account/mot_de_passe_oublie.html", {"user": None, "sent": answer, "email": email})
 
 
@@ -227,6 +228,53 @@ def rename(
     return RedirectResponse("/mon-compte", status_code=303)
 
 
+@router.post("/mon-compte/adresse", response_class=HTMLResponse, response_model=None)
+def change_email(
+    request: Request,
+    db: DB,
+    user: Caller,
+    settings: AppSettings,
+    tasks: BackgroundTasks,
+    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    email_password: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    check_csrf(request, csrf)
+    try:
+        answer = email_change.request_change(
+            db, user, email[:400], email_password[:500], now=now(), base_url=settings.base_url
+        )
+    except Invalid as exc:
+        db.rollback()
+        return _account_page(request, db, user, errors=_field_errors(exc), status_code=422)
+    _send_later(request, tasks, db)
+    flash(request, answer)
+    return RedirectResponse("/mon-compte", status_code=303)
+
+
+@router.get("/changement-adresse/{token}", response_class=HTMLResponse)
+def email_change_page(request: Request, token: str, db: DB) -> HTMLResponse:
+    row = links.peek(db, links.CHANGE_EMAIL, token, now())
+    context = {"user": None, "token": token, "email": (row.data or {}).get("email", "")}
+    return render(request, "account/changement_adresse.html", context)
+
+
+@router.post("/changement-adresse/{token}", response_model=None)
+def confirm_email_change(
+    request: Request,
+    token: str,
+    db: DB,
+    settings: AppSettings,
+    tasks: BackgroundTasks,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf)
+    user = email_change.confirm_change(db, token, now=now(), base_url=settings.base_url)
+    _send_later(request, tasks, db)
+    flash(request, f"Votre adresse est désormais {user.email}.")
+    return RedirectResponse("/mon-compte", status_code=303)
+
+
 @router.post("/mon-compte/mot-de-passe", response_class=HTMLResponse, response_model=None)
 def change_password(
     request: Request,
@@ -316,7 +364,7 @@ def invite(
         return _members_page(
             request, db, user, organisation_id, errors=errors, entered=email, status_code=exc.status_code
         )
-    _send_later(request, tasks)
+    _send_later(request, tasks, db)
     flash(request, f"Invitation envoyée à {email.strip().lower()} : le lien est valable 7 jours.")
     return RedirectResponse(f"/mon-compte/organismes/{organisation_id}", status_code=303)
 
@@ -358,7 +406,7 @@ def decide_join(
     done = membership.decide_join(
         db, user, organisation_id, request_id, accept, now=now(), base_url=settings.base_url
     )
-    _send_later(request, tasks)
+    _send_later(request, tasks, db)
     who = done.user.full_name or done.user.email
     flash(request, f"{who} est maintenant membre." if accept else f"La demande de {who} est refusée.")
     return RedirectResponse(f"/mon-compte/organismes/{organisation_id}", status_code=303)

@@ -104,7 +104,7 @@ def register(
             "field_errors": {e["path"]: e["message"] for e in errors},
         }
         return render(request, "porteur/inscription.html", context, status_code=422)
-    tasks.add_task(deliver_soon, request.app.state.sessionmaker, settings)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, settings, db)
     return render(request, "account/inscription_envoyee.html", {"user": None, "email": values["email"]})
 
 

@@ -243,3 +243,24 @@ def test_the_registration_page_says_check_your_mailbox_whatever_the_address(
         pages.append(response.text.replace(email, "ADRESSE"))
     assert pages[0] == pages[1]
     assert "Vérifiez votre messagerie" in pages[0]
+
+
+def test_the_verification_page_logs_in_and_tells_the_join_request(
+    client: TestClient, session: Session, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    from html import unescape
+
+    from tests.accounts.conftest import csrf_of
+
+    org = organisation(session)
+    porteur(session, "presidente@jardins.test", org)
+    client.post("/api/v1/auth/register", json=body("benevole@jardins.test"))
+    raw = link_in(smtp, mails_to(smtp, "benevole@jardins.test")[0], "/verification")
+    page = client.post(f"/verification/{raw}", data={"csrf": csrf_of(client, f"/verification/{raw}")})
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert (
+        "« Les Jardins de Manosque » a déjà un compte : votre demande pour le rejoindre est transmise" in text
+    )
+    assert "Vous n'êtes encore membre d'aucun organisme" in text  # landed on « Mon compte », logged in
+    assert mails_to(smtp, "presidente@jardins.test", "adhesion_demandee")  # sent right away
