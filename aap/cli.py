@@ -15,6 +15,14 @@ notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_ar
 app.add_typer(notifications_app, name="notifications")
 
 
+@app.callback()
+def _wire() -> None:
+    """Every command runs with the transition effects table filled (see aap/wiring.py)."""
+    from aap.wiring import wire
+
+    wire()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Applique les migrations Alembic à AAP_DATABASE_URL."""
