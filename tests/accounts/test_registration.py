@@ -264,3 +264,44 @@ def test_the_verification_page_logs_in_and_tells_the_join_request(
     )
     assert "Vous n'êtes encore membre d'aucun organisme" in text  # landed on « Mon compte », logged in
     assert mails_to(smtp, "presidente@jardins.test", "adhesion_demandee")  # sent right away
+
+
+def test_two_verifications_of_the_same_new_siret_at_once_make_one_organisation(session: Session) -> None:
+    import threading
+
+    from sqlalchemy.orm import sessionmaker
+
+    from aap.accounts import registration
+
+    raws = []
+    for email in ("un@asso.test", "deux@asso.test"):
+        registration.register(
+            session, email, PASSWORD, {"name": "Asso", "siret": SIRET}, now=now(), base_url="http://x"
+        )
+        user_id = read(session, select(User.id).where(User.email == email))
+        raw, _ = links.issue(
+            session,
+            links.VERIFY_EMAIL,
+            user_id,
+            now(),
+            data={"organisation": {"name": "Asso", "siret": SIRET}},
+        )
+        session.commit()
+        raws.append(raw)
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def verify(raw: str) -> None:
+        with factory() as s:
+            barrier.wait()
+            outcomes.append(registration.verify(s, raw, now=now(), base_url="http://x").outcome)
+
+    threads = [threading.Thread(target=verify, args=(raw,)) for raw in raws]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["adhesion_demandee", "organisation_creee"]
+    assert (
+        read(session, select(func.count()).select_from(Organisation).where(Organisation.siret == SIRET)) == 1
+    )
