@@ -305,3 +305,19 @@ def test_two_verifications_of_the_same_new_siret_at_once_make_one_organisation(s
     assert (
         read(session, select(func.count()).select_from(Organisation).where(Organisation.siret == SIRET)) == 1
     )
+
+
+def test_the_login_page_asks_an_unverified_account_to_open_its_link(client: TestClient, smtp) -> None:  # type: ignore[no-untyped-def]
+    from html import unescape
+
+    from tests.accounts.conftest import csrf_of
+
+    client.post("/api/v1/auth/register", json=body("camille@jardins.test"))
+    data = {"email": "camille@jardins.test", "password": PASSWORD, "csrf": csrf_of(client, "/connexion")}
+    page = client.post("/connexion", data=data)
+    assert page.status_code == 403
+    assert "Confirmez d'abord votre adresse électronique" in unescape(page.text)
+    wrong = client.post(
+        "/connexion", data={**data, "password": "pas le bon", "csrf": csrf_of(client, "/connexion")}
+    )
+    assert wrong.status_code == 401  # without the password, nothing says the account exists
