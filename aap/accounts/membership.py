@@ -248,8 +248,14 @@ def accept_invitation(
         weak = password_problem(password or "", [invitation.email, full_name, invitation.organisation.name])
         if weak:
             errors.append({"path": "password", "code": "mot_de_passe_faible", "message": weak})
-        if len(full_name.strip()) > 200:
-            errors.append({"path": "full_name", "code": "trop_long", "message": "200 caractères au plus."})
+        if len(full_name.strip()) > 200 or "\x00" in full_name:
+            errors.append(
+                {
+                    "path": "full_name",
+                    "code": "nom_invalide",
+                    "message": "200 caractères au plus, sans caractère nul.",
+                }
+            )
         if errors:
             raise Invalid("L'invitation n'a pas été acceptée.", code="invitation_invalide", errors=errors)
     row = links.use(session, links.INVITATION, raw, now)

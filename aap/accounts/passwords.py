@@ -6,7 +6,8 @@ from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 10
 MIN_SCORE = 3  # zxcvbn's 0–4: « safely unguessable » (about 10^8 guesses) and above
-MAX_PASSWORD_LENGTH = 200  # zxcvbn is slow on very long inputs; argon2 does not need more
+MAX_PASSWORD_LENGTH = 200
+ZXCVBN_MAX = 72  # zxcvbn is slow on very long inputs; argon2 does not need more
 
 WARNINGS_FR = {
     "This is a top-10 common password.": "c'est l'un des mots de passe les plus utilisés",
@@ -38,7 +39,8 @@ def password_problem(password: str, personal: list[str] | tuple[str, ...] = ()) 
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Le mot de passe doit compter au plus {MAX_PASSWORD_LENGTH} caractères."
     inputs = [w for p in personal if p for w in [p, *p.replace("@", " ").replace(".", " ").split()]]
-    result = zxcvbn(password, user_inputs=inputs)
+    # zxcvbn reads 72 characters at most: a longer password is judged by its beginning (stricter)
+    result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=[i[:ZXCVBN_MAX] for i in inputs])
     if result["score"] >= MIN_SCORE:
         return None
     why = WARNINGS_FR.get(result["feedback"].get("warning") or "", "il se devine trop facilement")

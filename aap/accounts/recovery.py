@@ -112,7 +112,7 @@ def log_out_everywhere(session: Session, user: User) -> None:
 
 def rename(session: Session, user: User, full_name: str) -> User:
     full_name = full_name.strip()
-    if not full_name or len(full_name) > 200:
+    if not full_name or len(full_name) > 200 or "\x00" in full_name:
         raise Invalid(
             "Le nom n'a pas été changé.",
             code="nom_invalide",

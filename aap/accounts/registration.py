@@ -42,6 +42,8 @@ FIELD_LIMITS = {
 
 
 def email_problem(email: str) -> str | None:
+    if "\x00" in email:
+        return "Cette adresse électronique contient un caractère interdit."
     if not email or "@" not in email or "." not in email.rsplit("@", 1)[-1] or " " in email:
         return "Indiquez une adresse électronique valide (par exemple nom@association.fr)."
     if len(email) > FIELD_LIMITS["email"]:
@@ -84,6 +86,8 @@ def _check(email: str, password: str, org: dict[str, str | None], full_name: str
         value = full_name if key == "full_name" else org.get(key)
         if key != "email" and value and len(value) > limit:
             err(key, "trop_long", f"Ce champ compte au plus {limit} caractères.")
+        elif key != "email" and value and "\x00" in value:
+            err(key, "caractere_interdit", "Ce champ contient un caractère interdit (caractère nul).")
     if errors:
         raise Invalid("Le compte n'a pas été créé.", code="inscription_invalide", errors=errors)
 

@@ -321,3 +321,14 @@ def test_the_login_page_asks_an_unverified_account_to_open_its_link(client: Test
         "/connexion", data={**data, "password": "pas le bon", "csrf": csrf_of(client, "/connexion")}
     )
     assert wrong.status_code == 401  # without the password, nothing says the account exists
+
+
+def test_long_passwords_and_nul_characters_are_answered_not_crashed(client: TestClient) -> None:
+    long_ok = client.post("/api/v1/auth/register", json=body("long@asso.test", password="une phrase " * 15))
+    assert long_ok.status_code == 202
+    long_weak = client.post("/api/v1/auth/register", json=body("long@asso.test", password="a" * 150))
+    assert long_weak.status_code == 422
+    nul = client.post("/api/v1/auth/register", json={**body("nul@asso.test"), "full_name": "Ca\x00mille"})
+    assert nul.status_code == 422 and nul.json()["detail"]["errors"][0]["code"] == "caractere_interdit"
+    nul_email = client.post("/api/v1/auth/register", json=body("n\x00ul@asso.test"))
+    assert nul_email.status_code == 422 and nul_email.json()["detail"]["errors"][0]["path"] == "email"
