@@ -80,6 +80,10 @@ def preview(
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
         "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
         "message_auteur": "Mme Durand (Les Passerelles)",
+        "avis_question": "Le public visé est-il déjà suivi par vos services ?",
+        "avis_service": "Service jeunesse de la Ville",
+        "avis_label": "Favorable",
+        "avis_texte": "Action complémentaire de notre accueil de loisirs.",
     }
     if rule.event in (
         "deposer",

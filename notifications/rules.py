@@ -35,13 +35,21 @@ HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes"]
+# `destinataire`: the one account the event names (a partner asked for its avis)
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire"]
 AnchorScope = Literal["campaign", "next_campaign", "dossier"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
-NEWS = ("decision_financeur", "message_du_porteur", "message_de_l_equipe")
+NEWS = (
+    "decision_financeur",
+    "message_du_porteur",
+    "message_de_l_equipe",
+    "avis_demande",
+    "avis_rappel",
+    "avis_recu",
+)
 EVENTS = tuple(t.name for t in TRANSITIONS) + NEWS
 DIGEST_TEMPLATE = "digest"
 

@@ -12,7 +12,7 @@ from aap.models import Campaign, Dossier, Financeur, Membership, Organisation, U
 
 
 def _territories_of(session: Session, user: User) -> set[int]:
-    if user.role in ("admin", "instructeur"):
+    if user.role in ("admin", "instructeur", "partenaire"):
         return {user.territory_id} if user.territory_id else set()
     if user.role == "financeur":
         tid = session.scalar(select(Financeur.territory_id).where(Financeur.id == user.financeur_id))

@@ -8,7 +8,7 @@ from aap.accounts.sessions import cut_sessions
 from aap.errors import Forbidden, Invalid, NotFound
 from aap.models import Campaign, Dossier, Financeur, Membership, Organisation, User
 
-STAFF_ROLES = ("instructeur", "financeur")
+STAFF_ROLES = ("instructeur", "financeur", "partenaire")  # partenaire: a service asked for avis
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -39,7 +39,7 @@ def create_staff_account(
         err("full_name", "required", "Indiquez le nom et le prénom de la personne (ou le nom du service).")
     financeur: Financeur | None = None
     if role not in STAFF_ROLES:
-        err("role", "role_invalide", "Choisissez le rôle : instructeur ou financeur.")
+        err("role", "role_invalide", "Choisissez le rôle : instructeur, financeur ou partenaire consulté.")
     elif role == "financeur":
         financeur = session.scalar(
             select(Financeur).where(
@@ -63,7 +63,7 @@ def create_staff_account(
         role=role,
         full_name=full_name.strip(),
         financeur_id=financeur.id if financeur else None,
-        territory_id=by.territory_id if role == "instructeur" else None,
+        territory_id=by.territory_id if role in ("instructeur", "partenaire") else None,
     )
     session.commit()
     return user

@@ -27,6 +27,11 @@ class TransitionBody(Strict):
     avis: str | None = Field(
         None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne."
     )
+    date_comite: date | None = Field(
+        None,
+        description="Avis : le jour où le comité technique a siégé (par défaut, aujourd'hui) ; c'est la "
+        "date de l'avis partout.",
+    )
     pieces_demandees: list[str] | None = Field(
         None,
         description="Compléments : les documents que le porteur doit joindre (un intitulé chacun, "
@@ -52,7 +57,8 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
+def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = True) -> dict[str, Any]:
+    """`proposals=False` hides the instruction's proposed amounts (a porteur before the decisions)."""
     return {
         "id": dossier.id,
         "number": dossier.number,
@@ -70,7 +76,7 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
                 "financeur_name": line.financeur.name,
                 "state": line.state,
                 "montant_demande": euros(line.montant_demande),
-                "montant_propose": euros(line.montant_propose),
+                "montant_propose": euros(line.montant_propose) if proposals else None,
                 "decision": line.decision,
                 "montant_accorde": euros(line.montant_accorde),
                 "motif": line.motif,
