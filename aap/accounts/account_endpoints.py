@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from aap.accounts import email_change, membership, recovery, registration, staff
 from aap.accounts.endpoints import describe_user
 from aap.accounts.mail import deliver_soon
+from aap.accounts.schemas import (
+    AcceptedOut,
+    AccountActiveOut,
+    JoinDecisionOut,
+    MembersOut,
+    MeOut,
+    MessageOut,
+    TokenOut,
+    VerifiedOut,
+)
 from aap.accounts.sessions import token_for
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller, Porteur
@@ -93,7 +103,12 @@ def _later(request: Request, tasks: BackgroundTasks, db: Session) -> None:
     tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
 
 
-@router.post("/auth/register", status_code=202, summary="Créer un compte porteur (lien de vérification)")
+@router.post(
+    "/auth/register",
+    status_code=202,
+    summary="Créer un compte porteur (lien de vérification)",
+    response_model=MessageOut,
+)
 def register(
     body: RegistrationIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, str]:
@@ -111,7 +126,9 @@ def register(
     return {"message": REGISTRATION_ANSWER}
 
 
-@router.post("/auth/verify", summary="Confirmer son adresse (lien reçu par e-mail)")
+@router.post(
+    "/auth/verify", summary="Confirmer son adresse (lien reçu par e-mail)", response_model=VerifiedOut
+)
 def verify(
     body: TokenIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, Any]:
@@ -126,13 +143,22 @@ def verify(
     }
 
 
-@router.post("/auth/logout", status_code=204, summary="Se déconnecter partout (révoque tous les jetons)")
-def logout(db: DB, user: Caller) -> Response:
+@router.post(
+    "/auth/logout", summary="Se déconnecter partout (révoque tous les jetons)", response_model=MessageOut
+)
+def logout(db: DB, user: Caller) -> dict[str, str]:
     recovery.log_out_everywhere(db, user)
-    return Response(status_code=204)
+    return {
+        "message": "Déconnecté partout : toutes les sessions et tous les jetons de ce compte sont fermés."
+    }
 
 
-@router.post("/auth/password-reset", status_code=202, summary="Mot de passe oublié : recevoir un lien")
+@router.post(
+    "/auth/password-reset",
+    status_code=202,
+    summary="Mot de passe oublié : recevoir un lien",
+    response_model=MessageOut,
+)
 def password_reset(
     body: EmailIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, str]:
@@ -141,13 +167,21 @@ def password_reset(
     return {"message": message}
 
 
-@router.post("/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe (lien reçu)")
+@router.post(
+    "/auth/password-reset/confirm",
+    summary="Choisir un nouveau mot de passe (lien reçu)",
+    response_model=MessageOut,
+)
 def password_reset_confirm(body: ResetIn, db: DB) -> dict[str, str]:
     recovery.reset_password(db, body.token, body.password, now=now())
     return {"message": "Mot de passe changé : connectez-vous avec le nouveau."}
 
 
-@router.post("/auth/invitations/accept", summary="Accepter une invitation à rejoindre un organisme")
+@router.post(
+    "/auth/invitations/accept",
+    summary="Accepter une invitation à rejoindre un organisme",
+    response_model=AcceptedOut,
+)
 def accept_invitation(body: InvitationAcceptIn, db: DB, settings: AppSettings) -> dict[str, Any]:
     user = membership.accept_invitation(
         db, body.token, password=body.password, full_name=body.full_name, now=now()
@@ -155,18 +189,25 @@ def accept_invitation(body: InvitationAcceptIn, db: DB, settings: AppSettings) -
     return {**describe_user(user), "access_token": token_for(settings.secret_key, user)}
 
 
-@router.patch("/me", summary="Changer mon nom")
+@router.patch("/me", summary="Changer mon nom", response_model=MeOut)
 def update_me(body: ProfileIn, db: DB, user: Caller) -> dict[str, Any]:
     return describe_user(recovery.rename(db, user, body.full_name))
 
 
-@router.post("/me/password", summary="Changer mon mot de passe (ferme toutes mes sessions)")
+@router.post(
+    "/me/password", summary="Changer mon mot de passe (ferme toutes mes sessions)", response_model=TokenOut
+)
 def change_password(body: PasswordChangeIn, db: DB, user: Caller, settings: AppSettings) -> dict[str, str]:
     recovery.change_password(db, user, body.current_password, body.new_password)
     return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
 
 
-@router.post("/me/email", status_code=202, summary="Changer mon adresse (lien envoyé à la nouvelle)")
+@router.post(
+    "/me/email",
+    status_code=202,
+    summary="Changer mon adresse (lien envoyé à la nouvelle)",
+    response_model=MessageOut,
+)
 def change_email(
     body: EmailChangeIn, request: Request, tasks: BackgroundTasks, db: DB, user: Caller, settings: AppSettings
 ) -> dict[str, str]:
@@ -177,7 +218,9 @@ def change_email(
     return {"message": message}
 
 
-@router.post("/auth/email-change/confirm", summary="Confirmer une nouvelle adresse (lien reçu)")
+@router.post(
+    "/auth/email-change/confirm", summary="Confirmer une nouvelle adresse (lien reçu)", response_model=MeOut
+)
 def confirm_email_change(
     body: TokenIn, request: Request, tasks: BackgroundTasks, db: DB, settings: AppSettings
 ) -> dict[str, Any]:
@@ -190,7 +233,11 @@ def _member_out(u: Any) -> dict[str, Any]:
     return {"id": u.id, "email": u.email, "name": u.full_name}
 
 
-@router.get("/organisations/{organisation_id}/members", summary="Les membres d'un organisme")
+@router.get(
+    "/organisations/{organisation_id}/members",
+    summary="Les membres d'un organisme",
+    response_model=MembersOut,
+)
 def members(organisation_id: int, db: DB, user: Porteur) -> dict[str, Any]:
     view = membership.members_view(db, user, organisation_id, now())
     return {
@@ -206,7 +253,12 @@ def members(organisation_id: int, db: DB, user: Porteur) -> dict[str, Any]:
     }
 
 
-@router.post("/organisations/{organisation_id}/invitations", status_code=202, summary="Inviter un collègue")
+@router.post(
+    "/organisations/{organisation_id}/invitations",
+    status_code=202,
+    summary="Inviter un collègue",
+    response_model=MessageOut,
+)
 def invite(
     organisation_id: int,
     body: EmailIn,
@@ -222,16 +274,19 @@ def invite(
 
 
 @router.delete(
-    "/organisations/{organisation_id}/members/{user_id}", status_code=204, summary="Retirer un membre"
+    "/organisations/{organisation_id}/members/{user_id}",
+    summary="Retirer un membre",
+    response_model=MessageOut,
 )
-def remove_member(organisation_id: int, user_id: int, db: DB, user: Porteur) -> Response:
-    membership.remove_member(db, user, organisation_id, user_id)
-    return Response(status_code=204)
+def remove_member(organisation_id: int, user_id: int, db: DB, user: Porteur) -> dict[str, str]:
+    removed = membership.remove_member(db, user, organisation_id, user_id)
+    return {"message": f"{removed.email} n'est plus membre de l'organisme."}
 
 
 @router.post(
     "/organisations/{organisation_id}/join-requests/{request_id}",
     summary="Accepter ou refuser une demande d'adhésion",
+    response_model=JoinDecisionOut,
 )
 def decide_join(
     organisation_id: int,
@@ -256,7 +311,11 @@ def decide_join(
     return {"id": done.id, "state": done.state}
 
 
-@router.patch("/users/{user_id}", summary="Désactiver ou réactiver un compte (équipe du contrat de ville)")
+@router.patch(
+    "/users/{user_id}",
+    summary="Désactiver ou réactiver un compte (équipe du contrat de ville)",
+    response_model=AccountActiveOut,
+)
 def set_active(user_id: int, body: ActiveIn, db: DB, user: Admin) -> dict[str, Any]:
     target = staff.set_active(db, user, user_id, body.active)
     return {"id": target.id, "email": target.email, "active": target.active}

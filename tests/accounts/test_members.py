@@ -131,7 +131,7 @@ def test_a_member_is_removed_and_the_last_one_cannot_leave(client: TestClient, s
     headers = token(client, "presidente@jardins.test", PASSWORD)
     assert (
         client.delete(f"/api/v1/organisations/{org.id}/members/{second.id}", headers=headers).status_code
-        == 204
+        == 200
     )
     assert (
         client.get("/api/v1/me", headers=token(client, "tresorier@jardins.test", PASSWORD)).json()[

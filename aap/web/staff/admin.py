@@ -179,9 +179,9 @@ def set_account_active(
     request: Request, account_id: int, action: str, db: DB, user: AdminUser, csrf: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """« Désactiver » cuts every session and token of the account at once; « Réactiver » lets it log in."""
+    check_csrf(request, csrf)
     if action not in ("desactiver", "reactiver"):
         raise NotFound("Cette page n'existe pas.", code="page_introuvable")
-    check_csrf(request, csrf)
     target = set_active(db, user, account_id, action == "reactiver")
     done = "réactivé" if target.active else "désactivé : ses sessions et jetons sont fermés"
     flash(request, f"Compte {target.email} {done}.")
