@@ -12,6 +12,7 @@ from aap.accounts.account_endpoints import router as account_self_service_router
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
+from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.db import get_engine
 from aap.dossiers.comite_endpoints import router as comite_router
@@ -23,9 +24,11 @@ from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.schemas import Health
+from aap.serving import lifespan
 from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
+from aap.web.bilans import router as bilans_web_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(account_self_service_router)
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
+    api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)
@@ -105,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)

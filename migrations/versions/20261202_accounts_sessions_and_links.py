@@ -1,7 +1,7 @@
 """accounts: session generation, verified addresses, e-mailed links (hashed, single use), join requests
 
 Revision ID: accounts_01
-Revises: dialogue_04
+Revises: bilans_01
 Create Date: 2026-12-02 02:23:44.474877
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import aap.types
 
 revision: str = 'accounts_01'
-down_revision: str | None = 'dialogue_04'
+down_revision: str | None = 'bilans_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
