@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from aap.accounts.account_endpoints import router as account_self_service_router
 from aap.accounts.endpoints import router as accounts_router
 from aap.accounts.login import LoginLimiter
 from aap.attachments.endpoints import router as attachments_router
@@ -28,6 +29,7 @@ from aap.security.docs import install_docs
 from aap.security.headers import SecurityHeaders
 from aap.serving import lifespan
 from aap.settings import Settings, get_settings
+from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
 from aap.web.bilans import router as bilans_web_router
 from aap.web.errors import install_web_error_handlers
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok"}
 
     api.include_router(accounts_router)
+    api.include_router(account_self_service_router)
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
     api.include_router(bilans_router)
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
     app.include_router(web_router)
+    app.include_router(account_pages_router)
     app.include_router(staff_instruction_router)
     app.include_router(staff_comite_seance_router)
     app.include_router(staff_financeur_router)

@@ -8,8 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from aap.accounts.login import LoginLimiter
-from aap.accounts.security import read_token
-from aap.accounts.service import get_active_user
+from aap.accounts.sessions import user_of_session, user_of_token
 from aap.errors import Forbidden, Unauthorized
 from aap.models import User
 from aap.settings import Settings
@@ -53,24 +52,24 @@ ClientAddress = Annotated[str, Depends(client_address)]
 def current_user_optional(
     request: Request, db: DB, settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User | None:
-    """The caller from a bearer token (API) or the session cookie (web pages)."""
-    user_id: int | None = None
+    """The caller from a bearer token (API) or the session cookie (web pages), as long as the account
+    is active and none of its sessions was cut since (`aap.accounts.sessions`)."""
     if token:
-        user_id = read_token(settings.secret_key, token, settings.token_ttl_minutes * 60)
-        if user_id is None:
+        user = user_of_token(db, settings.secret_key, token, settings.token_ttl_minutes * 60)
+        if user is None:
             raise Unauthorized(
-                "Jeton invalide ou expiré.", code="jeton_invalide", headers={"WWW-Authenticate": "Bearer"}
+                "Jeton invalide, expiré ou révoqué : demandez-en un nouveau.",
+                code="jeton_invalide",
+                headers={"WWW-Authenticate": "Bearer"},
             )
-    elif "session" in request.scope:
-        uid = request.session.get("uid")
-        user_id = uid if isinstance(uid, int) else None
-        if user_id is not None and request.url.path.startswith("/api/"):
-            # a page of another site (or port) can make the browser send the cookie: the API writes
-            # only for a bearer token, or for the cookie with the session's CSRF token in a header
-            check_api_csrf(request)
-    if user_id is None:
-        return None
-    user = get_active_user(db, user_id)
+    else:
+        user = None
+        if "session" in request.scope:
+            user = user_of_session(db, request.session)
+            if user is not None and request.url.path.startswith("/api/"):
+                # a page of another site (or port) can make the browser send the cookie: the API writes
+                # only for a bearer token, or for the cookie with the session's CSRF token in a header
+                check_api_csrf(request)
     # End this read here: no snapshot (nor PostgreSQL connection) is held while the request waits for
     # a server thread; the service's own transaction starts fresh.
     db.commit()

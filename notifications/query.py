@@ -236,13 +236,19 @@ def _recipient(user: User) -> Recipient:
 
 
 def porteurs_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[Recipient]]:
-    """The active porteur accounts of each organisation."""
+    """The active porteur accounts of each organisation (a verified address only: nothing else goes
+    to an address before its owner followed the verification link)."""
     out: dict[int, list[Recipient]] = defaultdict(list)
     for chunk in _chunks(organisation_ids):
         query = (
             select(Membership.organisation_id, User)
             .join(User, User.id == Membership.user_id)
-            .where(Membership.organisation_id.in_(chunk), User.role == "porteur", User.active.is_(True))
+            .where(
+                Membership.organisation_id.in_(chunk),
+                User.role == "porteur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for org_id, user in session.execute(query):
@@ -256,7 +262,12 @@ def instructeurs_of(session: Session, territory_ids: Iterable[int]) -> dict[int,
     for chunk in _chunks(territory_ids):
         query = (
             select(User)
-            .where(User.territory_id.in_(chunk), User.role == "instructeur", User.active.is_(True))
+            .where(
+                User.territory_id.in_(chunk),
+                User.role == "instructeur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for user in session.scalars(query):
@@ -290,7 +301,12 @@ def agents_of(session: Session, financeur_ids: Iterable[int]) -> dict[int, list[
     for chunk in _chunks(financeur_ids):
         query = (
             select(User)
-            .where(User.financeur_id.in_(chunk), User.role == "financeur", User.active.is_(True))
+            .where(
+                User.financeur_id.in_(chunk),
+                User.role == "financeur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for user in session.scalars(query):

@@ -7,7 +7,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from aap.accounts.login import Attempt, log_in
 from aap.accounts.schemas import MeOut, TokenOut
-from aap.accounts.security import issue_token
+from aap.accounts.service import require_verified
+from aap.accounts.sessions import token_for
 from aap.deps import DB, AppSettings, Caller, ClientAddress, Limiter
 from aap.errors import Unauthorized
 from aap.models import User
@@ -34,7 +35,8 @@ def token(
             code="identifiants_invalides",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return {"access_token": issue_token(settings.secret_key, user.id), "token_type": "bearer"}
+    require_verified(user)
+    return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
 
 
 def describe_user(user: User) -> dict[str, Any]:

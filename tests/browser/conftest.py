@@ -161,3 +161,25 @@ def axe_check(page, impacts: tuple[str, ...] = ("serious", "critical")) -> None:
         for v in bad
     )
     assert not bad, f"axe-core sur {page.url} :\n{report}"
+
+
+def link_sent_to(engine: Engine, email: str, path: str) -> str:
+    """The link to `path` (e.g. « /verification ») in the last message recorded for `email`, as a path
+    of the live server: the live server has no SMTP server, its messages wait in the outbox."""
+    import re
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from aap.models import Notification
+
+    with Session(engine) as s:
+        body = s.scalar(
+            select(Notification.body_text)
+            .where(Notification.recipient == email)
+            .order_by(Notification.id.desc())
+            .limit(1)
+        )
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}/[A-Za-z0-9_\-]+)", body or "")
+    assert match, f"aucun lien {path} dans le dernier message à {email} : {body!r}"
+    return match.group(1)
