@@ -32,7 +32,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import CursorResult, Update, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aap.models import Notification
@@ -152,7 +152,7 @@ class _Pass:
 
     def claim(self) -> list[int]:
         now = self.clock()
-        claimable = (
+        claimable: tuple[ColumnElement[bool], ...] = (
             Notification.status == "pending",
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
             or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from aap.errors import AppError
@@ -49,7 +49,7 @@ def issue(
 ) -> tuple[str, AccountToken]:
     """A new link for `user_id` (the raw token, to put in the e-mail, and its row); older unused links of
     the same purpose (and organisation) stop working."""
-    same = (
+    same: tuple[ColumnElement[bool], ...] = (
         AccountToken.purpose == purpose,
         AccountToken.user_id == user_id,
         AccountToken.used_at.is_(None),

@@ -69,7 +69,7 @@ def create_staff_account(
     return user
 
 
-def accounts_of_territory(territory_id: int | None) -> Select[tuple[int]]:
+def accounts_of_territory(territory_id: int | None) -> Select[int]:
     """The ids of the accounts the territory's team answers for: its staff, its financers' agents, the
     porteurs of its organisations and of those that filed in its campaigns (one statement, for the admin page's list and for the checks)."""
     of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)

@@ -98,7 +98,7 @@ def forgotten(
 @router.get("/reinitialiser/{token}", response_class=HTMLResponse)
 def reset_page(request: Request, token: str, db: DB) -> HTMLResponse:
     user = recovery.check_reset_link(db, token, now())
-    context = {
+    context: dict[str, Any] = {
         "user": None,
         "token": token,
         "email": user.email,
@@ -141,7 +141,7 @@ def reset(
 @router.get("/invitation/{token}", response_class=HTMLResponse)
 def invitation_page(request: Request, token: str, db: DB) -> HTMLResponse:
     invitation = membership.read_invitation(db, token, now())
-    context = {
+    context: dict[str, Any] = {
         "user": None,
         "token": token,
         "invitation": invitation,
