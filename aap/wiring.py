@@ -5,6 +5,8 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 """
 
 from aap.attachments import pieces
+from aap.cpo import cycle as cpo_cycle
+from aap.cpo import guards as cpo_guards
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
@@ -14,13 +16,15 @@ _wired = False
 
 
 def register_payment_guards(guards: PaymentGuards) -> None:
-    """Domains that may hold a payment add their guard here (none in the first half of the year)."""
+    """Domains that may hold a payment add their guard here."""
+    cpo_guards.register(guards)
 
 
 def register_all(table: EffectsTable) -> None:
     """Order matters where effects read each other's writes: pièces are linked before messages go."""
     pieces.register(table)
     documents.register(table)
+    cpo_cycle.register(table)
     events.register(table)
 
 
