@@ -29,6 +29,7 @@ from aap.rules_files.yaml_locations import (
     from_data,
     read_document,
 )
+from workflows.cpo import STATES as CPO_STATES
 from workflows.dossier import STATES, TRANSITIONS
 
 HERE = Path(__file__).parent
@@ -36,10 +37,12 @@ RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
 Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "cpo"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
+# CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
+CPO_ANCHORS = ("fin",)
 EVENTS = tuple(t.name for t in TRANSITIONS) + ("decision_financeur",)
 DIGEST_TEMPLATE = "digest"
 
@@ -60,7 +63,9 @@ class Rule(RulesModel):
     subject: str | None = Field(default=None, min_length=1)
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
-    anchor: str | None = Field(default=None, pattern=r"^(campaign|next_campaign|dossier)\.[a-z][a-z0-9_]*$")
+    anchor: str | None = Field(
+        default=None, pattern=r"^(campaign|next_campaign|dossier|cpo)\.[a-z][a-z0-9_]*$"
+    )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
     states: list[str] = Field(default_factory=list)
@@ -68,6 +73,7 @@ class Rule(RulesModel):
     optional: bool = False
     digest: bool = False
     repeat_daily: bool = False
+    cpo: bool = False  # only the dossiers of a CPO (its years' dossiers)
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:
@@ -207,12 +213,22 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                     err("offsets", "un message d'événement part à l'événement : pas de décalage", "extra")
                 if rule.get("digest"):
                     err("digest", "un message d'événement ne va pas dans un récapitulatif", "extra")
+            if isinstance(anchor, str) and anchor.startswith("cpo."):
+                if anchor.split(".", 1)[1] not in CPO_ANCHORS:
+                    err(
+                        "anchor",
+                        f"date de CPO inconnue (possibles : {', '.join(CPO_ANCHORS)})",
+                        "unknown_anchor",
+                    )
+                known_states = CPO_STATES
+            else:
+                known_states = STATES
             for j, state in enumerate(rule.get("states") or []):
-                if state not in STATES:
+                if state not in known_states:
                     errors.append(
                         doc.error(
                             ("rules", i, "states", j),
-                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
+                            f"état « {state} » inconnu (possibles : {', '.join(known_states)})",
                             "unknown_state",
                         )
                     )

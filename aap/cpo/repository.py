@@ -225,21 +225,21 @@ def accorded_outside_cpo(session: Session, campaign_id: int, financeur_id: int) 
     return total or ZERO
 
 
-def ending_between(session: Session, lo: date, hi: date) -> list[tuple[int, int, date]]:
-    """(cpo id, origin dossier id, end date) of the running CPOs whose last year ends in [lo, hi]."""
+def ending_between(session: Session, lo: date, hi: date) -> list[tuple[int, int, str, date]]:
+    """(cpo id, origin dossier id, state, end date) of the CPOs whose last year ends in [lo, hi]."""
     last = (
         select(CpoAnnee.cpo_id, func.max(CpoAnnee.annee).label("last")).group_by(CpoAnnee.cpo_id).subquery()
     )
     rows = session.execute(
-        select(Cpo.id, Cpo.dossier_origine_id, last.c.last)
+        select(Cpo.id, Cpo.dossier_origine_id, Cpo.state, last.c.last)
         .join(last, last.c.cpo_id == Cpo.id)
-        .where(Cpo.state.in_(("signee", "active")), and_(last.c.last >= lo.year, last.c.last <= hi.year))
+        .where(Cpo.state.in_(LIVE_STATES), and_(last.c.last >= lo.year, last.c.last <= hi.year))
     )
     out = []
-    for cpo_id, dossier_id, year in rows:
+    for cpo_id, dossier_id, state, year in rows:
         end = date(year, 12, 31)
         if lo <= end <= hi:
-            out.append((cpo_id, dossier_id, end))
+            out.append((cpo_id, dossier_id, state, end))
     return out
 
 
