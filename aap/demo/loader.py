@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user
 from aap.campaigns.service import save_campaign
+from aap.demo import cpo as demo_cpo
 from aap.demo.campaigns import demo_campaigns
 from aap.demo.pieces import RENEWED_EACH_YEAR, store_demo_pieces
 from aap.dossiers import service as dossiers
@@ -166,10 +167,12 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     last_year = _previous_year(session, previous, porteurs, users, data_dir)
     store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
     drafts = _open_drafts(session, open_campaign, porteurs, users, today, last_year)
+    demo_cpo.load(session, users, open_campaign, previous, last_year, demo_actions(previous.year), today)
     return (
         f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
         f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
-        f"{drafts} dossiers dans l'appel ouvert, {len(last_year)} dossiers conventionnés l'an passé."
+        f"{drafts} dossiers dans l'appel ouvert, {len(last_year)} dossiers conventionnés l'an passé, "
+        "une CPO de 3 ans en cours et un dossier programmé prêt à devenir une CPO."
     )
 
 
@@ -189,7 +192,7 @@ def _open_drafts(
     instructeur = users["instructeur@demo.aap.test"]
     count = 0
     for action in demo_actions(campaign.year):
-        if action["key"] in NOT_YET_RENEWED:
+        if action["key"] in NOT_YET_RENEWED or action["key"] == demo_cpo.CPO_ACTION:
             continue
         porteur = porteurs[action["organisation"]]
         if action["organisation"] == "asso_passerelles" and action["completeness"] == "complete":

@@ -16,6 +16,7 @@ __all__ = [
 
 def conventioned_with_two_financers(w: Walk) -> dict[str, Any]:
     campaign = previous_campaign(w.admin)
+    origins = {c["dossier_origine"] for c in w.admin.get("/api/v1/cpos").json()["items"]}
     items = w.instructeur.get(
         "/api/v1/dossiers", params={"campaign_id": campaign["id"], "state": "conventionne"}
     ).json()["items"]
@@ -24,7 +25,7 @@ def conventioned_with_two_financers(w: Walk) -> dict[str, Any]:
         for d in items
         if len(d["cofinancements"]) >= 2
         and d["organisation"]["name"]
-        and not d.get("cpo_id")
+        and d["id"] not in origins
         and w.porteur.get(f"/api/v1/dossiers/{d['id']}").status_code == 200
     )
 

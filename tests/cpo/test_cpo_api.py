@@ -5,7 +5,14 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
-from tests.cpo.helpers import Walk, conventioned_with_two_financers, previous_campaign, propose, signed_cpo
+from tests.cpo.helpers import (
+    Walk,
+    conventioned_with_two_financers,
+    open_campaign,
+    previous_campaign,
+    propose,
+    signed_cpo,
+)
 
 
 def test_a_conventioned_dossier_becomes_a_three_year_cpo_signed_by_two_financers(
@@ -41,8 +48,12 @@ def test_a_conventioned_dossier_becomes_a_three_year_cpo_signed_by_two_financers
     assert history == ["proposer", "signer", "signer", "conclure", "activer"]
 
     # each side sees it: the porteur its organisation's, each financer the ones it signs
-    assert w.porteur.get("/api/v1/cpos").json()["total"] + w.porteur2.get("/api/v1/cpos").json()["total"] == 1
-    assert w.admin.get("/api/v1/cpos", params={"state": "active", "financeur": codes[0]}).json()["total"] == 1
+    mine = {c["id"] for c in w.porteur.get("/api/v1/cpos").json()["items"]}
+    assert cpo["id"] in mine and cpo["id"] not in {
+        c["id"] for c in w.porteur2.get("/api/v1/cpos").json()["items"]
+    }
+    listed = w.admin.get("/api/v1/cpos", params={"state": "active", "financeur": codes[0]}).json()["items"]
+    assert cpo["id"] in {c["id"] for c in listed}
     other = next(a for c, a in w.agents.items() if c not in codes)
     assert other.get(f"/api/v1/cpos/{cpo['id']}").status_code == 404
 
@@ -71,6 +82,7 @@ def test_bad_years_and_amounts_are_refused_with_every_reason_and_nothing_is_writ
 ) -> None:
     w = Walk(client)
     dossier = conventioned_with_two_financers(w)
+    before = w.admin.get("/api/v1/cpos").json()["total"]
     first = previous_campaign(w.admin)["year"]
     code = dossier["cofinancements"][0]["financeur"]
     cases = {
@@ -90,7 +102,7 @@ def test_bad_years_and_amounts_are_refused_with_every_reason_and_nothing_is_writ
     five = propose(w, dossier, list(range(first, first + 5)), {code: ["1.00"] * 5})
     assert "annees_nombre" in {e["code"] for e in five.json()["detail"]["errors"]}
     assert "4 ans" in five.json()["detail"]["message"]
-    assert w.admin.get("/api/v1/cpos").json()["total"] == 0
+    assert w.admin.get("/api/v1/cpos").json()["total"] == before
 
 
 def test_a_financer_signs_only_for_itself_and_only_its_amounts(client: TestClient, demo) -> None:
@@ -114,6 +126,7 @@ def test_a_financer_signs_only_for_itself_and_only_its_amounts(client: TestClien
 def test_a_financer_cannot_plan_more_in_a_year_than_its_enveloppe_allows(client: TestClient, demo) -> None:
     w = Walk(client)
     dossier = conventioned_with_two_financers(w)
+    before = w.admin.get("/api/v1/cpos").json()["total"]
     first = previous_campaign(w.admin)["year"]
     code = dossier["cofinancements"][0]["financeur"]
     enveloppe = Decimal(w.enveloppes(previous_campaign(w.admin)["id"])[code]["enveloppe"])
@@ -121,7 +134,7 @@ def test_a_financer_cannot_plan_more_in_a_year_than_its_enveloppe_allows(client:
     assert r.status_code == 422, r.text
     errors = r.json()["detail"]["errors"]
     assert errors[0]["code"] == "enveloppe_depassee" and errors[0]["field"] == f"financeurs.{code}.0"
-    assert w.admin.get("/api/v1/cpos").json()["total"] == 0
+    assert w.admin.get("/api/v1/cpos").json()["total"] == before
 
 
 def test_a_cpo_is_resiliated_with_its_reason(client: TestClient, demo) -> None:
@@ -134,4 +147,29 @@ def test_a_cpo_is_resiliated_with_its_reason(client: TestClient, demo) -> None:
     )
     assert r.status_code == 200 and r.json()["state"] == "resiliee"
     assert r.json()["motif_resiliation"] == "L'association a cessé l'action."
-    assert w.admin.get("/api/v1/cpos", params={"state": "resiliee"}).json()["total"] == 1
+    assert [c["id"] for c in w.admin.get("/api/v1/cpos", params={"state": "resiliee"}).json()["items"]] == [
+        cpo["id"]
+    ]
+
+
+def test_the_demo_holds_an_active_cpo_with_its_yearly_dossier_and_a_dossier_ready_for_one(
+    client: TestClient, demo
+) -> None:
+    w = Walk(client)
+    [cpo] = w.porteur.get("/api/v1/cpos", params={"state": "active"}).json()["items"]
+    assert len(cpo["annees"]) == 3 and len(cpo["signataires"]) == 2
+    assert all(s["signe_le"] for s in cpo["signataires"])
+    this_year = cpo["annees"][1]
+    assert this_year["annee"] == open_campaign(w.admin)["year"] and this_year["dossier_id"]
+    yearly = w.porteur.get(f"/api/v1/dossiers/{this_year['dossier_id']}").json()
+    assert yearly["form"]["code"] == "cpo_annuel" and yearly["cpo_id"] == cpo["id"]
+    assert yearly["campaign_id"] == open_campaign(w.admin)["id"] and yearly["state"] == "brouillon"
+    ready = w.instructeur.get("/api/v1/dossiers", params={"state": "programme"}).json()["items"]
+    assert ready
+    years = [previous_campaign(w.admin)["year"] + i for i in range(3)]
+    codes = [c["financeur"] for c in ready[0]["cofinancements"]][:2]
+    r = w.instructeur.post(
+        f"/api/v1/dossiers/{ready[0]['id']}/cpo",
+        json={"annees": years, "financeurs": {c: ["1000.00"] * 3 for c in codes}},
+    )
+    assert r.status_code == 201, r.text

@@ -191,5 +191,7 @@ def test_a_signed_cpo_starts_with_its_first_year_and_ends_after_its_last(
     cpo = signed_cpo(w)
     last = cpo["annees"][-1]["annee"]
     assert cycle.advance(session, datetime.combine(datetime(last, 12, 31).date(), time(12), UTC)) == 0
-    assert cycle.advance(session, datetime(last + 1, 1, 1, 8, tzinfo=UTC)) == 1
+    assert cycle.advance(session, datetime(last + 1, 1, 1, 8, tzinfo=UTC)) == 2  # the demo's CPO too
+    session.rollback()
     assert w.admin.get(f"/api/v1/cpos/{cpo['id']}").json()["state"] == "echue"
+    assert cycle.advance(session, datetime(last + 1, 1, 2, 8, tzinfo=UTC)) == 0
