@@ -18,6 +18,7 @@ from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
 from aap.settings import Settings, get_settings
+from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
 from aap.web.porteur import router as porteur_router
@@ -89,5 +90,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
     app.include_router(porteur_router)
+    app.include_router(cpo_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from aap.clock import now
 from aap.cpo import document, repository, service
-from aap.cpo.schemas import AdvanceBody, CpoOut, CpoPage, CpoTransitionBody, NewCpo, cpo_out, event_out
+from aap.cpo.schemas import AdvanceBody, CpoOut, CpoPage, CpoTransitionBody, NewCpo, event_out
 from aap.deps import DB, Caller
 from aap.models import Cpo, User
 from workflows import cpo as lifecycle
@@ -18,8 +18,7 @@ router = APIRouter(tags=["cpo"])
 
 
 def answer(session: Session, user: User, cpo: Cpo) -> dict[str, Any]:
-    figures = repository.year_figures(session, cpo.id)
-    return cpo_out(cpo, service.transitions_for(user, cpo), figures, now().date())
+    return service.view(session, user, cpo, now().date())
 
 
 @router.get("/cpos", response_model=CpoPage, summary="Les CPO que l'appelant peut voir")

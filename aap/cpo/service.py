@@ -7,7 +7,7 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -343,3 +343,10 @@ def yearly_dossier_ids(cpo: Cpo) -> list[int]:
 
 def origin_dossier(session: Session, cpo: Cpo) -> Dossier:
     return cpo.dossier_origine
+
+
+def view(session: Session, user: User, cpo: Cpo, today: date) -> dict[str, Any]:
+    """The CPO as the API and the pages show it: years, planned, accorded and paid, what the caller may do."""
+    from aap.cpo.schemas import cpo_out
+
+    return cpo_out(cpo, transitions_for(user, cpo), repository.year_figures(session, cpo.id), today)

@@ -60,14 +60,18 @@ def load(
         indicateurs="Nombre de jeunes suivis ; assiduité ; orientations choisies en fin de 3e.",
     )
     for i, code in enumerate(CPO_SIGNERS):
-        cpos.fire_transition(session, agents[code], cpo.id, "signer", {}, _at(proposed_on + timedelta(days=5 + i)))
+        cpos.fire_transition(
+            session, agents[code], cpo.id, "signer", {}, _at(proposed_on + timedelta(days=5 + i))
+        )
     opened = max(open_campaign.depot_ouverture, min(today, open_campaign.depot_cloture))
     cycle.run(session, _at(opened, 6))
     _programmed(session, users, previous, next(a for a in actions if a["key"] == READY_ACTION))
     return 1
 
 
-def _programmed(session: Session, users: dict[str, User], campaign: Campaign, action: dict[str, Any]) -> Dossier:
+def _programmed(
+    session: Session, users: dict[str, User], campaign: Campaign, action: dict[str, Any]
+) -> Dossier:
     """A dossier walked up to `programme` last year: the instructeur may propose a CPO from it."""
     porteur = users["porteur2@demo.aap.test"]
     instructeur, admin = users["instructeur@demo.aap.test"], users["admin@demo.aap.test"]
@@ -84,7 +88,12 @@ def _programmed(session: Session, users: dict[str, User], campaign: Campaign, ac
         proposal = (line.montant_demande * Decimal("0.8") / 100).quantize(Decimal("1")) * 100
         financing.propose(session, instructeur, d.id, line.financeur.code, proposal, _at(day, 11))
     dossiers.fire_transition(
-        session, instructeur, d.id, "terminer_instruction", {}, _at(dates["comite_technique"] - timedelta(days=5))
+        session,
+        instructeur,
+        d.id,
+        "terminer_instruction",
+        {},
+        _at(dates["comite_technique"] - timedelta(days=5)),
     )
     dossiers.fire_transition(
         session, admin, d.id, "rendre_avis", {"avis": "favorable"}, _at(dates["comite_technique"])

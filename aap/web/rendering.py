@@ -48,12 +48,21 @@ LANDING = {
 """The page about each role's work, where logging in lands."""
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "porteur": [("/mes-dossiers", "Mes dossiers")],
-    "instructeur": [("/instruction", "Instruction"), ("/tableau-de-bord", "Tableau de bord")],
-    "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
+    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/cpo", "Mes CPO")],
+    "instructeur": [
+        ("/instruction", "Instruction"),
+        ("/tableau-de-bord", "Tableau de bord"),
+        ("/cpo", "CPO"),
+    ],
+    "financeur": [
+        ("/financeur", "Dossiers à décider"),
+        ("/tableau-de-bord", "Tableau de bord"),
+        ("/cpo", "CPO"),
+    ],
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),
+        ("/cpo", "CPO"),
         ("/admin", "Administration"),
     ],
 }

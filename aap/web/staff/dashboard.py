@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from aap.campaigns import service as campaigns
+from aap.cpo import totaux as cpo_totaux
 from aap.deps import DB
-from aap.financing import documents, totaux
 from aap.financing import service as financing
+from aap.financing import totaux
 from aap.models import Campaign, Cofinancement, Dossier, User
 from aap.web.rendering import render
 from aap.web.staff import queries
@@ -110,19 +111,10 @@ def _figures(session: Session, user: User, campaign: Campaign) -> dict[str, Any]
 def _cpo_shares(
     session: Session, user: User, campaign: Campaign
 ) -> list[tuple[str, Decimal, Decimal, Decimal]]:
-    """Per financer (and for the whole contract): accorded, accorded under a CPO, and the share in %."""
-    cpo: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    total: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    names: dict[str, str] = {cf.financeur.code: cf.financeur.name for cf in campaign.financeurs}
-    for d, line in queries.accorded_lines(session, user, campaign.id):
-        if d.state == "abandonne":
-            continue
-        code = line.financeur.code
-        total[code] += line.montant_accorde or ZERO
-        if documents.under_cpo(session, d.organisation, line.financeur, campaign.year):
-            cpo[code] += line.montant_accorde or ZERO
-    codes = [c for c in names if user.role != "financeur" or (user.financeur and c == user.financeur.code)]
-    rows = [(names[c], total[c], cpo[c]) for c in codes]
+    """Per financer (and for the whole contract): accorded, accorded under a CPO, and the share in %,
+    from the same figures as `GET /api/v1/campaigns/{id}/totaux` (its `cpo` key)."""
+    shares = cpo_totaux.cpo_shares(session, user, campaign)
+    rows = [(s["financeur_name"], _money(s["montant_total"]), _money(s["montant_cpo"])) for s in shares]
     if user.role != "financeur":
         rows.append(("Ensemble du contrat", sum((r[1] for r in rows), ZERO), sum((r[2] for r in rows), ZERO)))
     return [(label, t, c, (c / t * 100).quantize(Decimal("0.1")) if t else ZERO) for label, t, c in rows]
