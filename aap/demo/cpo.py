@@ -1,7 +1,7 @@
-"""The demo's CPOs: Horizon's « réussite scolaire » action, conventioned last year, became a 3-year CPO
-(last year, this year, next year) signed by the État and the Ville de Manosque; its yearly dossier
-already sits in the open call on the light form. Les Passerelles' « point d'accès aux droits
-itinérant » was programmed last year and is ready to become a CPO.
+"""The demo's CPOs: Les Passerelles' « médiation numérique » action, conventioned last year, became a
+3-year CPO (last year, this year, next year) signed by the État and DLVAgglo; its yearly dossier
+already sits in the open call on the light form. Their « point d'accès aux droits itinérant » was
+programmed last year and is ready to become a CPO.
 
 Everything goes through the real services, as people would have done it, on dates in the past.
 """
@@ -20,8 +20,8 @@ from aap.dossiers import service as dossiers
 from aap.financing import service as financing
 from aap.models import Campaign, Dossier, User
 
-CPO_ACTION = "horizon_scolarite"  # not reconducted in the open call: its CPO brings its yearly dossier
-CPO_SIGNERS = ("ETAT", "MANOSQUE")
+CPO_ACTION = "passerelles_mediation_numerique"
+CPO_SIGNERS = ("ETAT", "DLVA")
 READY_ACTION = "passerelles_acces_droits"
 
 
@@ -55,9 +55,9 @@ def load(
         [previous.year, previous.year + 1, previous.year + 2],
         amounts,
         _at(proposed_on),
-        objectifs="Accompagner chaque année 60 collégiens des QPV vers la réussite scolaire ; "
-        "réduire de moitié les exclusions temporaires.",
-        indicateurs="Nombre de jeunes suivis ; assiduité ; orientations choisies en fin de 3e.",
+        objectifs="Accompagner chaque année 200 habitants des QPV vers l'autonomie numérique et leurs "
+        "démarches en ligne (droits, emploi, école).",
+        indicateurs="Personnes accompagnées ; démarches abouties ; personnes autonomes à six mois.",
     )
     for i, code in enumerate(CPO_SIGNERS):
         cpos.fire_transition(

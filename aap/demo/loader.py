@@ -192,7 +192,7 @@ def _open_drafts(
     instructeur = users["instructeur@demo.aap.test"]
     count = 0
     for action in demo_actions(campaign.year):
-        if action["key"] in NOT_YET_RENEWED or action["key"] == demo_cpo.CPO_ACTION:
+        if action["key"] in NOT_YET_RENEWED:
             continue
         porteur = porteurs[action["organisation"]]
         if action["organisation"] == "asso_passerelles" and action["completeness"] == "complete":

@@ -156,12 +156,12 @@ def test_the_demo_holds_an_active_cpo_with_its_yearly_dossier_and_a_dossier_read
     client: TestClient, demo
 ) -> None:
     w = Walk(client)
-    [cpo] = w.porteur.get("/api/v1/cpos", params={"state": "active"}).json()["items"]
+    [cpo] = w.porteur2.get("/api/v1/cpos", params={"state": "active"}).json()["items"]
     assert len(cpo["annees"]) == 3 and len(cpo["signataires"]) == 2
     assert all(s["signe_le"] for s in cpo["signataires"])
     this_year = cpo["annees"][1]
     assert this_year["annee"] == open_campaign(w.admin)["year"] and this_year["dossier_id"]
-    yearly = w.porteur.get(f"/api/v1/dossiers/{this_year['dossier_id']}").json()
+    yearly = w.porteur2.get(f"/api/v1/dossiers/{this_year['dossier_id']}").json()
     assert yearly["form"]["code"] == "cpo_annuel" and yearly["cpo_id"] == cpo["id"]
     assert yearly["campaign_id"] == open_campaign(w.admin)["id"] and yearly["state"] == "brouillon"
     ready = w.instructeur.get("/api/v1/dossiers", params={"state": "programme"}).json()["items"]

@@ -28,7 +28,7 @@ def test_the_admin_list_shows_the_cpos_and_the_gauge_against_half(client: TestCl
         s["financeur"]: s for s in client.get(f"/api/v1/campaigns/{previous['id']}/totaux").json()["cpo"]
     }
     etat = shares["ETAT"]
-    assert etat["actions_cpo"] == 1
+    assert etat["actions_cpo"] == 1 and etat["montant_cpo"] != "0.00"
     # the page shows the API's figures
     assert f"{float(etat['part']) * 100:.1f} %" in last_year
 
@@ -36,14 +36,14 @@ def test_the_admin_list_shows_the_cpos_and_the_gauge_against_half(client: TestCl
 def test_the_porteur_sees_its_cpo_and_its_years_and_the_other_porteur_does_not(
     client: TestClient, demo: date
 ) -> None:
-    web_login(client, "porteur@demo.aap.test")
+    web_login(client, "porteur2@demo.aap.test")  # Les Passerelles: the demo's CPO
     cpo_id = _demo_cpo_id(client)
     listed = unescape(client.get("/cpo").text)
     assert f'href="/cpo/{cpo_id}"' in listed
     page = unescape(client.get(f"/cpo/{cpo_id}").text)
     assert 'id="annees-cpo"' in page and "Télécharger la convention (PDF)" in page
     assert "/transitions/signer" not in page and "/transitions/resilier" not in page
-    web_login(client, "porteur2@demo.aap.test")
+    web_login(client, "porteur@demo.aap.test")
     assert f'href="/cpo/{cpo_id}"' not in client.get("/cpo").text
     assert client.get(f"/cpo/{cpo_id}").status_code == 404
 
