@@ -79,6 +79,11 @@ def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
     return out
 
 
+def yearly_title(cpo: Cpo, annee: CpoAnnee) -> str:
+    """The action's name and its CPO year, so the yearly dossier reads apart from the original one."""
+    return f"{cpo.action} (CPO, année {annee.annee})"[:300]
+
+
 def _prefill(cpo: Cpo, annee: CpoAnnee, previous: Dossier | None) -> dict[str, Any]:
     financements = {m.financeur.code: f"{m.prevu:.2f}" for m in annee.montants if m.prevu > 0}
     reference = (
@@ -87,7 +92,7 @@ def _prefill(cpo: Cpo, annee: CpoAnnee, previous: Dossier | None) -> dict[str, A
         else "Première année de la CPO : pas de bilan antérieur"
     )
     return {
-        "action": {"titre": cpo.action, "cpo": f"CPO n° {cpo.id}", "annee": annee.annee},
+        "action": {"titre": yearly_title(cpo, annee), "cpo": f"CPO n° {cpo.id}", "annee": annee.annee},
         "budget": {"financements": financements},
         "bilan": {"reference": reference},
     }
@@ -116,7 +121,7 @@ def make_yearly_dossier(
                 form_code=YEARLY_FORM[0],
                 form_version=YEARLY_FORM[1],
                 answers=answers,
-                title=cpo.action,
+                title=yearly_title(cpo, annee),
                 cpo_id=cpo.id,
                 created_at=now,
                 updated_at=now,

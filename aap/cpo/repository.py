@@ -209,8 +209,11 @@ def envelope_of_year(
     return session.scalar(query)
 
 
-def accorded_outside_cpo(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
-    """What the financer accorded in this campaign on dossiers that are no CPO year's dossier."""
+def accorded_outside_cpo(
+    session: Session, campaign_id: int, financeur_id: int, *, excluding_dossier: int | None = None
+) -> Decimal:
+    """What the financer accorded in this campaign on dossiers that are no CPO year's dossier (nor the
+    dossier a CPO is being made from, whose amount its plan now carries)."""
     total = session.scalar(
         select(func.sum(Cofinancement.montant_accorde))
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
@@ -220,6 +223,7 @@ def accorded_outside_cpo(session: Session, campaign_id: int, financeur_id: int) 
             Cofinancement.decision == "accorde",
             Dossier.state != "abandonne",
             ~exists().where(CpoAnnee.dossier_id == Dossier.id),
+            Dossier.id != (excluding_dossier or 0),
         )
     )
     return total or ZERO

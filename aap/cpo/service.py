@@ -79,6 +79,7 @@ def _envelope_reasons(
     amounts: dict[int, tuple[str, list[Decimal]]],
     annees: list[int],
     excluding: int | None,
+    origin: int | None = None,
 ) -> list[Reason]:
     """A financer plans no more in a year than its enveloppe of that year leaves, once it exists.
 
@@ -90,7 +91,9 @@ def _envelope_reasons(
             if envelope is None or amount == 0:
                 continue
             already = repository.planned_in_year(session, territory_id, fid, annee, excluding=excluding)
-            left = envelope.enveloppe - repository.accorded_outside_cpo(session, envelope.campaign_id, fid)
+            left = envelope.enveloppe - repository.accorded_outside_cpo(
+                session, envelope.campaign_id, fid, excluding_dossier=origin
+            )
             if already + amount > left:
                 reasons.append(
                     Reason(
@@ -171,7 +174,9 @@ def propose(
         )
     if not reasons:
         by_fid = {territory_financeurs[c].id: (c, v) for c, v in amounts.items()}
-        reasons = _envelope_reasons(session, campaign.territory_id, campaign.kind, by_fid, years, None)
+        reasons = _envelope_reasons(
+            session, campaign.territory_id, campaign.kind, by_fid, years, None, dossier.id
+        )
     if reasons:
         raise _refused("La CPO n'a pas été créée :", reasons)
     cpo = Cpo(
