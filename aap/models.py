@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,6 +123,13 @@ class Financeur(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
+    # open data (décret 2017-779): its SIRET, the yearly amount from which its grants are published,
+    # and whether it publishes the smaller ones too
+    siret: Mapped[str | None] = mapped_column(String(14))
+    opendata_seuil: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("23000.00"), server_default="2300000"
+    )
+    opendata_sous_seuil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 
@@ -230,7 +238,7 @@ class Organisation(Base):
         return {k: getattr(self, k) for k in keys}
 
 
-ROLES = ("admin", "instructeur", "porteur", "financeur")
+ROLES = ("admin", "instructeur", "porteur", "financeur", "partenaire")
 
 
 class User(Base):
@@ -298,6 +306,10 @@ class Dossier(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     complements_due: Mapped[date | None] = mapped_column(Date, index=True)
     complements_message: Mapped[str | None] = mapped_column(Text)
+    # the answers when compléments were asked, to show what changed when they come back
+    answers_at_complements: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # the documents the instructeur asked for with the compléments: [{"kind": …, "label": …}]
+    complements_pieces: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
     bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
     avis: Mapped[str | None] = mapped_column(String(16))
 
@@ -333,6 +345,41 @@ class DossierEvent(Base):
     at: Mapped[datetime] = created()
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class DossierMessage(Base):
+    """The dialogue around a dossier: a message between the porteur and the team (`echange`), or a
+    staff note the porteur never sees (`interne`)."""
+
+    __tablename__ = "dossier_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_email: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    author_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+
+
+class AvisPartenaire(Base):
+    """An avis asked of a partner or a sector service (the « première lecture »), and its answer."""
+
+    __tablename__ = "avis_partenaires"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    requested_at: Mapped[datetime] = created()
+    avis: Mapped[str | None] = mapped_column(String(16))
+    texte: Mapped[str | None] = mapped_column(Text)
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[User] = relationship(foreign_keys=[partner_id])
+    dossier: Mapped[Dossier] = relationship()
 
 
 class Cofinancement(Base):

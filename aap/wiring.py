@@ -5,12 +5,14 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 """
 
 from aap.attachments import pieces
+from aap.avis import service as avis
 from aap.cpo import cycle as cpo_cycle
 from aap.cpo import guards as cpo_guards
+from aap.dossiers import comite, complements
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
-from notifications import events
+from notifications import events, scheduled
 
 _wired = False
 
@@ -20,8 +22,15 @@ def register_payment_guards(guards: PaymentGuards) -> None:
     cpo_guards.register(guards)
 
 
+def register_scheduled() -> None:
+    """Passes of the domains that the cron pass runs after the reminders."""
+    scheduled.register("avis_rappel", avis.record_reminders)
+
+
 def register_all(table: EffectsTable) -> None:
     """Order matters where effects read each other's writes: pièces are linked before messages go."""
+    complements.register(table)
+    comite.register(table)
     pieces.register(table)
     documents.register(table)
     cpo_cycle.register(table)
@@ -33,5 +42,6 @@ def wire() -> EffectsTable:
     if not _wired:
         register_all(TABLE)
         register_payment_guards(GUARDS)
+        register_scheduled()
         _wired = True
     return TABLE

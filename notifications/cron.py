@@ -34,6 +34,7 @@ from notifications.query import (
 )
 from notifications.query import due_occurrences as query_due
 from notifications.rules import DueOccurrence, Rule, RulesFile, default_rules
+from notifications.scheduled import PASSES
 from workflows.cofinancement import format_euros
 from workflows.dossier import STATE_LABELS
 from workflows.reasons import fr_date
@@ -311,6 +312,9 @@ def run_pass(
             session, [r for r in scheduled if r.digest], today, now, settings.base_url
         )
         session.commit()
+    for name, run in PASSES.items():
+        with factory() as session:
+            summary.recorded[name] = run(session, now)
     if deliver_messages:
         summary.delivery = deliver(factory, settings, now)
     return summary

@@ -7,6 +7,7 @@ These are never optional: an accusé de réception or a decision is part of the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -17,11 +18,26 @@ from aap.models import Dossier, DossierEvent
 from aap.settings import get_settings
 from notifications import render
 from notifications.outbox import Message, record
-from notifications.query import dossier_rows, recipients_for
+from notifications.query import Recipient, dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
 
 
-def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class DossierNews:
+    """Something that happened on a dossier without moving it (a message of the dialogue), told to the
+    same event rules as a transition; `id` keeps its messages unique in the outbox."""
+
+    id: str
+    transition: str
+    at: datetime
+    comment: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Event = DossierEvent | DossierNews
+
+
+def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str, Any]]:
     """The deadline the message is about, and the facts its template needs."""
     campaign = dossier.campaign
     name = event.transition
@@ -33,7 +49,8 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
         }
     if name == "demander_complements":
         return dossier.complements_due, {
-            "complements_message": dossier.complements_message or event.comment or ""
+            "complements_message": dossier.complements_message or event.comment or "",
+            "pieces_demandees": (event.data or {}).get("pieces_demandees", []),
         }
     if name == "decision_financeur":
         data = event.data or {}
@@ -46,11 +63,44 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
         return dossier.bilan_due, {}
     if name == "expirer":
         return campaign.depot_cloture, {}
+    if name == "completer":
+        return None, {
+            **render.event_facts(event.at),
+            "message_texte": event.comment or "",
+            "pieces_transmises": [p["label"] for p in (event.data or {}).get("pieces_transmises", [])],
+        }
+    if name in ("avis_demande", "avis_rappel", "avis_recu"):
+        data = event.data or {}
+        due = date.fromisoformat(data["date_limite"]) if data.get("date_limite") else None
+        return due, {
+            **render.event_facts(event.at),
+            "avis_question": data.get("question", ""),
+            "avis_service": data.get("service", ""),
+            "avis_label": data.get("avis_label", ""),
+            "avis_texte": data.get("texte", ""),
+            **({"link": data["lien"]} if data.get("lien") else {}),  # the partner's page, not the porteur's
+        }
+    if name in ("message_du_porteur", "message_de_l_equipe"):
+        return None, {
+            **render.event_facts(event.at),
+            "message_texte": event.comment or "",
+            "message_auteur": (event.data or {}).get("auteur", ""),
+        }
     return None, {}
 
 
+def _people(
+    session: Session, rule: Rule, rows: dict[int, Any], event: Event, dossier_id: int
+) -> list[Recipient]:
+    """The accounts of the rule's kind, or the one account the event names (`destinataire`)."""
+    if rule.recipients == "destinataire":
+        named = (event.data or {}).get("destinataire") or {}
+        return [Recipient(named["user_id"], named["email"], named.get("name", ""))] if named else []
+    return recipients_for(session, rule.recipients, rows).get(dossier_id, [])
+
+
 def messages_for(
-    session: Session, dossier: Dossier, event: DossierEvent, rules: list[Rule], base_url: str, today: date
+    session: Session, dossier: Dossier, event: Event, rules: list[Rule], base_url: str, today: date
 ) -> list[Message]:
     deadline, extra = _event_facts(dossier, event)
     facts = render.dossier_facts(
@@ -64,7 +114,7 @@ def messages_for(
     rows = dossier_rows(session, [dossier.id])
     out = []
     for rule in rules:
-        for person in recipients_for(session, rule.recipients, rows).get(dossier.id, []):
+        for person in _people(session, rule, rows, event, dossier.id):
             ctx = render.context(
                 facts,
                 base_url=base_url,
@@ -87,7 +137,7 @@ def messages_for(
     return out
 
 
-def after_transition(session: Session, dossier: Dossier, event: DossierEvent, now: datetime) -> None:
+def after_transition(session: Session, dossier: Dossier, event: Event, now: datetime) -> None:
     """Queue the messages `event` calls for (no commit: the caller's transaction holds them)."""
     rules = default_rules().for_event(event.transition)
     if not rules:

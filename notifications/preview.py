@@ -75,9 +75,23 @@ def preview(
         **render.event_facts(event_at),
         "comite_fr": render.fr_date(today + timedelta(days=40)),
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
+        "pieces_demandees": ["Devis du traiteur", "Convention avec le collège"],
+        "pieces_transmises": ["Devis du traiteur"],
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
+        "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
+        "message_auteur": "Mme Durand (Les Passerelles)",
+        "avis_question": "Le public visé est-il déjà suivi par vos services ?",
+        "avis_service": "Service jeunesse de la Ville",
+        "avis_label": "Favorable",
+        "avis_texte": "Action complémentaire de notre accueil de loisirs.",
     }
-    if rule.event == "deposer" or rule.event == "decision_financeur":
+    if rule.event in (
+        "deposer",
+        "decision_financeur",
+        "completer",
+        "message_du_porteur",
+        "message_de_l_equipe",
+    ):
         deadline = None  # type: ignore[assignment]
     ctx = render.context(
         facts,

@@ -36,14 +36,24 @@ HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes"]
+# `destinataire`: the one account the event names (a partner asked for its avis)
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire"]
 AnchorScope = Literal["campaign", "next_campaign", "dossier", "cpo"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
 CPO_ANCHORS = ("fin",)
-EVENTS = tuple(t.name for t in TRANSITIONS) + ("decision_financeur",)
+# what happens on a dossier without moving it: a financer's decision, a message in the dialogue
+NEWS = (
+    "decision_financeur",
+    "message_du_porteur",
+    "message_de_l_equipe",
+    "avis_demande",
+    "avis_rappel",
+    "avis_recu",
+)
+EVENTS = tuple(t.name for t in TRANSITIONS) + NEWS
 DIGEST_TEMPLATE = "digest"
 
 __all__ = [

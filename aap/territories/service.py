@@ -46,6 +46,8 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
     for f in data.financeurs:
         row = existing.get(f.code) or Financeur(territory_id=tid, code=f.code)
         row.name, row.kind = f.name, f.kind
+        row.siret = f.siret
+        row.opendata_seuil, row.opendata_sous_seuil = f.opendata.seuil, f.opendata.publier_sous_seuil
         session.add(row)
     session.flush()
     session.expire(territory)

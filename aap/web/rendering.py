@@ -37,6 +37,7 @@ ROLE_LABELS = {
     "instructeur": "Instructeur",
     "porteur": "Porteur de projet",
     "financeur": "Financeur",
+    "partenaire": "Partenaire ou service consulté",
 }
 
 LANDING = {
@@ -44,6 +45,7 @@ LANDING = {
     "instructeur": "/instruction",
     "financeur": "/financeur",
     "admin": "/tableau-de-bord",
+    "partenaire": "/avis",
 }
 """The page about each role's work, where logging in lands."""
 
@@ -59,6 +61,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("/tableau-de-bord", "Tableau de bord"),
         ("/cpo", "CPO"),
     ],
+    "partenaire": [("/avis", "Avis demandés")],
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from aap.attachments import service as attachments
+from aap.avis import service as avis
 from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
 from aap.clock import now
@@ -16,6 +17,7 @@ from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
 from aap.financing import programmation
 from aap.financing import service as financing
+from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
@@ -92,6 +94,7 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "overdue": queries.is_overdue(dossier, when),
         "qpvs": queries.qpvs_of(dossier),
         "orientation": queries.orientation_of(dossier),
+        "thread": messages.thread(session, user, dossier.id),
     }
 
 
@@ -184,9 +187,16 @@ def _dossier_page(
             "can_propose": dossier.state in financing.PROPOSABLE_STATES,
             "can_extend": dossier.state in ("brouillon", "non_depose"),
             "today": now().date(),
+            "avis_partenaires": avis.for_dossier(db, user, dossier.id),
+            "can_ask_avis": dossier.state in avis.ASKABLE_STATES,
+            "partners": avis.partners_of(db, user),
+            "partner_labels": avis.AVIS_LABELS,
         }
     )
     return render(request, "staff/instruction_dossier.html", ctx, status_code=status_code)
+
+
+render_dossier_page = _dossier_page  # the pages of other domains answer on this page too
 
 
 @router.get("/instruction/dossiers/{dossier_id}", response_class=HTMLResponse)
@@ -208,9 +218,12 @@ def fire(
     comment: Annotated[str, Form()] = "",
     due_date: Annotated[str, Form()] = "",
     avis: Annotated[str, Form()] = "",
+    pieces_demandees: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     payload: dict[str, Any] = {}
+    if pieces_demandees.strip():
+        payload["pieces_demandees"] = [line.strip() for line in pieces_demandees.splitlines() if line.strip()]
     if comment.strip():
         payload["comment"] = comment.strip()
     if due_date.strip():
@@ -234,6 +247,8 @@ def fire(
             raise
         db.rollback()
         ids = {f: f"t-{name}-{f.replace('_', '-')}" for f in ("comment", "due_date", "avis")}
+        ids |= {"pieces_demandees": f"t-{name}-pieces"}
+        ids |= {f"pieces_demandees.{i}": f"t-{name}-pieces" for i in range(20)}
         ids |= {
             f"cofinancements.{code}.montant_propose": f"p-{code}-montant"
             for code in _financeur_codes(db, user, dossier_id)
@@ -242,7 +257,12 @@ def fire(
             "kind": "transition",
             "name": name,
             "errors": error_list(exc, ids),
-            "entered": {"comment": comment, "due_date": due_date, "avis": avis},
+            "entered": {
+                "comment": comment,
+                "due_date": due_date,
+                "avis": avis,
+                "pieces_demandees": pieces_demandees,
+            },
         }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
     label = lifecycle.spec(name).label
