@@ -43,6 +43,10 @@ def test_the_porteur_sees_its_cpo_and_its_years_and_the_other_porteur_does_not(
     page = unescape(client.get(f"/cpo/{cpo_id}").text)
     assert 'id="annees-cpo"' in page and "Télécharger la convention (PDF)" in page
     assert "/transitions/signer" not in page and "/transitions/resilier" not in page
+    yearly = client.get(f"/api/v1/cpos/{cpo_id}").json()["annees"][1]["dossier_id"]
+    assert f'href="/dossiers/{yearly}"' in page
+    form = unescape(client.get(f"/dossiers/{yearly}").text)  # the light form, not the guichet unique
+    assert "Ce qui change cette année" in form and "Budget prévisionnel" not in form
     web_login(client, "porteur@demo.aap.test")
     assert f'href="/cpo/{cpo_id}"' not in client.get("/cpo").text
     assert client.get(f"/cpo/{cpo_id}").status_code == 404
