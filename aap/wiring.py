@@ -19,7 +19,7 @@ _wired = False
 
 def register_payment_guards(guards: PaymentGuards) -> None:
     """Domains that may hold a payment add their guard here."""
-    cpo_guards.register(guards)
+    guards.add("cpo.bilan_precedent", cpo_guards.previous_bilan_pending)
 
 
 def register_scheduled() -> None:

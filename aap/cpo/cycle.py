@@ -22,6 +22,7 @@ from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent
 from workflows import cofinancement as lines
 from workflows import cpo as lifecycle
+from workflows import depot
 from workflows import dossier as dossier_lifecycle
 
 YEARLY_FORM = ("cpo_annuel", 1)
@@ -52,7 +53,7 @@ def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
     origin = aliased(Dossier)
     origin_campaign = aliased(Campaign)
     rows = session.execute(
-        select(Cpo.id, CpoAnnee.id, Campaign.id)
+        select(Cpo.id, CpoAnnee.id, Campaign.id, Campaign.depot_ouverture, Campaign.depot_cloture)
         .join(CpoAnnee, CpoAnnee.cpo_id == Cpo.id)
         .join(origin, origin.id == Cpo.dossier_origine_id)
         .join(origin_campaign, origin_campaign.id == origin.campaign_id)
@@ -66,14 +67,13 @@ def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
             Cpo.state.in_(("signee", "active")),
             CpoAnnee.dossier_id.is_(None),
             Campaign.depot_ouverture <= today,
-            Campaign.depot_cloture >= today,
         )
         .order_by(Cpo.id, CpoAnnee.annee, Campaign.id)
     )
     seen: set[int] = set()
     out = []
-    for cpo_id, annee_id, campaign_id in rows:
-        if annee_id not in seen:
+    for cpo_id, annee_id, campaign_id, ouverture, cloture in rows:
+        if annee_id not in seen and depot.depot_open(today, ouverture, cloture):
             seen.add(annee_id)
             out.append((cpo_id, annee_id, campaign_id))
     return out

@@ -6,9 +6,23 @@ the CPO's history): that financer's avance of that year then goes through.
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
 from aap.cpo import repository
-from aap.financing.guards import PaymentAttempt, PaymentGuards
+from aap.models import Cofinancement, Dossier
 from workflows.reasons import Reason, fr_date
+
+
+class PaymentAttempt(Protocol):
+    """What the payment service hands its guards (`aap.financing.guards.PaymentAttempt`); described here
+    so the CPO domain needs nothing of financing (the guard is registered in `aap/wiring.py`)."""
+
+    session: Session
+    dossier: Dossier
+    line: Cofinancement
+    kind: str
 
 
 def previous_bilan_pending(attempt: PaymentAttempt) -> list[Reason]:
@@ -33,7 +47,3 @@ def previous_bilan_pending(attempt: PaymentAttempt) -> list[Reason]:
             "bilan",
         )
     ]
-
-
-def register(guards: PaymentGuards) -> None:
-    guards.add("cpo.bilan_precedent", previous_bilan_pending)
