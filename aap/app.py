@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
+from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.cpo.endpoints import router as cpo_router
 from aap.db import get_engine
@@ -23,8 +24,10 @@ from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.schemas import Health
+from aap.serving import lifespan
 from aap.settings import Settings, get_settings
 from aap.web.avis import router as web_avis_router
+from aap.web.bilans import router as bilans_web_router
 from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(accounts_router)
     api.include_router(campaigns_router)
     api.include_router(dossiers_router)
+    api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
     api.include_router(cpo_router)
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)

@@ -28,8 +28,11 @@ def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
         return query.where(Dossier.organisation_id.in_(mine))
     if user.role == "financeur":
-        solicits = exists().where(
-            Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id
+        # correlated to the dossier only: a query that also reads lines keeps its own
+        solicits = (
+            exists()
+            .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id)
+            .correlate_except(Cofinancement)
         )
         return query.where(solicits, Dossier.state.not_in(HIDDEN_FROM_FINANCEURS))
     if user.role == "partenaire":  # a partner or service reads the dossiers it was asked an avis on

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import depot_open, get_campaign
+from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
 from aap.dossiers.effects import AnswersContext, PreconditionContext, TransitionContext

@@ -50,10 +50,11 @@ LANDING = {
 """The page about each role's work, where logging in lands."""
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/cpo", "Mes CPO")],
+    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/focus", "Focus bénéficiaires"), ("/cpo", "Mes CPO")],
     "instructeur": [
         ("/instruction", "Instruction"),
         ("/tableau-de-bord", "Tableau de bord"),
+        ("/focus", "Focus bénéficiaires"),
         ("/cpo", "CPO"),
     ],
     "financeur": [
@@ -65,6 +66,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),
+        ("/focus", "Focus bénéficiaires"),
         ("/cpo", "CPO"),
         ("/admin", "Administration"),
     ],
