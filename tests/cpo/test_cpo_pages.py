@@ -30,7 +30,7 @@ def test_the_admin_list_shows_the_cpos_and_the_gauge_against_half(client: TestCl
     etat = shares["ETAT"]
     assert etat["actions_cpo"] == 1 and etat["montant_cpo"] != "0.00"
     # the page shows the API's figures
-    assert f"{float(etat['part']) * 100:.1f} %" in last_year
+    assert f"{float(etat["part"]) * 100:.1f} %" in last_year
 
 
 def test_the_porteur_sees_its_cpo_and_its_years_and_the_other_porteur_does_not(
