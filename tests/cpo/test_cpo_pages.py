@@ -2,6 +2,7 @@
 proposal form (errors shown at their fields, nothing written), the financer's signature."""
 
 from datetime import date
+from decimal import Decimal
 from html import unescape
 
 from fastapi.testclient import TestClient
@@ -30,7 +31,8 @@ def test_the_admin_list_shows_the_cpos_and_the_gauge_against_half(client: TestCl
     etat = shares["ETAT"]
     assert etat["actions_cpo"] == 1 and etat["montant_cpo"] != "0.00"
     # the page shows the API's figures
-    assert f"{float(etat["part"]) * 100:.1f} %" in last_year
+    share = Decimal(etat["montant_cpo"]) / Decimal(etat["montant_total"]) * 100
+    assert f"{share:.1f} %" in last_year
 
 
 def test_the_porteur_sees_its_cpo_and_its_years_and_the_other_porteur_does_not(
