@@ -1,7 +1,7 @@
 """CPO: conventions pluriannuelles d'objectifs, their years, planned amounts, signatures, history; dossiers.cpo_id
 
 Revision ID: cpo_01
-Revises: bilans_01, scale_01
+Revises: accounts_01
 Create Date: 2026-12-02 02:27:10.205281
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import aap.types
 
 revision: str = 'cpo_01'
-down_revision: str | tuple[str, ...] | None = ('bilans_01', 'scale_01')
+down_revision: str | None = 'accounts_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
