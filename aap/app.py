@@ -14,6 +14,7 @@ from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
 from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
+from aap.cpo.endpoints import router as cpo_router
 from aap.db import get_engine, request_sessionmaker
 from aap.dossiers.comite_endpoints import router as comite_router
 from aap.dossiers.endpoints import router as dossiers_router
@@ -32,6 +33,7 @@ from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
 from aap.web.bilans import router as bilans_web_router
+from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
+    api.include_router(cpo_router)
     api.include_router(attachments_router)
     api.include_router(messages_router)
     api.include_router(avis_router)
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)
+    app.include_router(cpo_pages_router)
     install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit)

@@ -319,6 +319,8 @@ class Dossier(Base):
     __table_args__ = (
         Index("ix_dossiers_campaign_state", "campaign_id", "state"),
         Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
+        # a CPO gets one yearly dossier per campaign, however many cron passes race to make it
+        UniqueConstraint("cpo_id", "campaign_id", name="uq_dossiers_cpo_campaign"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -331,6 +333,12 @@ class Dossier(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     title: Mapped[str | None] = mapped_column(String(300))
     reconducted_from_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    # the CPO whose yearly dossier this is (a lighter form than the guichet unique)
+    cpo_id: Mapped[int | None] = mapped_column(
+        # deferred: a dossier row may be restored (backup, demo snapshot) before its CPO row
+        ForeignKey("cpos.id", ondelete="SET NULL", use_alter=True, deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = created()
@@ -641,3 +649,97 @@ class FocusContribution(Base):
     propositions: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created()
+
+
+# --- CPO (conventions pluriannuelles d'objectifs) ---------------------------------------------------
+
+
+class Cpo(Base):
+    """A 2- to 4-year agreement with an organisation on one action, signed by its financers."""
+
+    __tablename__ = "cpos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    dossier_origine_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(300))
+    objectifs: Mapped[str | None] = mapped_column(Text)
+    indicateurs: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    motif_resiliation: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = created()
+
+    organisation: Mapped[Organisation] = relationship()
+    dossier_origine: Mapped[Dossier] = relationship(foreign_keys=[dossier_origine_id])
+    annees: Mapped[list["CpoAnnee"]] = relationship(
+        back_populates="cpo", order_by="CpoAnnee.annee", cascade="all, delete-orphan"
+    )
+    signataires: Mapped[list["CpoSignataire"]] = relationship(
+        back_populates="cpo", order_by="CpoSignataire.position", cascade="all, delete-orphan"
+    )
+
+
+class CpoSignataire(Base):
+    """A financer that signs the CPO, and when its agent signed (null: not yet)."""
+
+    __tablename__ = "cpo_signataires"
+    __table_args__ = (UniqueConstraint("cpo_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cpo: Mapped[Cpo] = relationship(back_populates="signataires")
+    financeur: Mapped[Financeur] = relationship()
+
+
+class CpoAnnee(Base):
+    """One year of a CPO and, once made, its yearly dossier."""
+
+    __tablename__ = "cpo_annees"
+    __table_args__ = (UniqueConstraint("cpo_id", "annee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"))
+    annee: Mapped[int]
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL"), unique=True
+    )
+    cpo: Mapped[Cpo] = relationship(back_populates="annees")
+    dossier: Mapped[Dossier | None] = relationship(foreign_keys=[dossier_id])
+    montants: Mapped[list["CpoMontant"]] = relationship(
+        back_populates="annee", order_by="CpoMontant.id", cascade="all, delete-orphan"
+    )
+
+
+class CpoMontant(Base):
+    """What one financer plans for one year of the CPO (« sous réserve du vote des crédits »)."""
+
+    __tablename__ = "cpo_montants"
+    __table_args__ = (UniqueConstraint("cpo_annee_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_annee_id: Mapped[int] = mapped_column(ForeignKey("cpo_annees.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)
+    prevu: Mapped[Decimal] = mapped_column(Money)
+    annee: Mapped[CpoAnnee] = relationship(back_populates="montants")
+    financeur: Mapped[Financeur] = relationship()
+
+
+class CpoEvent(Base):
+    """The CPO's history: transitions, signatures, advances recorded before the bilan, with who and why."""
+
+    __tablename__ = "cpo_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"), index=True)
+    transition: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = created()
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

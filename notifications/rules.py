@@ -30,6 +30,7 @@ from aap.rules_files.yaml_locations import (
     from_data,
     read_document,
 )
+from workflows.cpo import STATES as CPO_STATES
 from workflows.dossier import STATES, TRANSITIONS
 
 HERE = Path(__file__).parent
@@ -38,12 +39,14 @@ TEMPLATES_DIR = HERE / "templates"
 
 # `destinataire`: the one account the event names (a partner asked for its avis)
 Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # The other dates: a returned bilan's new due date; a focus bénéficiaires session (its funded actions).
 SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
+# CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
+CPO_ANCHORS = ("fin",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
 NEWS = (
     "decision_financeur",
@@ -74,7 +77,7 @@ class Rule(RulesModel):
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
     anchor: str | None = Field(
-        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus)\.[a-z][a-z0-9_]*$"
+        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo)\.[a-z][a-z0-9_]*$"
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -83,6 +86,7 @@ class Rule(RulesModel):
     optional: bool = False
     digest: bool = False
     repeat_daily: bool = False
+    cpo: bool = False  # only the dossiers of a CPO (its years' dossiers)
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:
@@ -188,6 +192,7 @@ def _rule_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Enviro
     return [
         *_dated_problems(rule),
         *_event_problems(rule),
+        *_cpo_anchor_problems(rule),
         *_state_problems(rule),
         *_digest_problems(rule),
         *_message_problems(rule, templates_dir, env),
@@ -264,11 +269,24 @@ def _event_problems(rule: dict[str, Any]) -> list[Problem]:
     return out
 
 
+def _is_cpo_rule(rule: dict[str, Any]) -> bool:
+    anchor = rule.get("anchor")
+    return isinstance(anchor, str) and anchor.startswith("cpo.")
+
+
+def _cpo_anchor_problems(rule: dict[str, Any]) -> list[Problem]:
+    if not _is_cpo_rule(rule) or rule["anchor"].split(".", 1)[1] in CPO_ANCHORS:
+        return []
+    return [(("anchor",), f"date de CPO inconnue (possibles : {', '.join(CPO_ANCHORS)})", "unknown_anchor")]
+
+
 def _state_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A CPO rule names states of the CPO, any other states of the dossier."""
+    known_states = CPO_STATES if _is_cpo_rule(rule) else STATES
     return [
-        (("states", j), f"état « {state} » inconnu (possibles : {', '.join(STATES)})", "unknown_state")
+        (("states", j), f"état « {state} » inconnu (possibles : {', '.join(known_states)})", "unknown_state")
         for j, state in enumerate(rule.get("states") or [])
-        if state not in STATES
+        if state not in known_states
     ]
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap.cpo import repository as cpo_repository
 from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
@@ -47,8 +48,8 @@ _env = Environment(
 
 
 def under_cpo(session: Session, organisation: Organisation, financeur: Financeur, year: int) -> bool:
-    """Whether a convention pluriannuelle d'objectifs binds them this year. Hook: no CPO model yet."""
-    return False
+    """Whether a signed convention pluriannuelle d'objectifs binds them this year."""
+    return cpo_repository.under_cpo(session, organisation.id, financeur.id, year)
 
 
 def accorded_in_year(session: Session, organisation_id: int, financeur_id: int, year: int) -> Decimal:

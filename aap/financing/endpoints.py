@@ -10,7 +10,9 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from aap.campaigns.service import get_campaign
 from aap.clock import now
+from aap.cpo import totaux as cpo_totaux
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
 from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
@@ -350,13 +352,16 @@ def programmation_table(
         "Demandé, proposé, accordé et payé par financeur, par orientation et par QPV (un dossier qui vise "
         "plusieurs QPV compte dans chacun), et les délais médians en jours : dépôt → décision, "
         "décision → convention, décision → premier paiement ; le déroulé par orientation de premier "
-        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`). "
+        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`) ; "
+        "`cpo` : par financeur, la part accordée sous CPO (montants et actions) face à l'objectif de 50 %. "
         + EUROS_NOTE
     ),
     response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return totaux.totaux(db, user, campaign_id)
+    answer = totaux.totaux(db, user, campaign_id)
+    answer["cpo"] = cpo_totaux.cpo_shares(db, user, get_campaign(db, user, campaign_id))
+    return answer
 
 
 # --- conventions and notifications --------------------------------------------------------------
