@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from aap.cpo import repository as cpo_repository
@@ -110,33 +110,11 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         return _bilan_dates(session, rule, today, lo, hi)
     if rule.scope == "focus":
         return _focus_sessions(session, rule, today, lo, hi)
-    if rule.scope == "cpo":  # the CPO's end: the message goes about the dossier it was made from
-        for _cpo_id, dossier_id, state, end in cpo_repository.ending_between(session, lo, hi):
-            offset = rule.occurrence(end, today)
-            if offset is not None and state in rule.states:
-                out.append(DueOccurrence(rule, dossier_id, end, offset))
-        return out
+    if rule.scope == "cpo":
+        return _cpo_ends(session, rule, today, lo, hi)
     only_cpo = Dossier.id.in_(cpo_repository.cpo_dossier_ids()) if rule.cpo else true()
     if rule.scope == "dossier":
-        column = getattr(Dossier, rule.date_name)
-        if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
-            bounds = and_(
-                column >= datetime.combine(lo, time(), UTC),
-                column < datetime.combine(hi + timedelta(days=1), time(), UTC),
-            )
-        else:
-            bounds = and_(column >= lo, column <= hi)
-        # Without statistics SQLite would pick the state index (every conventionné of every year); the
-        # state wrapped in coalesce() cannot use an index, so the date index drives: its cost follows
-        # what is due.
-        state = func.coalesce(Dossier.state, "")
-        rows = session.execute(select(Dossier.id, column).where(bounds, state.in_(rule.states), only_cpo))
-        for dossier_id, value in rows:
-            anchor = value.date() if isinstance(value, datetime) else value
-            offset = rule.occurrence(anchor, today)
-            if offset is not None:
-                out.append(DueOccurrence(rule, dossier_id, anchor, offset))
-        return out
+        return _dossier_dates(session, rule, today, lo, hi, only_cpo)
     for campaign, anchor in _campaigns_with_date(session, rule.date_name, lo, hi):
         offset = rule.occurrence(anchor, today)
         if offset is None:
@@ -152,6 +130,42 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in session.scalars(query))
     if rule.scope == "campaign" and rule.date_name == "depot_cloture":
         out.extend(_extended_deadlines(session, rule, today, lo, hi))
+    return out
+
+
+def _cpo_ends(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """The CPO's end: the message goes about the dossier it was made from."""
+    out: list[DueOccurrence] = []
+    for _cpo_id, dossier_id, state, end in cpo_repository.ending_between(session, lo, hi):
+        offset = rule.occurrence(end, today)
+        if offset is not None and state in rule.states:
+            out.append(DueOccurrence(rule, dossier_id, end, offset))
+    return out
+
+
+def _dossier_dates(
+    session: Session, rule: Rule, today: date, lo: date, hi: date, only_cpo: ColumnElement[bool]
+) -> list[DueOccurrence]:
+    """A date of the dossier itself (`dossier.…`), by its index."""
+    column = getattr(Dossier, rule.date_name)
+    if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
+        bounds = and_(
+            column >= datetime.combine(lo, time(), UTC),
+            column < datetime.combine(hi + timedelta(days=1), time(), UTC),
+        )
+    else:
+        bounds = and_(column >= lo, column <= hi)
+    # Without statistics SQLite would pick the state index (every conventionné of every year); the
+    # state wrapped in coalesce() cannot use an index, so the date index drives: its cost follows
+    # what is due.
+    state = func.coalesce(Dossier.state, "")
+    rows = session.execute(select(Dossier.id, column).where(bounds, state.in_(rule.states), only_cpo))
+    out: list[DueOccurrence] = []
+    for dossier_id, value in rows:
+        anchor = value.date() if isinstance(value, datetime) else value
+        offset = rule.occurrence(anchor, today)
+        if offset is not None:
+            out.append(DueOccurrence(rule, dossier_id, anchor, offset))
     return out
 
 

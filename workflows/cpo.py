@@ -414,11 +414,11 @@ def available(state: str, role: str) -> list[str]:
 
 def time_driven(state: str, facts: CpoFacts) -> list[str]:
     """The automatic transitions now due (the cron pass and the signature fire them as `system`)."""
-    due = []
-    for t in TRANSITIONS:
-        if t.automatic and state in t.sources and not any(CONDITIONS[c](facts) for c in t.conditions):
-            due.append(t.name)
-    return due
+    return [
+        t.name
+        for t in TRANSITIONS
+        if t.automatic and state in t.sources and not any(CONDITIONS[c](facts) for c in t.conditions)
+    ]
 
 
 def mermaid(current: str | None = None) -> str:

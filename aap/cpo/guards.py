@@ -17,12 +17,17 @@ from workflows.reasons import Reason, fr_date
 
 class PaymentAttempt(Protocol):
     """What the payment service hands its guards (`aap.financing.guards.PaymentAttempt`); described here
-    so the CPO domain needs nothing of financing (the guard is registered in `aap/wiring.py`)."""
+    so the CPO domain needs nothing of financing (the guard is registered in `aap/wiring.py`). Read-only
+    members, so that the frozen dataclass matches."""
 
-    session: Session
-    dossier: Dossier
-    line: Cofinancement
-    kind: str
+    @property
+    def session(self) -> Session: ...
+    @property
+    def dossier(self) -> Dossier: ...
+    @property
+    def line(self) -> Cofinancement: ...
+    @property
+    def kind(self) -> str: ...
 
 
 def previous_bilan_pending(attempt: PaymentAttempt) -> list[Reason]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aap.models import (
@@ -34,7 +34,7 @@ LIVE_STATES = ("projet", "signee", "active")  # a CPO whose planned amounts stil
 BOUND_STATES = ("signee", "active", "echue")  # signed: its yearly dossiers count under CPO
 
 
-def visible_cpos(user: User) -> Select[tuple[Cpo]]:
+def visible_cpos(user: User) -> Select[Cpo]:
     query = select(Cpo)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
@@ -46,10 +46,10 @@ def visible_cpos(user: User) -> Select[tuple[Cpo]]:
         return query.where(signs)
     if user.role in ("admin", "instructeur"):
         return query.where(Cpo.territory_id == user.territory_id)
-    return query.where(False)
+    return query.where(false())
 
 
-def with_details(query: Select[tuple[Cpo]]) -> Select[tuple[Cpo]]:
+def with_details(query: Select[Cpo]) -> Select[Cpo]:
     return query.options(
         selectinload(Cpo.organisation),
         selectinload(Cpo.dossier_origine),
@@ -151,7 +151,7 @@ def previous_year_dossier(session: Session, annee: CpoAnnee) -> Dossier | None:
     return None
 
 
-def bilan_validated(session: Session, dossier: Dossier) -> bool:
+def bilan_validated(session: Session, dossier: Dossier) -> bool:  # noqa: ARG001 - the bilans domain's signature
     """Whether the bilan of `dossier` is validated. Until the bilans domain exposes its own answer
     (`aap.bilans.repository.bilan_validated`), a validated bilan is a dossier closed (`cloture`)."""
     return dossier.state == "cloture"
@@ -247,7 +247,7 @@ def ending_between(session: Session, lo: date, hi: date) -> list[tuple[int, int,
     return out
 
 
-def cpo_dossier_ids() -> Select[tuple[int | None]]:
+def cpo_dossier_ids() -> Select[int | None]:
     """The dossiers that are a CPO year's dossier (a subquery for filters)."""
     return select(CpoAnnee.dossier_id).where(CpoAnnee.dossier_id.is_not(None))
 

@@ -346,7 +346,7 @@ def yearly_dossier_ids(cpo: Cpo) -> list[int]:
     return [a.dossier_id for a in cpo.annees if a.dossier_id is not None]
 
 
-def origin_dossier(session: Session, cpo: Cpo) -> Dossier:
+def origin_dossier(cpo: Cpo) -> Dossier:
     return cpo.dossier_origine
 
 
