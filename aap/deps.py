@@ -23,6 +23,7 @@ def get_settings_dep(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; the service commits, anything left is rolled back."""
     session = request.app.state.sessionmaker()
+    session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
     try:
         yield session
     finally:
