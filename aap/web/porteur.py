@@ -20,6 +20,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
+from aap.financing import echeancier
 from aap.financing.documents import list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
@@ -241,6 +242,7 @@ def _dossier_page(
             "avis_labels": views.AVIS_LABELS,
             "payment_labels": views.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
+            "echeancier": echeancier.schedules(db, dossier),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }

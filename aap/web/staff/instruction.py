@@ -15,7 +15,7 @@ from aap.clock import now
 from aap.deps import DB
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
-from aap.financing import programmation
+from aap.financing import echeancier, programmation
 from aap.financing import service as financing
 from aap.financing.documents import TITLES, document_out, list_documents
 from aap.messages import service as messages
@@ -97,6 +97,10 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "orientation": queries.orientation_of(dossier),
         "thread": messages.thread(session, user, dossier.id),
         "documents": staff_documents(session, user, dossier),
+        "echeancier": echeancier.schedules(
+            session, dossier, user.financeur_id if user.role == "financeur" else None
+        ),
+        "PAYMENT_LABELS": echeancier.PAYMENT_LABELS,
         "DOCUMENT_TITLES": TITLES,
     }
 
