@@ -124,9 +124,14 @@ def missing_pieces(session: Session, dossier: Dossier, form: Form) -> list[Reaso
     ]
 
 
+def piece_paths(form: Form) -> set[str]:
+    """The answer paths of the pièce fields: their presence is checked here, not in the answers."""
+    return {f"{piece_section(form)}.{kind}" for kind in piece_fields(form)}
+
+
 def deposit_reasons(session: Session, dossier: Dossier, form: Form, errors: list[FieldError]) -> list[Reason]:
     """The reasons refusing the dépôt: the form's errors, the pièces checked here (not in the answers)."""
-    paths = {f"{piece_section(form)}.{kind}" for kind in piece_fields(form)}
+    paths = piece_paths(form)
     kept = [
         Reason(e.code, e.message, e.path) for e in errors if not (e.code == "required" and e.path in paths)
     ]

@@ -203,13 +203,24 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "form": form,
         "form_ctx": ctx,
         "editable": user.role == "porteur" and dossier.state in dossiers.EDITABLE_STATES,
-        "checklist": views.checklist(form, dossier.answers, ctx, dossier.id),
+        "checklist": dossier_checklist(db, form, dossier, dossier.answers, ctx),
         "deadline": views.deadline_of(dossier, day),
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
         "wording": views.save_wording(dossier.state),
     }
+
+
+def dossier_checklist(
+    db: DB, form: Any, dossier: Dossier, answers: dict[str, Any], ctx: Any
+) -> list[views.SectionStatus]:
+    """The checklist with the pièces as the dépôt checks them (files of the organisation or dossier)."""
+    from aap.attachments import pieces
+
+    return views.checklist(
+        form, answers, ctx, dossier.id, pieces.piece_paths(form), pieces.missing_pieces(db, dossier, form)
+    )
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
@@ -409,7 +420,7 @@ def save_section(
         )
     ctx = form_context(db, saved.campaign)
     if autosave:
-        status = views.checklist(form, saved.answers, ctx, saved.id)
+        status = dossier_checklist(db, form, saved, saved.answers, ctx)
         return JSONResponse(
             {
                 "ok": True,

@@ -213,14 +213,32 @@ class SectionStatus:
         return not self.missing
 
 
-def checklist(form: Any, answers: dict[str, Any], ctx: Any, dossier_id: int) -> list[SectionStatus]:
-    """Per section, what is still missing before the dépôt, each with a link to the field."""
+def checklist(
+    form: Any,
+    answers: dict[str, Any],
+    ctx: Any,
+    dossier_id: int,
+    piece_paths: set[str] | None = None,
+    missing_pieces: list[Any] | None = None,
+) -> list[SectionStatus]:
+    """Per section, what is still missing before the dépôt, each with a link to the field.
+
+    The pièces are files, not answers: their answer errors (`piece_paths`) give way to the pièces
+    actually missing (`missing_pieces`, reasons whose field is ``<section>.<kind>``), so a section is
+    never « complet » while a required pièce is missing, nor held back by one the organisation has."""
     by_section = form.checklist(answers, ctx)
+    paths = piece_paths or set()
     out = []
     for s in form.sections:
         missing = [
             {"message": e.message, "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(e.path)}"}
             for e in by_section.get(s.key, [])
+            if e.path not in paths
+        ]
+        missing += [
+            {"message": r.message, "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(r.field)}"}
+            for r in missing_pieces or []
+            if r.field and r.field.split(".", 1)[0] == s.key
         ]
         out.append(SectionStatus(s.key, s.label, missing))
     return out
