@@ -189,7 +189,12 @@ def context(
     adresse = ", ".join(
         p for p in (org.address_line, " ".join(x for x in (org.postal_code, org.city) if x)) if p
     )
-    budget = _budget_total(dossier)
+    adjusted = adjusted_budget(dossier)
+    budget = (
+        sum((Decimal(str(c.get("montant") or 0)) for c in adjusted["charges"]), Decimal(0))
+        if adjusted
+        else _budget_total(dossier)
+    )
     bilan = campaign.date_of("bilan_limite")
     montant = line.montant_accorde or Decimal(0)
     financeur = line.financeur
@@ -210,8 +215,8 @@ def context(
         "motif": line.motif,
         "total_annee": format_euros(total),
         "budget_total": format_euros(budget) if budget else None,
-        "annexe": budget_annex(dossier, adjusted_budget(dossier)),
-        "budget_ajuste": adjusted_budget(dossier) is not None,
+        "annexe": budget_annex(dossier, adjusted),
+        "budget_ajuste": adjusted is not None,
         "echeancier": [
             {**step, "montant": format_euros(step["montant"])} for step in payment_schedule(montant, kind)
         ],

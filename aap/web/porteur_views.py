@@ -41,6 +41,7 @@ ROAD_POSITION = {
 
 PAST_LABELS = {
     "creer": "Création du brouillon",
+    "budget_ajuste": "Budget ajusté déposé",
     "deposer": "Dossier déposé",
     "prendre_en_instruction": "Pris en instruction",
     "demander_complements": "Compléments demandés",
