@@ -147,7 +147,7 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     ]
     context = {
         "user": user,
-        "open_cards": [c for c in cards if c["open"] or c["upcoming"]],
+        "open_cards": views.calls_to_show(cards),
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,

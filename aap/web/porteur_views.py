@@ -121,6 +121,20 @@ def campaign_card(campaign: Campaign, today: date) -> dict[str, Any]:
     }
 
 
+def calls_to_show(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The calls a porteur may file in, open ones first (the closing soonest first), then those
+    opening later (the soonest first): a call opening next year never comes before an open one."""
+    shown = [c for c in cards if c["open"] or c["upcoming"]]
+    return sorted(
+        shown,
+        key=lambda c: (
+            0 if c["open"] else 1,
+            c["campaign"].depot_cloture if c["open"] else c["campaign"].depot_ouverture,
+            c["campaign"].id,
+        ),
+    )
+
+
 RECONDUCTIBLE = ("programme", "conventionne", "bilan_depose", "cloture")
 
 
