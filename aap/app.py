@@ -21,6 +21,8 @@ from aap.messages.endpoints import router as messages_router
 from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
+from aap.schemas import Health
+from aap.serving import lifespan
 from aap.settings import Settings, get_settings
 from aap.web.avis import router as web_avis_router
 from aap.web.errors import install_web_error_handlers
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -78,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     api = APIRouter(prefix="/api/v1")
 
-    @api.get("/health", tags=["exploitation"], summary="L'application répond")
+    @api.get("/health", tags=["exploitation"], summary="L'application répond", response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

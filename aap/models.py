@@ -280,7 +280,10 @@ class Dossier(Base):
     """One action filed by an organisation in a campaign, and where it stands in its year."""
 
     __tablename__ = "dossiers"
-    __table_args__ = (Index("ix_dossiers_campaign_state", "campaign_id", "state"),)
+    __table_args__ = (
+        Index("ix_dossiers_campaign_state", "campaign_id", "state"),
+        Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -318,11 +321,24 @@ class Dossier(Base):
     bilan_deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # read from the answers on every save (`aap.dossiers.search_columns`), so lists filter and sum in SQL
+    orientation_code: Mapped[str | None] = mapped_column(String(32))
+    budget_total: Mapped[Decimal | None] = mapped_column(Money)
+
     campaign: Mapped[Campaign] = relationship()
     organisation: Mapped[Organisation] = relationship()
     cofinancements: Mapped[list["Cofinancement"]] = relationship(
         back_populates="dossier", order_by="Cofinancement.id", cascade="all, delete-orphan"
     )
+
+
+class DossierQpv(Base):
+    """A QPV a dossier's action targets, read from its answers on every save: the QPV filter's index."""
+
+    __tablename__ = "dossier_qpvs"
+    __table_args__ = (Index("ix_dossier_qpvs_qpv_dossier", "qpv_code", "dossier_id"),)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
+    qpv_code: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class DossierEvent(Base):

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
     registry_timeout_seconds: float = 3.0
+    # requests served at once by one worker process (its thread pool), and its database connections
+    threads: int = 16
 
     @property
     def effective_database_url(self) -> str:

@@ -6,11 +6,12 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 
 from aap.attachments import pieces
 from aap.avis import service as avis
-from aap.dossiers import comite, complements
+from aap.dossiers import comite, complements, queries
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
 from notifications import events, scheduled
+from notifications.rules import default_rules
 
 _wired = False
 
@@ -34,11 +35,18 @@ def register_all(table: EffectsTable) -> None:
     events.register(table)
 
 
+def overdue_depose_days() -> int:
+    """The staff lists' « en retard »: the delay of the instructeurs' reminder about waiting dépôts."""
+    rule = default_rules().get("instructeurs_depots_en_attente")
+    return rule.offsets[0] if rule is not None and rule.offsets else 5
+
+
 def wire() -> EffectsTable:
     global _wired
     if not _wired:
         register_all(TABLE)
         register_payment_guards(GUARDS)
         register_scheduled()
+        queries.use_overdue_days(overdue_depose_days)
         _wired = True
     return TABLE

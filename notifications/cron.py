@@ -34,8 +34,8 @@ from notifications.query import (
 from notifications.query import due_occurrences as query_due
 from notifications.rules import DueOccurrence, Rule, RulesFile, default_rules
 from notifications.scheduled import PASSES
-from workflows.cofinancement import format_euros
 from workflows.dossier import STATE_LABELS
+from workflows.money import format_euros
 from workflows.reasons import fr_date
 
 

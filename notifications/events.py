@@ -20,6 +20,7 @@ from notifications import render
 from notifications.outbox import Message, record
 from notifications.query import Recipient, dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
+from workflows import depot
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
     if name == "conventionner":
         return dossier.bilan_due, _documents_facts(dossier)
     if name == "expirer":
-        return campaign.depot_cloture, {}
+        return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
+    if name == "deposer_bilan":
+        return None, render.event_facts(event.at)
     if name == "completer":
         return None, {
             **render.event_facts(event.at),

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from notifications import render
 from notifications.rules import RulesFile, default_rules
+from workflows.labels import avis_label
 
 SAMPLE_DOSSIERS = [
     dict(
@@ -82,7 +83,7 @@ def preview(
         "message_auteur": "Mme Durand (Les Passerelles)",
         "avis_question": "Le public visé est-il déjà suivi par vos services ?",
         "avis_service": "Service jeunesse de la Ville",
-        "avis_label": "Favorable",
+        "avis_label": avis_label("favorable"),
         "avis_texte": "Action complémentaire de notre accueil de loisirs.",
     }
     if rule.event in (

@@ -19,8 +19,9 @@ from aap.errors import Conflict, Forbidden, Invalid, NotFound
 from aap.models import AvisPartenaire, Dossier, User
 from aap.settings import get_settings
 from notifications.events import DossierNews, after_transition
+from workflows.labels import PARTNER_AVIS_LABELS
 
-AVIS_LABELS: dict[str, str] = {"favorable": "Favorable", "reserve": "Réservé", "defavorable": "Défavorable"}
+AVIS_LABELS = PARTNER_AVIS_LABELS  # the words of `workflows/labels.py`, shared with the comité's avis
 ASKABLE_STATES = ("depose", "en_instruction", "complements_demandes", "instruit")
 MAX_TEXT = 5000
 

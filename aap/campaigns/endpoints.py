@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from aap import clock
 from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
+from aap.campaigns.schemas import CampaignOut, CampaignPage, FormJsonSchema
 from aap.deps import DB, Caller
 from aap.models import Campaign
 from aap.schemas import euros
@@ -52,19 +53,24 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns", summary="Les appels à projets")
+@router.get("/campaigns", summary="Les appels à projets", response_model=CampaignPage)
 def list_campaigns(db: DB, user: Caller) -> dict[str, Any]:
     today = clock.today()
     items = [campaign_out(c, today) for c in service.list_campaigns(db, user)]
     return {"items": items, "total": len(items)}
 
 
-@router.get("/campaigns/{campaign_id}", summary="Un appel à projets")
+@router.get("/campaigns/{campaign_id}", summary="Un appel à projets", response_model=CampaignOut)
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return campaign_out(service.get_campaign(db, user, campaign_id), clock.today())
 
 
-@router.get("/campaigns/{campaign_id}/form", summary="Le formulaire du guichet unique (JSON Schema 2020-12)")
+@router.get(
+    "/campaigns/{campaign_id}/form",
+    summary="Le formulaire du guichet unique (JSON Schema 2020-12)",
+    response_model=FormJsonSchema,
+    response_model_exclude_unset=True,
+)
 def campaign_form_schema(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     campaign = service.get_campaign(db, user, campaign_id)
     return campaign_form(campaign).json_schema(form_context(db, campaign))

@@ -10,6 +10,7 @@ from aap.models import Campaign, CampaignFinanceur, EnveloppeChange, Financeur, 
 from aap.rules_files import CampaignFile, LocatedError, RulesFileError
 from aap.territories.service import get_by_code as territory_by_code
 from forms import FormNotFound, load_form
+from workflows import depot
 from workflows.calendar import Calendar, CalendarNotFound, load_calendar
 
 
@@ -123,7 +124,8 @@ def phase_of(campaign: Campaign, today: date) -> str:
 
 
 def depot_open(campaign: Campaign, today: date) -> bool:
-    return campaign.depot_ouverture <= today <= campaign.depot_cloture
+    """A new dossier may be started in this call today (`workflows.depot`)."""
+    return depot.depot_open(today, campaign.depot_ouverture, campaign.depot_cloture)
 
 
 def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]

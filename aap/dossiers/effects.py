@@ -10,8 +10,11 @@ Each domain registers, at the composition root (`aap/wiring.py`):
   fresh session of their own, so the dossier's row lock is not held while it runs; queued in the
   session (`session.info`), dropped on rollback, and run by a SQLAlchemy `after_commit` listener. If
   the process dies in between, the effect's domain repairs it from the cron pass (idempotent);
-- **preconditions**: extra reasons a transition is refused for (a bilan form not complete…), gathered
-  with the lifecycle's own conditions so the caller sees every reason at once (422).
+- **preconditions**: extra reasons a transition is refused for (a bilan form not complete, a required
+  pièce missing at dépôt…), gathered with the lifecycle's own conditions so the caller sees every
+  reason at once (422);
+- **answer checks**: extra field errors refusing a save of the answers (a pièce id that is not one of
+  the organisation's files…), joined to the form's own errors (422, nothing saved).
 
 The table is filled once per process; `wire()` in `aap/wiring.py` is idempotent.
 """
@@ -30,6 +33,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from aap.models import Dossier, DossierEvent, User
+from forms import FieldError, Form
 from workflows.dossier import Reason
 
 EVERY_EVENT = "*"
@@ -73,9 +77,20 @@ class AfterCommitContext:
     data_dir: Path | None = None
 
 
+@dataclass(frozen=True)
+class AnswersContext:
+    """A save of the answers about to happen: `answers` are the merged ones, not yet written."""
+
+    session: Session
+    dossier: Dossier
+    form: Form
+    answers: dict[str, Any]
+
+
 Effect = Callable[[TransitionContext], None]
 AfterCommitEffect = Callable[[AfterCommitContext], None]
 Precondition = Callable[[PreconditionContext], list[Reason]]
+AnswersCheck = Callable[[AnswersContext], list[FieldError]]
 
 
 class EffectsTable:
@@ -85,6 +100,7 @@ class EffectsTable:
         self._effects: dict[str, list[tuple[str, Effect]]] = defaultdict(list)
         self._preconditions: dict[str, list[tuple[str, Precondition]]] = defaultdict(list)
         self._after_commit: dict[str, list[tuple[str, AfterCommitEffect]]] = defaultdict(list)
+        self._answer_checks: list[tuple[str, AnswersCheck]] = []
 
     def on(self, transitions: str | Iterable[str], effect: Effect, *, name: str | None = None) -> None:
         """Run `effect` after each of `transitions` (or `"*"`: every event)."""
@@ -107,6 +123,12 @@ class EffectsTable:
         if all(existing != label for existing, _ in self._preconditions[transition]):
             self._preconditions[transition].append((label, precondition))
 
+    def check_answers(self, check: AnswersCheck, *, name: str | None = None) -> None:
+        """Run `check` on every save of a dossier's answers."""
+        label = name or getattr(check, "__qualname__", repr(check))
+        if all(existing != label for existing, _ in self._answer_checks):
+            self._answer_checks.append((label, check))
+
     def run(self, ctx: TransitionContext) -> None:
         for _, effect in self._effects.get(ctx.event.transition, []) + self._effects.get(EVERY_EVENT, []):
             effect(ctx)
@@ -122,6 +144,9 @@ class EffectsTable:
             found.extend(precondition(ctx))
         return found
 
+    def answer_errors(self, ctx: AnswersContext) -> list[FieldError]:
+        return [error for _, check in self._answer_checks for error in check(ctx)]
+
     def describe(self) -> dict[str, list[str]]:
         """Which domain does what after which transition (for docs and tests)."""
         return {name: [label for label, _ in effects] for name, effects in sorted(self._effects.items())}
@@ -133,6 +158,7 @@ class EffectsTable:
         self._effects.clear()
         self._preconditions.clear()
         self._after_commit.clear()
+        self._answer_checks.clear()
 
 
 def _deferred(ctx: TransitionContext) -> dict[str, Any]:

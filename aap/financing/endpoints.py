@@ -16,8 +16,10 @@ from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import ajustement, documents, programmation, service, totaux
+from aap.financing.schemas import DocumentPage, ProgrammeOut
+from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
-from aap.schemas import Euros
+from aap.schemas import FILE, Euros
 
 router = APIRouter(tags=["cofinancement"])
 
@@ -297,6 +299,18 @@ def _streamed_csv(
         "produit au fil de l'eau. XLSX : montants en nombres au format euro, en-tête figé. "
         "JSON : montants en chaînes « 1234.50 »."
     ),
+    response_model=None,
+    responses={
+        200: {
+            "model": ProgrammeOut,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
 )
 def programmation_table(
     campaign_id: int,
@@ -335,8 +349,11 @@ def programmation_table(
     description=(
         "Demandé, proposé, accordé et payé par financeur, par orientation et par QPV (un dossier qui vise "
         "plusieurs QPV compte dans chacun), et les délais médians en jours : dépôt → décision, "
-        "décision → convention, décision → premier paiement. " + EUROS_NOTE
+        "décision → convention, décision → premier paiement ; le déroulé par orientation de premier "
+        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`). "
+        + EUROS_NOTE
     ),
+    response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return totaux.totaux(db, user, campaign_id)
@@ -349,6 +366,7 @@ def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     "/dossiers/{dossier_id}/documents",
     summary="Conventions et notifications du dossier",
     description="Le porteur et l'équipe voient tous les documents ; un financeur, les siens.",
+    response_model=DocumentPage,
 )
 def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     docs = documents.list_documents(db, user, dossier_id)
@@ -362,6 +380,7 @@ def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     "/dossiers/{dossier_id}/documents/{doc_id}",
     summary="Télécharger un document (PDF)",
     response_class=FileResponse,
+    responses={200: FILE},
 )
 def download_document(
     dossier_id: int, doc_id: int, db: DB, user: Caller, settings: AppSettings

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from aap.web.csrf import csrf_token
-from forms.values import french_amount
 from workflows.dossier import STATE_LABELS
+from workflows.money import format_euros
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -99,7 +99,7 @@ def datetime_long(value: datetime | None) -> str:
 def euros(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return "—"
-    return french_amount(Decimal(str(value)))
+    return format_euros(Decimal(str(value)))
 
 
 def nav_for(request: Request, user: Any) -> list[dict[str, Any]]:
