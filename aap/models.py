@@ -257,6 +257,12 @@ class User(Base):
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created()
+    # carried in every bearer token and session cookie: bumping it (logout, new password, deactivation)
+    # cuts them all at once
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # None until the owner follows the link sent to the address: no other mail goes to it before (set
+    # at creation by default: accounts opened by the team or by scripts have a known address)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     financeur: Mapped[Financeur | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
@@ -271,6 +277,41 @@ class Membership(Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class AccountToken(Base):
+    """A link sent by e-mail (verify an address, reset a password, accept an invitation): only its hash
+    is stored; it works once, until `expires_at`."""
+
+    __tablename__ = "account_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JoinRequest(Base):
+    """Someone who registered with the SIRET of a known organisation asks its members to join it."""
+
+    __tablename__ = "join_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="en_attente")
+    created_at: Mapped[datetime] = created()
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 # --- Dossiers -----------------------------------------------------------------------------------
@@ -514,3 +555,94 @@ class NotificationDossier(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     rule: Mapped[str] = mapped_column(String(64))
     item_key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+# --- Bilans and the focus bénéficiaires --------------------------------------------------------------
+
+
+class Bilan(Base):
+    """The bilan a conventioned dossier owes: its answers on the bilan form, versioned like a dossier.
+
+    Its state follows the dossier's (`a_faire`, `brouillon` while conventionné; `depose`; `a_corriger`
+    once sent back; `valide` when the dossier is closed). `correction_due` is set only while the bilan
+    is sent back (the reminders of a returned bilan hang on it).
+    """
+
+    __tablename__ = "bilans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="a_faire", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    form_code: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    correction_due: Mapped[date | None] = mapped_column(Date, index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = created()
+    deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    dossier: Mapped[Dossier] = relationship()
+
+
+class BilanFigure(Base):
+    """One figure of a bilan, kept in rows so the annual report adds them up in SQL: `dimension` is
+    `sexe`, `age`, `qpv` (counts in `realise`), `financeur`, `orientation` (money prévu/réalisé) or
+    `indicateur` (`key` the indicator, `texte` the value reached)."""
+
+    __tablename__ = "bilan_figures"
+    __table_args__ = (Index("ix_bilan_figures_dimension_key", "dimension", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bilan_id: Mapped[int] = mapped_column(ForeignKey("bilans.id", ondelete="CASCADE"), index=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(300))
+    prevu: Mapped[Decimal | None] = mapped_column(Money)
+    realise: Mapped[Decimal | None] = mapped_column(Money)
+    texte: Mapped[str | None] = mapped_column(Text)
+
+
+class FocusSession(Base):
+    """A focus bénéficiaires session of a territory and year (date, time, place, quartier)."""
+
+    __tablename__ = "focus_sessions"
+    __table_args__ = (Index("ix_focus_sessions_territory_annee", "territory_id", "annee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    annee: Mapped[int]
+    date: Mapped[date] = mapped_column(Date)
+    heure: Mapped[str | None] = mapped_column(String(5))
+    lieu: Mapped[str] = mapped_column(String(300))
+    qpv_code: Mapped[str | None] = mapped_column(String(32))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+
+
+class FocusParticipation(Base):
+    """What a funded operator brings to a session: counts by profile, never a person's name."""
+
+    __tablename__ = "focus_participations"
+    __table_args__ = (UniqueConstraint("focus_id", "dossier_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_id: Mapped[int] = mapped_column(ForeignKey("focus_sessions.id", ondelete="CASCADE"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    femmes: Mapped[int] = mapped_column(Integer, default=0)
+    hommes: Mapped[int] = mapped_column(Integer, default=0)
+    ages: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+
+
+class FocusContribution(Base):
+    """What a session said: a theme, words, proposals for the next call."""
+
+    __tablename__ = "focus_contributions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_id: Mapped[int] = mapped_column(ForeignKey("focus_sessions.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(200))
+    texte: Mapped[str] = mapped_column(Text)
+    propositions: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()

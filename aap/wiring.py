@@ -6,6 +6,7 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 
 from aap.attachments import pieces
 from aap.avis import service as avis
+from aap.bilans import service as bilans
 from aap.dossiers import comite, complements, queries
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
@@ -17,7 +18,8 @@ _wired = False
 
 
 def register_payment_guards(guards: PaymentGuards) -> None:
-    """Domains that may hold a payment add their guard here (none in the first half of the year)."""
+    """Domains that may hold a payment add their guard here: the solde waits for the bilan."""
+    bilans.register_guards(guards)
 
 
 def register_scheduled() -> None:
@@ -32,6 +34,7 @@ def register_all(table: EffectsTable) -> None:
     comite.register(table)
     pieces.register(table)
     documents.register(table)
+    bilans.register(table)  # before messages: the bilan's due date is set before they are written
     events.register(table)
 
 

@@ -139,6 +139,7 @@ def record_reminders(
             recipient_name=person.name,
             optional=occ.rule.optional,
             complements_message=row.complements_message or "",
+            **dict(occ.facts),
         )
         messages.append(
             Message.to_person(

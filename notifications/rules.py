@@ -37,10 +37,12 @@ TEMPLATES_DIR = HERE / "templates"
 
 # `destinataire`: the one account the event names (a partner asked for its avis)
 Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
+# The other dates: a returned bilan's new due date; a focus bénéficiaires session (its funded actions).
+SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
 NEWS = (
     "decision_financeur",
@@ -70,7 +72,9 @@ class Rule(RulesModel):
     subject: str | None = Field(default=None, min_length=1)
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
-    anchor: str | None = Field(default=None, pattern=r"^(campaign|next_campaign|dossier)\.[a-z][a-z0-9_]*$")
+    anchor: str | None = Field(
+        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus)\.[a-z][a-z0-9_]*$"
+    )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
     states: list[str] = Field(default_factory=list)
@@ -189,6 +193,15 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                     )
                 if not rule.get("states"):
                     err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
+                scope, _, name = anchor.partition(".") if isinstance(anchor, str) else ("", "", "")
+                if scope in SCOPED_ANCHORS and name not in SCOPED_ANCHORS[scope]:
+                    err(
+                        "anchor",
+                        f"date « {name} » inconnue pour « {scope} » (possibles : "
+                        + ", ".join(SCOPED_ANCHORS[scope])
+                        + ")",
+                        "unknown_anchor",
+                    )
                 if isinstance(anchor, str) and anchor.startswith("dossier."):
                     name = anchor.split(".", 1)[1]
                     if name not in DOSSIER_ANCHORS:
@@ -296,6 +309,8 @@ class DueOccurrence:
     dossier_id: int
     anchor: date
     offset: int
+    # what the message says beyond the dossier (a focus session's place and time)
+    facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def deadline(self) -> date:

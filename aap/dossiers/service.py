@@ -160,9 +160,18 @@ def create_dossier(
         )
     organisation = _organisation_of(user, organisation_id)
     form = campaign_form(campaign)
+    ctx = form_context(session, campaign)
     initial = form.prefill(organisation.profile())
     if answers:
         initial = form.merge(initial, answers)
+    if answers and reconducted_from is None:  # the caller's answers: the same checks as a save (PATCH)
+        errors = form.check_partial(initial, ctx)
+        if errors:
+            raise Invalid(
+                "Certaines réponses sont invalides ; le dossier n'a pas été créé.",
+                code="reponses_invalides",
+                errors=field_errors(errors),
+            )
     dossier = Dossier(
         number=f"tmp-{uuid4().hex}",  # replaced by the definitive number once the id is known
         campaign_id=campaign.id,
@@ -181,7 +190,7 @@ def create_dossier(
     session.add(dossier)
     session.flush()
     dossier.number = f"{campaign.year}-{dossier.id:05d}"
-    _sync_cofinancements(session, dossier, campaign, form_context(session, campaign))
+    _sync_cofinancements(session, dossier, campaign, ctx)
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)

@@ -407,13 +407,14 @@ def repair_missing(session: Session, now: datetime, data_dir: Path | None = None
 
 
 def _visible_documents(user: User, dossier: Dossier):  # type: ignore[no-untyped-def]
-    query = select(Attachment).where(
+    """A financer sees what it sends, not the other financers' documents (`readable_files`)."""
+    from aap.attachments.repository import readable_files
+
+    query = readable_files(user).where(
         Attachment.dossier_id == dossier.id,
         Attachment.kind.in_(DOCUMENT_KINDS),
         Attachment.replaced_at.is_(None),
     )
-    if user.role == "financeur":  # a financer sees what it sends, not the other financers' documents
-        query = query.where(Attachment.financeur_id == user.financeur_id)
     return query.order_by(Attachment.id)
 
 

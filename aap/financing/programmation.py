@@ -37,6 +37,7 @@ from aap.dossiers.answer_paths import (  # noqa: F401 (this module's names for t
     qpvs_of,
 )
 from aap.errors import Forbidden, Invalid
+from aap.financing.cells import neutralise
 from aap.models import (
     Campaign,
     Cofinancement,
@@ -374,8 +375,9 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
     if row["orientation_label"]:
         orientation = f"{orientation} – {row['orientation_label']}"
     text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), orientation]
+    text = [neutralise(c) for c in text]  # typed by porteurs: never a formula in the export
     amounts: list[Decimal | None] = [row["budget_total"]]
-    tail = [AVIS_LABELS.get(row["avis"] or "", row["avis"] or ""), row["state_label"]]
+    tail = [neutralise(AVIS_LABELS.get(row["avis"] or "", row["avis"] or "")), row["state_label"]]
     per: list[Decimal | None] = []
     sums = dict.fromkeys((k for k, _ in AMOUNTS), ZERO)
     for code, _ in table.financeurs:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from aap.accounts.mail import deliver_soon
 from aap.accounts.service import MIN_PASSWORD_LENGTH, register_porteur
 from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
@@ -77,7 +78,10 @@ def registration_page(request: Request, user: MaybeCaller) -> HTMLResponse | Red
 
 
 @router.post("/inscription", response_class=HTMLResponse, response_model=None)
-def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectResponse:
+def register(
+    request: Request, db: DB, form: Posted, tasks: BackgroundTasks, settings: AppSettings
+) -> HTMLResponse | RedirectResponse:
+    """The same page whether the address already has an account or not: « check your mailbox »."""
     data = {k: v for k, v in form if isinstance(v, str)}
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
@@ -85,8 +89,14 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
         k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
     }
     try:
-        user = register_porteur(
-            db, values["email"], data.get("password", ""), organisation, full_name=values["full_name"]
+        register_porteur(
+            db,
+            values["email"],
+            data.get("password", ""),
+            organisation,
+            full_name=values["full_name"],
+            now=now(),
+            base_url=settings.base_url,
         )
     except Invalid as exc:
         errors = exc.errors or []
@@ -98,10 +108,8 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
             "field_errors": {e["path"]: e["message"] for e in errors},
         }
         return render(request, "porteur/inscription.html", context, status_code=422)
-    request.session.clear()
-    request.session["uid"] = user.id
-    flash(request, f"Bienvenue : le compte de « {organisation['name']} » est créé.")
-    return RedirectResponse("/mes-dossiers", status_code=303)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, settings, db)
+    return render(request, "account/inscription_envoyee.html", {"user": None, "email": values["email"]})
 
 
 REGISTRY_LOOKUPS = RateLimit(limit=30, window_seconds=600)

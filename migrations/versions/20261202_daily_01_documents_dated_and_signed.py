@@ -1,7 +1,7 @@
 """documents dated in the territory's time zone and signed by the financer's signataire
 
 Revision ID: daily_01
-Revises: scale_01
+Revises: accounts_01
 Create Date: 2026-12-02 03:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "daily_01"
-down_revision: str | None = "scale_01"
+down_revision: str | None = "accounts_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
