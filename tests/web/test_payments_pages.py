@@ -45,7 +45,7 @@ def test_the_instructeur_records_an_avance_and_the_porteur_sees_it_in_the_schedu
         data={"csrf": token, "kind": "avance", "paid_on": today.isoformat(), "montant": str(accorde + 1)},
     )
     assert too_much.status_code == 422
-    assert "Le versement n'a pas été enregistré" not in too_much.text  # the instruction page's own summary
+    assert "Le versement n&#39;a pas été enregistré" not in too_much.text  # the instruction page's own summary
     assert "dépasse ce qui reste à verser" in too_much.text and 'aria-invalid="true"' in too_much.text
     done = client.post(
         f"/paiements/dossiers/{d['id']}/{code}",
@@ -62,7 +62,7 @@ def test_the_instructeur_records_an_avance_and_the_porteur_sees_it_in_the_schedu
     assert "Solde, après acceptation du compte rendu financier" in page and "pas encore" in page
 
 
-def test_a_financer_records_its_solde_from_its_page_and_only_on_its_line(
+def test_a_financer_records_its_avance_from_its_page_and_only_on_its_line(
     client: TestClient, demo: date
 ) -> None:
     d = conventioned(client)
@@ -71,18 +71,20 @@ def test_a_financer_records_its_solde_from_its_page_and_only_on_its_line(
     page = client.get(f"/financeur/dossiers/{d['id']}").text
     assert f"/paiements/dossiers/{d['id']}/{mine['financeur']}" in page
     assert f"/paiements/dossiers/{d['id']}/{other['financeur']}" not in page
+    solde = client.post(
+        f"/paiements/dossiers/{d['id']}/{mine['financeur']}",
+        data={"csrf": token, "kind": "solde", "paid_on": date.today().isoformat(), "montant": "1"},
+    )
+    assert solde.status_code == 409  # the solde waits for the bilan, said on the page
+    assert "Le versement n&#39;a pas été enregistré" in solde.text
     r = client.post(
         f"/paiements/dossiers/{d['id']}/{mine['financeur']}",
-        data={
-            "csrf": token,
-            "kind": "solde",
-            "paid_on": date.today().isoformat(),
-            "montant": mine["montant_accorde"],
-        },
+        data={"csrf": token, "kind": "avance", "paid_on": date.today().isoformat(), "montant": "100.00"},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
-    assert "Subvention soldée." in client.get(f"/financeur/dossiers/{d['id']}").text
+    left = Decimal(mine["montant_accorde"]) - Decimal("100.00")
+    assert f"reste à verser : {euros(left)}" in client.get(f"/financeur/dossiers/{d['id']}").text
     refused = client.post(
         f"/paiements/dossiers/{d['id']}/{other['financeur']}",
         data={"csrf": token, "kind": "avance", "paid_on": date.today().isoformat(), "montant": "1"},
