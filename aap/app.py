@@ -43,6 +43,7 @@ from aap.web.staff.comite_seance import router as staff_comite_seance_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
+from aap.web.staff.paiements import router as staff_paiements_router
 from aap.wiring import wire
 from notifications.endpoints import router as notifications_router
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(staff_paiements_router)
     app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)

@@ -37,6 +37,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     the answer is ready, so a connection is never held while the request queues for a server thread
     (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
     session = request.app.state.sessionmaker()
+    session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
     try:
         yield session
     finally:

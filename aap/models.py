@@ -58,6 +58,8 @@ class Territory(Base):
     epci: Mapped[str | None] = mapped_column(String(300))
     periode_debut: Mapped[int | None]
     periode_fin: Mapped[int | None]
+    # the IANA zone its documents are dated in (a decision at 00:49 in Paris on the 2nd is of the 2nd)
+    fuseau: Mapped[str] = mapped_column(String(64), default="Europe/Paris", server_default="Europe/Paris")
     created_at: Mapped[datetime] = created()
 
     communes: Mapped[list["Commune"]] = relationship(back_populates="territory", order_by="Commune.id")
@@ -130,6 +132,9 @@ class Financeur(Base):
         Money, default=Decimal("23000.00"), server_default="2300000"
     )
     opendata_sous_seuil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # who signs its conventions and letters (the territory file's `signataire`)
+    signataire_nom: Mapped[str | None] = mapped_column(String(200))
+    signataire_qualite: Mapped[str | None] = mapped_column(String(300))
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 

@@ -29,6 +29,7 @@ def register_payment_guards(guards: PaymentGuards) -> None:
 def register_scheduled() -> None:
     """Passes of the domains that the cron pass runs after the reminders."""
     scheduled.register("avis_rappel", avis.record_reminders)
+    documents.register_scheduled(scheduled)
 
 
 def register_all(table: EffectsTable) -> None:

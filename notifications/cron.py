@@ -346,6 +346,7 @@ def run_pass(
         session.commit()
     for name, run in PASSES.items():
         with factory() as session:
+            session.info["data_dir"] = settings.data_dir
             summary.recorded[name] = run(session, now)
     if deliver_messages:
         summary.delivery = deliver(factory, settings, now)

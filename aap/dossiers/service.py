@@ -503,6 +503,13 @@ def record_decision(
     EFFECTS.run(TransitionContext(session, dossier, event, user, now))
 
 
+def record_news(
+    session: Session, dossier: Dossier, user: User, now: datetime, name: str, data: dict[str, Any]
+) -> DossierEvent:
+    """A history row for something done on the dossier without moving it (a budget ajusté…)."""
+    return _record(session, dossier, name, dossier.state, dossier.state, user, now, None, data)
+
+
 def program_if_decided(session: Session, dossier: Dossier, now: datetime) -> str | None:
     """Once every solicited financer has decided, the dossier programs or rejects itself."""
     if dossier.state != "avise":

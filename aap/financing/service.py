@@ -535,11 +535,13 @@ def enveloppe_history(
 
 
 def _payment_rights(user: User, financeur_code: str) -> None:
-    if user.role == "admin":
+    """The financer's agents for their own lines; the instructeurs and admins of the territory (who see
+    the dossier) for any line, as they follow the payments for the partners."""
+    if user.role in ("admin", "instructeur"):
         return
     if user.role != "financeur" or user.financeur is None:
         raise Forbidden(
-            "Seuls les agents du financeur ou l'administrateur enregistrent un versement.",
+            "Seuls les agents du financeur, l'instruction ou l'administrateur enregistrent un versement.",
             code="role_interdit",
         )
     if user.financeur.code != financeur_code:

@@ -23,6 +23,7 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         session.add(territory)
     territory.name = data.name
     territory.epci = data.epci
+    territory.fuseau = data.fuseau
     territory.periode_debut = data.periode.debut if data.periode else None
     territory.periode_fin = data.periode.fin if data.periode else None
     session.flush()
@@ -48,6 +49,8 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         row.name, row.kind = f.name, f.kind
         row.siret = f.siret
         row.opendata_seuil, row.opendata_sous_seuil = f.opendata.seuil, f.opendata.publier_sous_seuil
+        row.signataire_nom = f.signataire.nom if f.signataire else None
+        row.signataire_qualite = f.signataire.qualite if f.signataire else None
         session.add(row)
     session.flush()
     session.expire(territory)

@@ -29,6 +29,14 @@ def home(request: Request, user: MaybeCaller) -> HTMLResponse | RedirectResponse
     return render(request, "home.html", {"user": None})
 
 
+@router.get("/dossiers", response_class=HTMLResponse, response_model=None)
+def my_dossiers(user: MaybeCaller) -> RedirectResponse:
+    """The digests' « vos dossiers » link (role-neutral): each role's list, or the login page first."""
+    if user is None:
+        return RedirectResponse("/connexion?suivant=/dossiers", status_code=303)
+    return RedirectResponse(LANDING.get(user.role, "/"), status_code=303)
+
+
 @router.get("/connexion", response_class=HTMLResponse)
 def login_page(request: Request, suivant: str | None = None) -> HTMLResponse:
     return render(request, "login.html", {"user": None, "email": "", "suivant": safe_next(suivant) or ""})

@@ -22,6 +22,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
+from aap.financing import echeancier
 from aap.financing.documents import list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
@@ -151,7 +152,7 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     ]
     context = {
         "user": user,
-        "open_cards": [c for c in cards if c["open"] or c["upcoming"]],
+        "open_cards": views.calls_to_show(cards),
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,
@@ -207,13 +208,24 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "form": form,
         "form_ctx": ctx,
         "editable": user.role == "porteur" and dossier.state in dossiers.EDITABLE_STATES,
-        "checklist": views.checklist(form, dossier.answers, ctx, dossier.id),
+        "checklist": dossier_checklist(db, form, dossier, dossier.answers, ctx),
         "deadline": views.deadline_of(dossier, day),
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
         "wording": views.save_wording(dossier.state),
     }
+
+
+def dossier_checklist(
+    db: DB, form: Any, dossier: Dossier, answers: dict[str, Any], ctx: Any
+) -> list[views.SectionStatus]:
+    """The checklist with the pièces as the dépôt checks them (files of the organisation or dossier)."""
+    from aap.attachments import pieces
+
+    return views.checklist(
+        form, answers, ctx, dossier.id, form.piece_paths(), pieces.missing_pieces(db, dossier, form)
+    )
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
@@ -246,6 +258,7 @@ def _dossier_page(
             "avis_labels": labels.AVIS_LABELS,
             "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
+            "echeancier": echeancier.schedules(db, dossier),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }
@@ -412,7 +425,7 @@ def save_section(
         )
     ctx = form_context(db, saved.campaign)
     if autosave:
-        status = views.checklist(form, saved.answers, ctx, saved.id)
+        status = dossier_checklist(db, form, saved, saved.answers, ctx)
         return JSONResponse(
             {
                 "ok": True,

@@ -26,6 +26,7 @@ def conventioned_with_two_financers(w: Walk) -> dict[str, Any]:
         if len(d["cofinancements"]) >= 2
         and d["organisation"]["name"]
         and d["id"] not in origins
+        and d["bilan_due"]  # its bilan still to file (not one sent back for corrections)
         and w.porteur.get(f"/api/v1/dossiers/{d['id']}").status_code == 200
     )
 

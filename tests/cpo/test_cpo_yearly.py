@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from aap.cpo import cycle
 from aap.db import make_engine
 from aap.models import CpoAnnee, Dossier
+from tests.bilans.helpers import fill
 from tests.cpo.helpers import Walk, open_campaign, signed_cpo
 
 
@@ -149,6 +150,7 @@ def test_a_yearly_payment_waits_for_last_years_bilan_unless_an_avance_was_voted(
     )
 
     origin = cpo["dossier_origine"]
+    fill(w.porteur, origin)  # last year's bilan, complete
     assert w.porteur.fire(origin, "deposer_bilan").status_code == 200
     assert w.instructeur.fire(origin, "valider_bilan").status_code == 200
     assert pay(second).status_code == 201
