@@ -113,7 +113,7 @@ class EffectsTable:
         self, transitions: str | Iterable[str], effect: AfterCommitEffect, *, name: str | None = None
     ) -> None:
         """Run `effect` once the transaction of each of `transitions` (or `"*"`) has committed."""
-        label = name or getattr(effect, "__qualname__", repr(effect))
+        label = _label(effect, name)
         for transition in [transitions] if isinstance(transitions, str) else transitions:
             if all(existing != label for existing, _ in self._after_commit[transition]):
                 self._after_commit[transition].append((label, effect))
@@ -135,8 +135,8 @@ class EffectsTable:
         later = self._after_commit.get(ctx.event.transition, []) + self._after_commit.get(EVERY_EVENT, [])
         if later:
             pending = ctx.session.info.setdefault(PENDING, [])
-            for label, effect in later:
-                pending.append((label, effect, _deferred(ctx)))
+            for label, after in later:
+                pending.append((label, after, _deferred(ctx)))
 
     def reasons(self, ctx: PreconditionContext) -> list[Reason]:
         found: list[Reason] = []

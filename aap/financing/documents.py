@@ -132,8 +132,9 @@ def _representant(dossier: Dossier, org: Organisation) -> str | None:
     return out or None
 
 
-def _lines(value: Any) -> list[dict[str, str]]:
-    rows = []
+def _lines(value: Any) -> list[dict[str, Any]]:
+    """Budget lines as the documents show them (`_v`: the amount, for the totals)."""
+    rows: list[dict[str, Any]] = []
     for item in value if isinstance(value, list) else []:
         if isinstance(item, dict) and item.get("montant") not in (None, ""):
             amount = Decimal(str(item["montant"]))
@@ -143,7 +144,7 @@ def _lines(value: Any) -> list[dict[str, str]]:
                     "libelle": str(item.get("libelle") or ""),
                     "montant": format_euros(amount),
                     "_v": amount,
-                }  # type: ignore[dict-item]
+                }
             )
     return rows
 
