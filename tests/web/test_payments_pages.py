@@ -45,7 +45,9 @@ def test_the_instructeur_records_an_avance_and_the_porteur_sees_it_in_the_schedu
         data={"csrf": token, "kind": "avance", "paid_on": today.isoformat(), "montant": str(accorde + 1)},
     )
     assert too_much.status_code == 422
-    assert "Le versement n&#39;a pas été enregistré" not in too_much.text  # the instruction page's own summary
+    assert (
+        "Le versement n&#39;a pas été enregistré" not in too_much.text
+    )  # the instruction page's own summary
     assert "dépasse ce qui reste à verser" in too_much.text and 'aria-invalid="true"' in too_much.text
     done = client.post(
         f"/paiements/dossiers/{d['id']}/{code}",
