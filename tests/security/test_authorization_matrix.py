@@ -25,10 +25,13 @@ from aap.models import (
     AvisPartenaire,
     Campaign,
     Cofinancement,
+    Cpo,
     Dossier,
     Financeur,
     FocusSession,
+    JoinRequest,
     Organisation,
+    User,
 )
 from aap.settings import Settings
 from tests.conftest import login
@@ -105,6 +108,12 @@ def _targets(session: Session) -> dict[str, Any]:
         "code": campaign_territory_code(session, campaign),
         "focus_id": session.scalar(select(FocusSession.id).order_by(FocusSession.id).limit(1)) or 0,
         "avis_id": session.scalar(select(AvisPartenaire.id).order_by(AvisPartenaire.id).limit(1)) or 0,
+        # another association's member: no one may remove it from Horizon's members
+        "user_id": session.scalar(select(User.id).where(User.email == "porteur2@demo.aap.test")),
+        "request_id": session.scalar(select(JoinRequest.id).order_by(JoinRequest.id).limit(1)) or 0,
+        # the demo's CPO is Les Passerelles' (porteur_autre), signed by the État and DLVAgglo
+        "cpo_id": session.scalar(select(Cpo.id).order_by(Cpo.id).limit(1)) or 0,
+        "annee": campaign.year + 1,
     }
 
 
@@ -130,7 +139,8 @@ def _cases(app: Any, targets: dict[str, Any]) -> list[tuple[str, str, str, str]]
                 url = path.format(**values)
                 key = route + (f" | {variant}" if variant else "")
                 out.append((key, method.upper(), url, "form" if path.endswith("/auth/token") else "json"))
-    return out
+    # logging out cuts every session of the account: it goes last
+    return sorted(out, key=lambda case: case[0].startswith("POST /api/v1/auth/logout"))
 
 
 def _call(client: TestClient, method: str, url: str, body: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -159,6 +169,7 @@ def test_every_route_answers_every_role_as_the_table_says(
                 observed[key][role] = response.status_code
                 if response.status_code < 300 and "json" in response.headers.get("content-type", ""):
                     bodies[role].append(response.text)
+        headers = {role: login(client, email) if email else {} for role, email in ROLES.items()}
         # no list names a file its reader may not download (the letters of the other financers)
         all_files = [
             a
