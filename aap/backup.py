@@ -176,13 +176,45 @@ def restore(engine: Engine, data_dir: Path, source: Path) -> dict[str, Any]:
         _migrate_to(engine, manifest["revision"])
         with engine.begin() as conn:
             tables = {t.name: t for t in _tables(conn)}
-            for name in manifest["tables"]:
-                _load_table(conn, tables[name], tar)
+            names = _load_order(tables, manifest["tables"])
+            order = {name: i for i, name in enumerate(names)}
+            postponed: list[tuple[Table, Any, dict[str, Any]]] = []
+            for name in names:
+                # a reference to a table loaded later (a cycle: dossiers ↔ cpos) is written afterwards
+                later = {
+                    fk.parent.name
+                    for fk in tables[name].foreign_keys
+                    if fk.parent.nullable and order.get(fk.column.table.name, -1) > order[name]
+                }
+                postponed += _load_table(conn, tables[name], tar, later)
+            for table, key, values in postponed:
+                conn.execute(table.update().where(table.c.id == key).values(**values))
             if engine.dialect.name == "postgresql":
                 _reset_sequences(conn, tables, manifest)
         _restore_files(tar, data_dir)
     upgrade(engine)
     return manifest
+
+
+def _load_order(tables: dict[str, Table], names: list[str]) -> list[str]:
+    """The tables in an order where each row's required references exist already: only NOT NULL
+    foreign keys order it (the optional ones that point forward are written after, see `restore`)."""
+    wanted = set(names)
+    needs = {
+        name: {
+            fk.column.table.name
+            for fk in tables[name].foreign_keys
+            if not fk.parent.nullable and fk.column.table.name != name and fk.column.table.name in wanted
+        }
+        for name in names
+    }
+    order: list[str] = []
+    while len(order) < len(names):
+        ready = [n for n in names if n not in order and needs[n] <= set(order)]
+        if not ready:
+            raise BackupError("Des tables se référencent en cycle par des colonnes obligatoires.")
+        order += ready
+    return order
 
 
 def _manifest(tar: tarfile.TarFile, source: Path, engine: Engine) -> dict[str, Any]:
@@ -201,23 +233,32 @@ def _manifest(tar: tarfile.TarFile, source: Path, engine: Engine) -> dict[str, A
     return manifest
 
 
-def _load_table(conn: Connection, table: Table, tar: tarfile.TarFile) -> None:
-    """Inserts one table's rows from the archive, by batches, values decoded by column."""
+def _load_table(
+    conn: Connection, table: Table, tar: tarfile.TarFile, later: set[str] = frozenset()  # type: ignore[assignment]
+) -> list[tuple[Table, Any, dict[str, Any]]]:
+    """Inserts one table's rows from the archive, by batches, values decoded by column; the columns in
+    `later` are inserted empty and returned, to be written once the rows they point to exist."""
     decoders = {c.name: d for c in table.columns if (d := _decoder(c)) is not None}
     stream = tar.extractfile(f"tables/{table.name}.jsonl")
     assert stream is not None
     batch: list[dict[str, Any]] = []
+    postponed: list[tuple[Table, Any, dict[str, Any]]] = []
     for line in stream:
         row = json.loads(line)
         for key, decode in decoders.items():
             if row.get(key) is not None:
                 row[key] = decode(row[key])
+        deferred = {col: row[col] for col in later if row.get(col) is not None}
+        if deferred:
+            postponed.append((table, row["id"], deferred))
+            row.update(dict.fromkeys(deferred))
         batch.append(row)
         if len(batch) >= BATCH:
             conn.execute(table.insert(), batch)
             batch = []
     if batch:
         conn.execute(table.insert(), batch)
+    return postponed
 
 
 def _reset_sequences(conn: Connection, tables: dict[str, Table], manifest: dict[str, Any]) -> None:
