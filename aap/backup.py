@@ -234,7 +234,10 @@ def _manifest(tar: tarfile.TarFile, source: Path, engine: Engine) -> dict[str, A
 
 
 def _load_table(
-    conn: Connection, table: Table, tar: tarfile.TarFile, later: set[str] = frozenset()  # type: ignore[assignment]
+    conn: Connection,
+    table: Table,
+    tar: tarfile.TarFile,
+    later: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[tuple[Table, Any, dict[str, Any]]]:
     """Inserts one table's rows from the archive, by batches, values decoded by column; the columns in
     `later` are inserted empty and returned, to be written once the rows they point to exist."""

@@ -43,8 +43,10 @@ def _who(path: str) -> str | None:
         return INSTRUCTEUR
     if path.startswith("/financeur"):
         return AGENTS["ETAT"]
-    if path.startswith("/admin"):
+    if path.startswith(("/admin", "/cpo")):
         return ADMIN
+    if path.startswith("/paiements"):
+        return INSTRUCTEUR
     if path.startswith("/avis"):
         return PARTNER
     if path.startswith(("/connexion", "/inscription", "/deconnexion")):
@@ -52,12 +54,13 @@ def _who(path: str) -> str | None:
     return PORTEUR
 
 
-def _dossier_for(engine: Engine, email: str | None) -> int:
+def _dossier_for(engine: Engine, email: str | None, path: str = "") -> int:
     with Session(engine) as session:
         if email == PORTEUR:
             user = session.scalar(select(User).where(User.email == email))
             mine = select(Membership.organisation_id).where(Membership.user_id == user.id)  # type: ignore[union-attr]
-            query = select(Dossier.id).where(Dossier.organisation_id.in_(mine), Dossier.state == "brouillon")
+            state = "conventionne" if "/bilan" in path else "brouillon"  # a bilan is owed once conventioned
+            query = select(Dossier.id).where(Dossier.organisation_id.in_(mine), Dossier.state == state)
         else:
             query = select(Dossier.id).where(Dossier.state.not_in(("brouillon", "non_depose")))
         found = session.scalar(query.order_by(Dossier.id).limit(1))
@@ -93,7 +96,7 @@ def test_every_state_changing_web_route_refuses_without_csrf(
             web_login(client, email)
         else:
             client.get("/connexion")  # a session with a token exists: the form simply does not send it
-        url = _filled(path, _dossier_for(db_engine, email))
+        url = _filled(path, _dossier_for(db_engine, email, path))
         # multipart, so that the upload forms read the body to the end and reach their check too
         response = client.request(
             method, url, data={"kind": "rib", "motif": "x"}, files=PDF, follow_redirects=False
