@@ -25,6 +25,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
     return {
         "id": campaign.id,
         "code": campaign.code,
+        "territory": campaign.territory.code,
         "kind": campaign.kind,
         "year": campaign.year,
         "title": campaign.title,
@@ -53,9 +54,11 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
 
 
 @router.get("/campaigns", summary="Les appels à projets")
-def list_campaigns(db: DB, user: Caller) -> dict[str, Any]:
+def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[str, Any]:
+    """`territory`: the code of a territory, to list its calls only. A porteur sees the calls of the
+    territories where its organisations work first."""
     today = clock.today()
-    items = [campaign_out(c, today) for c in service.list_campaigns(db, user)]
+    items = [campaign_out(c, today) for c in service.list_campaigns(db, user, territory)]
     return {"items": items, "total": len(items)}
 
 

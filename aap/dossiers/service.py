@@ -8,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -17,8 +16,10 @@ from aap.attachments import pieces
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
+from aap.dossiers.targets import sync_targets
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
+from aap.territories.numbering import next_dossier_number
 from forms import FieldError, Form, FormContext, load_form
 from notifications.events import after_transition
 from workflows import dossier as lifecycle
@@ -143,7 +144,7 @@ def create_dossier(
     if answers:
         initial = form.merge(initial, answers)
     dossier = Dossier(
-        number=f"tmp-{uuid4().hex}",  # replaced by the definitive number once the id is known
+        number=next_dossier_number(session, campaign.territory_id, campaign.year),
         campaign_id=campaign.id,
         organisation_id=organisation.id,
         state=lifecycle.INITIAL_STATE,
@@ -159,8 +160,8 @@ def create_dossier(
     )
     session.add(dossier)
     session.flush()
-    dossier.number = f"{campaign.year}-{dossier.id:05d}"
     _sync_cofinancements(session, dossier, campaign, form_context(session, campaign))
+    sync_targets(session, dossier)
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)
@@ -277,6 +278,7 @@ def update_answers(
     dossier.version += 1
     dossier.updated_at = now
     _sync_cofinancements(session, dossier, campaign, ctx)
+    sync_targets(session, dossier)
     session.commit()
     return get_dossier(session, user, dossier.id)
 

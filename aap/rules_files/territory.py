@@ -47,6 +47,20 @@ class QpvSpec(RulesModel):
     population: int = Field(gt=0)
 
 
+PlaceKind = Literal["quartier_veille", "territoire_enjeux"]
+PLACE_KIND_LABELS = {"quartier_veille": "quartier de veille", "territoire_enjeux": "territoire à enjeux"}
+
+
+class HorsQpvSpec(RulesModel):
+    """A place that is not a QPV but that actions may target (its money is counted apart)."""
+
+    code: str = Field(pattern=QPV_CODE, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    commune: str = Field(pattern=INSEE, description="code INSEE d'une commune du fichier")
+    kind: PlaceKind
+    population: int | None = Field(default=None, gt=0)
+
+
 class OrientationSpec(RulesModel):
     code: str = Field(pattern=ORIENTATION_CODE, max_length=32)
     label: str = Field(min_length=1)
@@ -62,6 +76,9 @@ class FinanceurSpec(RulesModel):
     code: str = Field(pattern=CODE_UPPER, max_length=32)
     name: str = Field(min_length=1, max_length=300)
     kind: FinanceurKind
+    commune: str | None = Field(
+        default=None, pattern=INSEE, description="pour une commune : son code INSEE dans le fichier"
+    )
 
 
 class FlatOrientation(NamedTuple):
@@ -81,9 +98,12 @@ class TerritoryFile(RulesModel):
     periode: Periode | None = None
     communes: list[CommuneSpec] = Field(min_length=1)
     qpv: list[QpvSpec] = Field(min_length=1)
+    hors_qpv: list[HorsQpvSpec] = Field(default_factory=list)
     orientations: list[OrientationSpec] = Field(min_length=1)
     priorites: list[PrioriteSpec] = Field(default_factory=list)
     financeurs: list[FinanceurSpec] = Field(min_length=1)
+    renames: dict[str, str] = Field(default_factory=dict)
+    """Codes (QPV, place, orientation, commune) renamed since the last load: `{ANCIEN: NOUVEAU}`."""
 
     def flat_orientations(self) -> list[FlatOrientation]:
         """The tree, parents before children, in file order."""
@@ -142,16 +162,18 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
         *_orientation_checks(doc),
     ]
     communes = list(dict.fromkeys(v for _i, _item, v in items_with(get_list(data, "communes"), "insee")))
-    for index, _item, insee in items_with(get_list(data, "qpv"), "commune"):
-        if insee not in communes:
-            known = ", ".join(str(c) for c in communes) or "aucune"
-            errors.append(
-                doc.error(
-                    ("qpv", index, "commune"),
-                    f"commune « {insee} » absente de la liste « communes » (codes INSEE déclarés : {known})",
-                    "unknown_commune",
+    for key in ("qpv", "hors_qpv", "financeurs"):
+        for index, _item, insee in items_with(get_list(data, key), "commune"):
+            if insee not in communes:
+                known = ", ".join(str(c) for c in communes) or "aucune"
+                errors.append(
+                    doc.error(
+                        (key, index, "commune"),
+                        f"commune « {insee} » absente de la liste « communes » (codes INSEE déclarés : {known})",
+                        "unknown_commune",
+                    )
                 )
-            )
+    errors += _place_checks(doc, communes)
     periode = data.get("periode")
     if isinstance(periode, dict):
         debut, fin = periode.get("debut"), periode.get("fin")
@@ -160,6 +182,56 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
                 doc.error(("periode", "fin"), f"la fin ({fin}) précède le début ({debut})", "periode_order")
             )
     return errors
+
+
+def _place_checks(doc: LocatedDocument, communes: list[Any]) -> list[LocatedError]:
+    """Places hors QPV have codes of their own, distinct from the QPV's; renames point at declared codes."""
+    data = doc.value
+    errors = unique_codes(doc, "hors_qpv", "code", "code de lieu hors QPV")
+    qpv_codes = {v: (i, "code") for i, _item, v in items_with(get_list(data, "qpv"), "code")}
+    for index, _item, code in items_with(get_list(data, "hors_qpv"), "code"):
+        if code in qpv_codes:
+            first: Loc = ("qpv", *qpv_codes[code])
+            errors.append(duplicate_error(doc, ("hors_qpv", index, "code"), first, "code", code))
+    renames = data.get("renames")
+    if not isinstance(renames, dict):
+        return errors
+    declared = {
+        *qpv_codes,
+        *(v for _i, _item, v in items_with(get_list(data, "hors_qpv"), "code")),
+        *communes,
+        *_all_orientation_codes(get_list(data, "orientations")),
+    }
+    for old, new in renames.items():
+        if old in declared:
+            errors.append(
+                doc.error(
+                    ("renames", old),
+                    f"« {old} » est encore déclaré dans le fichier : un code renommé disparaît "
+                    "(retirez-le du fichier ou de « renames »)",
+                    "rename_old_declared",
+                )
+            )
+        if isinstance(new, str) and new not in declared:
+            errors.append(
+                doc.error(
+                    ("renames", old),
+                    f"le nouveau code « {new} » n'est déclaré nulle part dans le fichier "
+                    "(qpv, hors_qpv, orientations ou communes)",
+                    "rename_unknown_target",
+                )
+            )
+    return errors
+
+
+def _all_orientation_codes(nodes: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for _index, node, code in items_with(nodes, "code"):
+        out.append(code)
+        children = node.get("children")
+        if isinstance(children, list):
+            out += _all_orientation_codes(children)
+    return out
 
 
 # --- public API ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from aap.models import Commune, Financeur, Orientation, Priority, Qpv, Territory
 from aap.rules_files import TerritoryFile
+from aap.territories.references import check_and_move
 
 
 def get_by_code(session: Session, code: str) -> Territory | None:
@@ -14,13 +15,16 @@ def get_by_code(session: Session, code: str) -> Territory | None:
 def save_territory(session: Session, data: TerritoryFile) -> Territory:
     """Create or update the territory named by `data.code`; the caller commits.
 
-    Communes, QPV, orientations and priorities are replaced; financers are matched by code and
-    updated, never deleted (decisions and accounts point at them).
+    Communes, QPV (and places hors QPV), orientations and priorities are replaced; a code still used
+    by dossiers may only go through `renames` (`aap.territories.references`); financers are matched by
+    code and updated, never deleted (decisions and accounts point at them).
     """
     territory = get_by_code(session, data.code)
     if territory is None:
         territory = Territory(code=data.code, name=data.name)
         session.add(territory)
+    else:
+        check_and_move(session, territory.id, data)
     territory.name = data.name
     territory.epci = data.epci
     territory.periode_debut = data.periode.debut if data.periode else None
@@ -35,6 +39,17 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         for q in data.qpv
     )
     session.add_all(
+        Qpv(
+            territory_id=tid,
+            code=p.code,
+            name=p.name,
+            commune_insee=p.commune,
+            population=p.population,
+            kind=p.kind,
+        )
+        for p in data.hors_qpv
+    )
+    session.add_all(
         Orientation(territory_id=tid, code=code, label=label, parent_code=parent, depth=depth, position=pos)
         for code, label, parent, depth, pos in data.flat_orientations()
     )
@@ -45,7 +60,7 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
     existing = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == tid))}
     for f in data.financeurs:
         row = existing.get(f.code) or Financeur(territory_id=tid, code=f.code)
-        row.name, row.kind = f.name, f.kind
+        row.name, row.kind, row.commune_insee = f.name, f.kind, f.commune
         session.add(row)
     session.flush()
     session.expire(territory)
