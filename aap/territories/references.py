@@ -8,10 +8,10 @@ dossiers concerned; unless the file says `renames: {ANCIEN: NOUVEAU}`, which mov
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from aap.dossiers.targets import replace_codes
+from aap.dossiers.targets import replace_codes, sync_targets
 from aap.models import Campaign, CampaignCommune, Commune, Dossier, DossierTarget, Orientation, Qpv
 from aap.rules_files import LocatedError, RulesFileError, TerritoryFile
 
@@ -143,11 +143,12 @@ def check_and_move(session: Session, territory_id: int, data: TerritoryFile) -> 
 
 
 def _move(session: Session, territory_id: int, moves: dict[str, dict[str, str]]) -> None:
-    for kind in ("qpv", "place", "orientation"):
-        if moves[kind]:
-            _move_dossiers(
-                session, territory_id, "orientation" if kind == "orientation" else "qpv", moves[kind]
-            )
+    by_target = {
+        "qpv": {**moves["qpv"], **moves["place"]},
+        "orientation": dict(moves["orientation"]),
+    }
+    if any(by_target.values()):
+        _move_dossiers(session, territory_id, by_target)
     for old_insee, new_insee in moves["commune"].items():
         session.execute(
             update(CampaignCommune)
@@ -162,42 +163,34 @@ def _move(session: Session, territory_id: int, moves: dict[str, dict[str, str]])
     session.flush()
 
 
-def _move_dossiers(session: Session, territory_id: int, kind: str, moves: dict[str, str]) -> None:
-    """The answers of each dossier concerned (a new version: an open form sees it changed), then the
+def _move_dossiers(session: Session, territory_id: int, moves: dict[str, dict[str, str]]) -> None:
+    """The answers of each dossier concerned (one new version: an open form sees it changed), then the
     codes kept beside them."""
+    concerned = or_(
+        *(
+            and_(DossierTarget.kind == kind, DossierTarget.code.in_(set(codes)))
+            for kind, codes in moves.items()
+            if codes
+        )
+    )
     dossiers = session.scalars(
         select(Dossier)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
         .where(
             Campaign.territory_id == territory_id,
-            Dossier.id.in_(
-                select(DossierTarget.dossier_id).where(
-                    DossierTarget.kind == kind, DossierTarget.code.in_(set(moves))
-                )
-            ),
+            Dossier.id.in_(select(DossierTarget.dossier_id).where(concerned)),
         )
+        .order_by(Dossier.id)
         .with_for_update(of=Dossier)
     ).all()
     for dossier in dossiers:
         answers: dict[str, Any] = dossier.answers or {}
-        dossier.answers = replace_codes(dossier.form_code, dossier.form_version, answers, kind, moves)
+        for kind, codes in moves.items():
+            if codes:
+                answers = replace_codes(dossier.form_code, dossier.form_version, answers, kind, codes)
+        dossier.answers = answers
         dossier.version += 1
-        targets = set(
-            session.scalars(
-                select(DossierTarget.code).where(
-                    DossierTarget.dossier_id == dossier.id, DossierTarget.kind == kind
-                )
-            )
-        )
-        session.execute(
-            delete(DossierTarget).where(
-                DossierTarget.dossier_id == dossier.id,
-                DossierTarget.kind == kind,
-                DossierTarget.code.in_(set(moves)),
-            )
-        )
-        for code in targets & set(moves):
-            if moves[code] not in targets:
-                session.add(DossierTarget(dossier_id=dossier.id, kind=kind, code=moves[code]))
-                targets.add(moves[code])
+        session.execute(delete(DossierTarget).where(DossierTarget.dossier_id == dossier.id))
+        session.flush()
+        sync_targets(session, dossier)
     session.flush()
