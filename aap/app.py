@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
+from aap.communes.endpoints import router as communes_router
 from aap.db import get_engine
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     api.include_router(accounts_router)
     api.include_router(campaigns_router)
+    api.include_router(communes_router)
     api.include_router(dossiers_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)

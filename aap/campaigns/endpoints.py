@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from aap import clock
 from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
+from aap.communes.service import validation_status
 from aap.deps import DB, Caller
 from aap.models import Campaign
 from aap.schemas import euros
@@ -35,6 +36,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "dates": dict(campaign.dates),
         "depot_ouvert": service.depot_open(campaign, today),
         "completion_apres_cloture": campaign.late_completion,
+        "validation": campaign.validation,
         "form": {"code": campaign.form_code, "version": campaign.form_version},
         "timeline": [
             {
@@ -58,13 +60,23 @@ def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[s
     """`territory`: the code of a territory, to list its calls only. A porteur sees the calls of the
     territories where its organisations work first."""
     today = clock.today()
-    items = [campaign_out(c, today) for c in service.list_campaigns(db, user, territory)]
+    items = [
+        {**campaign_out(c, today), **communes_phase(db, c, today)}
+        for c in service.list_campaigns(db, user, territory)
+    ]
     return {"items": items, "total": len(items)}
 
 
 @router.get("/campaigns/{campaign_id}", summary="Un appel à projets")
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return campaign_out(service.get_campaign(db, user, campaign_id), clock.today())
+    campaign, today = service.get_campaign(db, user, campaign_id), clock.today()
+    return {**campaign_out(campaign, today), **communes_phase(db, campaign, today)}
+
+
+def communes_phase(db: DB, campaign: Campaign, today: date) -> dict[str, Any]:
+    """A `par_commune` campaign's phase also says which communes are still to validate."""
+    status = validation_status(db, campaign, today)
+    return {} if status is None else {"validation_communes": status}
 
 
 @router.get("/campaigns/{campaign_id}/form", summary="Le formulaire du guichet unique (JSON Schema 2020-12)")

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import case, false, select
 from sqlalchemy.orm import Session, selectinload
 
+from aap.communes.loading import commune_errors, save_commune_parts
 from aap.errors import NotFound
 from aap.models import (
     Campaign,
@@ -60,6 +61,7 @@ def _cross_check(
             f"formulaire « {data.form.code} » version {data.form.version} inconnu",
         )
     if territory is not None:
+        errors += commune_errors(session, territory.id, data)
         known = {f.code for f in territory.financeurs}
         for i, f in enumerate(data.financeurs):
             if f.code not in known:
@@ -123,6 +125,7 @@ def save_campaign(
             )
             line.enveloppe = f.enveloppe
         line.position = pos
+    save_commune_parts(session, campaign, data)
     session.flush()
     return campaign
 
