@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aap.communes.reminders import record_commune_reminders
 from aap.dossiers.service import advance
 from aap.settings import Settings
 from notifications import render
@@ -293,10 +294,15 @@ def run_pass(
     today = now.date()
     with factory() as session:
         summary.expired = advance(session, now)
-    scheduled = rules.scheduled
+    scheduled = [r for r in rules.scheduled if not r.per_commune]
     with factory() as session:
         summary.recorded.update(
             record_reminders(session, [r for r in scheduled if not r.digest], today, now, settings.base_url)
+        )
+        summary.recorded.update(
+            record_commune_reminders(
+                session, [r for r in rules.scheduled if r.per_commune], today, now, settings.base_url
+            )
         )
         summary.digests = record_digests(
             session, [r for r in scheduled if r.digest], today, now, settings.base_url

@@ -76,6 +76,7 @@ def preview(
         "comite_fr": render.fr_date(today + timedelta(days=40)),
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
+        "commune": {"insee": "04112", "name": "Manosque", "dossiers": 7},
     }
     if rule.event == "deposer" or rule.event == "decision_financeur":
         deadline = None  # type: ignore[assignment]

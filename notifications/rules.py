@@ -35,11 +35,13 @@ HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier"]
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "agents_commune"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "commune"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
+# A commune's part of a `par_commune` campaign: the date of its instance (`aap/communes/reminders.py`).
+COMMUNE_ANCHORS = ("validation",)
 EVENTS = tuple(t.name for t in TRANSITIONS) + ("decision_financeur",)
 DIGEST_TEMPLATE = "digest"
 
@@ -60,7 +62,9 @@ class Rule(RulesModel):
     subject: str | None = Field(default=None, min_length=1)
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
-    anchor: str | None = Field(default=None, pattern=r"^(campaign|next_campaign|dossier)\.[a-z][a-z0-9_]*$")
+    anchor: str | None = Field(
+        default=None, pattern=r"^(campaign|next_campaign|dossier|commune)\.[a-z][a-z0-9_]*$"
+    )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
     states: list[str] = Field(default_factory=list)
@@ -95,7 +99,14 @@ class Rule(RulesModel):
 
     @property
     def audience(self) -> str:
-        return "financeurs" if self.recipients == "financeurs_concernes" else self.recipients
+        return (
+            "financeurs" if self.recipients in ("financeurs_concernes", "agents_commune") else self.recipients
+        )
+
+    @property
+    def per_commune(self) -> bool:
+        """A reminder about a commune's validation, not about a dossier (`aap/communes/reminders.py`)."""
+        return self.anchor is not None and self.scope == "commune"
 
     def _ends(self) -> list[int]:
         """Exclusive end (in days from the anchor) of each occurrence's window."""
@@ -177,7 +188,24 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                         f"les décalages doivent être croissants et distincts (reçu {offsets})",
                         "order",
                     )
-                if not rule.get("states"):
+                per_commune = isinstance(anchor, str) and anchor.startswith("commune.")
+                if per_commune:
+                    name = anchor.split(".", 1)[1]
+                    if name not in COMMUNE_ANCHORS:
+                        err(
+                            "anchor",
+                            f"date de commune « {name} » inconnue (possibles : {', '.join(COMMUNE_ANCHORS)})",
+                            "unknown_anchor",
+                        )
+                    if rule.get("recipients") != "agents_commune":
+                        err(
+                            "recipients",
+                            "un rappel sur la validation d'une commune va à ses agents : « agents_commune »",
+                            "commune_recipients",
+                        )
+                    if rule.get("digest"):
+                        err("digest", "un rappel de commune n'est pas un récapitulatif de dossiers", "extra")
+                elif not rule.get("states"):
                     err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
                 if isinstance(anchor, str) and anchor.startswith("dossier."):
                     name = anchor.split(".", 1)[1]
@@ -207,6 +235,14 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                     err("offsets", "un message d'événement part à l'événement : pas de décalage", "extra")
                 if rule.get("digest"):
                     err("digest", "un message d'événement ne va pas dans un récapitulatif", "extra")
+            if rule.get("recipients") == "agents_commune" and not (
+                isinstance(anchor, str) and anchor.startswith("commune.")
+            ):
+                err(
+                    "recipients",
+                    "« agents_commune » ne vaut que pour un rappel daté sur une commune (anchor: commune.validation)",
+                    "commune_recipients",
+                )
             for j, state in enumerate(rule.get("states") or []):
                 if state not in STATES:
                     errors.append(
