@@ -29,6 +29,13 @@ from sqlalchemy.orm import Session, selectinload
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Forbidden, Invalid
+from aap.financing.communes import (
+    CommuneNames,
+    commune_names,
+    commune_subtotals,
+    commune_subtotals_json,
+    in_commune,
+)
 from aap.models import Campaign, Cofinancement, Dossier, Orientation, Qpv, User
 from forms import load_form
 from forms.definition import FieldDef, FormDef
@@ -46,6 +53,7 @@ AVIS_LABELS = {
     "ajourne": "Ajourné",
 }
 EURO_FORMAT = '#,##0.00 "€"'
+BUDGET = 6  # the index of the « Budget total » column in `headers`
 ZERO = Decimal("0.00")
 
 
@@ -130,6 +138,8 @@ class Table:
     qpv_names: dict[str, str]
     orientation_labels: dict[str, str]
     states: tuple[str, ...]
+    commune: str | None = None  # `?commune=INSEE`: that commune's dossiers only
+    communes: "CommuneNames" = field(default_factory=lambda: CommuneNames({}, {}))
     count: int = 0
     budget: Decimal = ZERO
     totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
@@ -162,6 +172,7 @@ class Table:
             "action": dossier.title,
             "qpv": qpvs,
             "qpv_noms": [self.qpv_names.get(q, q) for q in qpvs],
+            "communes": self.communes.of(qpvs),
             "orientation": orientation,
             "orientation_label": self.orientation_labels.get(orientation or "", None),
             "budget_total": budget,
@@ -199,7 +210,9 @@ def parse_states(value: str | None) -> tuple[str, ...]:
     return wanted
 
 
-def open_table(session: Session, user: User, campaign_id: int, states: tuple[str, ...]) -> Table:
+def open_table(
+    session: Session, user: User, campaign_id: int, states: tuple[str, ...], commune: str | None = None
+) -> Table:
     """Checks the caller may read the programme (staff and financers), and sets the columns."""
     if user.role not in ("admin", "instructeur", "financeur"):
         raise Forbidden(
@@ -218,11 +231,18 @@ def open_table(session: Session, user: User, campaign_id: int, states: tuple[str
         qpv_names=qpvs,
         orientation_labels=orientations,
         states=states,
+        commune=commune,
+        communes=commune_names(session, territory_id, commune),
     )
 
 
 def iter_dossiers(
-    session: Session, user: User, campaign_id: int, states: Iterable[str], chunk: int = CHUNK
+    session: Session,
+    user: User,
+    campaign_id: int,
+    states: Iterable[str],
+    chunk: int = CHUNK,
+    commune: tuple[int, str] | None = None,
 ) -> Iterator[Dossier]:
     """The campaign's visible dossiers in these states, by pages of `chunk`, each page let go after use.
 
@@ -239,6 +259,8 @@ def iter_dossiers(
         .order_by(Dossier.id)
         .limit(chunk)
     )
+    if commune is not None:  # (territory_id, insee)
+        query = query.where(in_commune(*commune))
     after = 0
     while page := list(session.scalars(query.where(Dossier.id > after))):
         yield from page
@@ -249,7 +271,8 @@ def iter_dossiers(
 
 
 def rows(session: Session, user: User, table: Table, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    for dossier in iter_dossiers(session, user, table.campaign.id, table.states, chunk):
+    commune = (table.campaign.territory_id, table.commune) if table.commune else None
+    for dossier in iter_dossiers(session, user, table.campaign.id, table.states, chunk, commune):
         yield table.row(dossier)
 
 
@@ -267,6 +290,7 @@ def headers(table: Table) -> list[str]:
         "Porteur",
         "Action",
         "QPV",
+        "Commune",
         "Orientation",
         "Budget total",
         "Avis du comité technique",
@@ -283,7 +307,8 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
     orientation = row["orientation"] or ""
     if row["orientation_label"]:
         orientation = f"{orientation} – {row['orientation_label']}"
-    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), orientation]
+    commune = ", ".join(table.communes.names.get(i, i) for i in row["communes"])
+    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), commune, orientation]
     amounts: list[Decimal | None] = [row["budget_total"]]
     tail = [AVIS_LABELS.get(row["avis"] or "", row["avis"] or ""), row["state_label"]]
     per: list[Decimal | None] = []
@@ -298,7 +323,7 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
 
 def _totals_cells(table: Table) -> tuple[list[Any], list[Decimal | None]]:
     sums = table.sums()
-    text = [f"Total ({sums['dossiers']} dossiers)", "", "", "", "", sums["budget_total"], "", ""]
+    text = [f"Total ({sums['dossiers']} dossiers)", "", "", "", "", "", sums["budget_total"], "", ""]
     per = [sums["financements"][code][k] for code, _ in table.financeurs for k, _ in AMOUNTS]
     return text, [*per, *(sums[k] for k, _ in AMOUNTS)]
 
@@ -318,11 +343,15 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
     yield "\ufeff".encode() + flush()
     for n, row in enumerate(rows(session, user, table, chunk), start=1):
         text, amounts = _cells(table, row)
-        writer.writerow([_fr(c) if i == 5 else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+        writer.writerow(
+            [_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts]
+        )
         if n % 200 == 0:
             yield flush()
+    for text, amounts in commune_subtotals(session, user, table):
+        writer.writerow(text + [_fr(a) for a in amounts])
     text, amounts = _totals_cells(table)
-    writer.writerow([_fr(c) if i == 5 else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
     yield flush()
 
 
@@ -334,7 +363,7 @@ def xlsx_file(
     ws = wb.create_sheet("Programmation")
     ws.freeze_panes = "A2"
     names = headers(table)
-    widths = [12, 32, 40, 20, 28, 14, 16, 16] + [14] * (len(names) - 8)
+    widths = [12, 32, 40, 20, 20, 28, 14, 16, 16] + [14] * (len(names) - 9)
     for i, width in enumerate(widths):
         ws.column_dimensions[_column(i)].width = width
     bold = Font(bold=True)
@@ -355,10 +384,12 @@ def xlsx_file(
     ws.append([header_cell(n) for n in names])
     for row in rows(session, user, table, chunk):
         text, amounts = _cells(table, row)
-        ws.append([euro(c) if i == 5 else c for i, c in enumerate(text)] + [euro(a) for a in amounts])
+        ws.append([euro(c) if i == BUDGET else c for i, c in enumerate(text)] + [euro(a) for a in amounts])
+    for text, amounts in commune_subtotals(session, user, table):
+        ws.append([WriteOnlyCell(ws, value=c) for c in text] + [euro(a, bold) for a in amounts])
     text, amounts = _totals_cells(table)
     ws.append(
-        [euro(c, bold) if i == 5 else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
+        [euro(c, bold) if i == BUDGET else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
         + [euro(a, bold) for a in amounts]
     )
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by stream_chunks)
@@ -395,6 +426,8 @@ def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
     return {
         "campaign": {"id": table.campaign.id, "code": table.campaign.code, "title": table.campaign.title},
         "states": list(table.states),
+        "commune": table.commune,
+        "sous_totaux_communes": commune_subtotals_json(session, user, table),
         "financeurs": [{"code": c, "name": n} for c, n in table.financeurs],
         "items": items,
         "total": len(items),
