@@ -14,10 +14,11 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.financing.programmation import iter_dossiers, open_table, orientation_of, qpvs_of
-from aap.models import User
+from aap.models import Qpv, User
 from workflows.dossier import STATES
 
 ZERO = Decimal("0.00")
@@ -57,6 +58,11 @@ class Delays:
         return {"median_jours": median(values) if values else None, "dossiers": len(values)}
 
 
+def place_kinds(session: Session, territory_id: int) -> dict[str, str]:
+    """QPV code -> `qpv`, `quartier_veille` or `territoire_enjeux`."""
+    return dict(session.execute(select(Qpv.code, Qpv.kind).where(Qpv.territory_id == territory_id)).all())
+
+
 def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
     table = open_table(session, user, campaign_id, COUNTED_STATES)
     per_financeur: dict[str, Sums] = {code: Sums() for code, _ in table.financeurs}
@@ -93,6 +99,7 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         delays.add("depot_decision", dossier.deposited_at, dossier.decided_at)
         delays.add("decision_convention", dossier.decided_at, dossier.conventionne_at)
     names = dict(table.financeurs)
+    kinds = place_kinds(session, table.campaign.territory_id)
     return {
         "campaign_id": table.campaign.id,
         "total": overall.out(),
@@ -107,6 +114,13 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "qpv": [
             {"qpv": code, "name": table.qpv_names.get(code, code), **s.out()}
             for code, s in sorted(per_qpv.items())
+            if kinds.get(code, "qpv") == "qpv"
+        ],
+        # quartiers de veille, territoires à enjeux: their money is never counted as QPV money (P147)
+        "hors_qpv": [
+            {"code": code, "name": table.qpv_names.get(code, code), "kind": kinds[code], **s.out()}
+            for code, s in sorted(per_qpv.items())
+            if kinds.get(code, "qpv") != "qpv"
         ],
         "delais": {
             name: delays.out(name)
