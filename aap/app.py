@@ -20,6 +20,7 @@ from aap.registry.endpoints import router as registry_router
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
+from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
 from aap.web.staff.admin import router as staff_admin_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(web_router)
+    app.include_router(password_router)
     app.include_router(staff_instruction_router)
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)

@@ -11,6 +11,8 @@ campaign_app = typer.Typer(help="Appels à projets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
+admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
 
@@ -88,6 +90,41 @@ def territory_load(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 def campaign_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Charge un appel à projets depuis un fichier YAML (refusé en entier à la moindre erreur)."""
     _load_rules_file("campaign", file)
+
+
+@admin_app.command("create")
+def admin_create(
+    territory: str = typer.Option(..., "--territory", help="Code du territoire (déjà chargé)."),
+    email: str = typer.Option(..., "--email"),
+    name: str = typer.Option("", "--name", help="Nom et prénom."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Lit le mot de passe sur l'entrée standard (sinon : un lien)."
+    ),
+) -> None:
+    """Crée l'admin d'un territoire : affiche un lien à usage unique pour choisir son mot de passe."""
+    import sys
+
+    from aap.db import session_scope
+    from aap.errors import AppError
+    from aap.settings import get_settings
+    from aap.territories.onboarding import LINK_HOURS, create_admin, set_password_token
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            user = create_admin(session, territory=territory, email=email, name=name, password=password)
+            token = None if password_stdin else set_password_token(settings.secret_key, user)
+            label = f"{user.email} (admin du territoire {territory})"
+    except AppError as exc:
+        typer.echo(f"{exc.message}", err=True)
+        for error in exc.errors or []:
+            typer.echo(f"  {error['path']}: {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Compte créé : {label}")
+    if token is not None:
+        link = f"{settings.base_url.rstrip('/')}/mot-de-passe/{token}"
+        typer.echo(f"Lien pour choisir le mot de passe (usage unique, valable {LINK_HOURS} h) :\n{link}")
 
 
 @notifications_app.command("run")
