@@ -62,6 +62,14 @@ def _cross_check(
         )
     if territory is not None:
         errors += commune_errors(session, territory.id, data)
+        debut, fin = territory.periode_debut, territory.periode_fin
+        if debut is not None and fin is not None and not debut <= data.year <= fin:
+            err(
+                "year",
+                "annee_hors_contrat",
+                f"l'année {data.year} est hors de la période du contrat de ville « {territory.code} » "
+                f"({debut}-{fin})",
+            )
         known = {f.code for f in territory.financeurs}
         for i, f in enumerate(data.financeurs):
             if f.code not in known:

@@ -125,30 +125,62 @@ class TerritoryFile(RulesModel):
 
 
 def _orientation_checks(doc: LocatedDocument) -> list[LocatedError]:
+    """Unique codes, children extending their parent's code: one error per root cause, not per line.
+
+    Below a duplicated node its children's codes are duplicates too: only the node is reported. When
+    every child of a node (two or more) starts with the same other prefix, the parent's code or the
+    children's numbering is wrong once: one error on the parent, naming the children."""
     errors: list[LocatedError] = []
     seen: dict[Any, Loc] = {}
 
-    def visit(nodes: list[Any], loc: Loc, parent: str | None) -> None:
+    def visit(nodes: list[Any], loc: Loc, parent: str | None, parent_loc: Loc | None, quiet: bool) -> None:
+        wrong: list[tuple[Loc, str]] = []
         for index, node, code in items_with(nodes, "code"):
             here: Loc = (*loc, index)
-            if code in seen:
+            duplicate = code in seen
+            if duplicate and not quiet:
                 errors.append(duplicate_error(doc, (*here, "code"), seen[code], "code d'orientation", code))
-            else:
+            elif not duplicate:
                 seen[code] = (*here, "code")
             if parent is not None and isinstance(code, str) and not code.startswith(parent + "."):
-                errors.append(
-                    doc.error(
-                        (*here, "code"),
-                        f"le code « {code} » doit commencer par celui de son parent suivi d'un point "
-                        f"(« {parent}. … », ex. « {parent}.{index + 1} »)",
-                        "orientation_code_prefix",
-                    )
-                )
+                wrong.append((here, code))
             children = node.get("children")
             if isinstance(children, list):
-                visit(children, (*here, "children"), code if isinstance(code, str) else None)
+                visit(
+                    children,
+                    (*here, "children"),
+                    code if isinstance(code, str) else None,
+                    here,
+                    quiet or duplicate,
+                )
+        if quiet or not wrong or parent is None:
+            return
+        prefixes = {code.rsplit(".", 1)[0] if "." in code else "" for _loc, code in wrong}
+        if len(wrong) >= 2 and len(wrong) == len(nodes) and len(prefixes) == 1 and parent_loc is not None:
+            (prefix,) = prefixes
+            codes = ", ".join(code for _loc, code in wrong)
+            start = f"« {prefix}. »" if prefix else "un autre préfixe"
+            errors.append(
+                doc.error(
+                    (*parent_loc, "code"),
+                    f"les {len(wrong)} enfants de « {parent} » ({codes}) commencent tous par {start} : "
+                    f"corrigez le code du parent ou leur numérotation (« {parent}.1 », « {parent}.2 »…)",
+                    "orientation_code_prefix",
+                )
+            )
+            return
+        for here, code in wrong:
+            index = here[-1]
+            errors.append(
+                doc.error(
+                    (*here, "code"),
+                    f"le code « {code} » doit commencer par celui de son parent suivi d'un point "
+                    f"(« {parent}. … », ex. « {parent}.{index + 1 if isinstance(index, int) else 1} »)",
+                    "orientation_code_prefix",
+                )
+            )
 
-    visit(get_list(doc.value, "orientations"), ("orientations",), None)
+    visit(get_list(doc.value, "orientations"), ("orientations",), None, None, False)
     return errors
 
 
