@@ -1,0 +1,142 @@
+"""No read or write crosses territories: every API route, called by each account of another territory
+on the demo territory's objects, answers as if they did not exist, and changes nothing."""
+
+import re
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from aap.models import (
+    Attachment,
+    Campaign,
+    CampaignCommune,
+    CampaignFinanceur,
+    Cofinancement,
+    Dossier,
+    DossierEvent,
+    Organisation,
+    Payment,
+)
+from tests.conftest import login
+from tests.territories.helpers import PASSWORD, demo_open_campaign, load_metro
+
+# routes about the caller itself or about no territory's object
+OWN = {
+    "/api/v1/health",
+    "/api/v1/auth/token",
+    "/api/v1/me",
+    "/api/v1/lifecycle.mmd",
+    "/api/v1/campaigns",
+    "/api/v1/dossiers",
+    "/api/v1/me/notifications",
+    "/api/v1/me/preferences",
+    "/api/v1/me/preferences/{rule}",
+    "/api/v1/registry/siret/{siret}",
+}
+# a porteur may read any territory's call (with its envelopes, as the call itself shows them) and file
+# in it: an association may work in several contracts
+OPEN_TO_PORTEURS = {
+    ("get", "/api/v1/campaigns/{campaign_id}"),
+    ("get", "/api/v1/campaigns/{campaign_id}/enveloppes"),
+    ("get", "/api/v1/campaigns/{campaign_id}/form"),
+    ("post", "/api/v1/campaigns/{campaign_id}/dossiers"),
+}
+BODIES: dict[str, Any] = {
+    "proposition": {"montant": "10.00"},
+    "decision": {"decision": "accorde", "montant": "10.00"},
+    "decisions": {"decisions": []},
+    "paiements": {"kind": "avance", "montant": "10.00", "paid_on": "2026-01-01"},
+    "extension": {"until": "2099-01-01", "reason": "essai"},
+    "reconduire": {"campaign_id": 0},
+    "validation": {"comment": "essai"},
+}
+
+
+def _snapshot(engine: Engine) -> list[Any]:
+    with Session(engine) as s:
+        return [
+            sorted((d.id, d.state, d.version, d.campaign_id) for d in s.scalars(select(Dossier))),
+            sorted(
+                (c.id, c.montant_propose, c.decision, c.montant_accorde)
+                for c in s.scalars(select(Cofinancement))
+            ),
+            sorted((p.id, p.montant) for p in s.scalars(select(Payment))),
+            sorted((c.id, c.enveloppe) for c in s.scalars(select(CampaignFinanceur))),
+            sorted((c.id, c.validated_at) for c in s.scalars(select(CampaignCommune))),
+            s.query(DossierEvent).count(),
+            s.query(Attachment).count(),
+        ]
+
+
+def test_no_route_lets_another_territorys_accounts_read_or_write_the_demos_objects(
+    client: TestClient, db_engine: Engine, demo: date
+) -> None:
+    load_metro(db_engine, demo)
+    with Session(db_engine) as s:
+        campaign = demo_open_campaign(s)
+        previous = s.scalars(
+            select(Campaign).where(Campaign.territory_id == campaign.territory_id).order_by(Campaign.year)
+        ).first()
+        assert previous is not None
+        dossier = s.scalars(
+            select(Dossier).where(Dossier.campaign_id == previous.id, Dossier.state == "conventionne")
+        ).first()
+        assert dossier is not None
+        document = s.scalars(select(Attachment).where(Attachment.dossier_id == dossier.id)).first()
+        piece = s.scalars(select(Attachment).where(Attachment.organisation_id.is_not(None))).first()
+        organisation = s.scalars(
+            select(Organisation).where(Organisation.territory_id == campaign.territory_id)
+        ).first()
+        assert piece is not None and organisation is not None
+        values = {
+            "campaign_id": campaign.id,
+            "dossier_id": dossier.id,
+            "financeur": "ETAT",  # the metropolis has an ETAT of its own: codes are no key across territories
+            "insee": "04112",
+            "doc_id": document.id if document else 1,
+            "attachment_id": piece.id,
+            "organisation_id": organisation.id,
+            "name": "prendre_en_instruction",
+        }
+    before = _snapshot(db_engine)
+    accounts = [
+        "admin@metro.test",
+        "instructeur@metro.test",
+        "etat@metro.test",
+        "loriol@metro.test",
+        "porteur@metro.test",
+    ]
+    headers = {email: login(client, email, PASSWORD) for email in accounts}
+    crossed: list[str] = []
+    checked = 0
+    for path, operations in client.get("/api/openapi.json").json()["paths"].items():
+        if not path.startswith("/api/v1") or path in OWN:
+            continue
+        params = re.findall(r"{(\w+)}", path)
+        missing = [p for p in params if p not in values]
+        assert not missing, f"{path}: say which demo object {missing} stands for"
+        url = path.format(**values)
+        for method in operations:
+            for email in accounts:
+                if email.startswith("porteur") and (method, path) in OPEN_TO_PORTEURS:
+                    continue
+                body = BODIES.get(path.rstrip("/").rsplit("/", 1)[-1])
+                if method == "patch":
+                    response = client.patch(
+                        url, headers={**headers[email], "If-Match": "1"}, json={"answers": {}}
+                    )
+                elif method in ("post", "put"):
+                    response = client.request(
+                        method.upper(), url, headers=headers[email], json=body or {"enveloppe": "1.00"}
+                    )
+                else:
+                    response = client.get(url, headers=headers[email])
+                checked += 1
+                if response.status_code < 400 or response.status_code == 409:
+                    crossed.append(f"{email} {method.upper()} {url} → {response.status_code}")
+    assert checked > 100
+    assert crossed == []
+    assert _snapshot(db_engine) == before
