@@ -17,6 +17,7 @@ from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.registry.endpoints import router as registry_router
+from aap.rules_files.data_files import use_data_files
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
 from aap.web.pages import router as web_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    use_data_files(settings.data_dir)  # the calendars and forms territories loaded
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
     app.add_middleware(
         SessionMiddleware,

@@ -11,10 +11,23 @@ campaign_app = typer.Typer(help="Appels à projets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
+calendar_app = typer.Typer(help="Calendriers types (données de territoire).", no_args_is_help=True)
+form_app = typer.Typer(help="Formulaires (données de territoire).", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(form_app, name="form")
 admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+
+
+@app.callback()
+def _data_files() -> None:
+    """Every command sees the calendars and forms territories loaded (under AAP_DATA_DIR)."""
+    from aap.rules_files.data_files import use_data_files
+    from aap.settings import get_settings
+
+    use_data_files(get_settings().data_dir)
 
 
 @db_app.command("upgrade")
@@ -125,6 +138,40 @@ def admin_create(
     if token is not None:
         link = f"{settings.base_url.rstrip('/')}/mot-de-passe/{token}"
         typer.echo(f"Lien pour choisir le mot de passe (usage unique, valable {LINK_HOURS} h) :\n{link}")
+
+
+def _load_data_file(kind: str, path: Path) -> None:
+    from aap.db import session_scope
+    from aap.rules_files import RulesFileError
+    from aap.rules_files.data_files import load_calendar_file, load_form_file
+    from aap.settings import get_settings
+
+    data_dir = get_settings().data_dir
+    try:
+        if kind == "calendar":
+            with session_scope() as session:
+                label = f"calendrier « {load_calendar_file(session, path, data_dir)} »"
+        else:
+            code, version = load_form_file(path, data_dir)
+            label = f"formulaire « {code} » version {version}"
+    except RulesFileError as exc:
+        typer.echo(f"{path} refusé, rien n'a été écrit ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chargé : {label}")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Enregistre un calendrier type (YAML) ; les appels à projets peuvent ensuite le citer."""
+    _load_data_file("calendar", file)
+
+
+@form_app.command("load")
+def form_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Enregistre un formulaire (YAML, une version) ; les appels à projets peuvent ensuite le citer."""
+    _load_data_file("form", file)
 
 
 @notifications_app.command("run")
