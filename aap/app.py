@@ -16,10 +16,12 @@ from aap.db import get_engine
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
+from aap.messages.endpoints import router as messages_router
 from aap.registry.endpoints import router as registry_router
 from aap.rules_files.data_files import use_data_files
 from aap.settings import Settings, get_settings
 from aap.web.errors import install_web_error_handlers
+from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
 from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
@@ -27,6 +29,7 @@ from aap.web.staff.admin import router as staff_admin_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
+from aap.wiring import wire
 from notifications.endpoints import router as notifications_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -46,6 +49,7 @@ API du guichet unique des appels à projets des contrats de ville.
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or get_engine()
+    wire()
     app = FastAPI(
         title="aap",
         version="1",
@@ -81,9 +85,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(dossiers_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)
+    api.include_router(messages_router)
     api.include_router(registry_router)
     api.include_router(notifications_router)
     app.include_router(api)
+    app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
     app.include_router(web_router)
     app.include_router(password_router)
     app.include_router(staff_instruction_router)

@@ -22,11 +22,14 @@ app.add_typer(notifications_app, name="notifications")
 
 
 @app.callback()
-def _data_files() -> None:
-    """Every command sees the calendars and forms territories loaded (under AAP_DATA_DIR)."""
+def _wire() -> None:
+    """Every command runs with the transition effects table filled (see aap/wiring.py) and sees the
+    calendars and forms territories loaded (under AAP_DATA_DIR)."""
     from aap.rules_files.data_files import use_data_files
     from aap.settings import get_settings
+    from aap.wiring import wire
 
+    wire()
     use_data_files(get_settings().data_dir)
 
 

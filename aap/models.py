@@ -319,6 +319,8 @@ class Dossier(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     complements_due: Mapped[date | None] = mapped_column(Date, index=True)
     complements_message: Mapped[str | None] = mapped_column(Text)
+    # the answers when compléments were asked, to show what changed when they come back
+    answers_at_complements: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
     avis: Mapped[str | None] = mapped_column(String(16))
 
@@ -376,6 +378,22 @@ class DossierEvent(Base):
     at: Mapped[datetime] = created()
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class DossierMessage(Base):
+    """The dialogue around a dossier: a message between the porteur and the team (`echange`), or a
+    staff note the porteur never sees (`interne`)."""
+
+    __tablename__ = "dossier_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_email: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    author_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
 
 
 class Cofinancement(Base):

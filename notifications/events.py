@@ -7,11 +7,13 @@ These are never optional: an accusé de réception or a decision is part of the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aap.dossiers.effects import EVERY_EVENT, EffectsTable, TransitionContext
 from aap.models import Dossier, DossierEvent
 from aap.settings import get_settings
 from notifications import render
@@ -20,7 +22,22 @@ from notifications.query import dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
 
 
-def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class DossierNews:
+    """Something that happened on a dossier without moving it (a message of the dialogue), told to the
+    same event rules as a transition; `id` keeps its messages unique in the outbox."""
+
+    id: str
+    transition: str
+    at: datetime
+    comment: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Event = DossierEvent | DossierNews
+
+
+def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str, Any]]:
     """The deadline the message is about, and the facts its template needs."""
     campaign = dossier.campaign
     name = event.transition
@@ -45,11 +62,19 @@ def _event_facts(dossier: Dossier, event: DossierEvent) -> tuple[date | None, di
         return dossier.bilan_due, {}
     if name == "expirer":
         return campaign.depot_cloture, {}
+    if name == "completer":
+        return None, {**render.event_facts(event.at), "message_texte": event.comment or ""}
+    if name in ("message_du_porteur", "message_de_l_equipe"):
+        return None, {
+            **render.event_facts(event.at),
+            "message_texte": event.comment or "",
+            "message_auteur": (event.data or {}).get("auteur", ""),
+        }
     return None, {}
 
 
 def messages_for(
-    session: Session, dossier: Dossier, event: DossierEvent, rules: list[Rule], base_url: str, today: date
+    session: Session, dossier: Dossier, event: Event, rules: list[Rule], base_url: str, today: date
 ) -> list[Message]:
     deadline, extra = _event_facts(dossier, event)
     facts = render.dossier_facts(
@@ -86,7 +111,7 @@ def messages_for(
     return out
 
 
-def after_transition(session: Session, dossier: Dossier, event: DossierEvent, now: datetime) -> None:
+def after_transition(session: Session, dossier: Dossier, event: Event, now: datetime) -> None:
     """Queue the messages `event` calls for (no commit: the caller's transaction holds them)."""
     rules = default_rules().for_event(event.transition)
     if not rules:
@@ -94,3 +119,11 @@ def after_transition(session: Session, dossier: Dossier, event: DossierEvent, no
     messages = messages_for(session, dossier, event, rules, get_settings().base_url, now.date())
     if messages:
         record(session, sorted(messages, key=lambda m: m.key), now)
+
+
+def _queue_messages(ctx: TransitionContext) -> None:
+    after_transition(ctx.session, ctx.dossier, ctx.event, ctx.now)
+
+
+def register(table: EffectsTable) -> None:
+    table.on(EVERY_EVENT, _queue_messages, name="notifications.outbox")

@@ -77,8 +77,16 @@ def preview(
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
         "commune": {"insee": "04112", "name": "Manosque", "dossiers": 7},
+        "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
+        "message_auteur": "Mme Durand (Les Passerelles)",
     }
-    if rule.event == "deposer" or rule.event == "decision_financeur":
+    if rule.event in (
+        "deposer",
+        "decision_financeur",
+        "completer",
+        "message_du_porteur",
+        "message_de_l_equipe",
+    ):
         deadline = None  # type: ignore[assignment]
     ctx = render.context(
         facts,

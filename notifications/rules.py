@@ -42,7 +42,9 @@ AnchorScope = Literal["campaign", "next_campaign", "dossier", "commune"]
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # A commune's part of a `par_commune` campaign: the date of its instance (`aap/communes/reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
-EVENTS = tuple(t.name for t in TRANSITIONS) + ("decision_financeur",)
+# what happens on a dossier without moving it: a financer's decision, a message in the dialogue
+NEWS = ("decision_financeur", "message_du_porteur", "message_de_l_equipe")
+EVENTS = tuple(t.name for t in TRANSITIONS) + NEWS
 DIGEST_TEMPLATE = "digest"
 
 __all__ = [

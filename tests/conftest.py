@@ -16,6 +16,9 @@ from aap.db import make_engine
 from aap.migrate import upgrade
 from aap.models import Base
 from aap.settings import Settings
+from aap.wiring import wire
+
+wire()  # the transition effects table, as the app and the CLI fill it
 
 POSTGRES_URL = os.environ.get("AAP_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

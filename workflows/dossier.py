@@ -26,6 +26,7 @@ __all__ = [
     "STATE_LABELS",
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "EDITABLE_STATES",
     "CofinancementFact",
     "DossierFacts",
     "Reason",
@@ -59,6 +60,8 @@ STATES: tuple[str, ...] = (
 )
 INITIAL_STATE = "brouillon"
 TERMINAL_STATES = frozenset({"rejete", "cloture", "abandonne", "non_depose"})
+# the porteur may still change the answers (a deposited dossier until instruction starts)
+EDITABLE_STATES: tuple[str, ...] = ("brouillon", "depose", "complements_demandes")
 
 STATE_LABELS: dict[str, str] = {
     "brouillon": "Brouillon",
@@ -152,6 +155,8 @@ class DossierFacts:
     extension_until: date | None = None
     form_errors: list[Reason] = field(default_factory=list)
     bilan_errors: list[Reason] = field(default_factory=list)
+    # reasons the other domains found (their preconditions, registered in the effects table)
+    extra_reasons: list[Reason] = field(default_factory=list)
     cofinancements: list[CofinancementFact] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
 
@@ -393,7 +398,8 @@ def evaluate(name: str, state: str, role: str, facts: DossierFacts) -> list[Reas
                 )
             ],
         )
-    return [reason for condition in t.conditions for reason in CONDITIONS[condition](facts)]
+    reasons = [reason for condition in t.conditions for reason in CONDITIONS[condition](facts)]
+    return reasons + list(facts.extra_reasons)
 
 
 def fire(name: str, state: str, role: str, facts: DossierFacts) -> str:

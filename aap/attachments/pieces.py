@@ -8,7 +8,8 @@ While the porteur may change the dossier, it uses the current pièces; at dépô
 starts and when compléments are sent, their ids are written into ``answers.pieces``, so what the
 financers read is what was deposited even if the organisation later replaces its RIB.
 
-No import of ``aap.dossiers.service`` here: that service imports this module.
+No import of ``aap.dossiers.service`` here: that service imports this module; the linking at dépôt
+is registered in the transition effects table (``register``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.models import Attachment, Dossier
-from forms import FieldDef, FieldError, Form
-from workflows.dossier import Reason
+from forms import FieldDef, FieldError, Form, load_form
+from workflows.dossier import EDITABLE_STATES, Reason
 
 # Leaving the porteur's hands: the pièces in use are written into the answers.
 LINKING_TRANSITIONS = ("deposer", "prendre_en_instruction", "completer")
@@ -28,8 +30,6 @@ LINKING_TRANSITIONS = ("deposer", "prendre_en_instruction", "completer")
 
 def _live(dossier: Dossier) -> bool:
     """The porteur may still change the dossier: it follows the organisation's current pièces."""
-    from aap.dossiers.service import EDITABLE_STATES  # that service imports this module
-
     return dossier.state in EDITABLE_STATES
 
 
@@ -179,3 +179,12 @@ def reference_errors(
                 )
             )
     return errors
+
+
+def _link_on_leaving_porteur(ctx: TransitionContext) -> None:
+    """What the financers read is what was deposited, even if the organisation replaces a pièce later."""
+    link_pieces(ctx.session, ctx.dossier, load_form(ctx.dossier.form_code, ctx.dossier.form_version))
+
+
+def register(table: EffectsTable) -> None:
+    table.on(LINKING_TRANSITIONS, _link_on_leaving_porteur, name="pieces.link")

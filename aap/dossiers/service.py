@@ -16,12 +16,13 @@ from aap.attachments import pieces
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
+from aap.dossiers.effects import TABLE as EFFECTS
+from aap.dossiers.effects import PreconditionContext, TransitionContext
 from aap.dossiers.targets import sync_targets
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
 from aap.territories.numbering import next_dossier_number
 from forms import FieldError, Form, FormContext, load_form
-from notifications.events import after_transition
 from workflows import dossier as lifecycle
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
 
@@ -37,7 +38,7 @@ STAMPS = {
     "deposer_bilan": "bilan_deposited_at",
     "valider_bilan": "closed_at",
 }
-EDITABLE_STATES = ("brouillon", "depose", "complements_demandes")
+EDITABLE_STATES = lifecycle.EDITABLE_STATES
 REFUSAL_STATUS = {"unknown": NotFound, "forbidden": Forbidden, "wrong_state": Conflict, "conditions": Invalid}
 
 
@@ -341,6 +342,7 @@ def _facts(
         depot_cloture=campaign.depot_cloture,
         extension_until=dossier.extension_until,
         form_errors=form_errors,
+        extra_reasons=EFFECTS.reasons(PreconditionContext(session, dossier, name, now, payload)),
         cofinancements=[
             CofinancementFact(line.financeur.code, line.montant_propose, line.decision)
             for line in dossier.cofinancements
@@ -395,8 +397,9 @@ def _move(
     user: User | None,
     now: datetime,
     payload: dict[str, Any],
+    data_dir: Path | None = None,
 ) -> DossierEvent:
-    """Fire `name` (the pure core decides), stamp, record history and messages; no commit."""
+    """Fire `name` (the pure core decides), stamp, record history, run the effects table; no commit."""
     try:
         new_state = lifecycle.fire(name, dossier.state, role, _facts(session, dossier, name, now, payload))
     except TransitionRefused as refused:
@@ -421,11 +424,8 @@ def _move(
         dossier.bilan_due = dossier.campaign.date_of("bilan_limite")
     elif name == "valider_bilan":
         dossier.bilan_due = None
-    if name in pieces.LINKING_TRANSITIONS:
-        # what the financers read is what was deposited, even if the organisation replaces a pièce later
-        pieces.link_pieces(session, dossier, campaign_form_of(dossier))
     event = _record(session, dossier, name, from_state, new_state, user, now, payload.get("comment"), data)
-    after_transition(session, dossier, event, now)
+    EFFECTS.run(TransitionContext(session, dossier, event, user, now, payload, data_dir))
     return event
 
 
@@ -446,12 +446,7 @@ def fire_transition(
         raise Forbidden(
             "Un financeur enregistre ses décisions, il ne fait pas avancer le dossier.", code="role_interdit"
         )
-    _move(session, dossier, name, user.role, user, now, payload)
-    if name == "conventionner":  # each financer that accorded money gets its convention or letter
-        from aap.financing.documents import generate_for  # (financing builds on this module)
-        from aap.settings import get_settings
-
-        generate_for(session, dossier, now, data_dir or get_settings().data_dir, by=user)
+    _move(session, dossier, name, user.role, user, now, payload, data_dir)
     program_if_decided(session, dossier, now)
     session.commit()
     return get_dossier(session, user, dossier.id)
@@ -469,7 +464,7 @@ def record_decision(
     event = _record(
         session, dossier, "decision_financeur", dossier.state, dossier.state, user, now, line.motif, data
     )
-    after_transition(session, dossier, event, now)
+    EFFECTS.run(TransitionContext(session, dossier, event, user, now))
 
 
 def program_if_decided(session: Session, dossier: Dossier, now: datetime) -> str | None:

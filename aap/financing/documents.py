@@ -18,8 +18,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
+from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros
 from workflows.reasons import fr_date
 
@@ -258,3 +260,12 @@ def document_out(doc: Attachment, financeurs: dict[int, Financeur]) -> dict[str,
         "financeur_name": f.name if f else None,
         "created_at": doc.uploaded_at.isoformat(),
     }
+
+
+def _documents_on_conventionner(ctx: TransitionContext) -> None:
+    """Each financer that accorded money gets its convention or notification letter."""
+    generate_for(ctx.session, ctx.dossier, ctx.now, ctx.data_dir or get_settings().data_dir, by=ctx.user)
+
+
+def register(table: EffectsTable) -> None:
+    table.on("conventionner", _documents_on_conventionner, name="financing.documents")

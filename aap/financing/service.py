@@ -21,6 +21,7 @@ from aap.campaigns.service import get_campaign
 from aap.dossiers import service as dossiers
 from aap.dossiers.access import visible_dossiers
 from aap.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from aap.financing.guards import GUARDS, PaymentAttempt
 from aap.models import (
     Campaign,
     CampaignFinanceur,
@@ -541,6 +542,13 @@ def record_payment(
     )
     if reasons:
         raise _invalid("Versement refusé :", reasons)
+    blocked = GUARDS.reasons(PaymentAttempt(session, user, dossier, line, kind, paid_on, now))
+    if blocked:
+        raise Conflict(
+            "Versement bloqué : " + " ; ".join(r.message for r in blocked),
+            code=blocked[0].code,
+            errors=[{"path": r.field or "", "code": r.code, "message": r.message} for r in blocked],
+        )
     payment = Payment(
         cofinancement_id=line.id,
         kind=kind,

@@ -20,6 +20,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.financing.documents import list_documents
+from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
@@ -205,6 +206,7 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
+        "wording": views.save_wording(dossier.state),
     }
 
 
@@ -238,6 +240,7 @@ def _dossier_page(
             "avis_labels": views.AVIS_LABELS,
             "payment_labels": views.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
+            "thread": messages.thread(db, user, dossier.id),
         }
     )
     return render(request, "porteur/dossier.html", context, status_code=status_code)
@@ -382,7 +385,7 @@ def save_section(
             message = (
                 "Ce dossier a été modifié ailleurs depuis que vous avez ouvert cette page (autre onglet ou "
                 "autre membre de l'association). Vos saisies ci-dessous n'ont PAS été enregistrées : "
-                "vérifiez-les, puis cliquez à nouveau sur « Enregistrer le brouillon »."
+                f"vérifiez-les, puis cliquez à nouveau sur « {views.save_wording(current.state).button} »."
             )
         return _section_page(
             request,
@@ -404,15 +407,14 @@ def save_section(
                 "ok": True,
                 "version": saved.version,
                 "saved_at": time_short(saved.updated_at),
+                "message": views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)),
                 "missing": {s.key: len(s.missing) for s in status},
                 "missing_total": sum(len(s.missing) for s in status),
             }
         )
     keys = [s.key for s in form.sections]
     i = keys.index(key)
-    flash(
-        request, f"Brouillon enregistré à {time_short(saved.updated_at)}. Le dossier n'est pas encore déposé."
-    )
+    flash(request, views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)))
     if action == "suivante" and i + 1 < len(keys):
         return RedirectResponse(f"/dossiers/{dossier_id}/section/{keys[i + 1]}", status_code=303)
     if action == "suivante":

@@ -195,6 +195,7 @@ def history_rows(events: list[DossierEvent], financeur_names: dict[str, str]) ->
                 "to": STATE_LABELS.get(e.to_state, e.to_state),
                 "comment": e.comment,
                 "detail": detail,
+                "changes": data.get("changements", []),
                 "by_system": e.role == "system",
             }
         )
@@ -256,3 +257,37 @@ def flat_form(items: list[tuple[str, Any]]) -> dict[str, str | list[str]]:
         else:
             out[name] = value
     return out
+
+
+@dataclass(frozen=True)
+class SaveWording:
+    """What the save button and its messages say: a deposited dossier is never called a draft."""
+
+    button: str
+    saved: str  # "{time}" is replaced by the time of the save
+    hint: str
+
+
+SAVE_WORDING: dict[str, SaveWording] = {
+    "brouillon": SaveWording(
+        "Enregistrer le brouillon",
+        "Brouillon enregistré à {time} (pas encore déposé).",
+        "Enregistrer ne dépose pas le dossier. Le dépôt se fait depuis la page du dossier, avec le bouton "
+        "« Déposer le dossier ».",
+    ),
+    "depose": SaveWording(
+        "Enregistrer les modifications",
+        "Modifications enregistrées à {time} : le dossier reste déposé.",
+        "Le dossier est déposé : l'instructeur lira vos modifications.",
+    ),
+    "complements_demandes": SaveWording(
+        "Enregistrer les compléments",
+        "Compléments enregistrés à {time} : transmettez-les depuis la page du dossier.",
+        "Enregistrer ne transmet pas les compléments : une fois prêts, cliquez sur « Transmettre les "
+        "compléments » sur la page du dossier.",
+    ),
+}
+
+
+def save_wording(state: str) -> SaveWording:
+    return SAVE_WORDING.get(state, SAVE_WORDING["brouillon"])

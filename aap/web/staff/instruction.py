@@ -16,6 +16,7 @@ from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
 from aap.financing import programmation
 from aap.financing import service as financing
+from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
@@ -92,6 +93,7 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "overdue": queries.is_overdue(dossier, when),
         "qpvs": queries.qpvs_of(dossier),
         "orientation": queries.orientation_of(dossier),
+        "thread": messages.thread(session, user, dossier.id),
     }
 
 

@@ -127,7 +127,7 @@
             versionInput.value = data.version;
             updateChecklist(data.missing);
             if (!again) { dropCopy(); }
-            say("Brouillon enregistré à " + data.saved_at + " (pas encore déposé).", "ok");
+            say(data.message || ("Enregistré à " + data.saved_at + "."), "ok");
           } else if (data.status === 412) {
             blocked = true;
             keepCopy();

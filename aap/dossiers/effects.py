@@ -1,0 +1,96 @@
+"""What happens around a dossier's transition, as a table the other domains fill.
+
+The dossier service fires a transition and records its history row; it does not know who reacts.
+Each domain registers, at the composition root (`aap/wiring.py`):
+
+- **effects**: run inside the transition's transaction once the state has changed and the history row
+  exists (messages in the outbox, pièces linking, the convention documents, the CPO's bookkeeping…);
+  `"*"` means every event, including the financers' decisions (`decision_financeur`);
+- **preconditions**: extra reasons a transition is refused for (a bilan form not complete…), gathered
+  with the lifecycle's own conditions so the caller sees every reason at once (422).
+
+The table is filled once per process; `wire()` in `aap/wiring.py` is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from aap.models import Dossier, DossierEvent, User
+from workflows.dossier import Reason
+
+EVERY_EVENT = "*"
+
+
+@dataclass(frozen=True)
+class TransitionContext:
+    """What an effect may look at and write through (the session is the transition's)."""
+
+    session: Session
+    dossier: Dossier
+    event: DossierEvent
+    user: User | None
+    now: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    data_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class PreconditionContext:
+    session: Session
+    dossier: Dossier
+    transition: str
+    now: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = Callable[[TransitionContext], None]
+Precondition = Callable[[PreconditionContext], list[Reason]]
+
+
+class EffectsTable:
+    """Per transition name, the effects to run and the preconditions to check, in registration order."""
+
+    def __init__(self) -> None:
+        self._effects: dict[str, list[tuple[str, Effect]]] = defaultdict(list)
+        self._preconditions: dict[str, list[tuple[str, Precondition]]] = defaultdict(list)
+
+    def on(self, transitions: str | Iterable[str], effect: Effect, *, name: str | None = None) -> None:
+        """Run `effect` after each of `transitions` (or `"*"`: every event)."""
+        label = name or getattr(effect, "__qualname__", repr(effect))
+        for transition in [transitions] if isinstance(transitions, str) else transitions:
+            if all(existing != label for existing, _ in self._effects[transition]):
+                self._effects[transition].append((label, effect))
+
+    def require(self, transition: str, precondition: Precondition, *, name: str | None = None) -> None:
+        label = name or getattr(precondition, "__qualname__", repr(precondition))
+        if all(existing != label for existing, _ in self._preconditions[transition]):
+            self._preconditions[transition].append((label, precondition))
+
+    def run(self, ctx: TransitionContext) -> None:
+        for _, effect in self._effects.get(ctx.event.transition, []) + self._effects.get(EVERY_EVENT, []):
+            effect(ctx)
+
+    def reasons(self, ctx: PreconditionContext) -> list[Reason]:
+        found: list[Reason] = []
+        for _, precondition in self._preconditions.get(ctx.transition, []):
+            found.extend(precondition(ctx))
+        return found
+
+    def describe(self) -> dict[str, list[str]]:
+        """Which domain does what after which transition (for docs and tests)."""
+        return {name: [label for label, _ in effects] for name, effects in sorted(self._effects.items())}
+
+    def clear(self) -> None:
+        self._effects.clear()
+        self._preconditions.clear()
+
+
+TABLE = EffectsTable()

@@ -1,0 +1,1 @@
+"""The dialogue around a dossier: messages between the porteur and the team, staff notes."""
