@@ -13,6 +13,10 @@ app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
 calendar_app = typer.Typer(help="Calendriers types (données de territoire).", no_args_is_help=True)
 form_app = typer.Typer(help="Formulaires (données de territoire).", no_args_is_help=True)
+partenaire_app = typer.Typer(
+    help="Financeurs déclarés une fois pour plusieurs territoires.", no_args_is_help=True
+)
+app.add_typer(partenaire_app, name="partenaire")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(form_app, name="form")
 admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_args_is_help=True)
@@ -163,6 +167,25 @@ def _load_data_file(kind: str, path: Path) -> None:
             typer.echo(f"  {error}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"Chargé : {label}")
+
+
+@partenaire_app.command("load")
+def partenaire_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Charge les partenaires financeurs communs à plusieurs territoires (refusé en entier à la moindre erreur)."""
+    from aap.db import session_scope
+    from aap.rules_files import RulesFileError
+    from aap.rules_files.partenaires import parse_partenaires_file
+    from aap.territories.partenaires import save_partenaires
+
+    try:
+        with session_scope() as session:
+            codes = [p.code for p in save_partenaires(session, parse_partenaires_file(file))]
+    except RulesFileError as exc:
+        typer.echo(f"{file} refusé, rien n'a été écrit ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chargé : {', '.join(codes)}")
 
 
 @calendar_app.command("load")

@@ -121,6 +121,17 @@ class Priority(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class Partenaire(Base):
+    """A financer declared once (the State in a département, a département, a CAF) and referenced by
+    each territory it funds in: its name and kind are kept in one place."""
+
+    __tablename__ = "partenaires"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+
+
 class Financeur(Base):
     __tablename__ = "financeurs"
     __table_args__ = (UniqueConstraint("territory_id", "code"),)
@@ -131,6 +142,8 @@ class Financeur(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # a commune's own budget: its agents validate that commune's part and see its QPV's dossiers
     commune_insee: Mapped[str | None] = mapped_column(String(5))
+    # declared once for several territories (`aap partenaire load`): its name and kind come from there
+    partenaire_id: Mapped[int | None] = mapped_column(ForeignKey("partenaires.id"))
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aap.rules_files.validation import (
     CODE_SNAKE,
@@ -73,12 +73,26 @@ class PrioriteSpec(RulesModel):
 
 
 class FinanceurSpec(RulesModel):
+    """A financer of the territory: named here, or a `partenaire` declared once for several
+    territories (`aap partenaire load`), whose name and kind it takes."""
+
     code: str = Field(pattern=CODE_UPPER, max_length=32)
-    name: str = Field(min_length=1, max_length=300)
-    kind: FinanceurKind
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    kind: FinanceurKind | None = None
     commune: str | None = Field(
         default=None, pattern=INSEE, description="pour une commune : son code INSEE dans le fichier"
     )
+    partenaire: str | None = Field(default=None, pattern=CODE_UPPER, max_length=32)
+
+    @model_validator(mode="after")
+    def _named_once(self) -> FinanceurSpec:
+        if self.partenaire is None and (self.name is None or self.kind is None):
+            raise ValueError("indiquez « name » et « kind », ou le « partenaire » déclaré une fois pour tous")
+        if self.partenaire is not None and (self.name is not None or self.kind is not None):
+            raise ValueError(
+                f"le partenaire « {self.partenaire} » a déjà son nom et sa nature : retirez « name » et « kind »"
+            )
+        return self
 
 
 class FlatOrientation(NamedTuple):

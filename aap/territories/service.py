@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from aap.models import Commune, Financeur, Orientation, Priority, Qpv, Territory
 from aap.rules_files import TerritoryFile
+from aap.territories.partenaires import resolve_partenaires
 from aap.territories.references import check_and_move
 
 
@@ -19,6 +20,7 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
     by dossiers may only go through `renames` (`aap.territories.references`); financers are matched by
     code and updated, never deleted (decisions and accounts point at them).
     """
+    partenaires = resolve_partenaires(session, data)
     territory = get_by_code(session, data.code)
     if territory is None:
         territory = Territory(code=data.code, name=data.name)
@@ -60,7 +62,11 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
     existing = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == tid))}
     for f in data.financeurs:
         row = existing.get(f.code) or Financeur(territory_id=tid, code=f.code)
-        row.name, row.kind, row.commune_insee = f.name, f.kind, f.commune
+        partenaire = partenaires.get(f.partenaire) if f.partenaire else None
+        row.partenaire_id = partenaire.id if partenaire else None
+        row.name = partenaire.name if partenaire else (f.name or "")
+        row.kind = partenaire.kind if partenaire else (f.kind or "autre")
+        row.commune_insee = f.commune
         session.add(row)
     session.flush()
     session.expire(territory)
