@@ -200,6 +200,29 @@ def form_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, read
     _load_data_file("form", file)
 
 
+@admin_app.command("membership")
+def admin_membership(
+    email: str = typer.Option(..., "--email", help="Un compte existant (instructeur, admin, agent)."),
+    territory: str = typer.Option(..., "--territory", help="Le territoire où il travaille aussi."),
+    role: str = typer.Option(..., "--role", help="admin, instructeur ou financeur"),
+    financeur: str | None = typer.Option(None, "--financeur", help="Pour un agent : le code du financeur."),
+) -> None:
+    """Rattache un compte à un autre contrat de ville (une personne, plusieurs territoires)."""
+    from aap.db import session_scope
+    from aap.errors import AppError
+    from aap.territories.memberships import add_membership
+
+    try:
+        with session_scope() as session:
+            add_membership(session, email=email, territory=territory, role=role, financeur=financeur)
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        for error in exc.errors or []:
+            typer.echo(f"  {error['path']}: {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{email} travaille aussi dans le territoire {territory} ({role}).")
+
+
 @notifications_app.command("run")
 def notifications_run(
     now: str | None = typer.Option(None, "--now", help="Remplace l'horloge pour cette passe (ISO-8601)."),

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -35,9 +35,17 @@ AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def current_user_optional(
-    request: Request, db: DB, settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    territoire: Annotated[
+        str | None,
+        Header(alias="X-Aap-Territoire", description="Le territoire où agit un compte membre de plusieurs"),
+    ] = None,
 ) -> User | None:
-    """The caller from a bearer token (API) or the session cookie (web pages)."""
+    """The caller from a bearer token (API) or the session cookie (web pages), acting in the territory
+    the request names (`X-Aap-Territoire`) when its account works in several."""
     user_id: int | None = None
     if token:
         user_id = read_token(settings.secret_key, token, settings.token_ttl_minutes * 60)
@@ -50,7 +58,12 @@ def current_user_optional(
         user_id = uid if isinstance(uid, int) else None
     if user_id is None:
         return None
-    return get_active_user(db, user_id)
+    user = get_active_user(db, user_id)
+    if user is not None and territoire:
+        from aap.territories.memberships import act_within  # (territories build on accounts)
+
+        user = act_within(db, user, territoire)
+    return user
 
 
 def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:

@@ -292,6 +292,20 @@ class User(Base):
     )
 
 
+class TerritoryMembership(Base):
+    """One more contract a staff account works in (a State agent, an instructeur shared between
+    contracts): its role there and, for a financer's agent, which financer. The account's own
+    `territory_id`/`financeur_id` stay its home; a request names another (`X-Aap-Territoire`)."""
+
+    __tablename__ = "territory_memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+
+
 class Membership(Base):
     __tablename__ = "memberships"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
