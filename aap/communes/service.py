@@ -44,7 +44,7 @@ NOT_READY = ("depose", "en_instruction", "complements_demandes", "instruit")
 ZERO = Decimal("0.00")
 
 
-def dossier_communes(territory_id: int) -> Select[tuple[int, str]]:
+def dossier_communes(territory_id: int) -> Select[Any]:
     """(dossier_id, commune_insee): each dossier with each commune its QPV and places lie in, once."""
     return (
         select(DossierTarget.dossier_id, Qpv.commune_insee)

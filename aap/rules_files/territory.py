@@ -184,12 +184,12 @@ def _orientation_checks(doc: LocatedDocument) -> list[LocatedError]:
             )
             return
         for here, code in wrong:
-            index = here[-1]
+            rank = here[-1]
             errors.append(
                 doc.error(
                     (*here, "code"),
                     f"le code « {code} » doit commencer par celui de son parent suivi d'un point "
-                    f"(« {parent}. … », ex. « {parent}.{index + 1 if isinstance(index, int) else 1} »)",
+                    f"(« {parent}. … », ex. « {parent}.{rank + 1 if isinstance(rank, int) else 1} »)",
                     "orientation_code_prefix",
                 )
             )

@@ -8,7 +8,7 @@ dossiers concerned; unless the file says `renames: {ANCIEN: NOUVEAU}`, which mov
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from aap.dossiers.targets import replace_codes, sync_targets
@@ -190,7 +190,5 @@ def _move_dossiers(session: Session, territory_id: int, moves: dict[str, dict[st
                 answers = replace_codes(dossier.form_code, dossier.form_version, answers, kind, codes)
         dossier.answers = answers
         dossier.version += 1
-        session.execute(delete(DossierTarget).where(DossierTarget.dossier_id == dossier.id))
-        session.flush()
-        sync_targets(session, dossier)
+        sync_targets(session, dossier)  # the codes kept beside the answers follow them
     session.flush()
