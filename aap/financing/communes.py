@@ -91,13 +91,14 @@ def subtotals(session: Session, user: User, table: Table) -> list[CommuneSums]:
     if table.commune is not None:
         scope = scope.where(where.c.commune_insee == table.commune)
     part = scope.subquery()
-    counts: dict[str, int] = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        insee: count
+        for insee, count in session.execute(
             select(part.c.commune_insee, func.count(distinct(part.c.dossier_id))).group_by(
                 part.c.commune_insee
             )
-        ).tuples()
-    )
+        ).all()
+    }
     accorde = case((Cofinancement.decision == "accorde", Cofinancement.montant_accorde), else_=None)
     amounts = session.execute(
         select(
