@@ -13,10 +13,13 @@ from aap.attachments.endpoints import router as attachments_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.communes.endpoints import router as communes_router
 from aap.db import get_engine
+from aap.dossiers.comite_endpoints import router as comite_router
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
 from aap.financing.endpoints import router as financing_router
 from aap.messages.endpoints import router as messages_router
+from aap.opendata.endpoints import pages as opendata_pages
+from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.rules_files.data_files import use_data_files
 from aap.settings import Settings, get_settings
@@ -26,6 +29,7 @@ from aap.web.pages import router as web_router
 from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
 from aap.web.staff.admin import router as staff_admin_router
+from aap.web.staff.comite_seance import router as staff_comite_seance_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(campaigns_router)
     api.include_router(communes_router)
     api.include_router(dossiers_router)
+    api.include_router(comite_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)
     api.include_router(messages_router)
@@ -93,9 +98,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(web_router)
     app.include_router(password_router)
     app.include_router(staff_instruction_router)
+    app.include_router(staff_comite_seance_router)
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
     app.include_router(porteur_router)
+    app.include_router(opendata_router)
+    app.include_router(opendata_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

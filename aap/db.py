@@ -39,7 +39,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a long read (a streamed export) asks for `aap_read_only`: a plain BEGIN reads a WAL
+            # snapshot and never blocks writers
+            read_only = conn.get_execution_options().get("aap_read_only")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -144,6 +145,13 @@ class Financeur(Base):
     commune_insee: Mapped[str | None] = mapped_column(String(5))
     # declared once for several territories (`aap partenaire load`): its name and kind come from there
     partenaire_id: Mapped[int | None] = mapped_column(ForeignKey("partenaires.id"))
+    # open data (décret 2017-779): its SIRET, the yearly amount from which its grants are published,
+    # and whether it publishes the smaller ones too
+    siret: Mapped[str | None] = mapped_column(String(14))
+    opendata_seuil: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("23000.00"), server_default="2300000"
+    )
+    opendata_sous_seuil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 
@@ -348,6 +356,8 @@ class Dossier(Base):
     complements_message: Mapped[str | None] = mapped_column(Text)
     # the answers when compléments were asked, to show what changed when they come back
     answers_at_complements: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # the documents the instructeur asked for with the compléments: [{"kind": …, "label": …}]
+    complements_pieces: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
     bilan_due: Mapped[date | None] = mapped_column(Date, index=True)
     avis: Mapped[str | None] = mapped_column(String(16))
 

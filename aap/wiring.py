@@ -5,7 +5,7 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 """
 
 from aap.attachments import pieces
-from aap.dossiers import complements
+from aap.dossiers import comite, complements
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
@@ -21,6 +21,7 @@ def register_payment_guards(guards: PaymentGuards) -> None:
 def register_all(table: EffectsTable) -> None:
     """Order matters where effects read each other's writes: pièces are linked before messages go."""
     complements.register(table)
+    comite.register(table)
     pieces.register(table)
     documents.register(table)
     events.register(table)

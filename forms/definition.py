@@ -179,6 +179,8 @@ class FormDef(_Strict):
     title: str
     help: str = ""
     title_field: str
+    summary_field: str | None = None
+    """The answer shown to the public as the action's summary (the public directory of actions)."""
     requested: RequestedDef
     sections: list[SectionDef] = Field(min_length=1)
     rules: list[RuleDef] = []
@@ -190,6 +192,8 @@ class FormDef(_Strict):
         if dupes:
             raise ValueError(f"sections en double : {', '.join(sorted(dupes))}")
         refs: list[tuple[str, str, tuple[str, ...] | None]] = [(self.title_field, "title_field", ("text",))]
+        if self.summary_field:
+            refs.append((self.summary_field, "summary_field", ("text", "textarea")))
         for rule in self.rules:
             refs += [(p, f"règle {rule.code}", None) for p in rule.paths()]
         req = self.requested

@@ -88,6 +88,13 @@ class Form:
         value = get_path(answers, self.definition.title_field)
         return value.strip() or None if isinstance(value, str) else None
 
+    def summary_of(self, answers: dict[str, Any]) -> str | None:
+        """The action's public summary (`summary_field`), when the form names one and it is written."""
+        if not self.definition.summary_field:
+            return None
+        value = get_path(answers, self.definition.summary_field)
+        return value.strip() or None if isinstance(value, str) else None
+
     def prefill(self, organisation: dict[str, Any]) -> dict[str, Any]:
         """A new draft's answers from the organisation profile."""
         return transform.prefill(self.definition, organisation)

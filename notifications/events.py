@@ -49,7 +49,8 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         }
     if name == "demander_complements":
         return dossier.complements_due, {
-            "complements_message": dossier.complements_message or event.comment or ""
+            "complements_message": dossier.complements_message or event.comment or "",
+            "pieces_demandees": (event.data or {}).get("pieces_demandees", []),
         }
     if name == "decision_financeur":
         data = event.data or {}
@@ -63,7 +64,11 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
     if name == "expirer":
         return campaign.depot_cloture, {}
     if name == "completer":
-        return None, {**render.event_facts(event.at), "message_texte": event.comment or ""}
+        return None, {
+            **render.event_facts(event.at),
+            "message_texte": event.comment or "",
+            "pieces_transmises": [p["label"] for p in (event.data or {}).get("pieces_transmises", [])],
+        }
     if name in ("message_du_porteur", "message_de_l_equipe"):
         return None, {
             **render.event_facts(event.at),

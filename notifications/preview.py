@@ -75,6 +75,8 @@ def preview(
         **render.event_facts(event_at),
         "comite_fr": render.fr_date(today + timedelta(days=40)),
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
+        "pieces_demandees": ["Devis du traiteur", "Convention avec le collège"],
+        "pieces_transmises": ["Devis du traiteur"],
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
         "commune": {"insee": "04112", "name": "Manosque", "dossiers": 7},
         "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",

@@ -27,6 +27,8 @@ __all__ = [
     "TERMINAL_STATES",
     "TRANSITIONS",
     "EDITABLE_STATES",
+    "PUBLIC_STATES",
+    "CONVENTIONED_STATES",
     "CofinancementFact",
     "DossierFacts",
     "Reason",
@@ -62,6 +64,10 @@ INITIAL_STATE = "brouillon"
 TERMINAL_STATES = frozenset({"rejete", "cloture", "abandonne", "non_depose"})
 # the porteur may still change the answers (a deposited dossier until instruction starts)
 EDITABLE_STATES: tuple[str, ...] = ("brouillon", "depose", "complements_demandes")
+# what the public may see: an action once programmed (the directory of funded actions), a financer's
+# line once the convention or the notification is sent (the open data file)
+PUBLIC_STATES: tuple[str, ...] = ("programme", "conventionne", "bilan_depose", "cloture")
+CONVENTIONED_STATES: tuple[str, ...] = ("conventionne", "bilan_depose", "cloture")
 
 STATE_LABELS: dict[str, str] = {
     "brouillon": "Brouillon",

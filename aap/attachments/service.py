@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from aap.attachments import files
 from aap.attachments.pieces import effective_pieces, piece_fields
 from aap.dossiers import service as dossiers
 from aap.dossiers.access import visible_dossiers
+from aap.dossiers.complements import requested_pieces
 from aap.errors import Invalid, NotFound
 from aap.models import Attachment, Dossier, Organisation, User
 from forms import FieldDef, load_form
@@ -34,7 +36,7 @@ def organisation_kinds() -> dict[str, FieldDef]:
     return out
 
 
-def _unknown_kind(kind: str | None, allowed: dict[str, FieldDef]) -> Invalid:
+def _unknown_kind(kind: str | None, allowed: dict[str, Any]) -> Invalid:
     listed = ", ".join(allowed) or "aucune"
     return Invalid(
         f"Type de pièce « {kind or ''} » inconnu : pièces attendues ici : {listed}.",
@@ -122,10 +124,11 @@ def add_to_dossier(
     """A file for a dossier; a pièce of the organisation sent from a dossier becomes the organisation's."""
     dossier = _editable_dossier(session, user, dossier_id, now)
     allowed = piece_fields(dossiers.campaign_form_of(dossier))
+    requested = {p["kind"]: p["label"] for p in requested_pieces(dossier)}  # named with the compléments
     kind = received.fields.get("kind")
-    if kind not in allowed:
-        raise _unknown_kind(kind, allowed)
-    scope = allowed[kind].scope
+    if kind not in allowed and kind not in requested:
+        raise _unknown_kind(kind, {**allowed, **requested})
+    scope = allowed[kind].scope if kind in allowed else "dossier"
     return _save(
         session,
         received,

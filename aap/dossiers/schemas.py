@@ -27,6 +27,16 @@ class TransitionBody(Strict):
     avis: str | None = Field(
         None, description="Avis du comité technique : favorable, reserve, defavorable, ajourne."
     )
+    date_comite: date | None = Field(
+        None,
+        description="Avis : le jour où le comité technique a siégé (par défaut, aujourd'hui) ; c'est la "
+        "date de l'avis partout.",
+    )
+    pieces_demandees: list[str] | None = Field(
+        None,
+        description="Compléments : les documents que le porteur doit joindre (un intitulé chacun, "
+        "10 au plus) ; il ne peut transmettre ses compléments qu'une fois chacun joint.",
+    )
 
 
 class ExtensionBody(Strict):
@@ -81,7 +91,11 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
         "transitions": transitions,
         "avis": dossier.avis,
         "complements": (
-            {"message": dossier.complements_message, "due_date": iso(dossier.complements_due)}
+            {
+                "message": dossier.complements_message,
+                "due_date": iso(dossier.complements_due),
+                "pieces": dossier.complements_pieces or [],  # the documents to attach: kind, label
+            }
             if dossier.complements_due
             else None
         ),
@@ -165,9 +179,15 @@ class CofinancementOut(BaseModel):
     montant_paye: EurosStr | None
 
 
+class RequestedPiece(BaseModel):
+    kind: str = Field(description="Le type à donner au fichier joint (`kind` du téléversement).")
+    label: str
+
+
 class ComplementsOut(BaseModel):
     message: str | None
     due_date: Day | None
+    pieces: list[RequestedPiece] = Field(default_factory=list, description="Les documents demandés.")
 
 
 class ExtensionOut(BaseModel):

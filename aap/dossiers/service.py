@@ -440,6 +440,23 @@ def fire_transition(
     data_dir: Path | None = None,
 ) -> Dossier:
     """`data_dir` is where the documents `conventionner` generates are stored (default: the settings')."""
+    dossier = move(session, user, dossier_id, name, payload, now, if_match=if_match, data_dir=data_dir)
+    session.commit()
+    return get_dossier(session, user, dossier.id)
+
+
+def move(
+    session: Session,
+    user: User,
+    dossier_id: int,
+    name: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    if_match: int | None = None,
+    data_dir: Path | None = None,
+) -> Dossier:
+    """`fire_transition` without the commit, for a caller moving several dossiers all or nothing."""
     dossier = get_dossier(session, user, dossier_id, lock=True)
     check_version(dossier, if_match)
     if user.role == "financeur":
@@ -448,8 +465,7 @@ def fire_transition(
         )
     _move(session, dossier, name, user.role, user, now, payload, data_dir)
     program_if_decided(session, dossier, now)
-    session.commit()
-    return get_dossier(session, user, dossier.id)
+    return dossier
 
 
 def record_decision(

@@ -5,6 +5,7 @@ A new territory is a new file, never new code. See ``docs/territory-files.md``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -16,6 +17,7 @@ from aap.rules_files.validation import (
     INSEE,
     ORIENTATION_CODE,
     QPV_CODE,
+    SIRET,
     SLUG,
     RulesModel,
     duplicate_error,
@@ -25,6 +27,8 @@ from aap.rules_files.validation import (
     validate,
 )
 from aap.rules_files.yaml_locations import Loc, LocatedDocument, LocatedError, from_data, read_document
+from forms.siret import siret_valid
+from workflows.cofinancement import CONVENTION_THRESHOLD
 
 FinanceurKind = Literal["etat", "epci", "commune", "departement", "region", "caf", "bailleur", "autre"]
 FINANCEUR_KINDS: tuple[str, ...] = FinanceurKind.__args__  # type: ignore[attr-defined]
@@ -72,6 +76,14 @@ class PrioriteSpec(RulesModel):
     label: str = Field(min_length=1, max_length=300)
 
 
+class OpendataSpec(RulesModel):
+    """What a financer publishes of its grants (décret 2017-779): from `seuil` a year per
+    organisation, and below it too when `publier_sous_seuil`."""
+
+    seuil: Decimal = Field(default=CONVENTION_THRESHOLD, ge=0, decimal_places=2, max_digits=14)
+    publier_sous_seuil: bool = False
+
+
 class FinanceurSpec(RulesModel):
     """A financer of the territory: named here, or a `partenaire` declared once for several
     territories (`aap partenaire load`), whose name and kind it takes."""
@@ -83,6 +95,10 @@ class FinanceurSpec(RulesModel):
         default=None, pattern=INSEE, description="pour une commune : son code INSEE dans le fichier"
     )
     partenaire: str | None = Field(default=None, pattern=CODE_UPPER, max_length=32)
+    siret: str | None = Field(
+        default=None, pattern=SIRET, description="SIRET de l'attribuant (données ouvertes)"
+    )
+    opendata: OpendataSpec = Field(default_factory=OpendataSpec)
 
     @model_validator(mode="after")
     def _named_once(self) -> FinanceurSpec:
@@ -207,6 +223,15 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
         *unique_codes(doc, "financeurs", "code", "code de financeur"),
         *_orientation_checks(doc),
     ]
+    for index, _item, siret in items_with(get_list(data, "financeurs"), "siret"):
+        if isinstance(siret, str) and len(siret) == 14 and siret.isdigit() and not siret_valid(siret):
+            errors.append(
+                doc.error(
+                    ("financeurs", index, "siret"),
+                    f"SIRET « {siret} » invalide : la clé de contrôle ne correspond pas (chiffre mal recopié ?)",
+                    "siret_invalide",
+                )
+            )
     communes = list(dict.fromkeys(v for _i, _item, v in items_with(get_list(data, "communes"), "insee")))
     for key in ("qpv", "hors_qpv", "financeurs"):
         for index, _item, insee in items_with(get_list(data, key), "commune"):

@@ -54,6 +54,7 @@ INSEE = r"^(\d{5}|2[AB]\d{3})$"
 QPV_CODE = r"^[A-Z0-9]+$"
 ORIENTATION_CODE = r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$"
 DATE_NAME = r"^[a-z][a-z0-9_]*$"
+SIRET = r"^\d{14}$"
 
 PATTERN_HINTS = {
     SLUG: "minuscules, chiffres et tirets (ex. « dlva-2027-fonctionnement »)",
@@ -63,6 +64,7 @@ PATTERN_HINTS = {
     QPV_CODE: "majuscules et chiffres (ex. « QN00401M »)",
     ORIENTATION_CODE: "lettres et chiffres séparés par des points (ex. « A », « A.1 », « A.1.2 »)",
     DATE_NAME: "minuscules, chiffres et « _ » (ex. « depot_cloture »)",
+    SIRET: 'SIRET à 14 chiffres, entre guillemets (ex. "21040112600019")',
 }
 
 

@@ -67,6 +67,8 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         row.name = partenaire.name if partenaire else (f.name or "")
         row.kind = partenaire.kind if partenaire else (f.kind or "autre")
         row.commune_insee = f.commune
+        row.siret = f.siret
+        row.opendata_seuil, row.opendata_sous_seuil = f.opendata.seuil, f.opendata.publier_sous_seuil
         session.add(row)
     session.flush()
     session.expire(territory)

@@ -17,6 +17,7 @@ from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
+from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.financing.documents import list_documents
@@ -241,6 +242,7 @@ def _dossier_page(
             "payment_labels": views.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
             "thread": messages.thread(db, user, dossier.id),
+            "requested_pieces": complements.requested_with_files(db, dossier),
         }
     )
     return render(request, "porteur/dossier.html", context, status_code=status_code)
@@ -305,8 +307,12 @@ async def upload_piece(
     from aap.attachments import files
     from aap.attachments import service as attachments
 
+    section = request.query_params.get("section", "pieces")
     back = RedirectResponse(
-        f"/dossiers/{dossier_id}/section/{request.query_params.get('section', 'pieces')}", status_code=303
+        f"/dossiers/{dossier_id}#complements"
+        if section == "complements"
+        else f"/dossiers/{dossier_id}/section/{section}",
+        status_code=303,
     )
     await run_in_threadpool(attachments.check_dossier_upload, db, user, dossier_id, now())
     try:

@@ -24,7 +24,11 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(
         did, "demander_complements", comment="Merci de joindre le budget détaillé.", due_date=due
     )
     assert r.status_code == 200, r.text
-    assert r.json()["complements"] == {"message": "Merci de joindre le budget détaillé.", "due_date": due}
+    assert r.json()["complements"] == {
+        "message": "Merci de joindre le budget détaillé.",
+        "due_date": due,
+        "pieces": [],
+    }
     assert porteur.fire(did, "completer", comment="Budget joint.").json()["state"] == "en_instruction"
 
     lines = instructeur.get(f"/api/v1/dossiers/{did}").json()["cofinancements"]

@@ -210,9 +210,12 @@ def fire(
     comment: Annotated[str, Form()] = "",
     due_date: Annotated[str, Form()] = "",
     avis: Annotated[str, Form()] = "",
+    pieces_demandees: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     payload: dict[str, Any] = {}
+    if pieces_demandees.strip():
+        payload["pieces_demandees"] = [line.strip() for line in pieces_demandees.splitlines() if line.strip()]
     if comment.strip():
         payload["comment"] = comment.strip()
     if due_date.strip():
@@ -236,6 +239,8 @@ def fire(
             raise
         db.rollback()
         ids = {f: f"t-{name}-{f.replace('_', '-')}" for f in ("comment", "due_date", "avis")}
+        ids |= {"pieces_demandees": f"t-{name}-pieces"}
+        ids |= {f"pieces_demandees.{i}": f"t-{name}-pieces" for i in range(20)}
         ids |= {
             f"cofinancements.{code}.montant_propose": f"p-{code}-montant"
             for code in _financeur_codes(db, user, dossier_id)
@@ -244,7 +249,12 @@ def fire(
             "kind": "transition",
             "name": name,
             "errors": error_list(exc, ids),
-            "entered": {"comment": comment, "due_date": due_date, "avis": avis},
+            "entered": {
+                "comment": comment,
+                "due_date": due_date,
+                "avis": avis,
+                "pieces_demandees": pieces_demandees,
+            },
         }
         return _dossier_page(request, db, user, dossier_id, status_code=exc.status_code, problem=problem)
     label = lifecycle.spec(name).label
