@@ -1,5 +1,8 @@
 # The two commands: `make run` and `make test` (see README.md).
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest suitable interpreter (requires-python >= 3.11): python3.13, then 3.12, then 3.11.
+# (a pyenv shim of a version not selected does not run, so each candidate must answer first)
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && command -v $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -7,6 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test bench install lint clean
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "Python 3.11 ou plus récent est requis : ni python3.13, ni python3.12, ni python3.11 n'a été trouvé (ou indiquez make PYTHON=/chemin/vers/python3)." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)

@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
+from aap.avis.endpoints import router as avis_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.communes.endpoints import router as communes_router
 from aap.db import get_engine
@@ -22,7 +23,9 @@ from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.rules_files.data_files import use_data_files
+from aap.schemas import Health
 from aap.settings import Settings, get_settings
+from aap.web.avis import router as web_avis_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -79,7 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     api = APIRouter(prefix="/api/v1")
 
-    @api.get("/health", tags=["exploitation"], summary="L'application répond")
+    @api.get("/health", tags=["exploitation"], summary="L'application répond", response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -91,9 +94,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(financing_router)
     api.include_router(attachments_router)
     api.include_router(messages_router)
+    api.include_router(avis_router)
     api.include_router(registry_router)
     api.include_router(notifications_router)
     app.include_router(api)
+    app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
     app.include_router(web_router)
     app.include_router(password_router)

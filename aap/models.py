@@ -278,7 +278,7 @@ class Organisation(Base):
         return {k: getattr(self, k) for k in keys}
 
 
-ROLES = ("admin", "instructeur", "porteur", "financeur")
+ROLES = ("admin", "instructeur", "porteur", "financeur", "partenaire")
 
 
 class User(Base):
@@ -431,6 +431,25 @@ class DossierMessage(Base):
     author_role: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created()
+
+
+class AvisPartenaire(Base):
+    """An avis asked of a partner or a sector service (the « première lecture »), and its answer."""
+
+    __tablename__ = "avis_partenaires"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    requested_at: Mapped[datetime] = created()
+    avis: Mapped[str | None] = mapped_column(String(16))
+    texte: Mapped[str | None] = mapped_column(Text)
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[User] = relationship(foreign_keys=[partner_id])
+    dossier: Mapped[Dossier] = relationship()
 
 
 class Cofinancement(Base):

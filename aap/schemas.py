@@ -4,17 +4,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
-from aap.types import to_money
+from workflows import money
 
 
 def _parse_money(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("montant attendu")
+    """The strict reader of `workflows.money`: a refused amount keeps its code and French reason."""
     try:
-        return to_money(value)
-    except Exception as exc:
-        raise ValueError("montant attendu (par exemple « 1234.50 »)") from exc
+        return money.parse_amount(value)
+    except money.AmountError as exc:
+        raise PydanticCustomError(exc.code, exc.message) from exc
 
 
 T = TypeVar("T")
@@ -22,13 +22,14 @@ T = TypeVar("T")
 Euros = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
+    PlainSerializer(money.wire, return_type=str),
     WithJsonSchema(
         {
             "type": "string",
             "pattern": r"^-?\d+\.\d{2}$",
-            "description": "Montant en euros, chaîne décimale à deux décimales (« 1234.50 ») ; "
-            "les requêtes acceptent aussi un nombre JSON.",
+            "description": "Montant en euros, chaîne décimale à deux décimales au plus (« 1234.50 ») ; "
+            "les requêtes acceptent aussi un nombre JSON. Refusés : plus de deux décimales, un montant "
+            "négatif, un exposant (« 1e3 »), NaN, l'infini.",
             "examples": ["1234.50"],
         }
     ),
@@ -36,7 +37,18 @@ Euros = Annotated[
 
 
 def euros(d: Decimal | None) -> str | None:
-    return None if d is None else f"{d:.2f}"
+    return None if d is None else money.wire(d)
+
+
+# the 2xx answer of a download, for `responses=` (the bytes of the stored file)
+FILE: dict[str, Any] = {
+    "description": "Le fichier",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+class Health(BaseModel):
+    status: str
 
 
 class Page(BaseModel, Generic[T]):

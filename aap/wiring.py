@@ -5,17 +5,23 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 """
 
 from aap.attachments import pieces
+from aap.avis import service as avis
 from aap.dossiers import comite, complements
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
-from notifications import events
+from notifications import events, scheduled
 
 _wired = False
 
 
 def register_payment_guards(guards: PaymentGuards) -> None:
     """Domains that may hold a payment add their guard here (none in the first half of the year)."""
+
+
+def register_scheduled() -> None:
+    """Passes of the domains that the cron pass runs after the reminders."""
+    scheduled.register("avis_rappel", avis.record_reminders)
 
 
 def register_all(table: EffectsTable) -> None:
@@ -32,5 +38,6 @@ def wire() -> EffectsTable:
     if not _wired:
         register_all(TABLE)
         register_payment_guards(GUARDS)
+        register_scheduled()
         _wired = True
     return TABLE

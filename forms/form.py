@@ -107,6 +107,13 @@ class Form:
         """Every attachment field (with ``scope`` and ``required``), for the service's checks."""
         return [f for s in self.definition.sections for f in s.fields if f.type == "attachment"]
 
+    def piece_paths(self) -> set[str]:
+        """The answer paths of the attachment fields (``pieces.rib``…): whether the file is there is
+        checked against the stored files, not in the answers."""
+        return {
+            f"{s.key}.{f.key}" for s in self.definition.sections for f in s.fields if f.type == "attachment"
+        }
+
     def render_html(
         self,
         answers: dict[str, Any],

@@ -34,8 +34,9 @@ from notifications.query import (
 )
 from notifications.query import due_occurrences as query_due
 from notifications.rules import DueOccurrence, Rule, RulesFile, default_rules
-from workflows.cofinancement import format_euros
+from notifications.scheduled import PASSES
 from workflows.dossier import STATE_LABELS
+from workflows.money import format_euros
 from workflows.reasons import fr_date
 
 
@@ -308,6 +309,9 @@ def run_pass(
             session, [r for r in scheduled if r.digest], today, now, settings.base_url
         )
         session.commit()
+    for name, run in PASSES.items():
+        with factory() as session:
+            summary.recorded[name] = run(session, now)
     if deliver_messages:
         summary.delivery = deliver(factory, settings, now)
     return summary

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from aap.deps import DB, Caller
-from aap.dossiers.service import get_dossier
+from aap.dossiers.repository import get_dossier
 from aap.errors import Invalid, NotFound
 from aap.models import Notification, User
 from notifications import preferences
 from notifications.log import dossier_notifications, user_notifications
+from notifications.schemas import NotificationPage, PreferenceOut, PreferencePage
 
 router = APIRouter(tags=["notifications"])
 
@@ -39,14 +40,24 @@ def _staff(user: User) -> bool:
     return user.role in ("admin", "instructeur")
 
 
-@router.get("/dossiers/{dossier_id}/notifications", summary="Les messages envoyés au sujet d'un dossier")
+@router.get(
+    "/dossiers/{dossier_id}/notifications",
+    summary="Les messages envoyés au sujet d'un dossier",
+    response_model=NotificationPage,
+    response_model_exclude_unset=True,
+)
 def list_for_dossier(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     get_dossier(db, user, dossier_id)  # 404 for a dossier the caller may not see
     items = dossier_notifications(db, user, dossier_id)
     return {"items": [notification_out(n, staff=_staff(user)) for n in items], "total": len(items)}
 
 
-@router.get("/me/notifications", summary="Les messages qui m'ont été adressés")
+@router.get(
+    "/me/notifications",
+    summary="Les messages qui m'ont été adressés",
+    response_model=NotificationPage,
+    response_model_exclude_unset=True,
+)
 def list_mine(
     db: DB,
     user: Caller,
@@ -62,13 +73,17 @@ class PreferenceBody(BaseModel):
     enabled: bool
 
 
-@router.get("/me/preferences", summary="Mes préférences de rappels")
+@router.get("/me/preferences", summary="Mes préférences de rappels", response_model=PreferencePage)
 def list_preferences(db: DB, user: Caller) -> dict[str, Any]:
     items = preferences.list_for(db, user)
     return {"items": items, "total": len(items)}
 
 
-@router.put("/me/preferences/{rule}", summary="Activer ou désactiver un rappel facultatif")
+@router.put(
+    "/me/preferences/{rule}",
+    summary="Activer ou désactiver un rappel facultatif",
+    response_model=PreferenceOut,
+)
 def set_preference(rule: str, body: PreferenceBody, db: DB, user: Caller) -> dict[str, Any]:
     try:
         return preferences.set_for(db, user, rule, body.enabled)

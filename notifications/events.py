@@ -18,8 +18,9 @@ from aap.models import Dossier, DossierEvent
 from aap.settings import get_settings
 from notifications import render
 from notifications.outbox import Message, record
-from notifications.query import dossier_rows, recipients_for
+from notifications.query import Recipient, dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
+from workflows import depot
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,25 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
     if name == "conventionner":
         return dossier.bilan_due, {}
     if name == "expirer":
-        return campaign.depot_cloture, {}
+        return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
+    if name == "deposer_bilan":
+        return None, render.event_facts(event.at)
     if name == "completer":
         return None, {
             **render.event_facts(event.at),
             "message_texte": event.comment or "",
             "pieces_transmises": [p["label"] for p in (event.data or {}).get("pieces_transmises", [])],
+        }
+    if name in ("avis_demande", "avis_rappel", "avis_recu"):
+        data = event.data or {}
+        due = date.fromisoformat(data["date_limite"]) if data.get("date_limite") else None
+        return due, {
+            **render.event_facts(event.at),
+            "avis_question": data.get("question", ""),
+            "avis_service": data.get("service", ""),
+            "avis_label": data.get("avis_label", ""),
+            "avis_texte": data.get("texte", ""),
+            **({"link": data["lien"]} if data.get("lien") else {}),  # the partner's page, not the porteur's
         }
     if name in ("message_du_porteur", "message_de_l_equipe"):
         return None, {
@@ -76,6 +90,16 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             "message_auteur": (event.data or {}).get("auteur", ""),
         }
     return None, {}
+
+
+def _people(
+    session: Session, rule: Rule, rows: dict[int, Any], event: Event, dossier_id: int
+) -> list[Recipient]:
+    """The accounts of the rule's kind, or the one account the event names (`destinataire`)."""
+    if rule.recipients == "destinataire":
+        named = (event.data or {}).get("destinataire") or {}
+        return [Recipient(named["user_id"], named["email"], named.get("name", ""))] if named else []
+    return recipients_for(session, rule.recipients, rows).get(dossier_id, [])
 
 
 def messages_for(
@@ -93,7 +117,7 @@ def messages_for(
     rows = dossier_rows(session, [dossier.id])
     out = []
     for rule in rules:
-        for person in recipients_for(session, rule.recipients, rows).get(dossier.id, []):
+        for person in _people(session, rule, rows, event, dossier.id):
             ctx = render.context(
                 facts,
                 base_url=base_url,

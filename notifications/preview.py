@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from notifications import render
 from notifications.rules import RulesFile, default_rules
+from workflows.labels import avis_label
 
 SAMPLE_DOSSIERS = [
     dict(
@@ -81,6 +82,10 @@ def preview(
         "commune": {"insee": "04112", "name": "Manosque", "dossiers": 7},
         "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
         "message_auteur": "Mme Durand (Les Passerelles)",
+        "avis_question": "Le public visé est-il déjà suivi par vos services ?",
+        "avis_service": "Service jeunesse de la Ville",
+        "avis_label": avis_label("favorable"),
+        "avis_texte": "Action complémentaire de notre accueil de loisirs.",
     }
     if rule.event in (
         "deposer",

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from notifications.rules import TEMPLATES_DIR, Rule
-from workflows.cofinancement import format_euros
 from workflows.dossier import STATE_LABELS
+from workflows.labels import decision_label
+from workflows.money import format_euros
 from workflows.reasons import fr_date
 
 PARIS = ZoneInfo("Europe/Paris")
-DECISION_LABELS = {"accorde": "accordé", "refuse": "refusé", "ajourne": "ajourné"}
 DIGEST_SUBJECT = "Récapitulatif du {today_fr} : {total} dossier{s} vous attend{ent}"
 
 
@@ -125,7 +125,7 @@ def decision_facts(
     return {
         "financeur_name": financeur_name,
         "decision": decision or "",
-        "decision_label": DECISION_LABELS.get(decision or "", decision or ""),
+        "decision_label": (decision_label(decision) or "").lower(),
         "montant": amount,
         "motif": motif or "",
     }

@@ -35,7 +35,8 @@ HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "agents_commune"]
+# `destinataire`: the one account the event names (a partner asked for its avis)
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire", "agents_commune"]
 AnchorScope = Literal["campaign", "next_campaign", "dossier", "commune"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
@@ -43,7 +44,14 @@ DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # A commune's part of a `par_commune` campaign: the date of its instance (`aap/communes/reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
-NEWS = ("decision_financeur", "message_du_porteur", "message_de_l_equipe")
+NEWS = (
+    "decision_financeur",
+    "message_du_porteur",
+    "message_de_l_equipe",
+    "avis_demande",
+    "avis_rappel",
+    "avis_recu",
+)
 EVENTS = tuple(t.name for t in TRANSITIONS) + NEWS
 DIGEST_TEMPLATE = "digest"
 

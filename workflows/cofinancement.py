@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
-from transitions import Machine
+from transitions import Machine, MachineError
 
+from workflows.money import format_euros
 from workflows.reasons import Reason
 
 __all__ = [
@@ -68,21 +70,30 @@ class _Line:
     state: str
 
 
-def next_line_state(state: str, action: str) -> str:
-    """The state after `action` (``proposer``, ``accorder``…), moved by a `transitions` Machine.
-
-    Raises `transitions.MachineError` when the action does not start from `state`."""
-    line = _Line()
-    Machine(
-        model=line,
+@cache
+def _line_machine() -> Machine:
+    """Built once: a Machine costs milliseconds to build, a trigger microseconds."""
+    return Machine(
+        model=None,
         states=list(LINE_STATES),
         transitions=[
             {"trigger": t.name, "source": list(t.sources), "dest": t.dest} for t in LINE_TRANSITIONS
         ],
-        initial=state,
+        initial=LINE_STATES[0],
         auto_transitions=False,
     )
-    line.trigger(action)  # type: ignore[attr-defined]
+
+
+def next_line_state(state: str, action: str) -> str:
+    """The state after `action` (``proposer``, ``accorder``…), moved by a `transitions` Machine.
+
+    Raises `transitions.MachineError` when the action is unknown or does not start from `state`."""
+    machine = _line_machine()
+    if action not in machine.events:
+        raise MachineError(f"Unknown line action {action!r}.")
+    line = _Line()
+    line.state = state
+    machine.events[action].trigger(line)
     return line.state
 
 
@@ -98,17 +109,6 @@ def line_state_after(decision: str) -> str:
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     return decision
-
-
-def format_euros(amount: Decimal) -> str:
-    """French style, rounded to the cent: ``12 000,00 €`` with no-break spaces (U+00A0)."""
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal, not float")
-    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    units, cents = f"{abs(value):.2f}".split(".")
-    groups = f"{int(units):,}".replace(",", NBSP)
-    return f"{sign}{groups},{cents}{NBSP}€"
 
 
 def _amount_problems(montant: Decimal, field: str) -> list[Reason]:

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal
 
 from transitions import EventData, Machine
 
+from workflows import depot
+from workflows.labels import AVIS_LABELS
 from workflows.reasons import Reason, fr_date
 
 __all__ = [
@@ -86,8 +89,9 @@ STATE_LABELS: dict[str, str] = {
 }
 
 ROLES = frozenset({"porteur", "instructeur", "admin", "financeur", "system"})
-AVIS = ("favorable", "reserve", "defavorable", "ajourne")
+AVIS = tuple(AVIS_LABELS)
 DECIDED = frozenset({"accorde", "refuse"})
+_AVIS_CHOICES = ", ".join(label.lower() for label in AVIS_LABELS.values())
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ def _today(facts: DossierFacts) -> date:
 
 
 def _extended(facts: DossierFacts) -> bool:
-    return facts.extension_until is not None and facts.extension_until >= _today(facts)
+    return depot.extended(_today(facts), facts.extension_until)
 
 
 def _form_complete(facts: DossierFacts) -> list[Reason]:
@@ -201,13 +205,13 @@ def _depot_window_open(facts: DossierFacts) -> list[Reason]:
     today = _today(facts)
     if _extended(facts):
         return []
-    if facts.depot_ouverture is not None and today < facts.depot_ouverture:
+    if not depot.depot_open(today, facts.depot_ouverture, None):
         return [
             Reason(
                 "depot_not_open", f"Le dépôt des dossiers n'ouvre que le {fr_date(facts.depot_ouverture)}."
             )
         ]
-    if facts.depot_cloture is not None and today > facts.depot_cloture:
+    if depot.depot_closed(today, facts.depot_cloture):
         return [
             Reason("depot_closed", f"Le dépôt des dossiers a été clos le {fr_date(facts.depot_cloture)}.")
         ]
@@ -215,7 +219,7 @@ def _depot_window_open(facts: DossierFacts) -> list[Reason]:
 
 
 def _depot_window_closed(facts: DossierFacts) -> list[Reason]:
-    if facts.depot_cloture is not None and _today(facts) > facts.depot_cloture and not _extended(facts):
+    if depot.depot_closed(_today(facts), facts.depot_cloture, facts.extension_until):
         return []
     return [Reason("depot_still_open", "Le dépôt des dossiers n'est pas encore clos.")]
 
@@ -279,9 +283,7 @@ def _avis_valid(facts: DossierFacts) -> list[Reason]:
     if avis is None or avis == "":
         return [Reason("avis_required", "L'avis du comité technique est obligatoire.", "avis")]
     if avis not in AVIS:
-        return [
-            Reason("avis_invalid", "L'avis doit être favorable, réservé, défavorable ou ajourné.", "avis")
-        ]
+        return [Reason("avis_invalid", f"L'avis doit être : {_AVIS_CHOICES}.", "avis")]
     return []
 
 
@@ -368,6 +370,12 @@ def build_machine(model: object, initial: str = INITIAL_STATE) -> Machine:
     )
 
 
+@cache
+def _machine() -> Machine:
+    """The one Machine every `fire` moves its throwaway model with (building one costs milliseconds)."""
+    return build_machine(None)
+
+
 # --- public API -----------------------------------------------------------------------------------
 
 
@@ -414,8 +422,8 @@ def fire(name: str, state: str, role: str, facts: DossierFacts) -> str:
     if reasons:
         raise TransitionRefused("conditions", name, reasons)
     model = _Dossier()
-    build_machine(model, initial=state)
-    if not model.trigger(name, facts=facts):  # type: ignore[attr-defined]
+    model.state = state
+    if not _machine().events[name].trigger(model, facts=facts):
         raise TransitionRefused(
             "conditions", name, [Reason("conditions", "Les conditions ne sont pas remplies.")]
         )

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
+from aap.accounts.schemas import MeOut, TokenOut
 from aap.accounts.security import issue_token
 from aap.accounts.service import authenticate
 from aap.deps import DB, AppSettings, Caller
@@ -14,7 +15,9 @@ from aap.models import User
 router = APIRouter(tags=["comptes"])
 
 
-@router.post("/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)")
+@router.post(
+    "/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)", response_model=TokenOut
+)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings
 ) -> dict[str, str]:
@@ -42,7 +45,7 @@ def describe_user(user: User) -> dict[str, Any]:
     return out
 
 
-@router.get("/me", summary="Qui suis-je")
+@router.get("/me", summary="Qui suis-je", response_model=MeOut)
 def me(user: Caller, db: DB) -> dict[str, Any]:
     """`territoires`: the contracts a staff account works in (its home first); a request names the one
     it acts in with the header `X-Aap-Territoire: CODE`."""

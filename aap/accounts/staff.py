@@ -7,7 +7,7 @@ from aap.accounts.service import create_user, normalize_email
 from aap.errors import Forbidden, Invalid
 from aap.models import Financeur, User
 
-STAFF_ROLES = ("instructeur", "financeur")
+STAFF_ROLES = ("instructeur", "financeur", "partenaire")  # partenaire: a service asked for avis
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -38,7 +38,7 @@ def create_staff_account(
         err("full_name", "required", "Indiquez le nom et le prénom de la personne (ou le nom du service).")
     financeur: Financeur | None = None
     if role not in STAFF_ROLES:
-        err("role", "role_invalide", "Choisissez le rôle : instructeur ou financeur.")
+        err("role", "role_invalide", "Choisissez le rôle : instructeur, financeur ou partenaire consulté.")
     elif role == "financeur":
         financeur = session.scalar(
             select(Financeur).where(
@@ -62,7 +62,7 @@ def create_staff_account(
         role=role,
         full_name=full_name.strip(),
         financeur_id=financeur.id if financeur else None,
-        territory_id=by.territory_id if role == "instructeur" else None,
+        territory_id=by.territory_id if role in ("instructeur", "partenaire") else None,
     )
     session.commit()
     return user

@@ -12,10 +12,12 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from aap.attachments import files, service
+from aap.attachments.schemas import AttachmentOut, DossierAttachments, OrganisationPieces
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller
 from aap.dossiers.schemas import iso
 from aap.models import Attachment
+from aap.schemas import FILE
 
 router = APIRouter(tags=["pièces jointes"])
 
@@ -65,6 +67,7 @@ def attachment_out(a: Attachment) -> dict[str, Any]:
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Joindre une pièce au dossier (multipart : file, kind)",
+    response_model=AttachmentOut,
 )
 async def upload_to_dossier(
     dossier_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
@@ -80,7 +83,9 @@ async def upload_to_dossier(
     return attachment_out(attachment)
 
 
-@router.get("/dossiers/{dossier_id}/attachments", summary="Les pièces du dossier")
+@router.get(
+    "/dossiers/{dossier_id}/attachments", summary="Les pièces du dossier", response_model=DossierAttachments
+)
 def dossier_attachments(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     items, checklist = service.dossier_files(db, user, dossier_id)
     return {
@@ -94,7 +99,10 @@ def dossier_attachments(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]
 
 
 @router.get(
-    "/attachments/{attachment_id}", summary="Télécharger une pièce jointe", response_class=FileResponse
+    "/attachments/{attachment_id}",
+    summary="Télécharger une pièce jointe",
+    response_class=FileResponse,
+    responses={200: FILE},
 )
 def download(attachment_id: int, db: DB, user: Caller, settings: AppSettings) -> FileResponse:
     attachment, path = service.readable(db, user, attachment_id, settings.data_dir)
@@ -111,6 +119,7 @@ def download(attachment_id: int, db: DB, user: Caller, settings: AppSettings) ->
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Déposer une pièce de l'organisme (reprise par tous ses dossiers)",
+    response_model=AttachmentOut,
 )
 async def upload_organisation_piece(
     organisation_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
@@ -129,7 +138,11 @@ async def upload_organisation_piece(
     return attachment_out(attachment)
 
 
-@router.get("/organisations/{organisation_id}/pieces", summary="Les pièces de l'organisme")
+@router.get(
+    "/organisations/{organisation_id}/pieces",
+    summary="Les pièces de l'organisme",
+    response_model=OrganisationPieces,
+)
 def organisation_pieces(
     organisation_id: int, db: DB, user: Caller, include_replaced: bool = False
 ) -> dict[str, Any]:

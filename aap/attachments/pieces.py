@@ -8,8 +8,8 @@ While the porteur may change the dossier, it uses the current pièces; at dépô
 starts and when compléments are sent, their ids are written into ``answers.pieces``, so what the
 financers read is what was deposited even if the organisation later replaces its RIB.
 
-No import of ``aap.dossiers.service`` here: that service imports this module; the linking at dépôt
-is registered in the transition effects table (``register``).
+The dossier service does not know pièces: the linking, the missing pièces refusing a dépôt and the
+check of pièce ids in the answers are registered in the transition effects table (``register``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aap.dossiers.effects import EffectsTable, TransitionContext
+from aap.dossiers.effects import AnswersContext, EffectsTable, PreconditionContext, TransitionContext
 from aap.models import Attachment, Dossier
 from forms import FieldDef, FieldError, Form, load_form
 from workflows.dossier import EDITABLE_STATES, Reason
@@ -124,15 +124,6 @@ def missing_pieces(session: Session, dossier: Dossier, form: Form) -> list[Reaso
     ]
 
 
-def deposit_reasons(session: Session, dossier: Dossier, form: Form, errors: list[FieldError]) -> list[Reason]:
-    """The reasons refusing the dépôt: the form's errors, the pièces checked here (not in the answers)."""
-    paths = {f"{piece_section(form)}.{kind}" for kind in piece_fields(form)}
-    kept = [
-        Reason(e.code, e.message, e.path) for e in errors if not (e.code == "required" and e.path in paths)
-    ]
-    return kept + missing_pieces(session, dossier, form)
-
-
 def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
     """Writes the ids of the pièces the dossier relies on into its answers (at dépôt)."""
     section = piece_section(form)
@@ -186,5 +177,21 @@ def _link_on_leaving_porteur(ctx: TransitionContext) -> None:
     link_pieces(ctx.session, ctx.dossier, load_form(ctx.dossier.form_code, ctx.dossier.form_version))
 
 
+def _missing_at_deposit(ctx: PreconditionContext) -> list[Reason]:
+    """A missing pièce makes the form incomplete, like a missing answer (same code, its own field)."""
+    if ctx.dossier.state != "brouillon":
+        return []
+    form = load_form(ctx.dossier.form_code, ctx.dossier.form_version)
+    return [
+        Reason("form_incomplete", r.message, r.field) for r in missing_pieces(ctx.session, ctx.dossier, form)
+    ]
+
+
+def _answer_references(ctx: AnswersContext) -> list[FieldError]:
+    return reference_errors(ctx.session, ctx.dossier, ctx.form, ctx.answers)
+
+
 def register(table: EffectsTable) -> None:
     table.on(LINKING_TRANSITIONS, _link_on_leaving_porteur, name="pieces.link")
+    table.require("deposer", _missing_at_deposit, name="pieces.missing")
+    table.check_answers(_answer_references, name="pieces.references")

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from aap.attachments import files
 from aap.attachments.pieces import effective_pieces, piece_fields
-from aap.dossiers import service as dossiers
-from aap.dossiers.access import visible_dossiers
+from aap.dossiers import repository as dossiers
+from aap.dossiers.access import check_editable, visible_dossiers
 from aap.dossiers.complements import requested_pieces
 from aap.errors import Invalid, NotFound
 from aap.models import Attachment, Dossier, Organisation, User
@@ -58,7 +58,7 @@ def _member_organisation(user: User, organisation_id: int) -> Organisation:
 
 def _editable_dossier(session: Session, user: User, dossier_id: int, now: datetime) -> Dossier:
     dossier = dossiers.get_dossier(session, user, dossier_id)
-    dossiers.check_editable(user, dossier, now.date())
+    check_editable(user, dossier, now.date())
     return dossier
 
 

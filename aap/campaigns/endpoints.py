@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from aap import clock
 from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
+from aap.campaigns.schemas import CampaignOut, CampaignPage, FormJsonSchema
 from aap.communes.service import validation_status
 from aap.deps import DB, Caller
 from aap.models import Campaign
@@ -55,7 +56,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns", summary="Les appels à projets")
+@router.get("/campaigns", summary="Les appels à projets", response_model=CampaignPage)
 def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[str, Any]:
     """`territory`: the code of a territory, to list its calls only. A porteur sees the calls of the
     territories where its organisations work first."""
@@ -67,7 +68,7 @@ def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[s
     return {"items": items, "total": len(items)}
 
 
-@router.get("/campaigns/{campaign_id}", summary="Un appel à projets")
+@router.get("/campaigns/{campaign_id}", summary="Un appel à projets", response_model=CampaignOut)
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     campaign, today = service.get_campaign(db, user, campaign_id), clock.today()
     return {**campaign_out(campaign, today), **communes_phase(db, campaign, today)}
@@ -79,7 +80,12 @@ def communes_phase(db: DB, campaign: Campaign, today: date) -> dict[str, Any]:
     return {} if status is None else {"validation_communes": status}
 
 
-@router.get("/campaigns/{campaign_id}/form", summary="Le formulaire du guichet unique (JSON Schema 2020-12)")
+@router.get(
+    "/campaigns/{campaign_id}/form",
+    summary="Le formulaire du guichet unique (JSON Schema 2020-12)",
+    response_model=FormJsonSchema,
+    response_model_exclude_unset=True,
+)
 def campaign_form_schema(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     campaign = service.get_campaign(db, user, campaign_id)
     return campaign_form(campaign).json_schema(form_context(db, campaign))

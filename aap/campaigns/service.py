@@ -21,6 +21,7 @@ from aap.models import (
 from aap.rules_files import CampaignFile, LocatedError, RulesFileError
 from aap.territories.service import get_by_code as territory_by_code
 from forms import FormNotFound, load_form
+from workflows import depot
 from workflows.calendar import Calendar, CalendarNotFound, load_calendar
 
 
@@ -147,18 +148,19 @@ def phase_of(campaign: Campaign, today: date) -> str:
 
 
 def depot_open(campaign: Campaign, today: date) -> bool:
-    return campaign.depot_ouverture <= today <= campaign.depot_cloture
+    """A new dossier may be started in this call today (`workflows.depot`)."""
+    return depot.depot_open(today, campaign.depot_ouverture, campaign.depot_cloture)
 
 
 def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]
-    """Staff and financers see their territory's campaigns; porteurs see every call, those of the
-    territories where their organisations work first."""
+    """Staff, partners and financers see their territory's campaigns; porteurs see every call, those of
+    the territories where their organisations work first."""
     query = select(Campaign).options(
         selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur),
         selectinload(Campaign.territory),
     )
     order: list[Any] = [Campaign.year.desc(), Campaign.id]
-    if user.role in ("admin", "instructeur"):
+    if user.role in ("admin", "instructeur", "partenaire"):
         query = query.where(Campaign.territory_id == user.territory_id)
     elif user.role == "financeur":
         query = query.join(Financeur, Financeur.territory_id == Campaign.territory_id).where(

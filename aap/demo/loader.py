@@ -72,6 +72,7 @@ ACCOUNTS = [
     ("agglo@demo.aap.test", "financeur", "Service politique de la ville DLVAgglo", "DLVA", None),
     ("ville@demo.aap.test", "financeur", "Ville de Manosque", "MANOSQUE", None),
     ("caf@demo.aap.test", "financeur", "CAF des Alpes-de-Haute-Provence", "CAF", None),
+    ("partenaire@demo.aap.test", "partenaire", "Service jeunesse de la Ville de Manosque", None, None),
 ]
 
 
@@ -152,7 +153,7 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
             role=role,
             full_name=name,
             financeur_id=financeurs[financeur].id if financeur else None,
-            territory_id=territory.id if role in ("admin", "instructeur") else None,
+            territory_id=territory.id if role in ("admin", "instructeur", "partenaire") else None,
             organisation_ids=(orgs[org].id,) if org else (),
         )
     session.commit()

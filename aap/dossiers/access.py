@@ -1,17 +1,39 @@
-"""Who sees which dossier: one query, used by every read and write, so a hidden dossier is a 404."""
+"""Who sees which dossier (one query, used by every read and write, so a hidden dossier is a 404) and
+who may change its answers and files today."""
+
+from datetime import date
 
 from sqlalchemy import Select, and_, exists, or_, select
 
-from aap.models import Campaign, Cofinancement, Dossier, DossierTarget, Financeur, Membership, Qpv, User
+from aap.errors import Conflict, Forbidden
+from aap.models import (
+    AvisPartenaire,
+    Campaign,
+    Cofinancement,
+    Dossier,
+    DossierTarget,
+    Financeur,
+    Membership,
+    Qpv,
+    User,
+)
+from workflows import depot
+from workflows.dossier import EDITABLE_STATES, STATE_LABELS
 
 HIDDEN_FROM_FINANCEURS = ("brouillon", "non_depose")
+# the instruction's proposed amounts are internal until the financers have decided (programme validated)
+PROPOSALS_SHOWN_TO_PORTEURS = ("programme", "rejete", "conventionne", "bilan_depose", "cloture")
+
+
+def sees_proposals(user: User, dossier: Dossier) -> bool:
+    return user.role != "porteur" or dossier.state in PROPOSALS_SHOWN_TO_PORTEURS
 
 
 def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
     """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it and,
     for a commune's financer, every deposited dossier of a QPV (or place) of that commune, even one
-    that asks it nothing (read only: a financer only writes on its own line); an instructeur or admin:
-    the dossiers of its territory's campaigns."""
+    that asks it nothing (read only: a financer only writes on its own line); a partner: the dossiers
+    it was asked an avis on; an instructeur or admin: the dossiers of its territory's campaigns."""
     query = select(Dossier)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
@@ -44,7 +66,30 @@ def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
             or_(solicits, and_(Dossier.campaign_id.in_(my_territory), in_my_commune)),
             Dossier.state.not_in(HIDDEN_FROM_FINANCEURS),
         )
+    if user.role == "partenaire":  # a partner or service reads the dossiers it was asked an avis on
+        asked = exists().where(AvisPartenaire.dossier_id == Dossier.id, AvisPartenaire.partner_id == user.id)
+        return query.where(asked)
     if user.role in ("admin", "instructeur"):
         in_territory = select(Campaign.id).where(Campaign.territory_id == user.territory_id)
         return query.where(Dossier.campaign_id.in_(in_territory))
     return query.where(False)
+
+
+def check_editable(user: User, dossier: Dossier, today: date) -> None:
+    """Refuses (403/409) when this caller may not change this dossier's answers or files today.
+
+    A brouillon is edited until the deadline (or its extension); a deposited dossier until instruction
+    starts, while the window is open or, when the call allows it, after; compléments always."""
+    if user.role != "porteur":
+        raise Forbidden("Seul le porteur de projet modifie les réponses du dossier.", code="role_interdit")
+    campaign = dossier.campaign
+    window_open = not depot.depot_closed(today, campaign.depot_cloture, dossier.extension_until)
+    if dossier.state == "brouillon" and not window_open:
+        raise Conflict("Le dépôt est clos : le brouillon ne peut plus être modifié.", code="depot_clos")
+    if dossier.state == "depose" and not (window_open or campaign.late_completion):
+        raise Conflict("Le dépôt est clos : le dossier déposé ne se modifie plus.", code="depot_clos")
+    if dossier.state not in EDITABLE_STATES:
+        raise Conflict(
+            f"Un dossier à l'état « {STATE_LABELS[dossier.state]} » ne se modifie plus.",
+            code="dossier_non_modifiable",
+        )

@@ -6,8 +6,11 @@ Each domain registers, at the composition root (`aap/wiring.py`):
 - **effects**: run inside the transition's transaction once the state has changed and the history row
   exists (messages in the outbox, pièces linking, the convention documents, the CPO's bookkeeping…);
   `"*"` means every event, including the financers' decisions (`decision_financeur`);
-- **preconditions**: extra reasons a transition is refused for (a bilan form not complete…), gathered
-  with the lifecycle's own conditions so the caller sees every reason at once (422).
+- **preconditions**: extra reasons a transition is refused for (a bilan form not complete, a required
+  pièce missing at dépôt…), gathered with the lifecycle's own conditions so the caller sees every
+  reason at once (422);
+- **answer checks**: extra field errors refusing a save of the answers (a pièce id that is not one of
+  the organisation's files…), joined to the form's own errors (422, nothing saved).
 
 The table is filled once per process; `wire()` in `aap/wiring.py` is idempotent.
 """
@@ -24,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aap.models import Dossier, DossierEvent, User
+from forms import FieldError, Form
 from workflows.dossier import Reason
 
 EVERY_EVENT = "*"
@@ -51,8 +55,19 @@ class PreconditionContext:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AnswersContext:
+    """A save of the answers about to happen: `answers` are the merged ones, not yet written."""
+
+    session: Session
+    dossier: Dossier
+    form: Form
+    answers: dict[str, Any]
+
+
 Effect = Callable[[TransitionContext], None]
 Precondition = Callable[[PreconditionContext], list[Reason]]
+AnswersCheck = Callable[[AnswersContext], list[FieldError]]
 
 
 class EffectsTable:
@@ -61,6 +76,7 @@ class EffectsTable:
     def __init__(self) -> None:
         self._effects: dict[str, list[tuple[str, Effect]]] = defaultdict(list)
         self._preconditions: dict[str, list[tuple[str, Precondition]]] = defaultdict(list)
+        self._answer_checks: list[tuple[str, AnswersCheck]] = []
 
     def on(self, transitions: str | Iterable[str], effect: Effect, *, name: str | None = None) -> None:
         """Run `effect` after each of `transitions` (or `"*"`: every event)."""
@@ -74,6 +90,12 @@ class EffectsTable:
         if all(existing != label for existing, _ in self._preconditions[transition]):
             self._preconditions[transition].append((label, precondition))
 
+    def check_answers(self, check: AnswersCheck, *, name: str | None = None) -> None:
+        """Run `check` on every save of a dossier's answers."""
+        label = name or getattr(check, "__qualname__", repr(check))
+        if all(existing != label for existing, _ in self._answer_checks):
+            self._answer_checks.append((label, check))
+
     def run(self, ctx: TransitionContext) -> None:
         for _, effect in self._effects.get(ctx.event.transition, []) + self._effects.get(EVERY_EVENT, []):
             effect(ctx)
@@ -84,6 +106,9 @@ class EffectsTable:
             found.extend(precondition(ctx))
         return found
 
+    def answer_errors(self, ctx: AnswersContext) -> list[FieldError]:
+        return [error for _, check in self._answer_checks for error in check(ctx)]
+
     def describe(self) -> dict[str, list[str]]:
         """Which domain does what after which transition (for docs and tests)."""
         return {name: [label for label, _ in effects] for name, effects in sorted(self._effects.items())}
@@ -91,6 +116,7 @@ class EffectsTable:
     def clear(self) -> None:
         self._effects.clear()
         self._preconditions.clear()
+        self._answer_checks.clear()
 
 
 TABLE = EffectsTable()

@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, Staff
 from aap.dossiers import service
+from aap.dossiers.access import sees_proposals
 from aap.dossiers.schemas import (
     AnswersPatch,
     DossierOut,
@@ -48,7 +49,9 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
 
 def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     response.headers["ETag"] = f'"{dossier.version}"'
-    return dossier_out(dossier, service.transitions_for(user, dossier))
+    return dossier_out(
+        dossier, service.transitions_for(user, dossier), proposals=sees_proposals(user, dossier)
+    )
 
 
 @router.post(
@@ -103,7 +106,12 @@ def list_dossiers(
     items, total = service.list_dossiers(
         db, user, campaign_id=campaign_id, state=state, limit=limit, offset=offset
     )
-    return {"items": [dossier_out(d, service.transitions_for(user, d)) for d in items], "total": total}
+    return {
+        "items": [
+            dossier_out(d, service.transitions_for(user, d), proposals=sees_proposals(user, d)) for d in items
+        ],
+        "total": total,
+    }
 
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierOut, summary="Un dossier")

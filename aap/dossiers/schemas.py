@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aap.models import Dossier, DossierEvent
 from aap.schemas import euros
 from workflows.dossier import STATE_LABELS
+from workflows.labels import avis_label, decision_label
 
 
 class Strict(BaseModel):
@@ -57,7 +58,8 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
+def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = True) -> dict[str, Any]:
+    """`proposals=False` hides the instruction's proposed amounts (a porteur before the decisions)."""
     return {
         "id": dossier.id,
         "number": dossier.number,
@@ -75,8 +77,9 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
                 "financeur_name": line.financeur.name,
                 "state": line.state,
                 "montant_demande": euros(line.montant_demande),
-                "montant_propose": euros(line.montant_propose),
+                "montant_propose": euros(line.montant_propose) if proposals else None,
                 "decision": line.decision,
+                "decision_label": decision_label(line.decision),
                 "montant_accorde": euros(line.montant_accorde),
                 "motif": line.motif,
                 "decided_at": iso(line.decided_at),
@@ -90,6 +93,7 @@ def dossier_out(dossier: Dossier, transitions: list[str]) -> dict[str, Any]:
         ],
         "transitions": transitions,
         "avis": dossier.avis,
+        "avis_label": avis_label(dossier.avis),
         "complements": (
             {
                 "message": dossier.complements_message,
@@ -172,6 +176,7 @@ class CofinancementOut(BaseModel):
     montant_demande: EurosStr | None
     montant_propose: EurosStr | None
     decision: str | None = Field(description="accorde, refuse, ajourne, ou null tant qu'il n'a pas décidé")
+    decision_label: str | None = Field(None, description="La décision en français (Accordé…)")
     montant_accorde: EurosStr | None
     motif: str | None
     decided_at: Instant | None
@@ -226,6 +231,7 @@ class DossierOut(BaseModel):
     cofinancements: list[CofinancementOut]
     transitions: list[str] = Field(description="Les transitions que l'appelant peut déclencher maintenant.")
     avis: str | None
+    avis_label: str | None = Field(None, description="L'avis du comité technique en français")
     complements: ComplementsOut | None
     extension: ExtensionOut | None
     bilan_due: Day | None

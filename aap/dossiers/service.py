@@ -4,27 +4,55 @@ Each write loads the dossier under a lock, asks the pure core (`workflows`, `for
 new state, the history row and the outbox messages in one transaction.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from aap.attachments import pieces
 from aap.campaigns.forms import campaign_form, form_context
-from aap.campaigns.service import get_campaign
-from aap.dossiers.access import visible_dossiers
+from aap.campaigns.service import depot_open, get_campaign
+from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
-from aap.dossiers.effects import PreconditionContext, TransitionContext
+from aap.dossiers.effects import AnswersContext, PreconditionContext, TransitionContext
+from aap.dossiers.repository import (
+    campaign_form_of,
+    get_dossier,
+    history,
+    list_dossiers,
+    load_locked,
+    past_depot_deadline,
+    requested_total,
+)
 from aap.dossiers.targets import sync_targets
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
 from aap.territories.numbering import next_dossier_number
-from forms import FieldError, Form, FormContext, load_form
+from forms import FieldError, FormContext
 from workflows import dossier as lifecycle
+from workflows import reconduction
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
+
+__all__ = [  # the reads live in the repository; they stay importable from here for the edges
+    "campaign_form_of",
+    "check_editable",
+    "check_version",
+    "create_dossier",
+    "fire_transition",
+    "get_dossier",
+    "grant_extension",
+    "history",
+    "list_dossiers",
+    "program_if_decided",
+    "reconduct_dossier",
+    "reconduct_targets",
+    "record_decision",
+    "requested_total",
+    "transitions_for",
+    "update_answers",
+]
 
 # The time stamps that measure the public service, set by the transition that reaches them.
 STAMPS = {
@@ -39,6 +67,43 @@ STAMPS = {
     "valider_bilan": "closed_at",
 }
 EDITABLE_STATES = lifecycle.EDITABLE_STATES
+
+Value = Callable[[Dossier, dict[str, Any]], Any]
+
+
+def _payload(key: str) -> Value:
+    return lambda _dossier, payload: payload.get(key)
+
+
+def _campaign_date(name: str) -> Value:
+    return lambda dossier, _payload: dossier.campaign.date_of(name)
+
+
+def _cleared(_dossier: Dossier, _payload: dict[str, Any]) -> None:
+    return None
+
+
+# What a transition writes on the dossier besides its state and stamp (the other domains' writes are
+# effects, see `aap/dossiers/effects.py`), and which of those values its history row keeps.
+# fmt: off
+WRITES: dict[str, dict[str, Value]] = {
+    "demander_complements": {"complements_due": _payload("due_date"), "complements_message": _payload("comment")},
+    "completer":            {"complements_due": _cleared},
+    "rendre_avis":          {"avis": _payload("avis")},
+    "conventionner":        {"bilan_due": _campaign_date("bilan_limite")},
+    "valider_bilan":        {"bilan_due": _cleared},
+}
+RECORDED: dict[str, dict[str, str]] = {
+    "demander_complements": {"due_date": "complements_due"},
+    "rendre_avis":          {"avis": "avis"},
+}
+# fmt: on
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 REFUSAL_STATUS = {"unknown": NotFound, "forbidden": Forbidden, "wrong_state": Conflict, "conditions": Invalid}
 
 
@@ -51,52 +116,6 @@ def reasons_out(reasons: list[Reason]) -> list[dict[str, Any]]:
 
 
 # --- reading ---------------------------------------------------------------------------------------
-
-
-def _with_lines(query):  # type: ignore[no-untyped-def]
-    return query.options(
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-        selectinload(Dossier.organisation),
-    )
-
-
-def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = False) -> Dossier:
-    query = _with_lines(visible_dossiers(user).where(Dossier.id == dossier_id))
-    if lock:
-        query = query.with_for_update(of=Dossier)
-    dossier = session.scalar(query)
-    if dossier is None:
-        raise NotFound("Dossier introuvable.", code="dossier_introuvable")
-    return dossier
-
-
-def list_dossiers(
-    session: Session,
-    user: User,
-    *,
-    campaign_id: int | None = None,
-    state: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Dossier], int]:
-    query = visible_dossiers(user)
-    if campaign_id is not None:
-        query = query.where(Dossier.campaign_id == campaign_id)
-    if state is not None:
-        query = query.where(Dossier.state == state)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(_with_lines(query).order_by(Dossier.id).limit(limit).offset(offset)).all()
-    return list(items), total
-
-
-def history(session: Session, user: User, dossier_id: int) -> list[DossierEvent]:
-    get_dossier(session, user, dossier_id)
-    return list(
-        session.scalars(
-            select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
-        )
-    )
 
 
 def transitions_for(user: User, dossier: Dossier) -> list[str]:
@@ -132,7 +151,7 @@ def create_dossier(
     if user.role != "porteur":
         raise Forbidden("Seul un porteur de projet peut créer un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
-    if not campaign.depot_ouverture <= now.date() <= campaign.depot_cloture:
+    if not depot_open(campaign, now.date()):
         raise Invalid(
             f"Le dépôt de l'appel à projets « {campaign.title} » est ouvert du "
             f"{lifecycle.fr_date(campaign.depot_ouverture)} au {lifecycle.fr_date(campaign.depot_cloture)} : "
@@ -177,18 +196,14 @@ def reconduct_dossier(
     if user.role != "porteur":
         raise Forbidden("Seul un porteur de projet reconduit un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
-    if campaign.id == previous.campaign_id:
-        raise Invalid(
-            "Ce dossier appartient déjà à cet appel à projets : choisissez l'appel suivant.",
-            code="meme_campagne",
-        )
     form = campaign_form(campaign)
-    if form.code != previous.form_code:
-        raise Invalid(
-            "Ce dossier a été écrit sur un autre formulaire que celui de cet appel à projets : "
-            "il ne peut pas être reconduit ici.",
-            code="formulaire_different",
-        )
+    refused = reconduction.refusal(
+        previous.state, previous.campaign_id, campaign.id, previous.form_code, form.code
+    )
+    if refused is not None:
+        kind, reason = refused
+        error = Conflict if kind == "conflict" else Invalid
+        raise error(reason.message, code=reason.code, errors=reasons_out([reason]))
     already = session.scalar(
         select(Dossier.id)
         .where(
@@ -223,6 +238,38 @@ def reconduct_dossier(
     )
 
 
+def reconduct_targets(
+    session: Session, dossiers: list[Dossier], campaigns: list[Campaign], today: date
+) -> dict[int, int]:
+    """For each dossier that may be renewed now, the first of `campaigns` open today that takes it
+    (same rule as `reconduct_dossier`: what the « Reconduire » button offers, the API accepts)."""
+    open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, today)}
+    ids = [d.id for d in dossiers]
+    renewed = {
+        (row.reconducted_from_id, row.campaign_id)
+        for row in session.execute(
+            select(Dossier.reconducted_from_id, Dossier.campaign_id).where(
+                Dossier.reconducted_from_id.in_(ids), Dossier.state.not_in(("abandonne", "non_depose"))
+            )
+        )
+    }
+    targets = {}
+    for dossier in dossiers:
+        target = next(
+            (
+                cid
+                for cid, code in open_forms.items()
+                if (dossier.id, cid) not in renewed
+                and reconduction.refusal(dossier.state, dossier.campaign_id, cid, dossier.form_code, code)
+                is None
+            ),
+            None,
+        )
+        if target is not None:
+            targets[dossier.id] = target
+    return targets
+
+
 def check_version(dossier: Dossier, if_match: int | None) -> None:
     if if_match is not None and if_match != dossier.version:
         raise PreconditionFailed(
@@ -232,30 +279,6 @@ def check_version(dossier: Dossier, if_match: int | None) -> None:
         )
 
 
-def _may_edit(user: User, dossier: Dossier, campaign: Campaign, today: date) -> None:
-    """A brouillon is edited until the deadline (or its extension); a deposed dossier until instruction
-    starts, while the window is open or, when the call allows it, after; compléments always."""
-    if user.role != "porteur":
-        raise Forbidden("Seul le porteur de projet modifie les réponses du dossier.", code="role_interdit")
-    window_open = today <= campaign.depot_cloture or (
-        dossier.extension_until is not None and today <= dossier.extension_until
-    )
-    if dossier.state == "brouillon" and not window_open:
-        raise Conflict("Le dépôt est clos : le brouillon ne peut plus être modifié.", code="depot_clos")
-    if dossier.state == "depose" and not (window_open or campaign.late_completion):
-        raise Conflict("Le dépôt est clos : le dossier déposé ne se modifie plus.", code="depot_clos")
-    if dossier.state not in EDITABLE_STATES:
-        raise Conflict(
-            f"Un dossier à l'état « {lifecycle.STATE_LABELS[dossier.state]} » ne se modifie plus.",
-            code="dossier_non_modifiable",
-        )
-
-
-def check_editable(user: User, dossier: Dossier, today: date) -> None:
-    """Refuses (403/409) when this caller may not change this dossier today (answers or files)."""
-    _may_edit(user, dossier, dossier.campaign, today)
-
-
 def update_answers(
     session: Session, user: User, dossier_id: int, patch: dict[str, Any], if_match: int | None, now: datetime
 ) -> Dossier:
@@ -263,11 +286,13 @@ def update_answers(
     dossier = get_dossier(session, user, dossier_id, lock=True)
     check_version(dossier, if_match)
     campaign = dossier.campaign
-    _may_edit(user, dossier, campaign, now.date())
+    check_editable(user, dossier, now.date())
     form = campaign_form_of(dossier)
     ctx = form_context(session, campaign)
     merged = form.merge(dossier.answers, patch)
-    errors = form.check_partial(merged, ctx) + pieces.reference_errors(session, dossier, form, merged)
+    errors = form.check_partial(merged, ctx) + EFFECTS.answer_errors(
+        AnswersContext(session, dossier, form, merged)
+    )
     if errors:
         raise Invalid(
             "Certaines réponses sont invalides ; rien n'a été enregistré.",
@@ -282,11 +307,6 @@ def update_answers(
     sync_targets(session, dossier)
     session.commit()
     return get_dossier(session, user, dossier.id)
-
-
-def campaign_form_of(dossier: Dossier) -> Form:
-    """The form version the dossier was started with (a new version for next year breaks nothing)."""
-    return load_form(dossier.form_code, dossier.form_version)
 
 
 def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign, ctx: FormContext) -> None:
@@ -323,9 +343,12 @@ def _facts(
     form_errors: list[Reason] = []
     if name == "deposer" and dossier.state == "brouillon":
         form = campaign_form_of(dossier)
-        form_errors = pieces.deposit_reasons(
-            session, dossier, form, form.check_complete(dossier.answers, form_context(session, campaign))
-        )
+        pieces = form.piece_paths()  # the attachments domain checks the files themselves (a precondition)
+        form_errors = [
+            Reason(e.code, e.message, e.path)
+            for e in form.check_complete(dossier.answers, form_context(session, campaign))
+            if not (e.code == "required" and e.path in pieces)
+        ]
         if not dossier.cofinancements and not any(
             r.field and r.field.startswith("budget") for r in form_errors
         ):
@@ -408,22 +431,11 @@ def _move(
     dossier.state = new_state
     dossier.version += 1
     dossier.updated_at = now
-    data: dict[str, Any] = {}
     if name in STAMPS:
         setattr(dossier, STAMPS[name], now)
-    if name == "demander_complements":
-        dossier.complements_due = payload["due_date"]
-        dossier.complements_message = payload.get("comment")
-        data["due_date"] = dossier.complements_due.isoformat() if dossier.complements_due else None
-    elif name == "completer":
-        dossier.complements_due = None
-    elif name == "rendre_avis":
-        dossier.avis = payload["avis"]
-        data["avis"] = dossier.avis
-    elif name == "conventionner":
-        dossier.bilan_due = dossier.campaign.date_of("bilan_limite")
-    elif name == "valider_bilan":
-        dossier.bilan_due = None
+    for attribute, value_of in WRITES.get(name, {}).items():
+        setattr(dossier, attribute, value_of(dossier, payload))
+    data = {key: _jsonable(getattr(dossier, attribute)) for key, attribute in RECORDED.get(name, {}).items()}
     event = _record(session, dossier, name, from_state, new_state, user, now, payload.get("comment"), data)
     EFFECTS.run(TransitionContext(session, dossier, event, user, now, payload, data_dir))
     return event
@@ -540,15 +552,10 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
     Idempotent (a moved dossier is no longer a brouillon) and driven by the indexed deadline, so its
     cost follows what is due, not the number of dossiers. Commits each dossier on its own.
     """
-    today = now.date()
     due = (
         select(Dossier.id)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
-        .where(
-            Dossier.state == "brouillon",
-            Campaign.depot_cloture < today,
-            or_(Dossier.extension_until.is_(None), Dossier.extension_until < today),
-        )
+        .where(Dossier.state == "brouillon", past_depot_deadline(now.date()))
         .order_by(Dossier.id)
         .limit(batch)
     )
@@ -556,9 +563,7 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
     while ids := list(session.scalars(due.where(Dossier.id > after))):
         after = ids[-1]
         for dossier_id in ids:
-            dossier = session.scalar(
-                _with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update()
-            )
+            dossier = load_locked(session, dossier_id)
             if dossier is not None and "expirer" in lifecycle.time_driven(
                 dossier.state, _facts_light(dossier, now)
             ):
@@ -575,7 +580,3 @@ def _facts_light(dossier: Dossier, now: datetime) -> DossierFacts:
         depot_cloture=dossier.campaign.depot_cloture,
         extension_until=dossier.extension_until,
     )
-
-
-def requested_total(dossier: Dossier) -> Decimal:
-    return sum((line.montant_demande for line in dossier.cofinancements), Decimal("0.00"))

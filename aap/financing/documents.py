@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aap.dossiers.effects import EffectsTable, TransitionContext
+from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
 from aap.settings import get_settings
@@ -228,8 +229,6 @@ def _visible_documents(user: User, dossier: Dossier):  # type: ignore[no-untyped
 
 def list_documents(session: Session, user: User, dossier_id: int) -> list[Attachment]:
     """The porteur, staff and the financer concerned see them; the dossier's visibility comes first."""
-    from aap.dossiers.service import get_dossier
-
     dossier = get_dossier(session, user, dossier_id)
     return list(session.scalars(_visible_documents(user, dossier)))
 
@@ -237,8 +236,6 @@ def list_documents(session: Session, user: User, dossier_id: int) -> list[Attach
 def get_document(
     session: Session, user: User, dossier_id: int, doc_id: int, data_dir: Path
 ) -> tuple[Attachment, Path]:
-    from aap.dossiers.service import get_dossier
-
     dossier = get_dossier(session, user, dossier_id)
     doc = session.scalar(_visible_documents(user, dossier).where(Attachment.id == doc_id))
     path = stored_path(data_dir, doc.sha256) if doc is not None else None

@@ -16,8 +16,9 @@ from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import documents, programmation, service, totaux
+from aap.financing.schemas import DocumentPage, ProgrammeOut
 from aap.models import Financeur, User
-from aap.schemas import Euros
+from aap.schemas import FILE, Euros
 
 router = APIRouter(tags=["cofinancement"])
 
@@ -299,6 +300,18 @@ def _streamed_csv(
         "produit au fil de l'eau. XLSX : montants en nombres au format euro, en-tête figé. "
         "JSON : montants en chaînes « 1234.50 »."
     ),
+    response_model=None,
+    responses={
+        200: {
+            "model": ProgrammeOut,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
 )
 def programmation_table(
     campaign_id: int,
@@ -352,6 +365,7 @@ def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     "/dossiers/{dossier_id}/documents",
     summary="Conventions et notifications du dossier",
     description="Le porteur et l'équipe voient tous les documents ; un financeur, les siens.",
+    response_model=DocumentPage,
 )
 def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     docs = documents.list_documents(db, user, dossier_id)
@@ -365,6 +379,7 @@ def list_documents(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     "/dossiers/{dossier_id}/documents/{doc_id}",
     summary="Télécharger un document (PDF)",
     response_class=FileResponse,
+    responses={200: FILE},
 )
 def download_document(
     dossier_id: int, doc_id: int, db: DB, user: Caller, settings: AppSettings

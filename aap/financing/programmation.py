@@ -41,17 +41,13 @@ from forms import load_form
 from forms.definition import FieldDef, FormDef
 from forms.values import parse_amount
 from forms.walk import get_path
+from workflows import money
 from workflows.dossier import STATE_LABELS, STATES
+from workflows.labels import AVIS_LABELS
 
 CHUNK = 500
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
-AVIS_LABELS = {
-    "favorable": "Favorable",
-    "reserve": "Réservé",
-    "defavorable": "Défavorable",
-    "ajourne": "Ajourné",
-}
 EURO_FORMAT = '#,##0.00 "€"'
 BUDGET = 6  # the index of the « Budget total » column in `headers`
 ZERO = Decimal("0.00")
@@ -405,7 +401,7 @@ def _column(index: int) -> str:
 
 
 def _euros(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    return None if value is None else money.wire(value)
 
 
 def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render, time_short
+from workflows import labels
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,14 +128,9 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     day = today()
     items, _total = dossiers.list_dossiers(db, user, limit=500)
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
-    open_ids = [c["campaign"].id for c in cards if c["open"]]
-    reconducted = {d.reconducted_from_id for d in items if d.reconducted_from_id}
+    targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
     rows = [
-        {
-            "dossier": d,
-            "deadline": views.deadline_of(d, day),
-            "reconduct_to": views.reconduct_target(d, open_ids, reconducted),
-        }
+        {"dossier": d, "deadline": views.deadline_of(d, day), "reconduct_to": targets.get(d.id)}
         for d in items
     ]
     by_campaign = [
@@ -237,9 +233,9 @@ def _dossier_page(
             "refused": refused,
             "refused_reasons": views.reason_links(refused.errors, dossier.id) if refused else [],
             "missing_total": sum(len(s.missing) for s in context["checklist"]),
-            "decision_labels": views.DECISION_LABELS,
-            "avis_labels": views.AVIS_LABELS,
-            "payment_labels": views.PAYMENT_LABELS,
+            "decision_labels": labels.DECISION_LABELS,
+            "avis_labels": labels.AVIS_LABELS,
+            "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),

@@ -14,8 +14,10 @@ from aap.campaigns.service import calendar_of, depot_open
 from aap.models import Campaign, Dossier, DossierEvent
 from forms import FieldError
 from forms.render import element_id
+from workflows import depot
 from workflows import dossier as lifecycle
 from workflows.dossier import STATE_LABELS
+from workflows.labels import AVIS_LABELS, DECISION_LABELS
 
 # The road a dossier usually takes, with the stamp that dates each step and the campaign date that
 # announces it while it is still ahead.
@@ -60,14 +62,6 @@ PAST_LABELS = {
 }
 # A transition added to the table later still gets a label: its button's.
 EVENT_LABELS = {**{t.name: t.label for t in lifecycle.TRANSITIONS}, **PAST_LABELS}
-DECISION_LABELS = {"accorde": "Accordé", "refuse": "Refusé", "ajourne": "Ajourné"}
-AVIS_LABELS = {
-    "favorable": "Favorable",
-    "reserve": "Favorable avec réserves",
-    "defavorable": "Défavorable",
-    "ajourne": "Ajourné",
-}
-PAYMENT_LABELS = {"avance": "Avance", "solde": "Solde", "acompte": "Acompte"}
 
 
 @dataclass
@@ -81,9 +75,7 @@ class Deadline:
 
 
 def depot_deadline(dossier: Dossier, campaign: Campaign) -> date:
-    if dossier.extension_until is not None and dossier.extension_until > campaign.depot_cloture:
-        return dossier.extension_until
-    return campaign.depot_cloture
+    return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until)
 
 
 def deadline_of(dossier: Dossier, today: date) -> Deadline | None:
@@ -118,16 +110,6 @@ def campaign_card(campaign: Campaign, today: date) -> dict[str, Any]:
         "timeline": calendar_of(campaign).timeline(campaign.parsed_dates(), today),
         "days_left": (campaign.depot_cloture - today).days,
     }
-
-
-RECONDUCTIBLE = ("programme", "conventionne", "bilan_depose", "cloture")
-
-
-def reconduct_target(dossier: Dossier, open_campaign_ids: list[int], reconducted: set[int]) -> int | None:
-    """The open call a funded dossier of an earlier call can be reconducted into, if any."""
-    if dossier.state not in RECONDUCTIBLE or dossier.id in reconducted:
-        return None
-    return next((cid for cid in open_campaign_ids if cid != dossier.campaign_id), None)
 
 
 @dataclass

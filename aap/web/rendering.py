@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from aap.web.csrf import csrf_token
-from forms.values import french_amount
 from workflows.dossier import STATE_LABELS
+from workflows.money import format_euros
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -37,6 +37,7 @@ ROLE_LABELS = {
     "instructeur": "Instructeur",
     "porteur": "Porteur de projet",
     "financeur": "Financeur",
+    "partenaire": "Partenaire ou service consulté",
 }
 
 LANDING = {
@@ -44,6 +45,7 @@ LANDING = {
     "instructeur": "/instruction",
     "financeur": "/financeur",
     "admin": "/tableau-de-bord",
+    "partenaire": "/avis",
 }
 """The page about each role's work, where logging in lands."""
 
@@ -51,6 +53,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "porteur": [("/mes-dossiers", "Mes dossiers")],
     "instructeur": [("/instruction", "Instruction"), ("/tableau-de-bord", "Tableau de bord")],
     "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
+    "partenaire": [("/avis", "Avis demandés")],
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),
@@ -96,7 +99,7 @@ def datetime_long(value: datetime | None) -> str:
 def euros(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return "—"
-    return french_amount(Decimal(str(value)))
+    return format_euros(Decimal(str(value)))
 
 
 def nav_for(request: Request, user: Any) -> list[dict[str, Any]]:

@@ -15,9 +15,9 @@ AGENTS = {
 
 
 class Actor:
-    def __init__(self, client: TestClient, email: str):
+    def __init__(self, client: TestClient, email: str, password: str = "demo"):
         self.client, self.email = client, email
-        self.headers = login(client, email)
+        self.headers = login(client, email, password)
 
     def get(self, url: str, **kw: Any):  # type: ignore[no-untyped-def]
         return self.client.get(url, headers=self.headers, **kw)

@@ -39,6 +39,30 @@ def test_a_malformed_multipart_upload_is_refused_with_its_reason(client: TestCli
     assert response.json()["detail"]["code"] == "multipart_invalide"
 
 
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("12.345", "montant_trop_de_decimales"),
+        (12.345, "montant_trop_de_decimales"),
+        ("-10", "montant_negatif"),
+        ("1e3", "montant_exposant"),
+        ("NaN", "montant_invalide"),
+    ],
+)
+def test_an_amount_is_never_rounded_or_guessed(client: TestClient, demo, amount: object, code: str) -> None:
+    """12.345 € was silently stored as 12.35 €: it is refused, with why, and nothing changes."""
+    headers = login(client, "admin@demo.aap.test")
+    campaign = client.get("/api/v1/campaigns", headers=headers).json()["items"][0]
+    url = f"/api/v1/campaigns/{campaign['id']}/enveloppes/ETAT"
+    response = client.put(url, json={"enveloppe": amount}, headers=headers)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]["errors"]
+    assert error["path"] == "enveloppe" and error["code"] == code
+    assert error["message"][0].isupper() or error["message"].startswith("montant")
+    kept = client.put(url, json={"enveloppe": "12.34"}, headers=headers)
+    assert kept.status_code == 200 and "12.34" in kept.text
+
+
 def test_a_malformed_amount_is_refused_in_french(client: TestClient, demo) -> None:
     headers = login(client, "admin@demo.aap.test")
     campaign = client.get("/api/v1/campaigns", headers=headers).json()["items"][0]

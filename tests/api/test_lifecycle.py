@@ -54,6 +54,8 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(
 
     assert instructeur.fire(did, "conventionner").json()["state"] == "conventionne"
     assert porteur.fire(did, "deposer_bilan", comment="Bilan joint.").json()["state"] == "bilan_depose"
+    told = instructeur.get(f"/api/v1/dossiers/{did}/notifications").json()["items"]
+    assert "instructeur@demo.aap.test" in [n["recipient"] for n in told if n["rule"] == "bilan_recu"]
     assert instructeur.fire(did, "valider_bilan").json()["state"] == "cloture"
 
     steps = porteur.get(f"/api/v1/dossiers/{did}/history").json()["items"]

@@ -99,7 +99,7 @@ def test_the_convention_carries_the_legal_mentions_and_the_amount(
         ctx = documents.context(session, dossier, line, "convention", total, dossier.conventionne_at)
         convention = documents.render_html("convention", ctx)
         letter = documents.render_html("notification", ctx)
-    amount = f"{line.montant_accorde:,.2f}".replace(",", "\u00a0").replace(".", ",")
+    amount = f"{line.montant_accorde:,.2f}".replace(",", "\u202f").replace(".", ",")
     assert "loi n° 2000-321 du 12 avril 2000" in convention and "article 10" in convention
     assert "Cerfa n° 15059" in convention and amount in convention
     assert dossier.number in convention and dossier.organisation.name in convention

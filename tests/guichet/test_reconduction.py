@@ -98,3 +98,29 @@ def test_reconduction_is_refused_for_another_organisation_a_closed_campaign_or_t
         == 403
     )
     assert porteur.post(f"/api/v1/dossiers/{old['id']}/reconduire", json={}).status_code == 422
+
+
+def test_a_rejected_dossier_is_not_reconducted(client: TestClient, demo, session) -> None:  # type: ignore[no-untyped-def]
+    """Only a funded action is renewed: the API refuses what the « Reconduire » button never offers."""
+    from aap.models import Dossier
+
+    porteur = Actor(client, "porteur@demo.aap.test")
+    campaign = open_campaign(porteur)
+    old = _conventioned(porteur)[0]
+    session.get(Dossier, old["id"]).state = "rejete"  # last year's financers all refused it
+    session.commit()
+
+    response = porteur.post(f"/api/v1/dossiers/{old['id']}/reconduire", json={"campaign_id": campaign["id"]})
+    assert response.status_code == 409, response.text
+    detail = response.json()["detail"]
+    assert detail["code"] == "dossier_non_reconductible"
+    assert "Rejeté" in detail["message"] and "financé" in detail["message"]
+    renewed = porteur.get("/api/v1/dossiers", params={"campaign_id": campaign["id"]}).json()["items"]
+    assert old["id"] not in {d["reconducted_from"] for d in renewed}  # no draft was made
+
+    from tests.web.staff_helpers import web_login
+
+    web_login(client, "porteur@demo.aap.test")
+    page = client.get("/mes-dossiers")
+    assert page.status_code == 200
+    assert f'action="/dossiers/{old["id"]}/reconduire"' not in page.text

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from aap.models import (
     Attachment,
+    AvisPartenaire,
     Campaign,
     CampaignCommune,
     CampaignFinanceur,
@@ -68,6 +69,7 @@ def _snapshot(engine: Engine) -> list[Any]:
             sorted((c.id, c.validated_at) for c in s.scalars(select(CampaignCommune))),
             s.query(DossierEvent).count(),
             s.query(Attachment).count(),
+            sorted((a.id, a.state) for a in s.scalars(select(AvisPartenaire))),
         ]
 
 
@@ -100,6 +102,7 @@ def test_no_route_lets_another_territorys_accounts_read_or_write_the_demos_objec
             "attachment_id": piece.id,
             "organisation_id": organisation.id,
             "name": "prendre_en_instruction",
+            "avis_id": s.scalar(select(AvisPartenaire.id).order_by(AvisPartenaire.id).limit(1)) or 1,
         }
     before = _snapshot(db_engine)
     accounts = [

@@ -136,6 +136,6 @@ def test_each_commune_validates_its_part_then_the_programme_is_whole(
 def test_a_campaign_validated_as_a_whole_has_no_commune_validation(client: TestClient, demo: date) -> None:
     admin = login(client, "admin@demo.aap.test")
     campaign = client.get("/api/v1/campaigns", headers=admin).json()["items"][0]
-    assert campaign["validation"] == "globale" and "validation_communes" not in campaign
+    assert campaign["validation"] == "globale" and campaign.get("validation_communes") is None
     refused = client.post(f"/api/v1/campaigns/{campaign['id']}/communes/04112/validation", headers=admin)
     assert refused.status_code == 409 and refused.json()["detail"]["code"] == "validation_globale"

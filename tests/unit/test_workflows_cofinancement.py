@@ -17,6 +17,8 @@ from workflows.cofinancement import (
     next_line_state,
 )
 
+NARROW_NBSP = "\u202f"
+
 
 def codes(reasons: list) -> list[str]:
     return [r.code for r in reasons]
@@ -34,7 +36,8 @@ def codes(reasons: list) -> list[str]:
     ],
 )
 def test_format_euros_french_style_with_no_break_spaces(amount: D, text: str) -> None:
-    assert format_euros(amount) == text.replace(" ", NBSP)
+    """Babel's French: narrow no-break spaces between thousands, a no-break space before €."""
+    assert format_euros(amount) == text.replace(" €", f"{NBSP}€").replace(" ", NARROW_NBSP)
 
 
 def test_money_is_never_float() -> None:
@@ -103,7 +106,7 @@ def test_accorde_lists_every_overrun() -> None:
 def test_enveloppe_message_says_what_is_left() -> None:
     (reason,) = check_decision("propose", D("10000"), "accorde", D("5000"), None, D("3000"))
     assert reason.code == "enveloppe_exceeded"
-    assert f"3{NBSP}000,00{NBSP}€" in reason.message
+    assert f"3{NARROW_NBSP}000,00{NBSP}€" in reason.message
 
 
 @pytest.mark.parametrize("decision", ["refuse", "ajourne"])

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from aap.avis import service as avis
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB
@@ -56,6 +57,8 @@ def _page(
             "total": total,
             "max_rows": MAX_ROWS,
             "requested": {d.id: dossiers.requested_total(d) for d in items},
+            "partner_avis": avis.for_dossiers(db, user, [d.id for d in items]),
+            "partner_labels": avis.AVIS_LABELS,
             "entered": entered or {},
             "row_errors": by_dossier,
             "general_errors": general,

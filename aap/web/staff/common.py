@@ -17,21 +17,8 @@ from aap.models import User
 from aap.web.rendering import templates
 from forms.values import lenient_amount, parse_amount, parse_date
 from workflows.dossier import TRANSITIONS
+from workflows.labels import AVIS_LABELS, DECISION_LABELS, LINE_STATE_LABELS
 
-AVIS_LABELS = {
-    "favorable": "Favorable",
-    "reserve": "Réservé",
-    "defavorable": "Défavorable",
-    "ajourne": "Ajourné",
-}
-DECISION_LABELS = {"accorde": "Accordé", "refuse": "Refusé", "ajourne": "Ajourné"}
-LINE_STATE_LABELS = {
-    "sollicite": "Sollicité",
-    "propose": "Montant proposé",
-    "accorde": "Accordé",
-    "refuse": "Refusé",
-    "ajourne": "Ajourné",
-}
 EVENT_LABELS = {t.name: t.label for t in TRANSITIONS} | {
     "creer": "Création du brouillon",
     "decision_financeur": "Décision d'un financeur",

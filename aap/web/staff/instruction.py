@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from aap.attachments import service as attachments
+from aap.avis import service as avis
 from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
 from aap.clock import now
@@ -186,9 +187,16 @@ def _dossier_page(
             "can_propose": dossier.state in financing.PROPOSABLE_STATES,
             "can_extend": dossier.state in ("brouillon", "non_depose"),
             "today": now().date(),
+            "avis_partenaires": avis.for_dossier(db, user, dossier.id),
+            "can_ask_avis": dossier.state in avis.ASKABLE_STATES,
+            "partners": avis.partners_of(db, user),
+            "partner_labels": avis.AVIS_LABELS,
         }
     )
     return render(request, "staff/instruction_dossier.html", ctx, status_code=status_code)
+
+
+render_dossier_page = _dossier_page  # the pages of other domains answer on this page too
 
 
 @router.get("/instruction/dossiers/{dossier_id}", response_class=HTMLResponse)

@@ -1,0 +1,1 @@
+"""Avis of partners and sector services on a dossier (the « première lecture » before the comité)."""

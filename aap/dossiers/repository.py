@@ -1,0 +1,102 @@
+"""The dossier reads: one dossier, a page of them, its history; always through the visibility query.
+
+Every domain that needs a dossier (attachments, financing, notifications, the web) reads it here, so
+the service that writes dossiers is imported by nobody but the edges, and a hidden dossier is a 404
+everywhere. Who sees which dossier is decided in `aap/dossiers/access.py`.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from aap.dossiers.access import visible_dossiers
+from aap.errors import NotFound
+from aap.models import Campaign, Cofinancement, Dossier, DossierEvent, User
+from forms import Form, load_form
+
+__all__ = [
+    "campaign_form_of",
+    "get_dossier",
+    "history",
+    "list_dossiers",
+    "load_locked",
+    "past_depot_deadline",
+    "requested_total",
+    "visible_dossiers",
+    "with_lines",
+]
+
+
+def with_lines(query: Select[tuple[Dossier]]) -> Select[tuple[Dossier]]:
+    """The dossier with its cofinancement lines, their financer and payments, and its organisation."""
+    return query.options(
+        selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+        selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
+        selectinload(Dossier.organisation),
+    )
+
+
+def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = False) -> Dossier:
+    """The dossier if `user` may see it (404 otherwise); `lock` holds its row until the commit."""
+    query = with_lines(visible_dossiers(user).where(Dossier.id == dossier_id))
+    if lock:
+        query = query.with_for_update(of=Dossier)
+    dossier = session.scalar(query)
+    if dossier is None:
+        raise NotFound("Dossier introuvable.", code="dossier_introuvable")
+    return dossier
+
+
+def load_locked(session: Session, dossier_id: int) -> Dossier | None:
+    """A dossier by id, locked, whoever asks (the cron pass acts as the system, not as a user)."""
+    return session.scalar(with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update())
+
+
+def list_dossiers(
+    session: Session,
+    user: User,
+    *,
+    campaign_id: int | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Dossier], int]:
+    """One page of the dossiers `user` sees, by id, and how many there are in all."""
+    query = visible_dossiers(user)
+    if campaign_id is not None:
+        query = query.where(Dossier.campaign_id == campaign_id)
+    if state is not None:
+        query = query.where(Dossier.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(with_lines(query).order_by(Dossier.id).limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+def history(session: Session, user: User, dossier_id: int) -> list[DossierEvent]:
+    """Every event of a dossier `user` sees, in order (404 for a hidden dossier)."""
+    get_dossier(session, user, dossier_id)
+    return list(
+        session.scalars(
+            select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
+        )
+    )
+
+
+def campaign_form_of(dossier: Dossier) -> Form:
+    """The form version the dossier was started with (a new version for next year breaks nothing)."""
+    return load_form(dossier.form_code, dossier.form_version)
+
+
+def requested_total(dossier: Dossier) -> Decimal:
+    return sum((line.montant_demande for line in dossier.cofinancements), Decimal("0.00"))
+
+
+def past_depot_deadline(today: date) -> ColumnElement[bool]:
+    """SQL form of `workflows.depot.depot_closed` (the query must join `Campaign`): the cron pass finds
+    the expired drafts through the indexed deadline instead of loading every draft."""
+    return and_(
+        Campaign.depot_cloture < today,
+        or_(Dossier.extension_until.is_(None), Dossier.extension_until < today),
+    )
