@@ -20,7 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/aap db upgrade
 	$(BIN)/aap demo --if-empty
-	$(BIN)/aap serve
+	$(BIN)/aap serve --workers 1
 
 lint: install
 	$(BIN)/ruff check .
@@ -33,7 +33,7 @@ test: lint
 	if [ $$rc -eq 5 ]; then echo "Aucun test n'a été exécuté." >&2; exit 1; fi; exit $$rc
 
 bench: install
-	$(BIN)/python -m bench
+	scripts/with-postgres $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from aap.accounts.endpoints import router as accounts_router
 from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
+from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.communes.endpoints import router as communes_router
 from aap.db import get_engine
@@ -24,8 +25,10 @@ from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health
+from aap.serving import lifespan
 from aap.settings import Settings, get_settings
 from aap.web.avis import router as web_avis_router
+from aap.web.bilans import router as bilans_web_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(campaigns_router)
     api.include_router(communes_router)
     api.include_router(dossiers_router)
+    api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
     api.include_router(attachments_router)
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)

@@ -23,6 +23,8 @@ admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_arg
 app.add_typer(admin_app, name="admin")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+bench_app = typer.Typer(help="Données de volume pour les mesures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 
 @app.callback()
@@ -70,13 +72,33 @@ def demo(
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int | None = typer.Option(None, help="Par défaut AAP_PORT (8000)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processus servant les requêtes (par défaut : un par processeur)."
+    ),
+    limit_concurrency: int | None = typer.Option(
+        None,
+        "--limit-concurrency",
+        min=1,
+        help="Au-delà de ce nombre de requêtes en cours par processus, répondre 503 plutôt que tout ralentir "
+        "(par défaut : 4 × AAP_THREADS).",
+    ),
 ) -> None:
-    """Sert l'application web et l'API (uvicorn)."""
+    """Sert l'application web et l'API (uvicorn) : N processus, chacun avec AAP_THREADS fils d'exécution
+    et autant de connexions à la base."""
     import uvicorn
 
+    from aap.serving import default_workers
     from aap.settings import get_settings
 
-    uvicorn.run("aap.main:app", host=host, port=port or get_settings().port, proxy_headers=True)
+    settings = get_settings()
+    uvicorn.run(
+        "aap.main:app",
+        host=host,
+        port=port or settings.port,
+        proxy_headers=True,
+        workers=workers or default_workers(),
+        limit_concurrency=limit_concurrency or 4 * settings.threads,
+    )
 
 
 def _load_rules_file(kind: str, path: Path) -> None:
@@ -242,6 +264,30 @@ def notifications_preview(
     from notifications.cli import preview
 
     preview(rule, html)
+
+
+@bench_app.command("generate")
+def bench_generate(
+    dossiers: int = typer.Option(..., "--dossiers", min=1, help="Nombre de dossiers (déposés et au-delà)."),
+    financeurs: int = typer.Option(4, "--financeurs", min=1, help="Lignes de cofinancement par dossier."),
+) -> None:
+    """Ajoute à la base (migrée, démo chargée) un appel à projets du territoire de démonstration
+    avec N dossiers dans des états réalistes."""
+    import time
+
+    from aap.db import get_engine
+    from aap.demo.volume import GenerateRefused, generate
+
+    started = time.perf_counter()
+    try:
+        campaign = generate(get_engine(), dossiers, financeurs)
+    except GenerateRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Appel à projets {campaign.code} (id {campaign.id}) : {dossiers} dossiers, "
+        f"{financeurs} financeurs chacun, en {time.perf_counter() - started:.1f} s."
+    )
 
 
 if __name__ == "__main__":

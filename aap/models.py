@@ -332,6 +332,7 @@ class Dossier(Base):
     __table_args__ = (
         Index("ix_dossiers_campaign_state", "campaign_id", "state"),
         UniqueConstraint("campaign_id", "number"),
+        Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # numbered per territory and year (`DossierCounter`): another territory's count never shows
@@ -371,6 +372,10 @@ class Dossier(Base):
     bilan_deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # read from the answers on every save (`aap.dossiers.search_columns`), so lists filter and sum in SQL
+    orientation_code: Mapped[str | None] = mapped_column(String(32))
+    budget_total: Mapped[Decimal | None] = mapped_column(Money)
+
     campaign: Mapped[Campaign] = relationship()
     organisation: Mapped[Organisation] = relationship()
     cofinancements: Mapped[list["Cofinancement"]] = relationship(
@@ -398,6 +403,15 @@ class DossierCounter(Base):
     )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DossierQpv(Base):
+    """A QPV a dossier's action targets, read from its answers on every save: the QPV filter's index."""
+
+    __tablename__ = "dossier_qpvs"
+    __table_args__ = (Index("ix_dossier_qpvs_qpv_dossier", "qpv_code", "dossier_id"),)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
+    qpv_code: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class DossierEvent(Base):
@@ -573,3 +587,94 @@ class NotificationDossier(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     rule: Mapped[str] = mapped_column(String(64))
     item_key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+# --- Bilans and the focus bénéficiaires --------------------------------------------------------------
+
+
+class Bilan(Base):
+    """The bilan a conventioned dossier owes: its answers on the bilan form, versioned like a dossier.
+
+    Its state follows the dossier's (`a_faire`, `brouillon` while conventionné; `depose`; `a_corriger`
+    once sent back; `valide` when the dossier is closed). `correction_due` is set only while the bilan
+    is sent back (the reminders of a returned bilan hang on it).
+    """
+
+    __tablename__ = "bilans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="a_faire", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    form_code: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    correction_due: Mapped[date | None] = mapped_column(Date, index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = created()
+    deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    dossier: Mapped[Dossier] = relationship()
+
+
+class BilanFigure(Base):
+    """One figure of a bilan, kept in rows so the annual report adds them up in SQL: `dimension` is
+    `sexe`, `age`, `qpv` (counts in `realise`), `financeur`, `orientation` (money prévu/réalisé) or
+    `indicateur` (`key` the indicator, `texte` the value reached)."""
+
+    __tablename__ = "bilan_figures"
+    __table_args__ = (Index("ix_bilan_figures_dimension_key", "dimension", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bilan_id: Mapped[int] = mapped_column(ForeignKey("bilans.id", ondelete="CASCADE"), index=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(300))
+    prevu: Mapped[Decimal | None] = mapped_column(Money)
+    realise: Mapped[Decimal | None] = mapped_column(Money)
+    texte: Mapped[str | None] = mapped_column(Text)
+
+
+class FocusSession(Base):
+    """A focus bénéficiaires session of a territory and year (date, time, place, quartier)."""
+
+    __tablename__ = "focus_sessions"
+    __table_args__ = (Index("ix_focus_sessions_territory_annee", "territory_id", "annee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    annee: Mapped[int]
+    date: Mapped[date] = mapped_column(Date)
+    heure: Mapped[str | None] = mapped_column(String(5))
+    lieu: Mapped[str] = mapped_column(String(300))
+    qpv_code: Mapped[str | None] = mapped_column(String(32))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+
+
+class FocusParticipation(Base):
+    """What a funded operator brings to a session: counts by profile, never a person's name."""
+
+    __tablename__ = "focus_participations"
+    __table_args__ = (UniqueConstraint("focus_id", "dossier_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_id: Mapped[int] = mapped_column(ForeignKey("focus_sessions.id", ondelete="CASCADE"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    femmes: Mapped[int] = mapped_column(Integer, default=0)
+    hommes: Mapped[int] = mapped_column(Integer, default=0)
+    ages: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+
+
+class FocusContribution(Base):
+    """What a session said: a theme, words, proposals for the next call."""
+
+    __tablename__ = "focus_contributions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_id: Mapped[int] = mapped_column(ForeignKey("focus_sessions.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(200))
+    texte: Mapped[str] = mapped_column(Text)
+    propositions: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()

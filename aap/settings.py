@@ -1,5 +1,6 @@
 """Settings from the environment (and an optional `.env`), as contract.md lists them."""
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,10 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
     registry_timeout_seconds: float = 3.0
+    # requests served at once by one worker process (its thread pool), and its database connections
+    threads: int = 16
+    # a bilan line whose réalisé moves from its prévu by more than this share needs an explanation
+    bilan_gap_threshold: Decimal = Decimal("0.15")
 
     @property
     def effective_database_url(self) -> str:

@@ -6,17 +6,20 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 
 from aap.attachments import pieces
 from aap.avis import service as avis
-from aap.dossiers import comite, complements
+from aap.bilans import service as bilans
+from aap.dossiers import comite, complements, queries
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
 from aap.financing.guards import GUARDS, PaymentGuards
 from notifications import events, scheduled
+from notifications.rules import default_rules
 
 _wired = False
 
 
 def register_payment_guards(guards: PaymentGuards) -> None:
-    """Domains that may hold a payment add their guard here (none in the first half of the year)."""
+    """Domains that may hold a payment add their guard here: the solde waits for the bilan."""
+    bilans.register_guards(guards)
 
 
 def register_scheduled() -> None:
@@ -30,7 +33,14 @@ def register_all(table: EffectsTable) -> None:
     comite.register(table)
     pieces.register(table)
     documents.register(table)
+    bilans.register(table)  # before messages: the bilan's due date is set before they are written
     events.register(table)
+
+
+def overdue_depose_days() -> int:
+    """The staff lists' « en retard »: the delay of the instructeurs' reminder about waiting dépôts."""
+    rule = default_rules().get("instructeurs_depots_en_attente")
+    return rule.offsets[0] if rule is not None and rule.offsets else 5
 
 
 def wire() -> EffectsTable:
@@ -39,5 +49,6 @@ def wire() -> EffectsTable:
         register_all(TABLE)
         register_payment_guards(GUARDS)
         register_scheduled()
+        queries.use_overdue_days(overdue_depose_days)
         _wired = True
     return TABLE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class FormContext:
     qpvs: tuple[tuple[str, str], ...] = ()
     orientations: tuple[tuple[str, str], ...] = ()
     priorites: tuple[tuple[str, str], ...] = ()
+    # how far a réalisé may move from its prévu before the bilan asks why (0.15: 15 %)
+    gap_threshold: Decimal = Decimal("0.15")
 
     def options(self, source: str) -> tuple[tuple[str, str], ...]:
         """The (code, label) pairs of one enumeration, by the name used in definitions."""

@@ -130,11 +130,15 @@ class RuleDef(_Strict):
     """A cross-field rule of check_complete, located at ``path``.
 
     ``balance``: sum(left) == sum(right); ``not_above``: sum(left) <= sum(right) (each side a list
-    of paths to amounts, lists of lines with a ``montant`` or per-financer amounts);
-    ``date_order``: start <= end; ``date_in_year``: the date ``field`` falls in the campaign year.
+    of paths to amounts, lists of lines with a ``column`` amount, ``montant`` by default, or
+    per-financer amounts); ``sum_equals``: the same for counts (beneficiaries by sex must add up to
+    the total); ``date_order``: start <= end; ``date_in_year``: the date ``field`` falls in the
+    campaign year; ``gap_explained``: in each line of the list at ``path`` whose ``actual`` moves
+    from ``planned`` by more than the context's threshold (15 % by default), ``explanation`` is
+    required.
     """
 
-    kind: Literal["balance", "not_above", "date_order", "date_in_year"]
+    kind: Literal["balance", "not_above", "sum_equals", "date_order", "date_in_year", "gap_explained"]
     path: str
     code: str = Field(pattern=KEY)
     left: list[str] = []
@@ -144,10 +148,16 @@ class RuleDef(_Strict):
     field: str | None = None
     label_left: str = "total des charges"
     label_right: str = "total des produits"
+    column: str = Field(default="montant", pattern=KEY)
+    planned: str | None = Field(default=None, pattern=KEY)
+    actual: str | None = Field(default=None, pattern=KEY)
+    explanation: str | None = Field(default=None, pattern=KEY)
 
     @model_validator(mode="after")
     def _complete(self) -> RuleDef:
-        if self.kind in ("balance", "not_above") and not (self.left and self.right):
+        if self.kind == "gap_explained" and not (self.planned and self.actual and self.explanation):
+            raise ValueError("la règle gap_explained demande « planned », « actual » et « explanation »")
+        if self.kind in ("balance", "not_above", "sum_equals") and not (self.left and self.right):
             raise ValueError(f"la règle {self.kind} demande « left » et « right »")
         if self.kind == "date_order" and not (self.start and self.end):
             raise ValueError("la règle date_order demande « start » et « end »")
@@ -178,10 +188,10 @@ class FormDef(_Strict):
     version: int = Field(ge=1)
     title: str
     help: str = ""
-    title_field: str
+    title_field: str | None = None
     summary_field: str | None = None
     """The answer shown to the public as the action's summary (the public directory of actions)."""
-    requested: RequestedDef
+    requested: RequestedDef | None = None
     sections: list[SectionDef] = Field(min_length=1)
     rules: list[RuleDef] = []
 
@@ -191,15 +201,21 @@ class FormDef(_Strict):
         dupes = {k for k in keys if keys.count(k) > 1}
         if dupes:
             raise ValueError(f"sections en double : {', '.join(sorted(dupes))}")
-        refs: list[tuple[str, str, tuple[str, ...] | None]] = [(self.title_field, "title_field", ("text",))]
+        refs: list[tuple[str, str, tuple[str, ...] | None]] = []
+        if self.title_field:
+            refs.append((self.title_field, "title_field", ("text",)))
         if self.summary_field:
             refs.append((self.summary_field, "summary_field", ("text", "textarea")))
         for rule in self.rules:
             refs += [(p, f"règle {rule.code}", None) for p in rule.paths()]
+            if rule.kind == "gap_explained":
+                refs.append((rule.path, f"règle {rule.code}", ("list",)))
+                for key in (rule.planned, rule.actual, rule.explanation):
+                    refs.append((f"{rule.path}.{key}", f"règle {rule.code}", None))
         req = self.requested
-        if req.per_financeur:
+        if req and req.per_financeur:
             refs.append((req.per_financeur, "requested.per_financeur", ("per_financeur",)))
-        if req.financeur and req.montant:
+        if req and req.financeur and req.montant:
             refs.append((req.financeur, "requested.financeur", ("choice",)))
             refs.append((req.montant, "requested.montant", ("amount",)))
         for path, where, types in refs:

@@ -85,6 +85,8 @@ class Form:
 
     def title_of(self, answers: dict[str, Any]) -> str | None:
         """The dossier's title (the action's name) when it is written."""
+        if not self.definition.title_field:
+            return None
         value = get_path(answers, self.definition.title_field)
         return value.strip() or None if isinstance(value, str) else None
 

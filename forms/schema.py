@@ -76,6 +76,11 @@ def build_schema(form: FormDef, ctx: FormContext) -> dict[str, Any]:
         "x-section-order": [s.key for s in form.sections],
         "x-title-field": form.title_field,
         "x-rules": [r.model_dump(exclude_defaults=True) for r in form.rules],
+        **(
+            {"x-gap-threshold": format(ctx.gap_threshold, "f")}
+            if any(r.kind == "gap_explained" for r in form.rules)
+            else {}
+        ),
         "x-amount-format": 'chaîne décimale à deux décimales, ex. "1234.50" (nombres JSON acceptés)',
     }
 

@@ -92,13 +92,20 @@ def _leaves(form: FormDef) -> list[tuple[str, FieldDef]]:
 
 
 def prefill(form: FormDef, organisation: Mapping[str, Any]) -> dict[str, Any]:
-    """A new draft's answers from the organisation profile, through each field's ``prefill`` key."""
+    """A new draft's answers from a source (the organisation profile, a dossier's answers…), through
+    each field's ``prefill`` key; a list takes a list of rows, each row field its own ``prefill`` key
+    in the source row (a bilan's budget lines from the dossier's, ``montant`` becoming ``prevu``)."""
     answers: dict[str, Any] = {}
     for path, f in _leaves(form):
         if not f.prefill:
             continue
         value = organisation.get(f.prefill)
         if is_blank(value):
+            continue
+        if f.type == "list":
+            rows = _prefill_rows(f, value)
+            if rows:
+                _set(answers, path, rows)
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -108,6 +115,23 @@ def prefill(form: FormDef, organisation: Mapping[str, Any]) -> dict[str, Any]:
             continue
         _set(answers, path, value)
     return normalize(form, answers)
+
+
+def _prefill_rows(f: FieldDef, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        return []
+    rows = []
+    for source in value:
+        if not isinstance(source, Mapping):
+            continue
+        row = {
+            sub.key: copy.deepcopy(source[sub.prefill])
+            for sub in f.fields or []
+            if sub.prefill and not is_blank(source.get(sub.prefill))
+        }
+        if row:
+            rows.append(row)
+    return rows
 
 
 def reconduct(form: FormDef, previous: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
@@ -172,6 +196,8 @@ def requested_amounts(form: FormDef, answers: dict[str, Any], ctx: FormContext) 
     req = form.requested
     names = [code for code, _ in ctx.financeurs]
     found: dict[str, Decimal] = {}
+    if req is None:
+        return found
     if req.per_financeur:
         lines = get_path(answers, req.per_financeur)
         if isinstance(lines, dict):

@@ -224,9 +224,20 @@ class _Checker:
 
     def rule(self, rule: RuleDef, answers: dict[str, Any]) -> None:
         label = label_of(self.form, rule.path)
-        if rule.kind in ("balance", "not_above"):
-            left = self.total(rule.left, answers)
-            right = self.total(rule.right, answers)
+        if rule.kind == "gap_explained":
+            self.gaps(rule, answers)
+        elif rule.kind == "sum_equals":
+            left = self.total(rule.left, answers, rule.column)
+            right = self.total(rule.right, answers, rule.column)
+            if left is not None and right is not None and left != right:
+                detail = (
+                    f"le {rule.label_left} ({_count(left)}) ne correspond pas au {rule.label_right} "
+                    f"({_count(right)})"
+                )
+                self.err(rule.path, rule.code, label, detail)
+        elif rule.kind in ("balance", "not_above"):
+            left = self.total(rule.left, answers, rule.column)
+            right = self.total(rule.right, answers, rule.column)
             if left is None or right is None:
                 return
             if rule.kind == "balance" and left != right:
@@ -253,8 +264,32 @@ class _Checker:
             if day and day.year != self.ctx.year:
                 self.err(rule.path, rule.code, label, f"l'action doit commencer en {self.ctx.year}")
 
-    def total(self, paths: list[str], answers: dict[str, Any]) -> Decimal | None:
-        """Sum of the amounts at ``paths``; None when one of them is unreadable (already reported)."""
+    def gaps(self, rule: RuleDef, answers: dict[str, Any]) -> None:
+        """Each line whose réalisé moves from its prévu by more than the threshold needs its why."""
+        rows = get_path(answers, rule.path)
+        if not isinstance(rows, list) or not (rule.planned and rule.actual and rule.explanation):
+            return
+        list_label = label_of(self.form, rule.path)
+        explanation_label = label_of(self.form, f"{rule.path}.{rule.explanation}")
+        threshold = self.ctx.gap_threshold
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or not is_blank(row.get(rule.explanation)):
+                continue
+            planned = parse_amount(row.get(rule.planned)) or Decimal(0)
+            actual = parse_amount(row.get(rule.actual))
+            if actual is None or not gap_exceeds(planned, actual, threshold):
+                continue
+            self.err(
+                f"{rule.path}.{i}.{rule.explanation}",
+                rule.code,
+                f"{list_label}, ligne {i + 1} — {explanation_label}",
+                f"le réalisé ({french_amount(actual)}) s'écarte de plus de {percent(threshold)} du prévu "
+                f"({french_amount(planned)}) : expliquez l'écart",
+            )
+
+    def total(self, paths: list[str], answers: dict[str, Any], column: str = "montant") -> Decimal | None:
+        """Sum of the amounts (or counts) at ``paths``, a list's lines read in ``column``; None when one
+        of them is unreadable (already reported)."""
         total = Decimal(0)
         for path in paths:
             f = self.form.field_at(path)
@@ -262,7 +297,7 @@ class _Checker:
             if f is None or is_blank(value):
                 continue
             if f.type == "list" and isinstance(value, list):
-                amounts = [item.get("montant") if isinstance(item, dict) else None for item in value]
+                amounts = [item.get(column) if isinstance(item, dict) else None for item in value]
             elif f.type == "per_financeur" and isinstance(value, dict):
                 names = dict(self.ctx.financeurs)
                 amounts = [a for code, a in value.items() if code in names and a is not None]
@@ -276,6 +311,25 @@ class _Checker:
                     return None
                 total += parsed
         return total
+
+
+def gap_exceeds(planned: Decimal, actual: Decimal, threshold: Decimal) -> bool:
+    """Whether réalisé moved from prévu by more than ``threshold`` (a share: 0.15); any réalisé on a
+    line with nothing planned counts as a gap."""
+    if planned == 0:
+        return actual != 0
+    return abs(actual - planned) > threshold * planned
+
+
+def _count(value: Decimal) -> str:
+    """A count read through the amount parser, shown as people count: « 48 », not « 48.00 »."""
+    return str(int(value)) if value == value.to_integral_value() else format(value, "f")
+
+
+def percent(share: Decimal) -> str:
+    """« 15 % » for messages people read."""
+    value = (share * 100).normalize()
+    return f"{value:f}".replace(".", ",") + "\u00a0%"
 
 
 _AMOUNT_HELP = "montant en euros attendu, positif, avec au plus deux décimales (ex. 1234.50)"

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from aap.communes.reminders import record_commune_reminders
 from aap.dossiers.service import advance
 from aap.settings import Settings
 from notifications import render
+from notifications.commune_reminders import record_commune_reminders
 from notifications.delivery import DeliveryReport, deliver
 from notifications.outbox import Message, disabled, existing_item_keys, existing_keys, link_dossiers, record
 from notifications.query import (
@@ -140,6 +140,7 @@ def record_reminders(
             recipient_name=person.name,
             optional=occ.rule.optional,
             complements_message=row.complements_message or "",
+            **dict(occ.facts),
         )
         messages.append(
             Message.to_person(

@@ -62,6 +62,9 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         )
     if name == "conventionner":
         return dossier.bilan_due, {}
+    if name == "renvoyer_bilan":
+        due = (event.data or {}).get("due_date")
+        return date.fromisoformat(due) if due else None, {"bilan_message": event.comment or ""}
     if name == "expirer":
         return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
     if name == "deposer_bilan":

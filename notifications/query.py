@@ -18,7 +18,17 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from aap.models import Campaign, Cofinancement, Dossier, Financeur, Membership, Organisation, User
+from aap.models import (
+    Bilan,
+    Campaign,
+    Cofinancement,
+    Dossier,
+    Financeur,
+    FocusSession,
+    Membership,
+    Organisation,
+    User,
+)
 from notifications.rules import DueOccurrence, Rule
 
 INDEXED_CAMPAIGN_DATES = {
@@ -95,6 +105,10 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
     """The (dossier, occurrence) pairs of `rule` due `today`."""
     lo, hi = rule.anchor_window(today)
     out: list[DueOccurrence] = []
+    if rule.scope == "bilan":
+        return _bilan_dates(session, rule, today, lo, hi)
+    if rule.scope == "focus":
+        return _focus_sessions(session, rule, today, lo, hi)
     if rule.scope == "dossier":
         column = getattr(Dossier, rule.date_name)
         if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
@@ -128,6 +142,45 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in session.scalars(query))
     if rule.scope == "campaign" and rule.date_name == "depot_cloture":
         out.extend(_extended_deadlines(session, rule, today, lo, hi))
+    return out
+
+
+def _bilan_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """A returned bilan's reminders, by its indexed `correction_due` (set only while it is returned)."""
+    column = getattr(Bilan, rule.date_name)
+    rows = session.execute(
+        select(Bilan.dossier_id, column)
+        .join(Dossier, Dossier.id == Bilan.dossier_id)
+        .where(column >= lo, column <= hi, func.coalesce(Dossier.state, "").in_(rule.states))
+    )
+    out = []
+    for dossier_id, anchor in rows:
+        offset = rule.occurrence(anchor, today)
+        if offset is not None:
+            out.append(DueOccurrence(rule, dossier_id, anchor, offset))
+    return out
+
+
+def _focus_sessions(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """The funded actions of the year a focus session evaluates, invited with its place and time."""
+    out: list[DueOccurrence] = []
+    for focus in session.scalars(
+        select(FocusSession).where(FocusSession.date >= lo, FocusSession.date <= hi)
+    ):
+        offset = rule.occurrence(focus.date, today)
+        if offset is None:
+            continue
+        facts = (("focus_lieu", focus.lieu), ("focus_heure", (focus.heure or "").replace(":", " h ")))
+        query = (
+            select(Dossier.id)
+            .join(Campaign, Campaign.id == Dossier.campaign_id)
+            .where(
+                Campaign.territory_id == focus.territory_id,
+                Campaign.year == focus.annee,
+                Dossier.state.in_(rule.states),
+            )
+        )
+        out.extend(DueOccurrence(rule, d, focus.date, offset, facts) for d in session.scalars(query))
     return out
 
 

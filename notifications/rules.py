@@ -37,11 +37,13 @@ TEMPLATES_DIR = HERE / "templates"
 
 # `destinataire`: the one account the event names (a partner asked for its avis)
 Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire", "agents_commune"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "commune"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "commune"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
-# A commune's part of a `par_commune` campaign: the date of its instance (`aap/communes/reminders.py`).
+# The other dates: a returned bilan's new due date; a focus bénéficiaires session (its funded actions).
+SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
+# A commune's part of a `par_commune` campaign: the date of its instance (`notifications/commune_reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
 NEWS = (
@@ -73,7 +75,7 @@ class Rule(RulesModel):
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
     anchor: str | None = Field(
-        default=None, pattern=r"^(campaign|next_campaign|dossier|commune)\.[a-z][a-z0-9_]*$"
+        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|commune)\.[a-z][a-z0-9_]*$"
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -115,7 +117,7 @@ class Rule(RulesModel):
 
     @property
     def per_commune(self) -> bool:
-        """A reminder about a commune's validation, not about a dossier (`aap/communes/reminders.py`)."""
+        """A reminder about a commune's validation, not about a dossier (`notifications/commune_reminders.py`)."""
         return self.anchor is not None and self.scope == "commune"
 
     def _ends(self) -> list[int]:
@@ -217,6 +219,15 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                         err("digest", "un rappel de commune n'est pas un récapitulatif de dossiers", "extra")
                 elif not rule.get("states"):
                     err("states", "indiquez les états de dossier concernés (ex. [brouillon])", "missing")
+                scope, _, name = anchor.partition(".") if isinstance(anchor, str) else ("", "", "")
+                if scope in SCOPED_ANCHORS and name not in SCOPED_ANCHORS[scope]:
+                    err(
+                        "anchor",
+                        f"date « {name} » inconnue pour « {scope} » (possibles : "
+                        + ", ".join(SCOPED_ANCHORS[scope])
+                        + ")",
+                        "unknown_anchor",
+                    )
                 if isinstance(anchor, str) and anchor.startswith("dossier."):
                     name = anchor.split(".", 1)[1]
                     if name not in DOSSIER_ANCHORS:
@@ -332,6 +343,8 @@ class DueOccurrence:
     dossier_id: int
     anchor: date
     offset: int
+    # what the message says beyond the dossier (a focus session's place and time)
+    facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def deadline(self) -> date:

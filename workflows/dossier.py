@@ -133,7 +133,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     _row("rejeter",                "avise",                "rejete",               SYSTEM,      "Rejeter",                             "all_decided_without_accord"),
     _row("conventionner",          "programme",            "conventionne",         INSTRUCTEUR, "Conventionner"),
     _row("deposer_bilan",          "conventionne",         "bilan_depose",         PORTEUR,     "Déposer le bilan",                    "bilan_complete"),
-    _row("renvoyer_bilan",         "bilan_depose",         "conventionne",         INSTRUCTEUR, "Renvoyer le bilan pour corrections",  "comment_given"),
+    _row("renvoyer_bilan",         "bilan_depose",         "conventionne",         INSTRUCTEUR, "Renvoyer le bilan pour corrections",  "comment_given", "due_date_future"),
     _row("valider_bilan",          "bilan_depose",         "cloture",              INSTRUCTEUR, "Valider le bilan"),
     _row("abandonner",             BEFORE_PROGRAMME,       "abandonne",            PORTEUR,     "Abandonner le dossier"),
     _row("expirer",                "brouillon",            "non_depose",           SYSTEM,      "Clore le brouillon non déposé",       "depot_window_closed"),

@@ -118,6 +118,30 @@ def _save(
     return attachment
 
 
+def store_dossier_file(
+    session: Session,
+    received: files.Received,
+    data_dir: Path,
+    *,
+    kind: str,
+    dossier: Dossier,
+    user: User,
+    now: datetime,
+) -> Attachment:
+    """A file of one dossier outside its guichet unique form (the bilan's financial statements); the
+    caller has checked who may add it. It replaces the dossier's previous file of that kind."""
+    return _save(
+        session,
+        received,
+        data_dir,
+        kind=kind,
+        organisation_id=dossier.organisation_id,
+        dossier_id=dossier.id,
+        user=user,
+        now=now,
+    )
+
+
 def add_to_dossier(
     session: Session, user: User, dossier_id: int, received: files.Received, data_dir: Path, now: datetime
 ) -> Attachment:

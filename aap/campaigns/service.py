@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import case, false, select
 from sqlalchemy.orm import Session, selectinload
 
-from aap.communes.loading import commune_errors, save_commune_parts
+from aap.campaigns.communes import commune_errors, save_commune_parts
 from aap.errors import NotFound
 from aap.models import (
     Campaign,
@@ -19,7 +19,6 @@ from aap.models import (
     User,
 )
 from aap.rules_files import CampaignFile, LocatedError, RulesFileError
-from aap.territories.service import get_by_code as territory_by_code
 from forms import FormNotFound, load_form
 from workflows import depot
 from workflows.calendar import Calendar, CalendarNotFound, load_calendar
@@ -41,7 +40,7 @@ def _cross_check(
             LocatedError(file=source, line=_line_of(data, path), path=path, message=message, code=code)
         )
 
-    territory = territory_by_code(session, data.territory)
+    territory = session.scalar(select(Territory).where(Territory.code == data.territory))
     if territory is None:
         err(
             "territory", "territoire_inconnu", f"territoire « {data.territory} » inconnu : chargez-le d'abord"

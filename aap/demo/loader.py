@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user
 from aap.campaigns.service import save_campaign
+from aap.demo.bilans import year_end
 from aap.demo.campaigns import demo_campaigns
 from aap.demo.pieces import RENEWED_EACH_YEAR, store_demo_pieces
 from aap.dossiers import service as dossiers
@@ -165,6 +166,7 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     members = [(orgs[key], porteur) for key, porteur in porteurs.items()]
     store_demo_pieces(session, members, previous.depot_ouverture - timedelta(days=10), data_dir)
     last_year = _previous_year(session, previous, porteurs, users, data_dir)
+    year_end(session, last_year, porteurs, users, today, data_dir)
     store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
     drafts = _open_drafts(session, open_campaign, porteurs, users, today, last_year)
     return (

@@ -39,8 +39,11 @@ def visible_dossiers(user: User) -> Select[tuple[Dossier]]:
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
         return query.where(Dossier.organisation_id.in_(mine))
     if user.role == "financeur":
-        solicits = exists().where(
-            Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id
+        # correlated to the dossier only: a query that also reads lines keeps its own
+        solicits = (
+            exists()
+            .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id)
+            .correlate_except(Cofinancement)
         )
         my_places = (
             select(Qpv.code)

@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse
 
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, Staff
-from aap.dossiers import service
+from aap.dossiers import queries, service
 from aap.dossiers.access import sees_proposals
 from aap.dossiers.schemas import (
     AnswersPatch,
@@ -94,6 +94,21 @@ def list_dossiers(
     user: Caller,
     campaign_id: int | None = None,
     state: Annotated[str | None, Query(description="État du dossier")] = None,
+    qpv: Annotated[str | None, Query(description="Code d'un QPV visé par l'action")] = None,
+    orientation: Annotated[
+        str | None, Query(description="Code d'une orientation : elle et ses objectifs (A, A.1…)")
+    ] = None,
+    financeur: Annotated[str | None, Query(description="Code d'un financeur sollicité")] = None,
+    overdue: Annotated[
+        bool,
+        Query(description="En retard : compléments attendus échus, ou déposé sans prise en instruction"),
+    ] = False,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Texte cherché dans le numéro, l'intitulé, le porteur")
+    ] = None,
+    sort: Annotated[
+        str, Query(description="Tri : " + ", ".join(queries.SORTS) + " (« - » : décroissant)")
+    ] = queries.DEFAULT_SORT,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -103,14 +118,37 @@ def list_dossiers(
             code="etat_inconnu",
             errors=[{"path": "state", "code": "enum", "message": "valeurs : " + ", ".join(lifecycle.STATES)}],
         )
-    items, total = service.list_dossiers(
-        db, user, campaign_id=campaign_id, state=state, limit=limit, offset=offset
+    if sort not in queries.SORTS:
+        raise Invalid(
+            f"Tri « {sort} » inconnu.",
+            code="tri_inconnu",
+            errors=[{"path": "sort", "code": "enum", "message": "valeurs : " + ", ".join(queries.SORTS)}],
+        )
+    filters = queries.DossierFilters(
+        campaign_id=campaign_id,
+        state=state,
+        qpv=qpv or None,
+        orientation=orientation or None,
+        financeur=financeur or None,
+        overdue=overdue,
+        text=q,
+    )
+    found = queries.page(
+        db,
+        user,
+        filters,
+        now(),
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        options=queries.list_options(payments=True),
     )
     return {
         "items": [
-            dossier_out(d, service.transitions_for(user, d), proposals=sees_proposals(user, d)) for d in items
+            dossier_out(d, service.transitions_for(user, d), proposals=sees_proposals(user, d))
+            for d in found.items
         ],
-        "total": total,
+        "total": found.total,
     }
 
 

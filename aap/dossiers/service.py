@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import depot_open, get_campaign
+from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
 from aap.dossiers.effects import AnswersContext, PreconditionContext, TransitionContext
+from aap.dossiers.numbering import next_dossier_number
 from aap.dossiers.repository import (
     campaign_form_of,
     get_dossier,
@@ -26,10 +28,8 @@ from aap.dossiers.repository import (
     past_depot_deadline,
     requested_total,
 )
-from aap.dossiers.targets import sync_targets
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
-from aap.territories.numbering import next_dossier_number
 from forms import FieldError, FormContext
 from workflows import dossier as lifecycle
 from workflows import reconduction
@@ -181,7 +181,6 @@ def create_dossier(
     session.add(dossier)
     session.flush()
     _sync_cofinancements(session, dossier, campaign, form_context(session, campaign))
-    sync_targets(session, dossier)
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)
@@ -304,7 +303,6 @@ def update_answers(
     dossier.version += 1
     dossier.updated_at = now
     _sync_cofinancements(session, dossier, campaign, ctx)
-    sync_targets(session, dossier)
     session.commit()
     return get_dossier(session, user, dossier.id)
 

@@ -1,28 +1,20 @@
 """The territory codes a dossier's answers refer to (its QPV and places, its orientation), kept in
 `dossier_targets` at each save: who sees a commune's dossiers, the per-commune totals and the checks
 of a territory reload ask SQL, never scan the answers. Where these answers sit is read from the form
-(the fields whose options come from `qpvs` / `orientations`)."""
+(the fields whose options come from `qpvs` / `orientations`, `aap.dossiers.answer_paths`).
 
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+The rows are written by the same mapper events as the list columns (`aap.dossiers.search_columns`),
+so every save, and the renames of a territory reload, keep `dossier_targets` and `dossier_qpvs` alike.
+"""
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from typing import Any
 
-from aap.models import Dossier, DossierTarget
-from forms import load_form
+from aap.dossiers.answer_paths import FormPaths, _paths
 from forms.walk import get_path
 
-if TYPE_CHECKING:
-    from aap.financing.programmation import FormPaths
 
-
-@lru_cache(maxsize=32)
-def form_paths(form_code: str, form_version: int) -> "FormPaths":
-    # imported here: the programme module reads campaigns, which read territories, which use this one
-    from aap.financing.programmation import paths_of
-
-    return paths_of(load_form(form_code, form_version).definition)
+def form_paths(form_code: str, form_version: int) -> FormPaths:
+    return _paths(form_code, form_version)
 
 
 def _codes(value: Any) -> list[str]:
@@ -41,12 +33,10 @@ def targets_of(form_code: str, form_version: int, answers: dict[str, Any]) -> se
     return found
 
 
-def sync_targets(session: Session, dossier: Dossier) -> None:
-    """Rewrite the dossier's targets from its answers (in the caller's transaction)."""
-    wanted = targets_of(dossier.form_code, dossier.form_version, dossier.answers or {})
-    session.execute(delete(DossierTarget).where(DossierTarget.dossier_id == dossier.id))
-    session.add_all(DossierTarget(dossier_id=dossier.id, kind=k, code=c) for k, c in sorted(wanted))
-    session.flush()
+def target_rows(dossier_id: int, targets: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The `dossier_targets` rows of these targets (codes cut to the column's 32 characters)."""
+    codes = sorted({(kind, code[:32]) for kind, code in targets})
+    return [{"dossier_id": dossier_id, "kind": kind, "code": code} for kind, code in codes]
 
 
 def replace_codes(

@@ -17,6 +17,7 @@ from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import documents, programmation, service, totaux
 from aap.financing.schemas import DocumentPage, ProgrammeOut
+from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
 from aap.schemas import FILE, Euros
 
@@ -351,8 +352,11 @@ def programmation_table(
     description=(
         "Demandé, proposé, accordé et payé par financeur, par orientation et par QPV (un dossier qui vise "
         "plusieurs QPV compte dans chacun), et les délais médians en jours : dépôt → décision, "
-        "décision → convention, décision → premier paiement. " + EUROS_NOTE
+        "décision → convention, décision → premier paiement ; le déroulé par orientation de premier "
+        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`). "
+        + EUROS_NOTE
     ),
+    response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return totaux.totaux(db, user, campaign_id)

@@ -14,20 +14,28 @@ so another form needs no code.
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Integer, case, func, select, type_coerce
+from sqlalchemy.orm import Session
 
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
+from aap.dossiers.answer_paths import (  # noqa: F401 (this module's names for them)
+    FormPaths,
+    _paths,
+    answered_budget,
+    has_budget,
+    orientation_of,
+    paths_of,
+    qpvs_of,
+)
 from aap.errors import Forbidden, Invalid
 from aap.financing.communes import (
     CommuneNames,
@@ -36,16 +44,22 @@ from aap.financing.communes import (
     commune_subtotals_json,
     in_commune,
 )
-from aap.models import Campaign, Cofinancement, Dossier, Orientation, Qpv, User
-from forms import load_form
-from forms.definition import FieldDef, FormDef
-from forms.values import parse_amount
-from forms.walk import get_path
+from aap.models import (
+    Campaign,
+    Cofinancement,
+    Dossier,
+    DossierQpv,
+    Financeur,
+    Organisation,
+    Orientation,
+    Qpv,
+    User,
+)
 from workflows import money
 from workflows.dossier import STATE_LABELS, STATES
 from workflows.labels import AVIS_LABELS
 
-CHUNK = 500
+CHUNK = 1000
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
 EURO_FORMAT = '#,##0.00 "€"'
@@ -53,73 +67,15 @@ BUDGET = 6  # the index of the « Budget total » column in `headers`
 ZERO = Decimal("0.00")
 
 
-# --- where things are in the answers -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormPaths:
-    qpv: str | None
-    orientation: str | None
-    budget: tuple[str, ...]
-
-
-def _walk(fields: list[FieldDef], prefix: str) -> Iterator[tuple[str, FieldDef]]:
-    for f in fields:
-        path = f"{prefix}.{f.key}"
-        yield path, f
-        if f.type == "group" and f.fields:
-            yield from _walk(f.fields, path)
-
-
-def paths_of(form: FormDef) -> FormPaths:
-    found: dict[str, str] = {}
-    for section in form.sections:
-        for path, f in _walk(section.fields, section.key):
-            if f.options_from in ("qpvs", "orientations"):
-                found.setdefault(f.options_from, path)
-    balance = next((r for r in form.rules if r.kind == "balance"), None)
-    return FormPaths(found.get("qpvs"), found.get("orientations"), tuple(balance.left) if balance else ())
-
-
-@lru_cache(maxsize=32)
-def _paths(form_code: str, form_version: int) -> FormPaths:
-    return paths_of(load_form(form_code, form_version).definition)
-
-
-def _sum_amounts(value: Any) -> Decimal:
-    if isinstance(value, list):
-        return sum((_sum_amounts(v.get("montant") if isinstance(v, dict) else v) for v in value), ZERO)
-    if isinstance(value, dict):
-        return sum((_sum_amounts(v) for v in value.values()), ZERO)
-    amount = parse_amount(value)
-    return amount if amount is not None else ZERO
+# --- where things are in the answers (aap.dossiers.answer_paths) ---------------------------------
 
 
 def budget_total(dossier: Dossier) -> Decimal | None:
     """Total cost of the action (total des charges); the amounts requested when the form has no budget."""
-    paths = _paths(dossier.form_code, dossier.form_version)
-    answers = dossier.answers or {}
-    if paths.budget:
-        total = sum((_sum_amounts(get_path(answers, p)) for p in paths.budget), ZERO)
-        return total.quantize(Decimal("0.01")) if total else None
+    if has_budget(dossier):
+        return answered_budget(dossier)
     requested = sum((line.montant_demande for line in dossier.cofinancements), ZERO)
     return requested or None
-
-
-def qpvs_of(dossier: Dossier) -> list[str]:
-    path = _paths(dossier.form_code, dossier.form_version).qpv
-    value = get_path(dossier.answers or {}, path) if path else None
-    if isinstance(value, str) and value:
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def orientation_of(dossier: Dossier) -> str | None:
-    path = _paths(dossier.form_code, dossier.form_version).orientation
-    value = get_path(dossier.answers or {}, path) if path else None
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, str) and value else None
 
 
 # --- rows ----------------------------------------------------------------------------------------
@@ -143,38 +99,38 @@ class Table:
     def __post_init__(self) -> None:
         self.totals = {code: {k: ZERO for k, _ in AMOUNTS} for code, _ in self.financeurs}
 
-    def row(self, dossier: Dossier) -> dict[str, Any]:
-        lines = {line.financeur.code: line for line in dossier.cofinancements}
+    def row(self, source: "Source") -> dict[str, Any]:
+        """A dossier's row (the one place that builds it: the page, the CSV, the XLSX, the JSON)."""
         amounts: dict[str, dict[str, Any]] = {}
         for code, _ in self.financeurs:
-            line = lines.get(code)
+            line = source.lines.get(code)
             values = {
-                "demande": line.montant_demande if line else None,
-                "propose": line.montant_propose if line else None,
-                "accorde": line.montant_accorde if line and line.decision == "accorde" else None,
+                "demande": line.demande if line else None,
+                "propose": line.propose if line else None,
+                "accorde": line.accorde if line and line.decision == "accorde" else None,
             }
             for k, v in values.items():
                 if v is not None:
                     self.totals[code][k] += v
             amounts[code] = {**values, "decision": line.decision if line else None}
-        budget = budget_total(dossier)
+        budget = source.budget_total()
         self.budget += budget or ZERO
         self.count += 1
-        qpvs, orientation = qpvs_of(dossier), orientation_of(dossier)
+        qpvs, orientation = source.qpvs, source.orientation
         return {
-            "dossier_id": dossier.id,
-            "numero": dossier.number,
-            "porteur": dossier.organisation.name,
-            "action": dossier.title,
+            "dossier_id": source.id,
+            "numero": source.number,
+            "porteur": source.porteur,
+            "action": source.title,
             "qpv": qpvs,
             "qpv_noms": [self.qpv_names.get(q, q) for q in qpvs],
             "communes": self.communes.of(qpvs),
             "orientation": orientation,
             "orientation_label": self.orientation_labels.get(orientation or "", None),
             "budget_total": budget,
-            "avis": dossier.avis,
-            "state": dossier.state,
-            "state_label": STATE_LABELS.get(dossier.state, dossier.state),
+            "avis": source.avis,
+            "state": source.state,
+            "state_label": STATE_LABELS.get(source.state, source.state),
             "financements": amounts,
         }
 
@@ -232,44 +188,176 @@ def open_table(
     )
 
 
-def iter_dossiers(
-    session: Session,
-    user: User,
-    campaign_id: int,
-    states: Iterable[str],
-    chunk: int = CHUNK,
-    commune: tuple[int, str] | None = None,
-) -> Iterator[Dossier]:
-    """The campaign's visible dossiers in these states, by pages of `chunk`, each page let go after use.
+@dataclass(frozen=True)
+class LineSource:
+    demande: Decimal
+    propose: Decimal | None
+    decision: str | None
+    accorde: Decimal | None
+
+
+@dataclass
+class Source:
+    """What a row shows of a dossier, read as plain rows (no ORM objects: a page of a thousand
+    costs three statements and little memory)."""
+
+    id: int
+    number: str
+    title: str | None
+    state: str
+    avis: str | None
+    porteur: str
+    orientation: str | None
+    budget: Decimal | None  # from the answers (`Dossier.budget_total`)
+    form_has_budget: bool
+    qpvs: list[str] = field(default_factory=list)
+    lines: dict[str, LineSource] = field(default_factory=dict)
+
+    def budget_total(self) -> Decimal | None:
+        """As `budget_total`: the answers' budget, or the amounts requested when the form has none."""
+        if self.form_has_budget:
+            return self.budget
+        return sum((line.demande for line in self.lines.values()), ZERO) or None
+
+
+def _where(user: User, table: Table) -> list[Any]:
+    """The table's rows: the campaign's visible dossiers in its states (and its commune's, if asked)."""
+    visible = visible_dossiers(user).whereclause
+    return [
+        Dossier.campaign_id == table.campaign.id,
+        Dossier.state.in_(table.states),
+        *([visible] if visible is not None else []),
+        *([in_commune(table.campaign.territory_id, table.commune)] if table.commune else []),
+    ]
+
+
+def read_sources(
+    session: Session, user: User, table: Table, *, limit: int, offset: int = 0, after: int = 0
+) -> list[Source]:
+    """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV."""
+    query = (
+        select(
+            Dossier.id,
+            Dossier.number,
+            Dossier.title,
+            Dossier.state,
+            Dossier.avis,
+            Dossier.form_code,
+            Dossier.form_version,
+            Dossier.orientation_code,
+            Dossier.budget_total,
+            Organisation.name,
+        )
+        .join(Organisation, Organisation.id == Dossier.organisation_id)
+        .where(*_where(user, table), Dossier.id > after)
+        .order_by(Dossier.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    sources = {
+        r.id: Source(
+            id=r.id,
+            number=r.number,
+            title=r.title,
+            state=r.state,
+            avis=r.avis,
+            porteur=r.name,
+            orientation=r.orientation_code,
+            budget=r.budget_total,
+            form_has_budget=bool(_paths(r.form_code, r.form_version).budget),
+        )
+        for r in session.execute(query)
+    }
+    if not sources:
+        return []
+    ids = list(sources)
+    lines = session.execute(
+        select(
+            Cofinancement.dossier_id,
+            Financeur.code,
+            Cofinancement.montant_demande,
+            Cofinancement.montant_propose,
+            Cofinancement.decision,
+            Cofinancement.montant_accorde,
+        )
+        .join(Financeur, Financeur.id == Cofinancement.financeur_id)
+        .where(Cofinancement.dossier_id.in_(ids))
+    )
+    for dossier_id, code, demande, propose, decision, accorde in lines:
+        sources[dossier_id].lines[code] = LineSource(demande, propose, decision, accorde)
+    qpvs = session.execute(
+        select(DossierQpv.dossier_id, DossierQpv.qpv_code)
+        .where(DossierQpv.dossier_id.in_(ids))
+        .order_by(DossierQpv.dossier_id, DossierQpv.qpv_code)
+    )
+    for dossier_id, code in qpvs:
+        sources[dossier_id].qpvs.append(code)
+    return list(sources.values())
+
+
+def iter_sources(session: Session, user: User, table: Table, chunk: int = CHUNK) -> Iterator[Source]:
+    """Every dossier of the table, by keyset pages of `chunk`, each page let go after use.
 
     Each page is its own short read transaction: a long download never holds a lock (SQLite's
-    BEGIN IMMEDIATE would otherwise block every writer until the last row)."""
-    query = (
-        visible_dossiers(user)
-        .where(Dossier.campaign_id == campaign_id, Dossier.state.in_(tuple(states)))
-        .options(
-            selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-            selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-            selectinload(Dossier.organisation),
-        )
-        .order_by(Dossier.id)
-        .limit(chunk)
-    )
-    if commune is not None:  # (territory_id, insee)
-        query = query.where(in_commune(*commune))
+    BEGIN IMMEDIATE would otherwise block every writer until the last row), and memory stays one
+    page whatever the campaign's size."""
     after = 0
-    while page := list(session.scalars(query.where(Dossier.id > after))):
+    while page := read_sources(session, user, table, limit=chunk, after=after):
         yield from page
         after = page[-1].id
-        for dossier in page:
-            session.expunge(dossier)  # cascades to its lines: memory stays one page
         session.rollback()
 
 
 def rows(session: Session, user: User, table: Table, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    commune = (table.campaign.territory_id, table.commune) if table.commune else None
-    for dossier in iter_dossiers(session, user, table.campaign.id, table.states, chunk, commune):
-        yield table.row(dossier)
+    for source in iter_sources(session, user, table, chunk):
+        yield table.row(source)
+
+
+def page_rows(session: Session, user: User, table: Table, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    """One page of rows, for the comité page (its totals come from `sql_sums`)."""
+    return [table.row(s) for s in read_sources(session, user, table, limit=limit, offset=offset)]
+
+
+def sql_sums(session: Session, user: User, table: Table) -> dict[str, Any]:
+    """The totals row of the whole table (as `Table.sums`), by two grouped queries."""
+    where = _where(user, table)
+    count, budget = session.execute(
+        select(func.count(), func.sum(type_coerce(Dossier.budget_total, Integer))).where(*where)
+    ).one()
+    accorde = case((Cofinancement.decision == "accorde", Cofinancement.montant_accorde), else_=None)
+    # the requested amounts stand for the budget of a dossier whose form has none
+    no_budget = case((Dossier.budget_total.is_(None), Cofinancement.montant_demande), else_=None)
+    per = {code: {k: ZERO for k, _ in AMOUNTS} for code, _ in table.financeurs}
+    fallback = ZERO
+    rows_ = session.execute(
+        select(
+            Financeur.code,
+            func.sum(type_coerce(Cofinancement.montant_demande, Integer)),
+            func.sum(type_coerce(Cofinancement.montant_propose, Integer)),
+            func.sum(type_coerce(accorde, Integer)),
+            func.sum(type_coerce(no_budget, Integer)),
+        )
+        .select_from(Cofinancement)
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .join(Financeur, Financeur.id == Cofinancement.financeur_id)
+        .where(*where)
+        .group_by(Financeur.code)
+    )
+    for code, demande, propose, accorde_sum, requested in rows_:
+        per[code] = {
+            k: _cents(v) for k, v in (("demande", demande), ("propose", propose), ("accorde", accorde_sum))
+        }
+        fallback += _cents(requested)
+    return {
+        "dossiers": count or 0,
+        "budget_total": _cents(budget) + fallback,
+        "financements": per,
+        **{k: sum((v[k] for v in per.values()), ZERO) for k, _ in AMOUNTS},
+    }
+
+
+def _cents(value: Any) -> Decimal:
+    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
 
 
 # --- formats -------------------------------------------------------------------------------------
@@ -280,18 +368,22 @@ def _fr(amount: Decimal | None) -> str:
     return "" if amount is None else f"{amount:.2f}".replace(".", ",")
 
 
+# the columns before the amounts per financer (`BUDGET` is the index of « Budget total »)
+_TEXT_COLUMNS = (
+    "Numéro",
+    "Porteur",
+    "Action",
+    "QPV",
+    "Commune",
+    "Orientation",
+    "Budget total",
+    "Avis du comité technique",
+    "État",
+)
+
+
 def headers(table: Table) -> list[str]:
-    cols = [
-        "Numéro",
-        "Porteur",
-        "Action",
-        "QPV",
-        "Commune",
-        "Orientation",
-        "Budget total",
-        "Avis du comité technique",
-        "État",
-    ]
+    cols = list(_TEXT_COLUMNS)
     for code, _ in table.financeurs:
         cols += [f"{code} {label}" for _, label in AMOUNTS]
     cols += [f"Total {label}" for _, label in AMOUNTS]
@@ -378,9 +470,20 @@ def xlsx_file(
         return c
 
     ws.append([header_cell(n) for n in names])
+    # one euro cell per amount column, refilled for each row: a write-only sheet serializes a row as
+    # it is appended, so the cells (and their style lookups) need not be made again 30 000 times
+    budget_cell, amount_cells = euro(None), [euro(None) for _ in range(len(names) - len(_TEXT_COLUMNS))]
+
+    def filled(cell: WriteOnlyCell, value: Decimal | None) -> WriteOnlyCell:
+        cell.value = value
+        return cell
+
     for row in rows(session, user, table, chunk):
         text, amounts = _cells(table, row)
-        ws.append([euro(c) if i == BUDGET else c for i, c in enumerate(text)] + [euro(a) for a in amounts])
+        ws.append(
+            [filled(budget_cell, c) if i == BUDGET else c for i, c in enumerate(text)]
+            + [filled(cell, a) for cell, a in zip(amount_cells, amounts, strict=True)]
+        )
     for text, amounts in commune_subtotals(session, user, table):
         ws.append([WriteOnlyCell(ws, value=c) for c in text] + [euro(a, bold) for a in amounts])
     text, amounts = _totals_cells(table)

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from aap.dossiers.targets import replace_codes, sync_targets
+from aap.dossiers import search_columns  # noqa: F401 (the events that move the kept codes)
+from aap.dossiers.targets import replace_codes
 from aap.models import Campaign, CampaignCommune, Commune, Dossier, DossierTarget, Orientation, Qpv
 from aap.rules_files import LocatedError, RulesFileError, TerritoryFile
 
@@ -164,8 +165,9 @@ def _move(session: Session, territory_id: int, moves: dict[str, dict[str, str]])
 
 
 def _move_dossiers(session: Session, territory_id: int, moves: dict[str, dict[str, str]]) -> None:
-    """The answers of each dossier concerned (one new version: an open form sees it changed), then the
-    codes kept beside them."""
+    """The answers of each dossier concerned (one new version: an open form sees it changed); the codes
+    kept beside them (`dossier_targets`, `dossier_qpvs`, `orientation_code`) follow at the flush, by the
+    mapper events of `aap.dossiers.search_columns`."""
     concerned = or_(
         *(
             and_(DossierTarget.kind == kind, DossierTarget.code.in_(set(codes)))
@@ -190,5 +192,4 @@ def _move_dossiers(session: Session, territory_id: int, moves: dict[str, dict[st
                 answers = replace_codes(dossier.form_code, dossier.form_version, answers, kind, codes)
         dossier.answers = answers
         dossier.version += 1
-        sync_targets(session, dossier)  # the codes kept beside the answers follow them
     session.flush()

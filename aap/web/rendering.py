@@ -50,13 +50,18 @@ LANDING = {
 """The page about each role's work, where logging in lands."""
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "porteur": [("/mes-dossiers", "Mes dossiers")],
-    "instructeur": [("/instruction", "Instruction"), ("/tableau-de-bord", "Tableau de bord")],
+    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/focus", "Focus bénéficiaires")],
+    "instructeur": [
+        ("/instruction", "Instruction"),
+        ("/tableau-de-bord", "Tableau de bord"),
+        ("/focus", "Focus bénéficiaires"),
+    ],
     "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
     "partenaire": [("/avis", "Avis demandés")],
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),
+        ("/focus", "Focus bénéficiaires"),
         ("/admin", "Administration"),
     ],
 }

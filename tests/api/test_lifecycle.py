@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import AGENTS, Actor, complete_draft, drafts, open_campaign, previous_campaign
+from tests.bilans.helpers import fill
 
 
 def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(
@@ -53,6 +54,9 @@ def test_a_dossier_goes_from_brouillon_to_cloture_with_complements_on_the_way(
         assert r.json()["state"] == expected  # the last decision programs the dossier by itself
 
     assert instructeur.fire(did, "conventionner").json()["state"] == "conventionne"
+    # the bilan is filed only complete (tests/bilans prove each refusal)
+    assert porteur.fire(did, "deposer_bilan", comment="Bilan joint.").status_code == 422
+    fill(porteur, did)
     assert porteur.fire(did, "deposer_bilan", comment="Bilan joint.").json()["state"] == "bilan_depose"
     told = instructeur.get(f"/api/v1/dossiers/{did}/notifications").json()["items"]
     assert "instructeur@demo.aap.test" in [n["recipient"] for n in told if n["rule"] == "bilan_recu"]

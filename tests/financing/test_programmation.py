@@ -51,7 +51,13 @@ def test_the_csv_has_a_row_per_programmed_dossier_and_the_enveloppes_totals(clie
     first = next(row for row in body if row[0] == programmed[0]["number"])
     assert first[1] == programmed[0]["organisation"]["name"] and first[2] == programmed[0]["title"]
     assert first[3].startswith("QN") and first[4] == "Manosque"
-    assert first[7] == "Favorable" and first[8] == "Conventionné"
+    assert first[7] == "Favorable"
+    assert (
+        first[8]
+        == {"conventionne": "Conventionné", "bilan_depose": "Bilan déposé", "cloture": "Clôturé"}[
+            programmed[0]["state"]
+        ]
+    )
     assert _fr(first[6]) > 0
     for code, e in w.enveloppes(campaign["id"]).items():
         for label, key in AMOUNT_KINDS[1:]:

@@ -190,10 +190,15 @@ def test_bilans_due_in_two_weeks_bring_reminders_to_their_porteurs(
     previous = previous_campaign(session)
     conventionnes = list(
         session.scalars(
-            select(Dossier).where(Dossier.campaign_id == previous.id, Dossier.state == "conventionne")
+            select(Dossier).where(
+                Dossier.campaign_id == previous.id,
+                Dossier.state == "conventionne",
+                Dossier.bilan_due == demo + timedelta(days=14),
+            )
         )
     )
-    assert conventionnes and all(d.bilan_due == demo + timedelta(days=14) for d in conventionnes)
+    # the demo's bilans still to write (one late, one sent back: theirs are other reminders)
+    assert conventionnes
 
     go(db_engine, session, settings, smtp, at(demo))
 

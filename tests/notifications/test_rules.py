@@ -30,11 +30,25 @@ def test_the_shipped_rules_are_valid_and_cover_the_calendar() -> None:
     rules = default_rules().by_code()
     assert rules["brouillon_avant_cloture"].offsets == [-14, -7, -1]
     assert rules["complements_rappel"].offsets == [-3] and rules["complements_en_retard"].offsets == [1]
-    assert rules["bilan_a_deposer"].offsets == [-30, -14] and rules["bilan_en_retard"].offsets == [1]
+    assert rules["bilan_a_deposer"].offsets == [-30, -7] and rules["bilan_en_retard"].offsets[:3] == [
+        1,
+        8,
+        15,
+    ]
+    assert (
+        rules["bilan_a_corriger"].anchor == "bilan.correction_due"
+        and rules["focus_beneficiaires"].anchor == "focus.date"
+    )
     assert rules["financeurs_decisions_manquantes"].offsets == [-7, -1]
     assert rules["instructeurs_depots_en_attente"].digest and rules["financeurs_decisions_manquantes"].digest
     events = {r.event for r in default_rules().rules if r.event}
-    assert {"deposer", "demander_complements", "decision_financeur", "conventionner"} <= events
+    assert {
+        "deposer",
+        "demander_complements",
+        "decision_financeur",
+        "conventionner",
+        "renvoyer_bilan",
+    } <= events
     assert not any(r.optional for r in default_rules().rules if r.event)
 
 

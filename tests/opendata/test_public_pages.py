@@ -99,7 +99,7 @@ def test_the_quartier_view_gives_the_dashboard_figures(client: TestClient, demo,
     campaign = session.scalars(select(Campaign).order_by(Campaign.year)).first()
     admin = session.scalar(select(User).where(User.email == "admin@demo.aap.test"))
     assert campaign is not None and admin is not None
-    dashboard = {q["qpv"]: q["accorde"] for q in totaux(session, admin, campaign.id)["qpv"]}
+    dashboard = {q["qpv"]: f"{q['accorde']:.2f}" for q in totaux(session, admin, campaign.id)["qpv"]}
     year = campaign.year
     view = service.quartiers(session, "dlva", str(year))
     session.rollback()

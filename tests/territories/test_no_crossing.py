@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session
 from aap.models import (
     Attachment,
     AvisPartenaire,
+    Bilan,
     Campaign,
     CampaignCommune,
     CampaignFinanceur,
     Cofinancement,
     Dossier,
     DossierEvent,
+    FocusContribution,
+    FocusParticipation,
+    FocusSession,
     Organisation,
     Payment,
 )
@@ -36,6 +40,9 @@ OWN = {
     "/api/v1/me/preferences",
     "/api/v1/me/preferences/{rule}",
     "/api/v1/registry/siret/{siret}",
+    # the caller's own territory's focus sessions (`?territory=` names another: open to porteurs, who
+    # may work in several contracts); registering and recording in one is checked below by `focus_id`
+    "/api/v1/focus",
 }
 # a porteur may read any territory's call (with its envelopes, as the call itself shows them) and file
 # in it: an association may work in several contracts
@@ -53,6 +60,7 @@ BODIES: dict[str, Any] = {
     "extension": {"until": "2099-01-01", "reason": "essai"},
     "reconduire": {"campaign_id": 0},
     "validation": {"comment": "essai"},
+    "contributions": {"theme": "Essai", "texte": "Une contribution d'un autre territoire"},
 }
 
 
@@ -70,6 +78,9 @@ def _snapshot(engine: Engine) -> list[Any]:
             s.query(DossierEvent).count(),
             s.query(Attachment).count(),
             sorted((a.id, a.state) for a in s.scalars(select(AvisPartenaire))),
+            sorted((b.id, b.state, b.version) for b in s.scalars(select(Bilan))),
+            s.query(FocusParticipation).count(),
+            s.query(FocusContribution).count(),
         ]
 
 
@@ -103,7 +114,12 @@ def test_no_route_lets_another_territorys_accounts_read_or_write_the_demos_objec
             "organisation_id": organisation.id,
             "name": "prendre_en_instruction",
             "avis_id": s.scalar(select(AvisPartenaire.id).order_by(AvisPartenaire.id).limit(1)) or 1,
+            "focus_id": s.scalar(
+                select(FocusSession.id).where(FocusSession.territory_id == campaign.territory_id).limit(1)
+            )
+            or 1,
         }
+        BODIES["participations"] = {"dossier_id": dossier.id, "beneficiaires": {"femmes": 1}}
     before = _snapshot(db_engine)
     accounts = [
         "admin@metro.test",

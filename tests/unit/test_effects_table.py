@@ -11,8 +11,9 @@ def test_the_wired_table_names_who_reacts_to_what() -> None:
     table = EffectsTable()
     register_all(table)
     described = table.describe()
-    assert described["conventionner"] == ["financing.documents"]
+    assert described["conventionner"] == ["financing.documents", "bilans.echeance"]
     assert described["deposer"] == ["pieces.link"]
+    assert described["renvoyer_bilan"] == ["bilans.renvoye"]
     assert described["*"] == ["notifications.outbox"]
 
 

@@ -108,7 +108,11 @@ def test_a_whole_year_with_a_round_of_complements() -> None:
     for name, role, extra in [
         ("conventionner", "instructeur", {}),
         ("deposer_bilan", "porteur", {}),
-        ("renvoyer_bilan", "instructeur", {"payload": {"comment": "Il manque le compte rendu financier."}}),
+        (
+            "renvoyer_bilan",
+            "instructeur",
+            {"payload": {"comment": "Il manque le compte rendu financier.", "due_date": "2025-03-01"}},
+        ),
         ("deposer_bilan", "porteur", {}),
         ("valider_bilan", "instructeur", {}),
     ]:
@@ -226,11 +230,9 @@ def test_deposer_bilan_needs_the_bilan_complete() -> None:
     assert [(r.code, r.field) for r in err.reasons] == [("bilan_incomplete", "beneficiaires")]
 
 
-def test_renvoyer_bilan_needs_a_comment() -> None:
-    assert (
-        refusal("renvoyer_bilan", "bilan_depose", "instructeur", facts()).reasons[0].code
-        == "comment_required"
-    )
+def test_renvoyer_bilan_needs_a_comment_and_a_due_date() -> None:
+    reasons = refusal("renvoyer_bilan", "bilan_depose", "instructeur", facts()).reasons
+    assert [r.code for r in reasons] == ["comment_required", "due_date_required"]
 
 
 @pytest.mark.parametrize(

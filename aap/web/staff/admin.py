@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,20 +112,30 @@ def set_enveloppe(
     return see_other(f"/admin#campagne-{campaign_id}")
 
 
+USERS_PAGE_SIZE = 100
+
+
 def _users_page(
     request: Request,
     db: Session,
     user: User,
     *,
+    page: int = 1,
     status_code: int = 200,
     problem: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    accounts, total = queries.users_of_territory(
+        db, user.territory_id, limit=USERS_PAGE_SIZE, offset=(page - 1) * USERS_PAGE_SIZE
+    )
     return render(
         request,
         "staff/admin_users.html",
         {
             "user": user,
-            "accounts": queries.users_of_territory(db, user.territory_id),
+            "accounts": accounts,
+            "accounts_total": total,
+            "page": page,
+            "pages": max((total + USERS_PAGE_SIZE - 1) // USERS_PAGE_SIZE, 1),
             "financeurs": queries.financeurs(db, user.territory_id),
             "problem": problem,
             "min_password": MIN_PASSWORD_LENGTH,
@@ -135,8 +145,10 @@ def _users_page(
 
 
 @router.get("/admin/utilisateurs", response_class=HTMLResponse)
-def users_page(request: Request, db: DB, user: AdminUser) -> HTMLResponse:
-    return _users_page(request, db, user)
+def users_page(
+    request: Request, db: DB, user: AdminUser, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+) -> HTMLResponse:
+    return _users_page(request, db, user, page=page)
 
 
 @router.post("/admin/utilisateurs", response_class=HTMLResponse, response_model=None)

@@ -4,7 +4,6 @@ Staff read the campaign's totals (`aap.financing.totaux`, the same figures as th
 sees its own money only. Every chart is server-rendered SVG with its figures in a table beside it.
 """
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns import service as campaigns
 from aap.deps import DB
-from aap.financing import documents, totaux
 from aap.financing import service as financing
-from aap.models import Campaign, Cofinancement, Dossier, User
+from aap.financing import totaux
+from aap.models import Campaign, User
 from aap.web.rendering import render
 from aap.web.staff import queries
 from aap.web.staff.charts import Bar, bar_chart
@@ -27,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, Depends(page_user("admin", "instructeur", "financeur"))]
 
 ZERO = Decimal("0.00")
-CPO_TARGET = Decimal("50")
+CPO_TARGET = totaux.CPO_TARGET * 100
 DELAY_LABELS = {
     "depot_decision": "Dépôt → décision des financeurs",
     "decision_convention": "Décision → convention ou notification",
@@ -35,94 +34,45 @@ DELAY_LABELS = {
 }
 
 
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else ZERO
-
-
-def _root_of(session: Session, territory_id: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Each orientation code's top-level orientation, and the top-level ones (code, label) in order."""
-    tree = queries.orientations(session, territory_id)
-    parent = {o.code: o.parent_code for o in tree}
-    root: dict[str, str] = {}
-    for o in tree:
-        code, hops = o.code, 0
-        while parent.get(code) is not None and hops < 20:
-            code, hops = parent[code] or code, hops + 1
-        root[o.code] = code
-    return root, [(o.code, o.label) for o in tree if o.parent_code is None]
-
-
-def _by_root(
-    pairs: list[tuple[str | None, Decimal]], root: dict[str, str], roots: list[tuple[str, str]]
-) -> list[tuple[str, Decimal]]:
-    sums: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
-    for code, amount in pairs:
-        sums[root.get(code or "")] += amount
-    out = [(f"{code}. {label}", sums[code]) for code, label in roots]
-    if sums.get(None):
-        out.append(("Orientation non renseignée", sums[None]))
-    return out
-
-
-def _own_lines(session: Session, user: User, campaign: Campaign) -> list[tuple[Dossier, Cofinancement]]:
-    return [
-        (d, line)
-        for d, line in queries.financer_lines(session, user, campaign.id)
-        if line.decision == "accorde" and line.montant_accorde is not None and d.state != "abandonne"
-    ]
+def _label(o: dict[str, Any]) -> str:
+    return f"{o['orientation']}. {o['label']}" if o["orientation"] else "Orientation non renseignée"
 
 
 def _figures(session: Session, user: User, campaign: Campaign) -> dict[str, Any]:
-    """The amounts of each chart, as (label, amount) lists, for the caller's role."""
+    """The amounts of each chart, as (label, amount) lists, for the caller's role: a financer sees
+    its own lines only (`propre`), the staff every line."""
     t = totaux.totaux(session, user, campaign.id)
-    root, roots = _root_of(session, campaign.territory_id)
-    qpv_names = queries.qpv_options(session, campaign.territory_id)
+    scope = t["propre"] if user.role == "financeur" and t["propre"] else t
     if user.role == "financeur":
-        lines = _own_lines(session, user, campaign)
+        code = user.financeur.code if user.financeur else None
         by_financeur = [
-            (f["financeur_name"], _money(f["accorde"]))
-            for f in t["financeurs"]
-            if user.financeur and f["financeur"] == user.financeur.code
+            (f["financeur_name"], f["accorde"]) for f in t["financeurs"] if f["financeur"] == code
         ]
-        by_orientation = _by_root(
-            [(queries.orientation_of(d), line.montant_accorde or ZERO) for d, line in lines], root, roots
-        )
-        per_qpv: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for d, line in lines:
-            for code in queries.qpvs_of(d):
-                per_qpv[code] += line.montant_accorde or ZERO
     else:
-        by_financeur = [(f["financeur_name"], _money(f["accorde"])) for f in t["financeurs"]]
-        by_orientation = _by_root(
-            [(o["orientation"], _money(o["accorde"])) for o in t["orientations"]], root, roots
-        )
-        per_qpv = {q["qpv"]: _money(q["accorde"]) for q in t["qpv"]}
-    by_qpv = [(name, per_qpv.get(code, ZERO)) for code, name in qpv_names]
+        by_financeur = [(f["financeur_name"], f["accorde"]) for f in t["financeurs"]]
+    per_qpv = {q["qpv"]: q["accorde"] for q in scope["qpv"]}
+    qpv_names = queries.qpv_options(session, campaign.territory_id)
     return {
         "by_financeur": by_financeur,
-        "by_orientation": by_orientation,
-        "by_qpv": by_qpv,
+        "by_orientation": [(_label(o), o["accorde"]) for o in scope["orientations_racines"]],
+        "by_qpv": [(name, per_qpv.get(code, ZERO)) for code, name in qpv_names],
         "delais": t["delais"],
-        "total": t["total"],
+        "total": scope["total"],
+        "cpo": t["cpo"],
     }
 
 
 def _cpo_shares(
-    session: Session, user: User, campaign: Campaign
+    user: User, campaign: Campaign, cpo: list[dict[str, Any]]
 ) -> list[tuple[str, Decimal, Decimal, Decimal]]:
     """Per financer (and for the whole contract): accorded, accorded under a CPO, and the share in %."""
-    cpo: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    total: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    names: dict[str, str] = {cf.financeur.code: cf.financeur.name for cf in campaign.financeurs}
-    for d, line in queries.accorded_lines(session, user, campaign.id):
-        if d.state == "abandonne":
-            continue
-        code = line.financeur.code
-        total[code] += line.montant_accorde or ZERO
-        if documents.under_cpo(session, d.organisation, line.financeur, campaign.year):
-            cpo[code] += line.montant_accorde or ZERO
-    codes = [c for c in names if user.role != "financeur" or (user.financeur and c == user.financeur.code)]
-    rows = [(names[c], total[c], cpo[c]) for c in codes]
+    names = {cf.financeur.code: cf.financeur.name for cf in campaign.financeurs}
+    mine = user.financeur.code if user.role == "financeur" and user.financeur else None
+    rows = [
+        (names.get(c["financeur"], c["financeur"]), c["montant_total"], c["montant_cpo"])
+        for c in cpo
+        if user.role != "financeur" or c["financeur"] == mine
+    ]
     if user.role != "financeur":
         rows.append(("Ensemble du contrat", sum((r[1] for r in rows), ZERO), sum((r[2] for r in rows), ZERO)))
     return [(label, t, c, (c / t * 100).quantize(Decimal("0.1")) if t else ZERO) for label, t, c in rows]
@@ -149,7 +99,7 @@ def dashboard(
     if campaign is None:
         return render(request, "staff/dashboard.html", context)
     figures = _figures(db, user, campaign)
-    cpo = _cpo_shares(db, user, campaign)
+    cpo = _cpo_shares(user, campaign, figures["cpo"])
     delays = [
         {
             "code": code,

@@ -24,6 +24,8 @@ from workflows.dossier import STATE_LABELS
 router = APIRouter(include_in_schema=False)
 Agent = Annotated[User, Depends(page_user("financeur"))]
 DECISIONS = ("accorde", "refuse", "ajourne")
+PAGE_SIZE = 50  # the list of every line, a page at a time
+BULK_SIZE = 100  # the bulk form: the first lines awaiting a decision; decided ones make room for the next
 
 
 def _campaign(db: Session, user: User, campagne: str | None) -> tuple[Campaign | None, list[Campaign]]:
@@ -32,7 +34,7 @@ def _campaign(db: Session, user: User, campagne: str | None) -> tuple[Campaign |
     if campagne and campagne.isdigit():
         return campaigns.get_campaign(db, user, int(campagne)), items
     for c in items:
-        if any(queries.awaiting_decision(d, line) for d, line in queries.financer_lines(db, user, c.id)):
+        if queries.has_awaiting(db, user, c.id):
             return c, items
     return (items[0] if items else None), items
 
@@ -48,12 +50,20 @@ def _list_page(
     user: User,
     campagne: str | None,
     *,
+    page: int = 1,
     status_code: int = 200,
     bulk: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     campaign, items = _campaign(db, user, campagne)
-    lines = queries.financer_lines(db, user, campaign.id) if campaign else []
-    awaiting = [(d, line) for d, line in lines if queries.awaiting_decision(d, line)]
+    empty = queries.LinePage(items=[], total=0)
+    lines = (
+        queries.financer_lines(db, user, campaign.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        if campaign
+        else empty
+    )
+    awaiting = (
+        queries.financer_lines(db, user, campaign.id, awaiting=True, limit=BULK_SIZE) if campaign else empty
+    )
     return render(
         request,
         "staff/financeur.html",
@@ -61,8 +71,12 @@ def _list_page(
             "user": user,
             "campaign": campaign,
             "campaigns": items,
-            "lines": lines,
-            "awaiting": awaiting,
+            "lines": lines.items,
+            "lines_total": lines.total,
+            "page": page,
+            "pages": max((lines.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "awaiting": awaiting.items,
+            "awaiting_total": awaiting.total,
             "envelope": _envelope(db, user, campaign) if campaign else None,
             "bulk": bulk,
         },
@@ -72,9 +86,13 @@ def _list_page(
 
 @router.get("/financeur", response_class=HTMLResponse)
 def home(
-    request: Request, db: DB, user: Agent, campagne: Annotated[str | None, Query()] = None
+    request: Request,
+    db: DB,
+    user: Agent,
+    campagne: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
-    return _list_page(request, db, user, campagne)
+    return _list_page(request, db, user, campagne, page=page)
 
 
 def _bulk_items(

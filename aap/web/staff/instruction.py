@@ -13,6 +13,7 @@ from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
 from aap.clock import now
 from aap.deps import DB
+from aap.dossiers import queries as dossier_queries
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
 from aap.financing import programmation
@@ -31,6 +32,18 @@ StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
 # what each transition asks for, from its conditions in the lifecycle table
 FIELDS_OF_CONDITION = {"comment_given": "comment", "due_date_future": "due_date", "avis_valid": "avis"}
 PAGE_SIZE = 50
+COMITE_PAGE_SIZE = 100
+
+
+def page_links(page: int, pages: int, around: int = 3) -> list[int | None]:
+    """The pages to link: the first, the last and a few around the current one (None: a gap)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for p in shown:
+        if out and p - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(p)
+    return out
 
 
 def transition_forms(user: User, dossier: Dossier) -> list[dict[str, Any]]:
@@ -113,7 +126,9 @@ def dossier_list(
     orientation: Annotated[str | None, Query()] = None,
     financeur: Annotated[str | None, Query()] = None,
     retard: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    tri: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     items = campaigns.list_campaigns(db, user)
     campaign_id = int(campagne) if campagne and campagne.isdigit() else None
@@ -124,12 +139,18 @@ def dossier_list(
         orientation=orientation or None,
         financeur=financeur or None,
         overdue=bool(retard),
+        text=(q or "").strip() or None,
     )
-    rows, counts = queries.filtered_dossiers(db, user, filters, now())
-    total = len(rows)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, pages)
     when = now()
+    found = dossier_queries.page(
+        db, user, filters, when, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=tri or "numero"
+    )
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page > pages:  # past the end (the list shrank): the last page
+        page = pages
+        found = dossier_queries.page(
+            db, user, filters, when, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=tri or "numero"
+        )
     base_query = {
         k: v
         for k, v in {
@@ -139,6 +160,8 @@ def dossier_list(
             "orientation": filters.orientation,
             "financeur": filters.financeur,
             "retard": "1" if filters.overdue else None,
+            "q": filters.text,
+            "tri": tri if tri in dossier_queries.SORTS else None,
         }.items()
         if v
     }
@@ -149,12 +172,13 @@ def dossier_list(
             "user": user,
             "campaigns": items,
             "filters": filters,
-            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-            "total": total,
+            "rows": found.items,
+            "total": found.total,
             "page": page,
             "pages": pages,
-            "counts": queries.ordered_counts(counts),
-            "count_total": sum(counts.values()),
+            "page_links": page_links(page, pages),
+            "counts": found.ordered_counts(),
+            "count_total": sum(found.counts.values()),
             "qpv_options": queries.qpv_options(db, user.territory_id),
             "orientations": queries.orientations(db, user.territory_id),
             "financeurs": queries.financeurs(db, user.territory_id),
@@ -364,13 +388,24 @@ def comite_default(db: DB, user: StaffUser) -> RedirectResponse:
 
 @router.get("/instruction/comite/{campaign_id}", response_class=HTMLResponse)
 def comite(
-    request: Request, campaign_id: int, db: DB, user: StaffUser, etats: Annotated[str | None, Query()] = None
+    request: Request,
+    campaign_id: int,
+    db: DB,
+    user: StaffUser,
+    etats: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
-    """The programme table the exports give (same rows, same totals), and totals against envelopes."""
+    """The programme table the exports give (same rows, same totals: a page of rows, the totals of
+    all), and totals against envelopes."""
     all_states = etats == "tous"
     states = programmation.parse_states("tous" if all_states else None)
     table = programmation.open_table(db, user, campaign_id, states)
-    rows = list(programmation.rows(db, user, table))
+    sums = programmation.sql_sums(db, user, table)
+    pages = max((sums["dossiers"] + COMITE_PAGE_SIZE - 1) // COMITE_PAGE_SIZE, 1)
+    page = min(page, pages)
+    rows = programmation.page_rows(
+        db, user, table, limit=COMITE_PAGE_SIZE, offset=(page - 1) * COMITE_PAGE_SIZE
+    )
     campaign = campaigns.get_campaign(db, user, campaign_id)
     return render(
         request,
@@ -381,7 +416,10 @@ def comite(
             "campaigns": campaigns.list_campaigns(db, user),
             "table": table,
             "rows": rows,
-            "sums": table.sums(),
+            "sums": sums,
+            "page": page,
+            "pages": pages,
+            "page_links": page_links(page, pages),
             "all_states": all_states,
             "envelopes": financing.enveloppes(db, user, campaign.id),
             "default_states": [lifecycle.STATE_LABELS[s] for s in programmation.DEFAULT_STATES],

@@ -1,0 +1,256 @@
+"""The staff lists of dossiers: filtered, counted, sorted and paginated in SQL, whatever the campaign's size.
+
+One place for the filters the API (`GET /api/v1/dossiers`) and the pages (`/instruction`, the financer
+and comité pages) offer: state, QPV, orientation (a node and everything under it), financer solicited,
+overdue, and a text searched in the number, the title and the porteur's name. Every read starts from
+`visible_dossiers`, so a list never shows what the caller could not open. QPV and orientation are read
+from the answers into indexed columns on every save (`aap.dossiers.search_columns`).
+
+A page costs a constant number of statements: one grouped count (the counts by state, and the total),
+one for the page's rows, and one per eager-loaded relation; never one per dossier.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from aap.dossiers.access import visible_dossiers
+from aap.models import Cofinancement, Dossier, DossierQpv, Financeur, Organisation, User
+from workflows.dossier import STATES
+
+MAX_LIMIT = 500
+SORTS: dict[str, tuple[Any, ...]] = {
+    "numero": (Dossier.id.asc(),),
+    "-numero": (Dossier.id.desc(),),
+    "depot": (Dossier.deposited_at.asc(), Dossier.id.asc()),
+    "-depot": (Dossier.deposited_at.desc(), Dossier.id.desc()),
+    "titre": (Dossier.title.asc(), Dossier.id.asc()),
+    "-maj": (Dossier.updated_at.desc(), Dossier.id.desc()),
+}
+DEFAULT_SORT = "numero"
+
+
+def _default_overdue_days() -> int:
+    return 5
+
+
+_overdue_days: Callable[[], int] = _default_overdue_days
+
+
+def use_overdue_days(source: Callable[[], int]) -> None:
+    """Set where the delay comes from (the composition root gives the instructeurs' reminder rule)."""
+    global _overdue_days
+    _overdue_days = source
+
+
+def overdue_depose_days() -> int:
+    """After how many days a deposited dossier nobody has taken up is late: the delay of the
+    instructeurs' reminder in notifications/rules.yaml (wired in `aap.wiring`), so that the list and
+    the digest agree."""
+    return _overdue_days()
+
+
+def is_overdue(dossier: Dossier, now: datetime) -> bool:
+    """The same rule as the `overdue` filter, for one dossier already read (its badge)."""
+    if dossier.state == "complements_demandes":
+        return dossier.complements_due is not None and dossier.complements_due < now.date()
+    if dossier.state == "depose" and dossier.deposited_at is not None:
+        return dossier.deposited_at < now - timedelta(days=overdue_depose_days())
+    return False
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Dossier.state == "complements_demandes", Dossier.complements_due < now.date()),
+        and_(
+            Dossier.state == "depose",
+            Dossier.deposited_at < now - timedelta(days=overdue_depose_days()),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class DossierFilters:
+    campaign_id: int | None = None
+    state: str | None = None
+    qpv: str | None = None
+    orientation: str | None = None
+    financeur: str | None = None
+    overdue: bool = False
+    text: str | None = None
+
+
+@dataclass
+class DossierPage:
+    items: list[Dossier]
+    total: int  # matching every filter
+    counts: dict[str, int] = field(default_factory=dict)  # by state, matching every filter but the state
+
+    def ordered_counts(self) -> list[tuple[str, int]]:
+        return [(s, self.counts[s]) for s in STATES if self.counts.get(s)]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """Every filter but the state, as SQL conditions on `Dossier`."""
+    out: list[ColumnElement[bool]] = []
+    if f.campaign_id is not None:
+        out.append(Dossier.campaign_id == f.campaign_id)
+    if f.qpv:
+        out.append(exists().where(DossierQpv.dossier_id == Dossier.id, DossierQpv.qpv_code == f.qpv))
+    if f.orientation:
+        # the node itself and its descendants (A.1, A.1.2…): an index range, on every database
+        code = f.orientation
+        out.append(
+            or_(
+                Dossier.orientation_code == code,
+                and_(Dossier.orientation_code >= code + ".", Dossier.orientation_code < code + "/"),
+            )
+        )
+    if f.financeur:
+        out.append(
+            exists().where(
+                Cofinancement.dossier_id == Dossier.id,
+                Cofinancement.financeur_id == Financeur.id,
+                Financeur.code == f.financeur,
+            )
+        )
+    if f.overdue:
+        out.append(overdue_clause(now))
+    if f.text and f.text.strip():
+        pattern = _like(f.text.strip())
+        porteurs = select(Organisation.id).where(Organisation.name.ilike(pattern, escape="\\"))
+        out.append(
+            or_(
+                Dossier.number.ilike(pattern, escape="\\"),
+                Dossier.title.ilike(pattern, escape="\\"),
+                Dossier.organisation_id.in_(porteurs),
+            )
+        )
+    return out
+
+
+def filtered(user: User, f: DossierFilters, now: datetime) -> Select[tuple[Dossier]]:
+    """The caller's visible dossiers matching every filter (state included), unordered."""
+    query = visible_dossiers(user).where(*where_clauses(f, now))
+    return query.where(Dossier.state == f.state) if f.state else query
+
+
+def counts_by_state(session: Session, user: User, f: DossierFilters, now: datetime) -> dict[str, int]:
+    """One grouped query: how many dossiers match every filter but the state, per state."""
+    query = visible_dossiers(user).where(*where_clauses(f, now))
+    rows = session.execute(query.with_only_columns(Dossier.state, func.count()).group_by(Dossier.state))
+    return {state: n for state, n in rows}
+
+
+def list_options(*, payments: bool = False) -> list[LoaderOption]:
+    """What a list row shows besides the dossier: its porteur and its lines (and their payments)."""
+    lines = selectinload(Dossier.cofinancements)
+    options: list[LoaderOption] = [
+        selectinload(Dossier.organisation),
+        lines.selectinload(Cofinancement.financeur),
+    ]
+    if payments:
+        options.append(selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments))
+    return options
+
+
+def page(
+    session: Session,
+    user: User,
+    f: DossierFilters,
+    now: datetime,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = DEFAULT_SORT,
+    options: Sequence[LoaderOption] | None = None,
+) -> DossierPage:
+    """A page of the list, its total and the counts by state: a fixed number of statements."""
+    counts = counts_by_state(session, user, f, now)
+    total = counts.get(f.state, 0) if f.state else sum(counts.values())
+    limit = max(1, min(limit, MAX_LIMIT))
+    query = (
+        filtered(user, f, now)
+        .options(*(list_options() if options is None else options))
+        .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+        .limit(limit)
+        .offset(max(offset, 0))
+    )
+    items = cast(list[Dossier], list(session.scalars(query))) if total else []
+    return DossierPage(items=items, total=total, counts=counts)
+
+
+# --- a financer's lines ----------------------------------------------------------------------------
+
+AWAITING_DECISION_STATES = ("instruit", "avise")
+AWAITING_LINE_STATES = ("propose", "ajourne")
+
+
+def awaiting_clause() -> ColumnElement[bool]:
+    return and_(Dossier.state.in_(AWAITING_DECISION_STATES), Cofinancement.state.in_(AWAITING_LINE_STATES))
+
+
+def awaiting_decision(dossier: Dossier, line: Cofinancement) -> bool:
+    return dossier.state in AWAITING_DECISION_STATES and line.state in AWAITING_LINE_STATES
+
+
+@dataclass
+class LinePage:
+    items: list[tuple[Dossier, Cofinancement]]
+    total: int
+
+
+def financer_lines(
+    session: Session,
+    user: User,
+    campaign_id: int,
+    *,
+    awaiting: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> LinePage:
+    """The caller's financer's lines in a campaign (those awaiting its decision only, if asked), by
+    dossier number, a page at a time."""
+    query = (
+        visible_dossiers(user)
+        .add_columns(Cofinancement)
+        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
+        .where(Dossier.campaign_id == campaign_id, Cofinancement.financeur_id == user.financeur_id)
+    )
+    if awaiting:
+        query = query.where(awaiting_clause())
+    total = session.scalar(
+        select(func.count()).select_from(query.with_only_columns(Cofinancement.id).subquery())
+    )
+    rows = session.execute(
+        query.options(selectinload(Dossier.organisation), selectinload(Cofinancement.financeur))
+        .order_by(Dossier.number)
+        .limit(max(1, min(limit, MAX_LIMIT)))
+        .offset(max(offset, 0))
+    ).all()
+    return LinePage(items=[(d, line) for d, line in rows], total=total or 0)
+
+
+def has_awaiting(session: Session, user: User, campaign_id: int) -> bool:
+    query = (
+        visible_dossiers(user)
+        .with_only_columns(Dossier.id)
+        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
+        .where(
+            Dossier.campaign_id == campaign_id,
+            Cofinancement.financeur_id == user.financeur_id,
+            awaiting_clause(),
+        )
+        .limit(1)
+    )
+    return session.scalar(query) is not None

@@ -1,0 +1,44 @@
+"""The programme exports read the campaign a page at a time, without ORM objects: memory stays one page."""
+
+import csv
+import io
+from datetime import date
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from aap.demo.volume import generate
+from aap.financing import programmation
+from aap.models import User
+from tests.scale.test_lists_in_sql import statements
+from tests.web.staff_helpers import INSTRUCTEUR
+
+
+def test_the_csv_reads_pages_of_plain_rows_and_totals_every_row(db_engine: Engine, demo: date) -> None:
+    campaign = generate(db_engine, 45, 3, today=demo)
+    with Session(db_engine) as session:
+        user = session.scalar(select(User).where(User.email == INSTRUCTEUR))
+        assert user is not None
+        table = programmation.open_table(session, user, campaign.id, programmation.parse_states("tous"))
+        before = len(session.identity_map)  # the caller, its campaign and the campaign's financers
+        held: list[int] = []
+        chunks: list[bytes] = []
+        with statements(db_engine) as seen:
+            for chunk in programmation.csv_stream(session, user, table, chunk=10):
+                chunks.append(chunk)
+                held.append(len(session.identity_map))
+        expected_sums = programmation.sql_sums(session, user, table)
+    pages = [s for s in seen if "FROM dossiers JOIN organisations" in s]
+    assert len(pages) == 6  # 45 dossiers by pages of 10, then the empty page that ends it
+    assert max(held) == before  # no dossier, line or porteur is ever held as an object
+    header, *body, totals = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig")), delimiter=";"))
+    subtotals = [row for row in body if row[0].startswith("Sous-total")]  # one per commune
+    body = [row for row in body if not row[0].startswith("Sous-total")]
+    assert len(body) == 45 and totals[0] == "Total (45 dossiers)"
+    assert [row[0] for row in subtotals] == ["Sous-total Manosque (45 dossiers)"]
+    # the totals row of the stream and the comité page's totals (SQL) agree
+    assert totals[header.index("Budget total")] == f"{expected_sums['budget_total']:.2f}".replace(".", ",")
+    for code, _name in table.financeurs:
+        demande = totals[header.index(f"{code} demandé")]
+        assert demande == f"{expected_sums['financements'][code]['demande']:.2f}".replace(".", ",")
+        assert subtotals[0][header.index(f"{code} demandé")] == demande  # one commune: the whole
