@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/aap secret init
 	$(BIN)/aap db upgrade
 	$(BIN)/aap demo --if-empty
 	$(BIN)/aap serve --workers 1

@@ -5,16 +5,18 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from aap.accounts.account_endpoints import router as account_self_service_router
 from aap.accounts.endpoints import router as accounts_router
+from aap.accounts.login import LoginLimiter
 from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
 from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
 from aap.communes.endpoints import router as communes_router
-from aap.db import get_engine
+from aap.cpo.endpoints import router as cpo_router
+from aap.db import get_engine, request_sessionmaker
 from aap.dossiers.comite_endpoints import router as comite_router
 from aap.dossiers.endpoints import router as dossiers_router
 from aap.errors import install_error_handlers
@@ -25,10 +27,15 @@ from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health
+from aap.security.body_limit import BodyLimit
+from aap.security.docs import install_docs
+from aap.security.headers import SecurityHeaders
 from aap.serving import lifespan
 from aap.settings import Settings, get_settings
+from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
 from aap.web.bilans import router as bilans_web_router
+from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
@@ -39,6 +46,7 @@ from aap.web.staff.comite_seance import router as staff_comite_seance_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
 from aap.web.staff.instruction import router as staff_instruction_router
+from aap.web.staff.paiements import router as staff_paiements_router
 from aap.wiring import wire
 from notifications.endpoints import router as notifications_router
 
@@ -65,14 +73,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="1",
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # aap.security.docs: Swagger UI from the package, no CDN
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     use_data_files(settings.data_dir)  # the calendars and forms territories loaded
-    app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+    app.state.sessionmaker = request_sessionmaker(engine)
+    app.state.login_limiter = LoginLimiter(settings.login_limits_storage)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -91,12 +100,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok"}
 
     api.include_router(accounts_router)
+    api.include_router(account_self_service_router)
     api.include_router(campaigns_router)
     api.include_router(communes_router)
     api.include_router(dossiers_router)
     api.include_router(bilans_router)
     api.include_router(comite_router)
     api.include_router(financing_router)
+    api.include_router(cpo_router)
     api.include_router(attachments_router)
     api.include_router(messages_router)
     api.include_router(avis_router)
@@ -107,14 +118,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
     app.include_router(web_router)
     app.include_router(password_router)
+    app.include_router(account_pages_router)
     app.include_router(staff_instruction_router)
     app.include_router(staff_comite_seance_router)
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
     app.include_router(staff_dashboard_router)
+    app.include_router(staff_paiements_router)
     app.include_router(bilans_web_router)
     app.include_router(porteur_router)
     app.include_router(opendata_router)
     app.include_router(opendata_pages)
+    app.include_router(cpo_pages_router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app

@@ -23,6 +23,8 @@ admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_arg
 app.add_typer(admin_app, name="admin")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+secret_app = typer.Typer(help="Clé secrète (AAP_SECRET_KEY).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
 bench_app = typer.Typer(help="Données de volume pour les mesures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -87,10 +89,16 @@ def serve(
     et autant de connexions à la base."""
     import uvicorn
 
+    from aap.security.secret_key import UnsafeSecretKey, check_serving_key
     from aap.serving import default_workers
     from aap.settings import get_settings
 
     settings = get_settings()
+    try:
+        check_serving_key(settings)
+    except UnsafeSecretKey as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
     uvicorn.run(
         "aap.main:app",
         host=host,
@@ -99,6 +107,54 @@ def serve(
         workers=workers or default_workers(),
         limit_concurrency=limit_concurrency or 4 * settings.threads,
     )
+
+
+@app.command("backup")
+def backup_command(
+    file: Path = typer.Argument(..., dir_okay=False, help="L'archive à écrire (.tar.gz)."),
+) -> None:
+    """Sauvegarde cohérente de la base et des fichiers, sans arrêter l'application."""
+    from aap.backup import backup
+    from aap.db import get_engine
+    from aap.settings import get_settings
+
+    manifest = backup(get_engine(), get_settings().data_dir, file)
+    rows = sum(manifest["rows"].values())
+    typer.echo(f"Sauvegarde écrite : {file} ({rows} lignes, {manifest['files']} fichiers).")
+    if manifest["missing_files"]:
+        typer.echo(f"Attention : {len(manifest['missing_files'])} fichier(s) absent(s) du disque.", err=True)
+
+
+@app.command("restore")
+def restore_command(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="L'archive de aap backup."
+    ),
+) -> None:
+    """Restaure une sauvegarde dans une base vide (refuse une base qui contient des données)."""
+    from aap.backup import BackupError, restore
+    from aap.db import get_engine
+    from aap.settings import get_settings
+
+    try:
+        manifest = restore(get_engine(), get_settings().data_dir, file)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Restauré : {sum(manifest['rows'].values())} lignes, {manifest['files']} fichiers.")
+
+
+@secret_app.command("init")
+def secret_init(
+    env_file: Path = typer.Option(Path(".env"), "--env-file", help="Le fichier .env à compléter."),
+) -> None:
+    """Écrit une clé aléatoire AAP_SECRET_KEY dans .env s'il n'en contient pas (jamais remplacée)."""
+    from aap.security.secret_key import ensure_env_key
+
+    if ensure_env_key(env_file):
+        typer.echo(f"Clé secrète aléatoire écrite dans {env_file}.")
+    else:
+        typer.echo(f"{env_file} contient déjà AAP_SECRET_KEY : inchangée.")
 
 
 def _load_rules_file(kind: str, path: Path) -> None:

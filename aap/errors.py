@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import StatementError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -71,6 +72,39 @@ class Invalid(AppError):
     code = "donnees_invalides"
 
 
+class Busy(AppError):
+    """The database or the server is saturated for a moment: nothing was written, try again shortly."""
+
+    status_code = 503
+    code = "serveur_occupe"
+
+
+RETRY_AFTER_SECONDS = 2
+# SQLite: busy, locked (and their extended codes); PostgreSQL: serialization failure, deadlock, lock timeout
+_SQLITE_BUSY = {5, 6}
+_PG_RETRYABLE = {"40001", "40P01", "55P03"}
+
+
+def busy_refusal(exc: BaseException) -> Busy | None:
+    """A lock wait or a full connection pool that outlasted its bounded retry, as a French 503."""
+    if isinstance(exc, PoolTimeout):
+        reason = "toutes les connexions à la base de données sont occupées"
+    else:
+        orig = getattr(exc, "orig", None)
+        sqlite_code = getattr(orig, "sqlite_errorcode", None)
+        if sqlite_code is not None and sqlite_code & 0xFF in _SQLITE_BUSY:
+            reason = "la base de données est occupée par d'autres enregistrements"
+        elif getattr(orig, "sqlstate", None) in _PG_RETRYABLE:
+            reason = "un autre enregistrement sur les mêmes données était en cours"
+        else:
+            return None
+    return Busy(
+        f"Le serveur est très sollicité ({reason}) : rien n'a été enregistré. "
+        f"Réessayez dans {RETRY_AFTER_SECONDS} secondes.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 PYDANTIC_FR = {
     "missing": "champ obligatoire",
     "extra_forbidden": "champ inconnu",
@@ -115,6 +149,10 @@ def french_errors(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 STATUS_FR = {
+    400: (
+        "requete_illisible",
+        "Le corps de la requête est illisible : envoyez du JSON valide ou le formulaire attendu.",
+    ),
     401: ("non_authentifie", "Authentification requise."),
     403: ("interdit", "Action non autorisée."),
     404: ("introuvable", "Ressource introuvable."),
@@ -145,11 +183,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": out_of_range}, status_code=422)
 
     @app.exception_handler(StatementError)
-    async def _out_of_range(_request: Request, exc: StatementError) -> JSONResponse:
-        """The same on PostgreSQL (numeric_value_out_of_range); any other database error stays a 500."""
+    async def _out_of_range(request: Request, exc: StatementError) -> Response:
+        """The same on PostgreSQL (numeric_value_out_of_range); a lock wait past its bound is a 503;
+        any other database error stays a 500."""
+        busy = busy_refusal(exc) if isinstance(exc, DBAPIError) else None
+        if busy is not None:
+            return await request.app.exception_handlers[AppError](request, busy)
         if getattr(exc.orig, "sqlstate", None) != "22003" and not isinstance(exc.orig, OverflowError):
             raise exc
         return JSONResponse({"detail": out_of_range}, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_full(request: Request, exc: PoolTimeout) -> Response:
+        busy = busy_refusal(exc)
+        assert busy is not None
+        return await request.app.exception_handlers[AppError](request, busy)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -58,6 +58,8 @@ class Territory(Base):
     epci: Mapped[str | None] = mapped_column(String(300))
     periode_debut: Mapped[int | None]
     periode_fin: Mapped[int | None]
+    # the IANA zone its documents are dated in (a decision at 00:49 in Paris on the 2nd is of the 2nd)
+    fuseau: Mapped[str] = mapped_column(String(64), default="Europe/Paris", server_default="Europe/Paris")
     created_at: Mapped[datetime] = created()
 
     communes: Mapped[list["Commune"]] = relationship(back_populates="territory", order_by="Commune.id")
@@ -152,6 +154,9 @@ class Financeur(Base):
         Money, default=Decimal("23000.00"), server_default="2300000"
     )
     opendata_sous_seuil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # who signs its conventions and letters (the territory file's `signataire`)
+    signataire_nom: Mapped[str | None] = mapped_column(String(200))
+    signataire_qualite: Mapped[str | None] = mapped_column(String(300))
     territory: Mapped[Territory] = relationship(back_populates="financeurs")
 
 
@@ -292,6 +297,12 @@ class User(Base):
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created()
+    # carried in every bearer token and session cookie: bumping it (logout, new password, deactivation)
+    # cuts them all at once
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # None until the owner follows the link sent to the address: no other mail goes to it before (set
+    # at creation by default: accounts opened by the team or by scripts have a known address)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     financeur: Mapped[Financeur | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
@@ -322,6 +333,41 @@ class Membership(Base):
     )
 
 
+class AccountToken(Base):
+    """A link sent by e-mail (verify an address, reset a password, accept an invitation): only its hash
+    is stored; it works once, until `expires_at`."""
+
+    __tablename__ = "account_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JoinRequest(Base):
+    """Someone who registered with the SIRET of a known organisation asks its members to join it."""
+
+    __tablename__ = "join_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="en_attente")
+    created_at: Mapped[datetime] = created()
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 # --- Dossiers -----------------------------------------------------------------------------------
 
 
@@ -333,6 +379,8 @@ class Dossier(Base):
         Index("ix_dossiers_campaign_state", "campaign_id", "state"),
         UniqueConstraint("campaign_id", "number"),
         Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
+        # a CPO gets one yearly dossier per campaign, however many cron passes race to make it
+        UniqueConstraint("cpo_id", "campaign_id", name="uq_dossiers_cpo_campaign"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # numbered per territory and year (`DossierCounter`): another territory's count never shows
@@ -346,6 +394,12 @@ class Dossier(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     title: Mapped[str | None] = mapped_column(String(300))
     reconducted_from_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    # the CPO whose yearly dossier this is (a lighter form than the guichet unique)
+    cpo_id: Mapped[int | None] = mapped_column(
+        # deferred: a dossier row may be restored (backup, demo snapshot) before its CPO row
+        ForeignKey("cpos.id", ondelete="SET NULL", use_alter=True, deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = created()
@@ -678,3 +732,97 @@ class FocusContribution(Base):
     propositions: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created()
+
+
+# --- CPO (conventions pluriannuelles d'objectifs) ---------------------------------------------------
+
+
+class Cpo(Base):
+    """A 2- to 4-year agreement with an organisation on one action, signed by its financers."""
+
+    __tablename__ = "cpos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    dossier_origine_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(300))
+    objectifs: Mapped[str | None] = mapped_column(Text)
+    indicateurs: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    motif_resiliation: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = created()
+
+    organisation: Mapped[Organisation] = relationship()
+    dossier_origine: Mapped[Dossier] = relationship(foreign_keys=[dossier_origine_id])
+    annees: Mapped[list["CpoAnnee"]] = relationship(
+        back_populates="cpo", order_by="CpoAnnee.annee", cascade="all, delete-orphan"
+    )
+    signataires: Mapped[list["CpoSignataire"]] = relationship(
+        back_populates="cpo", order_by="CpoSignataire.position", cascade="all, delete-orphan"
+    )
+
+
+class CpoSignataire(Base):
+    """A financer that signs the CPO, and when its agent signed (null: not yet)."""
+
+    __tablename__ = "cpo_signataires"
+    __table_args__ = (UniqueConstraint("cpo_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cpo: Mapped[Cpo] = relationship(back_populates="signataires")
+    financeur: Mapped[Financeur] = relationship()
+
+
+class CpoAnnee(Base):
+    """One year of a CPO and, once made, its yearly dossier."""
+
+    __tablename__ = "cpo_annees"
+    __table_args__ = (UniqueConstraint("cpo_id", "annee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"))
+    annee: Mapped[int]
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL"), unique=True
+    )
+    cpo: Mapped[Cpo] = relationship(back_populates="annees")
+    dossier: Mapped[Dossier | None] = relationship(foreign_keys=[dossier_id])
+    montants: Mapped[list["CpoMontant"]] = relationship(
+        back_populates="annee", order_by="CpoMontant.id", cascade="all, delete-orphan"
+    )
+
+
+class CpoMontant(Base):
+    """What one financer plans for one year of the CPO (« sous réserve du vote des crédits »)."""
+
+    __tablename__ = "cpo_montants"
+    __table_args__ = (UniqueConstraint("cpo_annee_id", "financeur_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_annee_id: Mapped[int] = mapped_column(ForeignKey("cpo_annees.id", ondelete="CASCADE"))
+    financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)
+    prevu: Mapped[Decimal] = mapped_column(Money)
+    annee: Mapped[CpoAnnee] = relationship(back_populates="montants")
+    financeur: Mapped[Financeur] = relationship()
+
+
+class CpoEvent(Base):
+    """The CPO's history: transitions, signatures, advances recorded before the bilan, with who and why."""
+
+    __tablename__ = "cpo_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpo_id: Mapped[int] = mapped_column(ForeignKey("cpos.id", ondelete="CASCADE"), index=True)
+    transition: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = created()
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

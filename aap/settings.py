@@ -6,6 +6,9 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Good enough on a developer's machine only: `aap serve` refuses it for any non-loopback base URL.
+DEFAULT_SECRET_KEY = "change-me-in-production"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AAP_", env_file=".env", extra="ignore")
@@ -14,7 +17,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "change-me-in-production"
+    secret_key: str = DEFAULT_SECRET_KEY
     smtp_url: str | None = None
     smtp_from: str = "aap <no-reply@aap.test>"
     demo_password: str = "demo"
@@ -23,6 +26,7 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
     registry_timeout_seconds: float = 3.0
+    login_limits_storage: str = "memory://"
     # requests served at once by one worker process (its thread pool), and its database connections
     threads: int = 16
     # a bilan line whose réalisé moves from its prévu by more than this share needs an explanation

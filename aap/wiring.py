@@ -7,6 +7,8 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 from aap.attachments import pieces
 from aap.avis import service as avis
 from aap.bilans import service as bilans
+from aap.cpo import cycle as cpo_cycle
+from aap.cpo import guards as cpo_guards
 from aap.dossiers import comite, complements, queries
 from aap.dossiers.effects import TABLE, EffectsTable
 from aap.financing import documents
@@ -18,13 +20,16 @@ _wired = False
 
 
 def register_payment_guards(guards: PaymentGuards) -> None:
-    """Domains that may hold a payment add their guard here: the solde waits for the bilan."""
+    """Domains that may hold a payment add their guard here: the solde waits for the bilan, a CPO year
+    for last year's bilan."""
     bilans.register_guards(guards)
+    guards.add("cpo.bilan_precedent", cpo_guards.previous_bilan_pending)
 
 
 def register_scheduled() -> None:
     """Passes of the domains that the cron pass runs after the reminders."""
     scheduled.register("avis_rappel", avis.record_reminders)
+    documents.register_scheduled(scheduled)
 
 
 def register_all(table: EffectsTable) -> None:
@@ -34,6 +39,7 @@ def register_all(table: EffectsTable) -> None:
     pieces.register(table)
     documents.register(table)
     bilans.register(table)  # before messages: the bilan's due date is set before they are written
+    cpo_cycle.register(table)
     events.register(table)
 
 

@@ -1,17 +1,22 @@
-"""`python -m bench [scale|notifications] [SIZES…]`: runs the benchmarks and prints their figures.
+"""`python -m bench [scale|notifications|concurrency] [SIZES…] [--quick]`: runs the benchmarks and prints
+their figures.
 
-Without a name, both: the staff pages, exports and transitions as the campaign grows (`bench.scale`,
-on SQLite and, under `scripts/with-postgres`, on PostgreSQL), then the cron pass (`bench.notifications`).
+Without a name, all: the staff pages, exports and transitions as the campaign grows (`bench.scale`,
+on SQLite and, under `scripts/with-postgres`, on PostgreSQL), the cron pass (`bench.notifications`),
+then concurrent clients (`bench.concurrency`: 100 on SQLite, 200 on PostgreSQL; no 500, no lost save).
 """
 
 import sys
 
-from bench import notifications, scale
+from bench import concurrency, notifications, scale
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args and args[0] == "concurrency":
+        sys.exit(0 if concurrency.main(args[1:]) else 1)
     if args and args[0] in ("scale", "notifications"):
         {"scale": scale.main, "notifications": notifications.main}[args[0]](args[1:])
     else:
-        scale.main(args)
+        scale.main([a for a in args if a != "--quick"])
         notifications.main([])
+        sys.exit(0 if concurrency.main([a for a in args if a == "--quick"]) else 1)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aap.cpo import cycle as cpo_cycle
 from aap.dossiers.service import advance
 from aap.settings import Settings
 from notifications import render
@@ -44,6 +45,7 @@ from workflows.reasons import fr_date
 class PassSummary:
     now: datetime
     expired: int = 0
+    cpo: dict[str, int] = field(default_factory=dict)
     recorded: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     digests: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -56,6 +58,11 @@ class PassSummary:
         """The French summary printed by `aap notifications run`."""
         lines = [f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} UTC :"]
         lines.append(f"- {self.expired} brouillon(s) passé(s) à « non déposé » (dépôt clos)")
+        if self.cpo.get("cpo_dossiers_annuels") or self.cpo.get("cpo_transitions"):
+            lines.append(
+                f"- CPO : {self.cpo.get('cpo_dossiers_annuels', 0)} dossier(s) annuel(s) créé(s), "
+                f"{self.cpo.get('cpo_transitions', 0)} CPO commencée(s) ou échue(s)"
+            )
         lines.append(
             f"- {self.recorded_total} rappel(s) enregistré(s)"
             + (
@@ -296,6 +303,8 @@ def run_pass(
     today = now.date()
     with factory() as session:
         summary.expired = advance(session, now)
+    with factory() as session:
+        summary.cpo = cpo_cycle.run(session, now)
     scheduled = [r for r in rules.scheduled if not r.per_commune]
     with factory() as session:
         summary.recorded.update(
@@ -312,6 +321,7 @@ def run_pass(
         session.commit()
     for name, run in PASSES.items():
         with factory() as session:
+            session.info["data_dir"] = settings.data_dir
             summary.recorded[name] = run(session, now)
     if deliver_messages:
         summary.delivery = deliver(factory, settings, now)

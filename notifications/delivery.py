@@ -127,7 +127,10 @@ def build_email(row: Notification, settings: Settings) -> EmailMessage:
 
 
 class _Pass:
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, now: datetime):
+    def __init__(
+        self, factory: sessionmaker[Session], settings: Settings, now: datetime, audience: str | None = None
+    ):
+        self.audience = audience
         self.factory, self.settings = factory, settings
         self.started, self.t0 = now, time.monotonic()
         self.token = str(uuid.uuid4())
@@ -152,6 +155,8 @@ class _Pass:
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
             or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
         )
+        if self.audience is not None:
+            claimable = (*claimable, Notification.audience == self.audience)
 
         def do(session: Session) -> list[int]:
             candidates = list(
@@ -367,12 +372,15 @@ def count_pending(factory: sessionmaker[Session]) -> int:
         )
 
 
-def deliver(factory: sessionmaker[Session], settings: Settings, now: datetime) -> DeliveryReport:
+def deliver(
+    factory: sessionmaker[Session], settings: Settings, now: datetime, audience: str | None = None
+) -> DeliveryReport:
     """Send what is pending and due; without AAP_SMTP_URL, nothing is sent (messages stay pending and
-    are shown in the logs of their dossier and recipient)."""
+    are shown in the logs of their dossier and recipient). `audience` limits the pass to those messages
+    (the account's links, sent right after the request that asked for them)."""
     if not settings.smtp_url:
         report = DeliveryReport(skipped_no_smtp=True)
     else:
-        report = _Pass(factory, settings, now).run(parse_smtp_url(settings.smtp_url))
+        report = _Pass(factory, settings, now, audience).run(parse_smtp_url(settings.smtp_url))
     report.pending_left = count_pending(factory)
     return report

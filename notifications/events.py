@@ -61,7 +61,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             names.get(code, code or "Un financeur"), data.get("decision"), data.get("montant"), event.comment
         )
     if name == "conventionner":
-        return dossier.bilan_due, {}
+        return dossier.bilan_due, _documents_facts(dossier)
     if name == "renvoyer_bilan":
         due = (event.data or {}).get("due_date")
         return date.fromisoformat(due) if due else None, {"bilan_message": event.comment or ""}
@@ -93,6 +93,36 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             "message_auteur": (event.data or {}).get("auteur", ""),
         }
     return None, {}
+
+
+DOCUMENT_LABELS = {"convention": "convention", "notification": "lettre de notification"}
+
+
+def _documents_facts(dossier: Dossier) -> dict[str, Any]:
+    """Which document each financer sends: the message says « convention » only for a convention."""
+    from sqlalchemy.orm import object_session
+
+    from aap.financing.documents import grant_kind
+
+    session = object_session(dossier)
+    docs = [
+        {"financeur": line.financeur.name, "kind": kind, "label": DOCUMENT_LABELS[kind]}
+        for line in dossier.cofinancements
+        if line.decision == "accorde" and line.montant_accorde and session is not None
+        for kind in [grant_kind(session, dossier, line)]
+    ]
+    kinds = {d["kind"] for d in docs}
+    if kinds == {"convention"}:
+        objet = "votre convention est disponible" if len(docs) == 1 else "vos conventions sont disponibles"
+    elif kinds == {"notification"}:
+        objet = (
+            "votre notification de subvention est disponible"
+            if len(docs) == 1
+            else "vos notifications de subvention sont disponibles"
+        )
+    else:
+        objet = "vos conventions et notifications de subvention sont disponibles"
+    return {"documents": docs, "documents_objet": objet, "avec_convention": "convention" in kinds}
 
 
 def _people(

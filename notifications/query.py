@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from aap.cpo import repository as cpo_repository
 from aap.models import (
     Bilan,
     Campaign,
@@ -109,6 +110,13 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         return _bilan_dates(session, rule, today, lo, hi)
     if rule.scope == "focus":
         return _focus_sessions(session, rule, today, lo, hi)
+    if rule.scope == "cpo":  # the CPO's end: the message goes about the dossier it was made from
+        for _cpo_id, dossier_id, state, end in cpo_repository.ending_between(session, lo, hi):
+            offset = rule.occurrence(end, today)
+            if offset is not None and state in rule.states:
+                out.append(DueOccurrence(rule, dossier_id, end, offset))
+        return out
+    only_cpo = Dossier.id.in_(cpo_repository.cpo_dossier_ids()) if rule.cpo else true()
     if rule.scope == "dossier":
         column = getattr(Dossier, rule.date_name)
         if rule.date_name == "deposited_at":  # a time stamp: the window in UTC days
@@ -122,7 +130,7 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         # state wrapped in coalesce() cannot use an index, so the date index drives: its cost follows
         # what is due.
         state = func.coalesce(Dossier.state, "")
-        rows = session.execute(select(Dossier.id, column).where(bounds, state.in_(rule.states)))
+        rows = session.execute(select(Dossier.id, column).where(bounds, state.in_(rule.states), only_cpo))
         for dossier_id, value in rows:
             anchor = value.date() if isinstance(value, datetime) else value
             offset = rule.occurrence(anchor, today)
@@ -136,7 +144,9 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         campaign_id = campaign.id if rule.scope == "campaign" else _previous_campaign_id(session, campaign)
         if campaign_id is None:
             continue
-        query = select(Dossier.id).where(Dossier.campaign_id == campaign_id, Dossier.state.in_(rule.states))
+        query = select(Dossier.id).where(
+            Dossier.campaign_id == campaign_id, Dossier.state.in_(rule.states), only_cpo
+        )
         if rule.date_name == "depot_cloture":  # a dossier given more time hangs on its own deadline
             query = query.where(or_(Dossier.extension_until.is_(None), Dossier.extension_until <= anchor))
         out.extend(DueOccurrence(rule, dossier_id, anchor, offset) for dossier_id in session.scalars(query))
@@ -194,6 +204,7 @@ def _extended_deadlines(session: Session, rule: Rule, today: date, lo: date, hi:
             Dossier.extension_until <= hi,
             Dossier.extension_until > Campaign.depot_cloture,
             func.coalesce(Dossier.state, "").in_(rule.states),
+            Dossier.id.in_(cpo_repository.cpo_dossier_ids()) if rule.cpo else true(),
         )
     )
     out = []
@@ -234,13 +245,19 @@ def _recipient(user: User) -> Recipient:
 
 
 def porteurs_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[Recipient]]:
-    """The active porteur accounts of each organisation."""
+    """The active porteur accounts of each organisation (a verified address only: nothing else goes
+    to an address before its owner followed the verification link)."""
     out: dict[int, list[Recipient]] = defaultdict(list)
     for chunk in _chunks(organisation_ids):
         query = (
             select(Membership.organisation_id, User)
             .join(User, User.id == Membership.user_id)
-            .where(Membership.organisation_id.in_(chunk), User.role == "porteur", User.active.is_(True))
+            .where(
+                Membership.organisation_id.in_(chunk),
+                User.role == "porteur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for org_id, user in session.execute(query):
@@ -254,7 +271,12 @@ def instructeurs_of(session: Session, territory_ids: Iterable[int]) -> dict[int,
     for chunk in _chunks(territory_ids):
         query = (
             select(User)
-            .where(User.territory_id.in_(chunk), User.role == "instructeur", User.active.is_(True))
+            .where(
+                User.territory_id.in_(chunk),
+                User.role == "instructeur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for user in session.scalars(query):
@@ -288,7 +310,12 @@ def agents_of(session: Session, financeur_ids: Iterable[int]) -> dict[int, list[
     for chunk in _chunks(financeur_ids):
         query = (
             select(User)
-            .where(User.financeur_id.in_(chunk), User.role == "financeur", User.active.is_(True))
+            .where(
+                User.financeur_id.in_(chunk),
+                User.role == "financeur",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
         for user in session.scalars(query):

@@ -29,6 +29,7 @@ from aap.rules_files.yaml_locations import (
     from_data,
     read_document,
 )
+from workflows.cpo import STATES as CPO_STATES
 from workflows.dossier import STATES, TRANSITIONS
 
 HERE = Path(__file__).parent
@@ -37,7 +38,7 @@ TEMPLATES_DIR = HERE / "templates"
 
 # `destinataire`: the one account the event names (a partner asked for its avis)
 Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire", "agents_commune"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "commune"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
@@ -45,6 +46,8 @@ DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
 # A commune's part of a `par_commune` campaign: the date of its instance (`notifications/commune_reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
+# CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
+CPO_ANCHORS = ("fin",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
 NEWS = (
     "decision_financeur",
@@ -75,7 +78,7 @@ class Rule(RulesModel):
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
     anchor: str | None = Field(
-        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|commune)\.[a-z][a-z0-9_]*$"
+        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune)\.[a-z][a-z0-9_]*$"
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -84,6 +87,7 @@ class Rule(RulesModel):
     optional: bool = False
     digest: bool = False
     repeat_daily: bool = False
+    cpo: bool = False  # only the dossiers of a CPO (its years' dossiers)
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:
@@ -264,12 +268,22 @@ def _cross_checks(templates_dir: Path):  # type: ignore[no-untyped-def]
                     "« agents_commune » ne vaut que pour un rappel daté sur une commune (anchor: commune.validation)",
                     "commune_recipients",
                 )
+            if isinstance(anchor, str) and anchor.startswith("cpo."):
+                if anchor.split(".", 1)[1] not in CPO_ANCHORS:
+                    err(
+                        "anchor",
+                        f"date de CPO inconnue (possibles : {', '.join(CPO_ANCHORS)})",
+                        "unknown_anchor",
+                    )
+                known_states = CPO_STATES
+            else:
+                known_states = STATES
             for j, state in enumerate(rule.get("states") or []):
-                if state not in STATES:
+                if state not in known_states:
                     errors.append(
                         doc.error(
                             ("rules", i, "states", j),
-                            f"état « {state} » inconnu (possibles : {', '.join(STATES)})",
+                            f"état « {state} » inconnu (possibles : {', '.join(known_states)})",
                             "unknown_state",
                         )
                     )

@@ -87,7 +87,9 @@ class Snapshot:
     def __init__(self, engine: Engine, data_dir: Path):
         with engine.connect() as conn:
             self.rows = {
-                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                # in key order: a row referring to an earlier row of its table (a reconducted dossier)
+                # is inserted after it, whatever order PostgreSQL keeps updated rows in
+                t.name: [dict(r._mapping) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
                 for t in Base.metadata.sorted_tables
             }
         self.data_dir = data_dir

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from typing import Any
 
 from transitions import Machine, MachineError
 
@@ -220,6 +221,29 @@ def document_kind(total_of_year: Decimal, under_cpo: bool = False) -> str:
 
 
 # --- payments -----------------------------------------------------------------------------------
+
+# The usual schedule: an avance at the convention's signature (or the notification), the solde once the
+# compte rendu financier is accepted. Half and half unless a financer's file says otherwise (none does yet).
+AVANCE_PART = Decimal("0.50")
+
+
+def payment_schedule(
+    montant_accorde: Decimal, kind: str, avance_part: Decimal = AVANCE_PART
+) -> list[dict[str, Any]]:
+    """The échéancier printed in the convention or letter: ``[{kind, label, montant}]`` summing to the grant."""
+    if isinstance(montant_accorde, float):
+        raise TypeError("money must be Decimal, not float")
+    avance = (montant_accorde * avance_part).quantize(CENT, rounding=ROUND_HALF_UP)
+    when = "à la signature de la convention" if kind == "convention" else "à la notification"
+    return [
+        {"kind": "avance", "label": f"Avance, {when}", "montant": avance},
+        {
+            "kind": "solde",
+            "label": "Solde, après acceptation du compte rendu financier et du bilan",
+            "montant": montant_accorde - avance,
+        },
+    ]
+
 
 PAYMENT_KINDS: tuple[str, ...] = ("avance", "solde")
 

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
+from aap.accounts.login import Attempt, log_in
 from aap.accounts.schemas import MeOut, TokenOut
-from aap.accounts.security import issue_token
-from aap.accounts.service import authenticate
-from aap.deps import DB, AppSettings, Caller
+from aap.accounts.service import require_verified
+from aap.accounts.sessions import token_for
+from aap.deps import DB, AppSettings, Caller, ClientAddress, Limiter
 from aap.errors import Unauthorized
 from aap.models import User
 
@@ -19,9 +20,14 @@ router = APIRouter(tags=["comptes"])
     "/auth/token", summary="Obtenir un jeton d'accès (OAuth2, mot de passe)", response_model=TokenOut
 )
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, settings: AppSettings
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DB,
+    settings: AppSettings,
+    limiter: Limiter,
+    client: ClientAddress,
 ) -> dict[str, str]:
-    user = authenticate(db, form.username, form.password)
+    """Too many wrong passwords for an account or from an address: 429 with `Retry-After`."""
+    user = log_in(db, limiter, Attempt(form.username, form.password, client))
     if user is None:
         # Same answer whether the account exists or not.
         raise Unauthorized(
@@ -29,7 +35,8 @@ def token(
             code="identifiants_invalides",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return {"access_token": issue_token(settings.secret_key, user.id), "token_type": "bearer"}
+    require_verified(user)
+    return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
 
 
 def describe_user(user: User) -> dict[str, Any]:

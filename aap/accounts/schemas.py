@@ -48,3 +48,56 @@ class MeOut(BaseModel):
         default_factory=list,
         description="Les contrats où le compte travaille (le sien d'abord) ; en-tête X-Aap-Territoire pour agir dans un autre",
     )
+
+
+# --- accounts people run themselves (aap.accounts.account_endpoints) --------------------------------
+
+
+class MessageOut(BaseModel):
+    message: str = Field(
+        description="Ce qui a été fait, en français (la même réponse quelle que soit l'adresse)."
+    )
+
+
+class VerifiedOut(TokenOut):
+    outcome: str = Field(description="organisation_creee, adhesion_demandee ou deja_membre")
+    organisation: OrganisationOut | None
+
+
+class AcceptedOut(MeOut):
+    access_token: str
+
+
+class MemberOut(BaseModel):
+    id: int
+    email: str
+    name: str
+
+
+class PendingInvitationOut(BaseModel):
+    email: str
+    expires_at: str
+
+
+class JoinRequestOut(BaseModel):
+    id: int
+    user: MemberOut
+    created_at: str
+
+
+class MembersOut(BaseModel):
+    items: list[MemberOut]
+    total: int
+    invitations: list[PendingInvitationOut]
+    join_requests: list[JoinRequestOut]
+
+
+class JoinDecisionOut(BaseModel):
+    id: int
+    state: str = Field(description="acceptee ou refusee")
+
+
+class AccountActiveOut(BaseModel):
+    id: int
+    email: str
+    active: bool

@@ -1,4 +1,4 @@
-"""Password hashes (argon2) and signed bearer tokens."""
+"""Password hashes (argon2) and signed bearer tokens (carrying the account's session generation)."""
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,14 +24,25 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="aap-api-token")
 
 
-def issue_token(secret: str, user_id: int) -> str:
-    return _serializer(secret).dumps({"uid": user_id})
+def issue_token(secret: str, user_id: int, generation: int = 1) -> str:
+    """A bearer token for this account, valid while the account's session generation is `generation`."""
+    return _serializer(secret).dumps({"uid": user_id, "gen": generation})
 
 
-def read_token(secret: str, token: str, max_age_seconds: int) -> int | None:
+def read_token_claims(secret: str, token: str, max_age_seconds: int) -> tuple[int, int] | None:
+    """(user id, session generation) of a genuine, unexpired token; else None."""
     try:
         data = _serializer(secret).loads(token, max_age=max_age_seconds)
     except (BadSignature, SignatureExpired):
         return None
-    uid = data.get("uid") if isinstance(data, dict) else None
-    return uid if isinstance(uid, int) else None
+    if not isinstance(data, dict):
+        return None
+    uid, gen = data.get("uid"), data.get("gen")
+    if not isinstance(uid, int) or not isinstance(gen, int):
+        return None  # tokens issued before generations existed no longer open anything
+    return uid, gen
+
+
+def read_token(secret: str, token: str, max_age_seconds: int) -> int | None:
+    claims = read_token_claims(secret, token, max_age_seconds)
+    return claims[0] if claims else None

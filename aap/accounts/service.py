@@ -1,8 +1,11 @@
 """Accounts: who may log in, and who the caller is."""
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap.accounts.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH  # the pages show it
 from aap.accounts.security import hash_password, verify_password
 from aap.models import ROLES, Membership, User
 
@@ -31,6 +34,7 @@ def create_user(
     financeur_id: int | None = None,
     territory_id: int | None = None,
     organisation_ids: tuple[int, ...] = (),
+    email_verified: bool = True,
 ) -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role}")
@@ -46,10 +50,25 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if not email_verified:  # the column's default marks accounts verified: this one waits for its link
+        user.email_verified_at = None
     for org_id in organisation_ids:
         session.add(Membership(user_id=user.id, organisation_id=org_id))
     session.flush()
     return user
+
+
+def require_verified(user: User) -> None:
+    """Refuses to log in an account whose address is not verified (said only to whoever knows the
+    password, so it tells nothing about which addresses have accounts)."""
+    if user.email_verified_at is None:
+        from aap.errors import Forbidden
+
+        raise Forbidden(
+            "Confirmez d'abord votre adresse électronique : ouvrez le lien que nous vous avons envoyé "
+            "(pensez à regarder dans les indésirables). Pour en recevoir un nouveau, refaites l'inscription.",
+            code="adresse_non_verifiee",
+        )
 
 
 def get_active_user(session: Session, user_id: int) -> User | None:
@@ -57,74 +76,18 @@ def get_active_user(session: Session, user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
-MIN_PASSWORD_LENGTH = 10
-
-
 def register_porteur(
-    session: Session, email: str, password: str, organisation: dict[str, str | None], full_name: str = ""
-) -> User:
-    """A new porteur account and its organisation, in one transaction; every problem at once, in French.
+    session: Session,
+    email: str,
+    password: str,
+    organisation: dict[str, str | None],
+    full_name: str = "",
+    *,
+    now: datetime,
+    base_url: str,
+) -> None:
+    """Registration, answered the same whether the address has an account or not (see
+    `aap.accounts.registration`); every problem of the form at once, in French."""
+    from aap.accounts.registration import register
 
-    `organisation` carries `name` and `siret` (required) and optionally `rna`, `address_line`,
-    `postal_code`, `city`, `phone`.
-    """
-    from aap.errors import Invalid
-    from aap.models import Organisation
-    from forms.siret import siret_valid
-
-    email = normalize_email(email)
-    siret = "".join((organisation.get("siret") or "").split())
-    name = (organisation.get("name") or "").strip()
-    errors: list[dict[str, str]] = []
-
-    def err(path: str, code: str, message: str) -> None:
-        errors.append({"path": path, "code": code, "message": message})
-
-    if not email or "@" not in email or "." not in email.rsplit("@", 1)[-1]:
-        err(
-            "email",
-            "email_invalide",
-            "Indiquez une adresse électronique valide (par exemple nom@association.fr).",
-        )
-    elif session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        err(
-            "email",
-            "email_deja_utilise",
-            "Un compte existe déjà avec cette adresse électronique : connectez-vous ou choisissez une autre adresse.",
-        )
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        err(
-            "password",
-            "mot_de_passe_faible",
-            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
-        )
-    if not name:
-        err("name", "required", "Indiquez le nom de l'organisme.")
-    if not siret:
-        err("siret", "required", "Indiquez le numéro SIRET de l'organisme (14 chiffres).")
-    elif not siret_valid(siret):
-        err(
-            "siret",
-            "siret_invalide",
-            "Ce numéro SIRET n'est pas valide : vérifiez les 14 chiffres (la clé de contrôle ne correspond pas).",
-        )
-    if errors:
-        raise Invalid("Le compte n'a pas été créé.", code="inscription_invalide", errors=errors)
-    fields = {
-        k: (str(v).strip() or None) if v is not None else None
-        for k, v in organisation.items()
-        if k in ("rna", "address_line", "postal_code", "city", "phone")
-    }
-    org = Organisation(kind="association", name=name, siret=siret, email=email, **fields)
-    session.add(org)
-    session.flush()
-    user = create_user(
-        session,
-        email=email,
-        password=password,
-        role="porteur",
-        full_name=full_name.strip(),
-        organisation_ids=(org.id,),
-    )
-    session.commit()
-    return user
+    register(session, email, password, organisation, full_name, now=now, base_url=base_url)

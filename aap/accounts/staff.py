@@ -1,11 +1,12 @@
 """Accounts the contract's team opens for its partners: instructeurs and financers' agents."""
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aap.accounts.service import create_user, normalize_email
-from aap.errors import Forbidden, Invalid
-from aap.models import Financeur, User
+from aap.accounts.sessions import cut_sessions
+from aap.errors import Forbidden, Invalid, NotFound
+from aap.models import Campaign, Dossier, Financeur, Membership, Organisation, User
 
 STAFF_ROLES = ("instructeur", "financeur", "partenaire")  # partenaire: a service asked for avis
 MIN_PASSWORD_LENGTH = 10
@@ -66,3 +67,46 @@ def create_staff_account(
     )
     session.commit()
     return user
+
+
+def accounts_of_territory(territory_id: int | None) -> Select[tuple[int]]:
+    """The ids of the accounts the territory's team answers for: its staff, its financers' agents, the
+    porteurs of its organisations and of those that filed in its campaigns (one statement, for the admin page's list and for the checks)."""
+    of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)
+    filed_here = (
+        select(Dossier.organisation_id)
+        .join(Campaign, Campaign.id == Dossier.campaign_id)
+        .where(Campaign.territory_id == territory_id)
+    )
+    of_orgs = (
+        select(Membership.user_id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where((Organisation.territory_id == territory_id) | Organisation.id.in_(filed_here))
+    )
+    return select(User.id).where(
+        (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
+    )
+
+
+def set_active(session: Session, by: User, user_id: int, active: bool) -> User:
+    """An admin deactivates (every session and token of the account stops at once) or reactivates an
+    account of its territory; never its own. Commits."""
+    if by.role != "admin":
+        raise Forbidden("Seule l'équipe du contrat de ville désactive des comptes.", code="role_interdit")
+    target = session.get(User, user_id)
+    if (
+        target is None
+        or session.scalar(accounts_of_territory(by.territory_id).where(User.id == user_id)) is None
+    ):
+        raise NotFound("Compte introuvable.", code="compte_introuvable")
+    if target.id == by.id:
+        raise Invalid(
+            "Vous ne pouvez pas désactiver votre propre compte.",
+            code="auto_desactivation",
+            errors=[{"path": "active", "code": "auto_desactivation", "message": "c'est votre compte"}],
+        )
+    target.active = active
+    if not active:
+        cut_sessions(session, target)
+    session.commit()
+    return target

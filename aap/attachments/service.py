@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from aap.attachments import files
 from aap.attachments.pieces import effective_pieces, piece_fields
+from aap.attachments.repository import readable_files
 from aap.dossiers import repository as dossiers
-from aap.dossiers.access import check_editable, visible_dossiers
+from aap.dossiers.access import check_editable
 from aap.dossiers.complements import requested_pieces
 from aap.errors import Invalid, NotFound
 from aap.models import Attachment, Dossier, Organisation, User
@@ -240,7 +241,9 @@ def dossier_files(session: Session, user: User, dossier_id: int) -> tuple[list[A
     form = dossiers.campaign_form_of(dossier)
     pieces = effective_pieces(session, dossier, form)
     own = list(
-        session.scalars(select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.id))
+        session.scalars(
+            readable_files(user).where(Attachment.dossier_id == dossier.id).order_by(Attachment.id)
+        )
     )
     items = {a.id: a for a in own}
     for attachment in pieces.values():
@@ -265,23 +268,10 @@ def organisation_pieces(
     return list(session.scalars(query.order_by(Attachment.kind, Attachment.id)))
 
 
-def _sees(session: Session, query) -> bool:  # type: ignore[no-untyped-def]
-    return session.scalar(query.with_only_columns(Dossier.id).limit(1)) is not None
-
-
 def readable(session: Session, user: User, attachment_id: int, data_dir: Path) -> tuple[Attachment, Path]:
-    """The file if the caller may read it: a dossier's file by whoever reads the dossier; a pièce of
-    an organisation by its members and by whoever reads one of its dossiers."""
-    attachment = session.get(Attachment, attachment_id)
-    allowed = False
-    if attachment is not None:
-        if attachment.dossier_id is not None:
-            allowed = _sees(session, visible_dossiers(user).where(Dossier.id == attachment.dossier_id))
-        elif attachment.organisation_id is not None:
-            allowed = any(o.id == attachment.organisation_id for o in user.organisations) or _sees(
-                session, visible_dossiers(user).where(Dossier.organisation_id == attachment.organisation_id)
-            )
-    if attachment is None or not allowed:
+    """The file if the caller may read it (`readable_files`), else 404 as if it did not exist."""
+    attachment = session.scalar(readable_files(user).where(Attachment.id == attachment_id))
+    if attachment is None:
         raise NotFound("Pièce jointe introuvable.", code="piece_introuvable")
     path = files.stored_path(data_dir, attachment.sha256)
     if not path.exists():

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user
 from aap.campaigns.service import save_campaign
+from aap.demo import cpo as demo_cpo
 from aap.demo.bilans import year_end
 from aap.demo.campaigns import demo_campaigns
 from aap.demo.pieces import RENEWED_EACH_YEAR, store_demo_pieces
@@ -169,10 +170,12 @@ def _load(session: Session, today: date, password: str, data_dir: Path) -> str:
     year_end(session, last_year, porteurs, users, today, data_dir)
     store_demo_pieces(session, members, open_campaign.depot_ouverture, data_dir, kinds=RENEWED_EACH_YEAR)
     drafts = _open_drafts(session, open_campaign, porteurs, users, today, last_year)
+    demo_cpo.load(session, users, open_campaign, previous, last_year, demo_actions(previous.year), today)
     return (
         f"Démo chargée : territoire {territory.name}, {len(campaigns)} appels à projets, "
         f"{len(users)} comptes (mot de passe : celui de AAP_DEMO_PASSWORD), "
-        f"{drafts} dossiers dans l'appel ouvert, {len(last_year)} dossiers conventionnés l'an passé."
+        f"{drafts} dossiers dans l'appel ouvert, {len(last_year)} dossiers conventionnés l'an passé, "
+        "une CPO de 3 ans en cours et un dossier programmé prêt à devenir une CPO."
     )
 
 

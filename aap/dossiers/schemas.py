@@ -110,6 +110,7 @@ def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = T
         ),
         "bilan_due": iso(dossier.bilan_due),
         "reconducted_from": dossier.reconducted_from_id,
+        "cpo_id": dossier.cpo_id,
         "dates": {
             "created_at": iso(dossier.created_at),
             "updated_at": iso(dossier.updated_at),
@@ -236,6 +237,7 @@ class DossierOut(BaseModel):
     extension: ExtensionOut | None
     bilan_due: Day | None
     reconducted_from: int | None
+    cpo_id: int | None = Field(None, description="La CPO dont c'est le dossier annuel, sinon null.")
     dates: DossierDates
 
 

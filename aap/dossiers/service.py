@@ -160,9 +160,18 @@ def create_dossier(
         )
     organisation = _organisation_of(user, organisation_id)
     form = campaign_form(campaign)
+    ctx = form_context(session, campaign)
     initial = form.prefill(organisation.profile())
     if answers:
         initial = form.merge(initial, answers)
+    if answers and reconducted_from is None:  # the caller's answers: the same checks as a save (PATCH)
+        errors = form.check_partial(initial, ctx)
+        if errors:
+            raise Invalid(
+                "Certaines réponses sont invalides ; le dossier n'a pas été créé.",
+                code="reponses_invalides",
+                errors=field_errors(errors),
+            )
     dossier = Dossier(
         number=next_dossier_number(session, campaign.territory_id, campaign.year),
         campaign_id=campaign.id,
@@ -180,7 +189,7 @@ def create_dossier(
     )
     session.add(dossier)
     session.flush()
-    _sync_cofinancements(session, dossier, campaign, form_context(session, campaign))
+    _sync_cofinancements(session, dossier, campaign, ctx)
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()
     return get_dossier(session, user, dossier.id)
@@ -491,6 +500,13 @@ def record_decision(
         session, dossier, "decision_financeur", dossier.state, dossier.state, user, now, line.motif, data
     )
     EFFECTS.run(TransitionContext(session, dossier, event, user, now))
+
+
+def record_news(
+    session: Session, dossier: Dossier, user: User, now: datetime, name: str, data: dict[str, Any]
+) -> DossierEvent:
+    """A history row for something done on the dossier without moving it (a budget ajusté…)."""
+    return _record(session, dossier, name, dossier.state, dossier.state, user, now, None, data)
 
 
 def program_if_decided(session: Session, dossier: Dossier, now: datetime) -> str | None:

@@ -1,4 +1,10 @@
-"""What each financer sends once a dossier is conventionné: a convention or a notification letter.
+"""What each financer sends: a convention or a notification letter once a dossier is conventionné, a
+refusal letter (with the voies de recours) when it refuses.
+
+They are generated after the transition has committed (an after-commit effect of the transitions
+table), never while the dossier's row is locked; `repair_missing`, run by the cron pass, generates any
+document a dead process left out. Dates are printed in the territory's time zone, in a Unicode font
+(DejaVu Sans, bundled in `aap/fonts`).
 
 For each line accorded, `conventionner` renders a Jinja2 template (French, with the legal mentions)
 to PDF (fpdf2) and stores it by content hash under ``data_dir`` as an `Attachment` of the dossier and
@@ -8,29 +14,37 @@ year, this line included) reaches 23 000 €, or under a CPO; a notification let
 """
 
 import hashlib
-from datetime import datetime
+import logging
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aap.dossiers.effects import EffectsTable, TransitionContext
+from aap.cpo import repository as cpo_repository
+from aap.dossiers.effects import AfterCommitContext, EffectsTable
 from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
 from aap.settings import get_settings
-from workflows.cofinancement import document_kind, format_euros
+from workflows.cofinancement import document_kind, format_euros, payment_schedule
 from workflows.reasons import fr_date
 
-DOCUMENT_KINDS = ("convention", "notification")
+GRANT_KINDS = ("convention", "notification")
+DOCUMENT_KINDS = (*GRANT_KINDS, "refus")
 TITLES = {
     "convention": "Convention d'attribution de subvention",
     "notification": "Notification de subvention",
+    "refus": "Décision de refus de subvention",
 }
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+CONVENTIONED_STATES = ("conventionne", "bilan_depose", "cloture")
+log = logging.getLogger(__name__)
 AVIS_FR = {
     "favorable": "favorable",
     "reserve": "réservé",
@@ -47,8 +61,8 @@ _env = Environment(
 
 
 def under_cpo(session: Session, organisation: Organisation, financeur: Financeur, year: int) -> bool:
-    """Whether a convention pluriannuelle d'objectifs binds them this year. Hook: no CPO model yet."""
-    return False
+    """Whether a signed convention pluriannuelle d'objectifs binds them this year."""
+    return cpo_repository.under_cpo(session, organisation.id, financeur.id, year)
 
 
 def accorded_in_year(session: Session, organisation_id: int, financeur_id: int, year: int) -> Decimal:
@@ -90,41 +104,142 @@ def _budget_total(dossier: Dossier) -> Decimal | None:
     return budget_total(dossier)
 
 
+def local_date(moment: datetime | None, fuseau: str) -> date | None:
+    """The calendar day of `moment` where the territory is (stored times are UTC)."""
+    if moment is None:
+        return None
+    from datetime import UTC
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(fuseau)).date()
+
+
+def _representant(dossier: Dossier, org: Organisation) -> str | None:
+    """The legal representative the dossier names (its answers), else the organisation's record."""
+    answers = dossier.answers if isinstance(dossier.answers, dict) else {}
+    block = (
+        (answers.get("organisation") or {}).get("representant")
+        if isinstance(answers.get("organisation"), dict)
+        else None
+    )
+    if isinstance(block, dict) and (block.get("nom") or block.get("prenom")):
+        first, name, role = block.get("prenom"), block.get("nom"), block.get("qualite")
+    else:
+        first, name, role = org.representative_first_name, org.representative_name, org.representative_role
+    out = " ".join(str(p) for p in (first, name) if p)
+    if out and role:
+        out += f", {str(role).lower()}"
+    return out or None
+
+
+def _lines(value: Any) -> list[dict[str, str]]:
+    rows = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and item.get("montant") not in (None, ""):
+            amount = Decimal(str(item["montant"]))
+            rows.append(
+                {
+                    "compte": str(item.get("compte") or ""),
+                    "libelle": str(item.get("libelle") or ""),
+                    "montant": format_euros(amount),
+                    "_v": amount,
+                }  # type: ignore[dict-item]
+            )
+    return rows
+
+
+def budget_annex(dossier: Dossier, budget: Any = None) -> dict[str, Any] | None:
+    """The budget prévisionnel annexed to the document: charges, produits and subsidies with totals.
+
+    `budget` is the adjusted budget when one was filed after a partial grant, else the dossier's."""
+    answers = dossier.answers if isinstance(dossier.answers, dict) else {}
+    budget = budget if budget is not None else answers.get("budget")
+    if not isinstance(budget, dict):
+        return None
+    charges, produits = _lines(budget.get("charges")), _lines(budget.get("produits"))
+    names = {line.financeur.code: line.financeur.name for line in dossier.cofinancements}
+    subventions = []
+    for code, value in (budget.get("financements") or {}).items():
+        if value not in (None, ""):
+            amount = Decimal(str(value))
+            subventions.append(
+                {
+                    "compte": "74",
+                    "libelle": f"Subvention {names.get(code, code)}",
+                    "montant": format_euros(amount),
+                    "_v": amount,
+                }
+            )
+    if not charges and not produits and not subventions:
+        return None
+    total = lambda rows: format_euros(sum((r["_v"] for r in rows), Decimal(0)))  # noqa: E731
+    return {
+        "charges": charges,
+        "produits": produits + subventions,
+        "total_charges": total(charges),
+        "total_produits": total(produits + subventions),
+    }
+
+
 def context(
     session: Session, dossier: Dossier, line: Cofinancement, kind: str, total: Decimal, now: datetime
 ) -> dict[str, Any]:
     org, campaign = dossier.organisation, dossier.campaign
+    fuseau = campaign.territory.fuseau or "Europe/Paris"
     action = dossier.answers.get("action", {}) if isinstance(dossier.answers, dict) else {}
     start, end = action.get("date_debut"), action.get("date_fin")
-    representant = " ".join(p for p in (org.representative_first_name, org.representative_name) if p)
-    if representant and org.representative_role:
-        representant += f", {org.representative_role.lower()}"
     adresse = ", ".join(
         p for p in (org.address_line, " ".join(x for x in (org.postal_code, org.city) if x)) if p
     )
-    budget = _budget_total(dossier)
+    adjusted = adjusted_budget(dossier)
+    budget = (
+        sum((Decimal(str(c.get("montant") or 0)) for c in adjusted["charges"]), Decimal(0))
+        if adjusted
+        else _budget_total(dossier)
+    )
     bilan = campaign.date_of("bilan_limite")
+    montant = line.montant_accorde or Decimal(0)
+    financeur = line.financeur
     return {
         "kind": kind,
         "dossier": dossier,
         "organisation": org,
         "campaign": campaign,
         "territory": campaign.territory,
-        "financeur": line.financeur,
-        "montant": format_euros(line.montant_accorde or Decimal(0)),
+        "financeur": financeur,
+        "signataire": (
+            {"nom": financeur.signataire_nom, "qualite": financeur.signataire_qualite}
+            if financeur.signataire_nom
+            else None
+        ),
+        "montant": format_euros(montant),
+        "montant_demande": format_euros(line.montant_demande or Decimal(0)),
+        "motif": line.motif,
         "total_annee": format_euros(total),
         "budget_total": format_euros(budget) if budget else None,
-        "representant": representant or None,
+        "annexe": budget_annex(dossier, adjusted),
+        "budget_ajuste": adjusted is not None,
+        "echeancier": [
+            {**step, "montant": format_euros(step["montant"])} for step in payment_schedule(montant, kind)
+        ],
+        "representant": _representant(dossier, org),
         "adresse": adresse or None,
         "periode": (f"{fr_date(_date(start))} au {fr_date(_date(end))}" if start and end else None),
-        "depose_le": fr_date(dossier.deposited_at.date()) if dossier.deposited_at else None,
+        "depose_le": fr_date(local_date(dossier.deposited_at, fuseau)) if dossier.deposited_at else None,
         "avis": AVIS_FR.get(dossier.avis or ""),
-        "avis_le": fr_date(dossier.avis_at.date()) if dossier.avis_at else None,
-        "decide_le": fr_date((line.decided_at or now).date()),
-        "date_document": fr_date(now.date()),
+        "avis_le": fr_date(local_date(dossier.avis_at, fuseau)) if dossier.avis_at else None,
+        "decide_le": fr_date(local_date(line.decided_at or now, fuseau)),
+        "date_document": fr_date(local_date(now, fuseau)),
         "bilan_limite": fr_date(bilan) if bilan else None,
         "cpo": kind == "convention" and total < Decimal(23000),
     }
+
+
+def adjusted_budget(dossier: Dossier) -> dict[str, Any] | None:
+    """The budget the porteur adjusted after a partial grant, if any (see `aap.financing.ajustement`)."""
+    answers = dossier.answers if isinstance(dossier.answers, dict) else {}
+    value = answers.get("budget_ajuste")
+    return value if isinstance(value, dict) and value.get("charges") else None
 
 
 def _date(value: Any) -> Any:
@@ -140,90 +255,167 @@ def render_html(kind: str, ctx: dict[str, Any]) -> str:
     return _env.get_template(f"{kind}.html.j2").render(**ctx)
 
 
-_LATIN1 = str.maketrans(
-    {
-        "€": "euros",
-        "\u00a0": " ",
-        "\u202f": " ",
-        "\u2019": "'",
-        "\u2013": "-",
-        "\u2014": "-",
-        "œ": "oe",
-        "Œ": "OE",
-        "\u2026": "...",
-    }
-)
-
-
 def render_pdf(html: str, title: str, now: datetime) -> bytes:
-    """The document as PDF in a core font (Helvetica, Latin-1: amounts read « 1 234,00 euros »).
-
-    Embedding a TrueType font costs about two seconds a document with fpdf2 and depends on the
-    machine's fonts; the core font is instant and the same everywhere.
-    """
+    """The document as PDF in DejaVu Sans (embedded, subset): any letter prints as itself (« œuvre »,
+    « € », « Šimić »). The language and title are set for assistive technologies; headings become the
+    document outline."""
     pdf = FPDF(format="A4")
     pdf.set_creation_date(now)
-    pdf.set_title(title.translate(_LATIN1))
+    pdf.set_title(title)
+    pdf.set_lang("fr-FR")
+    pdf.set_subject(title)
     pdf.set_author("aap - guichet unique du contrat de ville")
+    pdf.set_display_mode("fullpage")
+    pdf.add_font("dejavu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("dejavu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("dejavu", "I", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("dejavu", "BI", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
-    pdf.set_font("helvetica", size=10)
-    pdf.write_html(
-        html.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1"), font_family="helvetica"
-    )
+    pdf.set_font("dejavu", size=10)
+    pdf.write_html(html, font_family="dejavu")
     return bytes(pdf.output())
+
+
+def _store_document(
+    session: Session,
+    dossier: Dossier,
+    line: Cofinancement,
+    kind: str,
+    now: datetime,
+    data_dir: Path,
+    by_id: int | None,
+) -> Attachment:
+    total = accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
+    html = render_html(kind, context(session, dossier, line, kind, total, now))
+    content = render_pdf(html, f"{TITLES[kind]} – {dossier.number} – {line.financeur.name}", now)
+    digest = store(data_dir, content)
+    for old in session.scalars(
+        select(Attachment).where(
+            Attachment.dossier_id == dossier.id,
+            Attachment.financeur_id == line.financeur_id,
+            Attachment.kind.in_(DOCUMENT_KINDS),
+            Attachment.replaced_at.is_(None),
+        )
+    ):
+        old.replaced_at = now
+    doc = Attachment(
+        organisation_id=dossier.organisation_id,
+        dossier_id=dossier.id,
+        financeur_id=line.financeur_id,
+        kind=kind,
+        filename=f"{kind}-{dossier.number}-{line.financeur.code}.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=digest,
+        uploaded_by_id=by_id,
+        uploaded_at=now,
+    )
+    session.add(doc)
+    return doc
+
+
+def grant_kind(session: Session, dossier: Dossier, line: Cofinancement) -> str:
+    """Convention or notification for an accorded line (the rule of ``workflows.cofinancement``)."""
+    total = accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
+    return document_kind(
+        total, under_cpo(session, dossier.organisation, line.financeur, dossier.campaign.year)
+    )
 
 
 def generate_for(
     session: Session, dossier: Dossier, now: datetime, data_dir: Path, by: User | None = None
 ) -> list[Attachment]:
     """The documents of a dossier just conventionné, one per financer that accorded money."""
-    made = []
-    for line in dossier.cofinancements:
-        if line.decision != "accorde" or not line.montant_accorde:
-            continue
-        total = accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
-        cpo = under_cpo(session, dossier.organisation, line.financeur, dossier.campaign.year)
-        kind = document_kind(total, cpo)
-        html = render_html(kind, context(session, dossier, line, kind, total, now))
-        content = render_pdf(html, f"{TITLES[kind]} – {dossier.number} – {line.financeur.name}", now)
-        digest = store(data_dir, content)
-        for old in session.scalars(
-            select(Attachment).where(
-                Attachment.dossier_id == dossier.id,
-                Attachment.financeur_id == line.financeur_id,
-                Attachment.kind.in_(DOCUMENT_KINDS),
-                Attachment.replaced_at.is_(None),
-            )
-        ):
-            old.replaced_at = now
-        doc = Attachment(
-            organisation_id=dossier.organisation_id,
-            dossier_id=dossier.id,
-            financeur_id=line.financeur_id,
-            kind=kind,
-            filename=f"{kind}-{dossier.number}-{line.financeur.code}.pdf",
-            content_type="application/pdf",
-            size=len(content),
-            sha256=digest,
-            uploaded_by_id=by.id if by else None,
-            uploaded_at=now,
+    made = [
+        _store_document(
+            session, dossier, line, grant_kind(session, dossier, line), now, data_dir, by.id if by else None
         )
-        session.add(doc)
-        made.append(doc)
+        for line in dossier.cofinancements
+        if line.decision == "accorde" and line.montant_accorde
+    ]
     session.flush()
     return made
 
 
+def generate_refusal(
+    session: Session,
+    dossier: Dossier,
+    line: Cofinancement,
+    now: datetime,
+    data_dir: Path,
+    by_id: int | None = None,
+) -> Attachment:
+    doc = _store_document(session, dossier, line, "refus", now, data_dir, by_id)
+    session.flush()
+    return doc
+
+
+def _current_kinds(session: Session, dossier_id: int) -> dict[int, str]:
+    return {
+        financeur_id: kind
+        for financeur_id, kind in session.execute(
+            select(Attachment.financeur_id, Attachment.kind).where(
+                Attachment.dossier_id == dossier_id,
+                Attachment.kind.in_(DOCUMENT_KINDS),
+                Attachment.replaced_at.is_(None),
+            )
+        )
+        if financeur_id is not None
+    }
+
+
+def repair_missing(session: Session, now: datetime, data_dir: Path | None = None) -> int:
+    """The cron pass's safety net: every document a conventioned or refused line should have and has
+    not (a process that died between the commit and the generation). Idempotent; returns how many."""
+    data_dir = data_dir or session.info.get("data_dir") or get_settings().data_dir
+    has_doc = (
+        select(Attachment.id)
+        .where(
+            Attachment.dossier_id == Cofinancement.dossier_id,
+            Attachment.financeur_id == Cofinancement.financeur_id,
+            Attachment.kind.in_(DOCUMENT_KINDS),
+            Attachment.replaced_at.is_(None),
+        )
+        .exists()
+    )
+    missing = (
+        session.execute(
+            select(Cofinancement.id)
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            .where(
+                ~has_doc,
+                ((Cofinancement.decision == "accorde") & Dossier.state.in_(CONVENTIONED_STATES))
+                | (Cofinancement.decision == "refuse"),
+            )
+            .order_by(Cofinancement.id)
+        )
+        .scalars()
+        .all()
+    )
+    made = 0
+    for line_id in missing:
+        line = session.get(Cofinancement, line_id)
+        if line is None:
+            continue
+        dossier = line.dossier
+        kind = "refus" if line.decision == "refuse" else grant_kind(session, dossier, line)
+        _store_document(session, dossier, line, kind, now, data_dir, None)
+        session.commit()
+        made += 1
+    return made
+
+
 def _visible_documents(user: User, dossier: Dossier):  # type: ignore[no-untyped-def]
-    query = select(Attachment).where(
+    """A financer sees what it sends, not the other financers' documents (`readable_files`)."""
+    from aap.attachments.repository import readable_files
+
+    query = readable_files(user).where(
         Attachment.dossier_id == dossier.id,
         Attachment.kind.in_(DOCUMENT_KINDS),
         Attachment.replaced_at.is_(None),
     )
-    if user.role == "financeur":  # a financer sees what it sends, not the other financers' documents
-        query = query.where(Attachment.financeur_id == user.financeur_id)
     return query.order_by(Attachment.id)
 
 
@@ -259,10 +451,50 @@ def document_out(doc: Attachment, financeurs: dict[int, Financeur]) -> dict[str,
     }
 
 
-def _documents_on_conventionner(ctx: TransitionContext) -> None:
+def _documents_on_conventionner(ctx: AfterCommitContext) -> None:
     """Each financer that accorded money gets its convention or notification letter."""
-    generate_for(ctx.session, ctx.dossier, ctx.now, ctx.data_dir or get_settings().data_dir, by=ctx.user)
+    dossier = ctx.session.get(Dossier, ctx.dossier_id)
+    if dossier is None or dossier.state not in CONVENTIONED_STATES:
+        return
+    by = ctx.session.get(User, ctx.user_id) if ctx.user_id else None
+    generate_for(ctx.session, dossier, ctx.now, ctx.data_dir or get_settings().data_dir, by=by)
+
+
+def _refusal_on_decision(ctx: AfterCommitContext) -> None:
+    """A financer that refuses sends its decision with the voies de recours."""
+    from aap.models import DossierEvent
+
+    event = ctx.session.get(DossierEvent, ctx.event_id)
+    data = (event.data if event else None) or {}
+    if data.get("decision") != "refuse":
+        return
+    dossier = ctx.session.get(Dossier, ctx.dossier_id)
+    line = (
+        next((c for c in dossier.cofinancements if c.financeur.code == data.get("financeur")), None)
+        if dossier
+        else None
+    )
+    if dossier is None or line is None or line.decision != "refuse":
+        return
+    generate_refusal(
+        ctx.session, dossier, line, ctx.now, ctx.data_dir or get_settings().data_dir, ctx.user_id
+    )
+
+
+def _repair_pass(session: Session, now: datetime) -> int:
+    try:
+        return repair_missing(session, now)
+    except Exception:  # a document that cannot be made must not stop the reminders
+        session.rollback()
+        log.exception("documents repair pass failed")
+        return 0
 
 
 def register(table: EffectsTable) -> None:
-    table.on("conventionner", _documents_on_conventionner, name="financing.documents")
+    table.after_commit("conventionner", _documents_on_conventionner, name="financing.documents")
+    table.after_commit("decision_financeur", _refusal_on_decision, name="financing.refusal_letter")
+
+
+def register_scheduled(passes: Any) -> None:
+    """The cron pass regenerates what a dead process left out (see `repair_missing`)."""
+    passes.register("documents_manquants", _repair_pass)

@@ -10,12 +10,14 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from aap.campaigns.service import get_campaign
 from aap.clock import now
+from aap.cpo import totaux as cpo_totaux
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
 from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
-from aap.financing import documents, programmation, service, totaux
+from aap.financing import ajustement, documents, programmation, service, totaux
 from aap.financing.schemas import DocumentPage, ProgrammeOut
 from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
@@ -253,7 +255,7 @@ def _paiements_out(line: Any, items: list[Any]) -> PaiementsOut:
 @router.post(
     "/dossiers/{dossier_id}/cofinancements/{financeur}/paiements",
     status_code=201,
-    summary="Enregistrer un versement : avance ou solde (agents du financeur, admin)",
+    summary="Enregistrer un versement : avance ou solde (agents du financeur, instruction, admin)",
     description="Jamais plus que le montant accordé au total ; rien après le solde. " + EUROS_NOTE,
 )
 def record_payment(dossier_id: int, financeur: str, body: PaiementBody, db: DB, user: Caller) -> PaiementsOut:
@@ -353,13 +355,16 @@ def programmation_table(
         "Demandé, proposé, accordé et payé par financeur, par orientation et par QPV (un dossier qui vise "
         "plusieurs QPV compte dans chacun), et les délais médians en jours : dépôt → décision, "
         "décision → convention, décision → premier paiement ; le déroulé par orientation de premier "
-        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`). "
+        "niveau ; pour l'agent d'un financeur, les mêmes chiffres sur ses seules lignes (`propre`) ; "
+        "`cpo` : par financeur, la part accordée sous CPO (montants et actions) face à l'objectif de 50 %. "
         + EUROS_NOTE
     ),
     response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return totaux.totaux(db, user, campaign_id)
+    answer = totaux.totaux(db, user, campaign_id)
+    answer["cpo"] = cpo_totaux.cpo_shares(db, user, get_campaign(db, user, campaign_id))
+    return answer
 
 
 # --- conventions and notifications --------------------------------------------------------------
@@ -390,3 +395,38 @@ def download_document(
 ) -> FileResponse:
     doc, path = documents.get_document(db, user, dossier_id, doc_id, settings.data_dir)
     return FileResponse(path, media_type=doc.content_type, filename=doc.filename)
+
+
+# --- the budget adjusted after a partial grant ----------------------------------------------------
+
+
+class BudgetAjusteBody(BaseModel):
+    budget: dict[str, Any]
+
+
+@router.get("/dossiers/{dossier_id}/budget-ajuste", summary="Le budget ajusté après une aide partielle")
+def get_adjusted_budget(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
+    from aap.dossiers.service import get_dossier
+
+    return ajustement.state_of(get_dossier(db, user, dossier_id))
+
+
+@router.put(
+    "/dossiers/{dossier_id}/budget-ajuste",
+    summary="Déposer le budget ajusté (porteur, dossier programmé avec une aide inférieure à la demande)",
+    description="La section « budget » du formulaire, complète et équilibrée, les subventions égales aux "
+    "montants accordés ; `If-Match` : la version du dossier (412 si périmée). " + EUROS_NOTE,
+)
+def put_adjusted_budget(
+    dossier_id: int,
+    body: BudgetAjusteBody,
+    db: DB,
+    user: Caller,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    from aap.dossiers.endpoints import parse_if_match
+
+    dossier = ajustement.file_adjusted_budget(
+        db, user, dossier_id, body.budget, parse_if_match(if_match, required=True), now()
+    )
+    return ajustement.state_of(dossier)

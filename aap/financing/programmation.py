@@ -37,6 +37,7 @@ from aap.dossiers.answer_paths import (  # noqa: F401 (this module's names for t
     qpvs_of,
 )
 from aap.errors import Forbidden, Invalid
+from aap.financing.cells import neutralise
 from aap.financing.communes import (
     CommuneNames,
     commune_names,
@@ -397,8 +398,9 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
         orientation = f"{orientation} – {row['orientation_label']}"
     commune = ", ".join(table.communes.names.get(i, i) for i in row["communes"])
     text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), commune, orientation]
+    text = [neutralise(c) for c in text]  # typed by porteurs: never a formula in the export
     amounts: list[Decimal | None] = [row["budget_total"]]
-    tail = [AVIS_LABELS.get(row["avis"] or "", row["avis"] or ""), row["state_label"]]
+    tail = [neutralise(AVIS_LABELS.get(row["avis"] or "", row["avis"] or "")), row["state_label"]]
     per: list[Decimal | None] = []
     sums = dict.fromkeys((k for k, _ in AMOUNTS), ZERO)
     for code, _ in table.financeurs:

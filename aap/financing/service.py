@@ -395,12 +395,26 @@ def decide_bulk(
 # --- enveloppes ------------------------------------------------------------------------------------
 
 
+def _envelope_reader(user: User, financeur_code: str | None = None) -> None:
+    """Staff read every enveloppe; a financer's agents only their own (`financeur_code`, when given)."""
+    if user.role in ("admin", "instructeur"):
+        return
+    if user.role != "financeur" or user.financeur is None:
+        raise Forbidden("Les enveloppes sont réservées aux partenaires.", code="role_interdit")
+    if financeur_code is not None and user.financeur.code != financeur_code:
+        raise Forbidden("Vous ne consultez que l'enveloppe de votre financeur.", code="autre_financeur")
+
+
 def enveloppes(session: Session, user: User, campaign_id: int) -> list[dict[str, Any]]:
+    """Every financer's enveloppe for staff; a financer's agent sees its own line only."""
+    _envelope_reader(user)
     campaign = get_campaign(session, user, campaign_id)
     accorded = _sums(session, Cofinancement.montant_accorde, campaign.id, ACCORDED)
     proposed = _sums(session, Cofinancement.montant_propose, campaign.id, PROPOSED)
     out = []
     for row in campaign.financeurs:
+        if user.role == "financeur" and row.financeur_id != user.financeur_id:
+            continue
         accorde = accorded.get(row.financeur_id, ZERO)
         out.append(
             {
@@ -471,8 +485,7 @@ def enveloppe_history(
     session: Session, user: User, campaign_id: int, financeur_code: str
 ) -> list[dict[str, Any]]:
     """Every change of one enveloppe, oldest first: amounts, who, when, why."""
-    if user.role not in ("admin", "instructeur", "financeur"):
-        raise Forbidden("L'historique des enveloppes est réservé aux partenaires.", code="role_interdit")
+    _envelope_reader(user, financeur_code)
     campaign = get_campaign(session, user, campaign_id)
     financeur = _campaign_financeur(session, campaign, financeur_code)
     row = next((cf for cf in campaign.financeurs if cf.financeur_id == financeur.id), None)
@@ -496,11 +509,13 @@ def enveloppe_history(
 
 
 def _payment_rights(user: User, financeur_code: str) -> None:
-    if user.role == "admin":
+    """The financer's agents for their own lines; the instructeurs and admins of the territory (who see
+    the dossier) for any line, as they follow the payments for the partners."""
+    if user.role in ("admin", "instructeur"):
         return
     if user.role != "financeur" or user.financeur is None:
         raise Forbidden(
-            "Seuls les agents du financeur ou l'administrateur enregistrent un versement.",
+            "Seuls les agents du financeur, l'instruction ou l'administrateur enregistrent un versement.",
             code="role_interdit",
         )
     if user.financeur.code != financeur_code:

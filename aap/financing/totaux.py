@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from aap.campaigns.service import get_campaign
+from aap.cpo import totaux as cpo_totaux
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Forbidden
 from aap.models import (
@@ -309,21 +310,17 @@ def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Su
 def cpo_shares(
     session: Session, user: User, campaign: Campaign, per_financeur: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Per financer: the share of its accorded money under a CPO, against the 50 % target.
-
-    Placeholder until the CPO model lands (branch `cpo`): no CPO binds anyone yet, so every share
-    is zero. It reads only the per-financer totals already computed, never the lines."""
+    """Per financer: the share of its accorded money under a CPO, against the 50 % target, from the
+    CPO domain's one grouped query (`aap.cpo.totaux`), as Decimals."""
     return [
         {
-            "financeur": f["financeur"],
-            "montant_cpo": ZERO,
-            "montant_total": f["accorde"],
-            "part": ZERO,
-            "actions_cpo": 0,
-            "actions_total": f["dossiers"],
-            "cible": CPO_TARGET,
+            **share,
+            "montant_cpo": Decimal(share["montant_cpo"]),
+            "montant_total": Decimal(share["montant_total"]),
+            "part": Decimal(share["part"]),
+            "cible": Decimal(share["cible"]),
         }
-        for f in per_financeur
+        for share in cpo_totaux.cpo_shares(session, user, campaign)
     ]
 
 

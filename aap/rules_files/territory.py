@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
@@ -84,6 +85,13 @@ class OpendataSpec(RulesModel):
     publier_sous_seuil: bool = False
 
 
+class SignataireSpec(RulesModel):
+    """Who signs the financer's conventions and letters, and in which capacity."""
+
+    nom: str = Field(min_length=1, max_length=200)
+    qualite: str = Field(min_length=1, max_length=300)
+
+
 class FinanceurSpec(RulesModel):
     """A financer of the territory: named here, or a `partenaire` declared once for several
     territories (`aap partenaire load`), whose name and kind it takes."""
@@ -99,6 +107,7 @@ class FinanceurSpec(RulesModel):
         default=None, pattern=SIRET, description="SIRET de l'attribuant (données ouvertes)"
     )
     opendata: OpendataSpec = Field(default_factory=OpendataSpec)
+    signataire: SignataireSpec | None = None
 
     @model_validator(mode="after")
     def _named_once(self) -> FinanceurSpec:
@@ -126,6 +135,7 @@ class TerritoryFile(RulesModel):
     name: str = Field(min_length=1, max_length=300)
     epci: str | None = Field(default=None, max_length=300)
     periode: Periode | None = None
+    fuseau: str = Field(default="Europe/Paris", description="fuseau horaire IANA des documents")
     communes: list[CommuneSpec] = Field(min_length=1)
     qpv: list[QpvSpec] = Field(min_length=1)
     hors_qpv: list[HorsQpvSpec] = Field(default_factory=list)
@@ -214,6 +224,14 @@ def _orientation_checks(doc: LocatedDocument) -> list[LocatedError]:
     return errors
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
     data = doc.value
     errors = [
@@ -245,6 +263,15 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
                     )
                 )
     errors += _place_checks(doc, communes)
+    fuseau = data.get("fuseau")
+    if isinstance(fuseau, str) and not _known_zone(fuseau):
+        errors.append(
+            doc.error(
+                ("fuseau",),
+                f"fuseau horaire « {fuseau} » inconnu (nom IANA attendu, ex. « Europe/Paris », « America/Cayenne »)",
+                "fuseau_inconnu",
+            )
+        )
     periode = data.get("periode")
     if isinstance(periode, dict):
         debut, fin = periode.get("debut"), periode.get("fin")

@@ -29,6 +29,7 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         check_and_move(session, territory.id, data)
     territory.name = data.name
     territory.epci = data.epci
+    territory.fuseau = data.fuseau
     territory.periode_debut = data.periode.debut if data.periode else None
     territory.periode_fin = data.periode.fin if data.periode else None
     session.flush()
@@ -69,6 +70,8 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         row.commune_insee = f.commune
         row.siret = f.siret
         row.opendata_seuil, row.opendata_sous_seuil = f.opendata.seuil, f.opendata.publier_sous_seuil
+        row.signataire_nom = f.signataire.nom if f.signataire else None
+        row.signataire_qualite = f.signataire.qualite if f.signataire else None
         session.add(row)
     session.flush()
     session.expire(territory)

@@ -19,6 +19,7 @@ TITLES = {
     404: "Page introuvable",
     405: "Action impossible",
     409: "Action impossible dans l'état actuel",
+    410: "Lien expiré ou déjà utilisé",
     412: "Le dossier a changé entre-temps",
     413: "Fichier trop volumineux",
     422: "Informations à corriger",
@@ -27,6 +28,8 @@ HINTS = {
     403: "Votre compte ne permet pas d'ouvrir cette page. Si vous pensez que c'est une erreur, "
     "contactez l'équipe du contrat de ville.",
     404: "L'adresse est peut-être mal saisie, ou la page n'existe plus, ou vous n'y avez pas accès.",
+    410: "Les liens envoyés par e-mail fonctionnent une fois et pour un temps limité : "
+    "« Mot de passe oublié ? » sur la page de connexion en envoie un nouveau.",
     409: "Le dossier n'est plus dans un état qui permet cette action : rechargez-le pour voir où il en est.",
 }
 
@@ -52,14 +55,13 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 def _session_user(request: Request):  # type: ignore[no-untyped-def]
     """The logged-in person, so the error page keeps its header (None if unknown)."""
-    from aap.accounts.service import get_active_user
+    from aap.accounts.sessions import user_of_session
 
-    uid = request.session.get("uid") if "session" in request.scope else None
-    if not isinstance(uid, int):
+    if "session" not in request.scope or not isinstance(request.session.get("uid"), int):
         return None
     session = request.app.state.sessionmaker()
     try:
-        user = get_active_user(session, uid)
+        user = user_of_session(session, request.session)
         if user is not None:
             session.expunge(user)
         return user
@@ -84,7 +86,9 @@ def install_web_error_handlers(app: FastAPI) -> None:
             return await json_app_error(request, exc)
         if exc.status_code == 401:
             return login_redirect(request)
-        return error_page(request, exc.status_code, exc.message)
+        page = error_page(request, exc.status_code, exc.message)
+        page.headers.update(exc.headers or {})  # Retry-After of a 429 or a 503
+        return page
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from aap.accounts.mail import deliver_soon
 from aap.accounts.service import MIN_PASSWORD_LENGTH, register_porteur
 from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
@@ -20,6 +21,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
+from aap.financing import echeancier
 from aap.financing.documents import list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
@@ -76,7 +78,10 @@ def registration_page(request: Request, user: MaybeCaller) -> HTMLResponse | Red
 
 
 @router.post("/inscription", response_class=HTMLResponse, response_model=None)
-def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectResponse:
+def register(
+    request: Request, db: DB, form: Posted, tasks: BackgroundTasks, settings: AppSettings
+) -> HTMLResponse | RedirectResponse:
+    """The same page whether the address already has an account or not: « check your mailbox »."""
     data = {k: v for k, v in form if isinstance(v, str)}
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
@@ -84,8 +89,14 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
         k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
     }
     try:
-        user = register_porteur(
-            db, values["email"], data.get("password", ""), organisation, full_name=values["full_name"]
+        register_porteur(
+            db,
+            values["email"],
+            data.get("password", ""),
+            organisation,
+            full_name=values["full_name"],
+            now=now(),
+            base_url=settings.base_url,
         )
     except Invalid as exc:
         errors = exc.errors or []
@@ -97,10 +108,8 @@ def register(request: Request, db: DB, form: Posted) -> HTMLResponse | RedirectR
             "field_errors": {e["path"]: e["message"] for e in errors},
         }
         return render(request, "porteur/inscription.html", context, status_code=422)
-    request.session.clear()
-    request.session["uid"] = user.id
-    flash(request, f"Bienvenue : le compte de « {organisation['name']} » est créé.")
-    return RedirectResponse("/mes-dossiers", status_code=303)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, settings, db)
+    return render(request, "account/inscription_envoyee.html", {"user": None, "email": values["email"]})
 
 
 REGISTRY_LOOKUPS = RateLimit(limit=30, window_seconds=600)
@@ -142,7 +151,7 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
     ]
     context = {
         "user": user,
-        "open_cards": [c for c in cards if c["open"] or c["upcoming"]],
+        "open_cards": views.calls_to_show(cards),
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,
@@ -198,13 +207,24 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "form": form,
         "form_ctx": ctx,
         "editable": user.role == "porteur" and dossier.state in dossiers.EDITABLE_STATES,
-        "checklist": views.checklist(form, dossier.answers, ctx, dossier.id),
+        "checklist": dossier_checklist(db, form, dossier, dossier.answers, ctx),
         "deadline": views.deadline_of(dossier, day),
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
         "wording": views.save_wording(dossier.state),
     }
+
+
+def dossier_checklist(
+    db: DB, form: Any, dossier: Dossier, answers: dict[str, Any], ctx: Any
+) -> list[views.SectionStatus]:
+    """The checklist with the pièces as the dépôt checks them (files of the organisation or dossier)."""
+    from aap.attachments import pieces
+
+    return views.checklist(
+        form, answers, ctx, dossier.id, form.piece_paths(), pieces.missing_pieces(db, dossier, form)
+    )
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
@@ -237,6 +257,7 @@ def _dossier_page(
             "avis_labels": labels.AVIS_LABELS,
             "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
+            "echeancier": echeancier.schedules(db, dossier),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }
@@ -403,7 +424,7 @@ def save_section(
         )
     ctx = form_context(db, saved.campaign)
     if autosave:
-        status = views.checklist(form, saved.answers, ctx, saved.id)
+        status = dossier_checklist(db, form, saved, saved.answers, ctx)
         return JSONResponse(
             {
                 "ok": True,

@@ -43,6 +43,7 @@ ROAD_POSITION = {
 
 PAST_LABELS = {
     "creer": "Création du brouillon",
+    "budget_ajuste": "Budget ajusté déposé",
     "deposer": "Dossier déposé",
     "prendre_en_instruction": "Pris en instruction",
     "demander_complements": "Compléments demandés",
@@ -110,6 +111,20 @@ def campaign_card(campaign: Campaign, today: date) -> dict[str, Any]:
         "timeline": calendar_of(campaign).timeline(campaign.parsed_dates(), today),
         "days_left": (campaign.depot_cloture - today).days,
     }
+
+
+def calls_to_show(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The calls a porteur may file in, open ones first (the closing soonest first), then those
+    opening later (the soonest first): a call opening next year never comes before an open one."""
+    shown = [c for c in cards if c["open"] or c["upcoming"]]
+    return sorted(
+        shown,
+        key=lambda c: (
+            0 if c["open"] else 1,
+            c["campaign"].depot_cloture if c["open"] else c["campaign"].depot_ouverture,
+            c["campaign"].id,
+        ),
+    )
 
 
 @dataclass
@@ -195,14 +210,32 @@ class SectionStatus:
         return not self.missing
 
 
-def checklist(form: Any, answers: dict[str, Any], ctx: Any, dossier_id: int) -> list[SectionStatus]:
-    """Per section, what is still missing before the dépôt, each with a link to the field."""
+def checklist(
+    form: Any,
+    answers: dict[str, Any],
+    ctx: Any,
+    dossier_id: int,
+    piece_paths: set[str] | None = None,
+    missing_pieces: list[Any] | None = None,
+) -> list[SectionStatus]:
+    """Per section, what is still missing before the dépôt, each with a link to the field.
+
+    The pièces are files, not answers: their answer errors (`piece_paths`) give way to the pièces
+    actually missing (`missing_pieces`, reasons whose field is ``<section>.<kind>``), so a section is
+    never « complet » while a required pièce is missing, nor held back by one the organisation has."""
     by_section = form.checklist(answers, ctx)
+    paths = piece_paths or set()
     out = []
     for s in form.sections:
         missing = [
             {"message": e.message, "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(e.path)}"}
             for e in by_section.get(s.key, [])
+            if e.path not in paths
+        ]
+        missing += [
+            {"message": r.message, "href": f"/dossiers/{dossier_id}/section/{s.key}#{element_id(r.field)}"}
+            for r in missing_pieces or []
+            if r.field and r.field.split(".", 1)[0] == s.key
         ]
         out.append(SectionStatus(s.key, s.label, missing))
     return out

@@ -50,18 +50,24 @@ LANDING = {
 """The page about each role's work, where logging in lands."""
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/focus", "Focus bénéficiaires")],
+    "porteur": [("/mes-dossiers", "Mes dossiers"), ("/focus", "Focus bénéficiaires"), ("/cpo", "Mes CPO")],
     "instructeur": [
         ("/instruction", "Instruction"),
         ("/tableau-de-bord", "Tableau de bord"),
         ("/focus", "Focus bénéficiaires"),
+        ("/cpo", "CPO"),
     ],
-    "financeur": [("/financeur", "Dossiers à décider"), ("/tableau-de-bord", "Tableau de bord")],
+    "financeur": [
+        ("/financeur", "Dossiers à décider"),
+        ("/tableau-de-bord", "Tableau de bord"),
+        ("/cpo", "CPO"),
+    ],
     "partenaire": [("/avis", "Avis demandés")],
     "admin": [
         ("/tableau-de-bord", "Tableau de bord"),
         ("/instruction", "Instruction"),
         ("/focus", "Focus bénéficiaires"),
+        ("/cpo", "CPO"),
         ("/admin", "Administration"),
     ],
 }

@@ -1,7 +1,7 @@
 """campaign codes unique per territory; dossier numbers per territory and year
 
 Revision ID: territories_01
-Revises: bilans_01
+Revises: daily_01
 Create Date: 2026-12-02 02:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "territories_01"
-down_revision: str | None = "bilans_01"
+down_revision: str | None = "daily_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

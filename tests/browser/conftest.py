@@ -29,6 +29,7 @@ from aap.app import create_app
 from aap.db import make_engine
 from aap.migrate import upgrade
 from aap.settings import Settings
+from tests.guichet.test_registry import FakeRegistry
 
 CHROMIUM = os.environ.get("AAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -77,8 +78,10 @@ def live_server(db_engine: Engine, settings: Settings, demo: date) -> Iterator[s
     """The app on 127.0.0.1:<free port>, over the demo (restored fresh for each test)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    # No call leaves the machine: the registry lookup gets a closed port (tests fake its answers).
-    live_settings = settings.model_copy(update={"base_url": base, "registry_base_url": "http://127.0.0.1:9"})
+    # No call leaves the machine: the registry lookup asks a local fake of the company registry, so a
+    # 503 « registre indisponible » in these tests would be a real failure.
+    registry = FakeRegistry()
+    live_settings = settings.model_copy(update={"base_url": base, "registry_base_url": registry.url})
     app = create_app(live_settings, db_engine)
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -91,6 +94,7 @@ def live_server(db_engine: Engine, settings: Settings, demo: date) -> Iterator[s
     yield base
     server.should_exit = True
     thread.join(timeout=10)
+    registry.close()
 
 
 @pytest.fixture(scope="session")
@@ -157,3 +161,25 @@ def axe_check(page, impacts: tuple[str, ...] = ("serious", "critical")) -> None:
         for v in bad
     )
     assert not bad, f"axe-core sur {page.url} :\n{report}"
+
+
+def link_sent_to(engine: Engine, email: str, path: str) -> str:
+    """The link to `path` (e.g. « /verification ») in the last message recorded for `email`, as a path
+    of the live server: the live server has no SMTP server, its messages wait in the outbox."""
+    import re
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from aap.models import Notification
+
+    with Session(engine) as s:
+        body = s.scalar(
+            select(Notification.body_text)
+            .where(Notification.recipient == email)
+            .order_by(Notification.id.desc())
+            .limit(1)
+        )
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}/[A-Za-z0-9_\-]+)", body or "")
+    assert match, f"aucun lien {path} dans le dernier message à {email} : {body!r}"
+    return match.group(1)

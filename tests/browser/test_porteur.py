@@ -5,8 +5,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
 
-from tests.browser.conftest import axe_check, login_as
+from tests.browser.conftest import axe_check, link_sent_to, login_as
 
 PORTEUR = "porteur@demo.aap.test"
 
@@ -164,7 +165,7 @@ def test_the_login_and_registration_pages_have_no_serious_accessibility_violatio
     axe_check(page)
 
 
-def test_an_association_creates_its_account_and_organisation(page: Page) -> None:
+def test_an_association_creates_its_account_and_organisation(page: Page, db_engine: Engine) -> None:
     registry = {
         "siret": "73282932000074",
         "name": "LES JARDINS DE MANOSQUE",
@@ -194,7 +195,13 @@ def test_an_association_creates_its_account_and_organisation(page: Page) -> None
     expect(page.get_by_label("Commune")).to_have_value("Manosque")
     page.get_by_label("Nom de l'organisme").fill("Les Jardins de Manosque")
     page.get_by_role("button", name="Créer le compte").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre messagerie")
+    page.goto(link_sent_to(db_engine, "contact@nouvelle-asso.test", "/verification"))
+    page.get_by_role("button", name="Confirmer mon adresse").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes dossiers")
+    expect(page.get_by_role("status").first).to_contain_text(
+        "le compte de « Les Jardins de Manosque » est créé"
+    )
     expect(page.get_by_text("Les Jardins de Manosque").first).to_be_visible()
     expect(page.get_by_role("button", name="Commencer un nouveau dossier")).to_be_visible()
 

@@ -100,9 +100,7 @@ def test_the_json_table_and_the_state_filter(client: TestClient, demo) -> None:
         assert data["totaux"]["financements"][f["code"]]["accorde"] == enveloppes[f["code"]]["accorde"]
     row = data["items"][0]
     assert row["orientation_label"] and row["qpv_noms"] and row["budget_total"].count(".") == 1
-    none = w.admin.get(
-        f"/api/v1/campaigns/{previous['id']}/programmation", params={"state": "programme"}
-    ).json()
+    none = w.admin.get(f"/api/v1/campaigns/{previous['id']}/programmation", params={"state": "rejete"}).json()
     assert none["total"] == 0 and none["totaux"]["accorde"] == "0.00"
     current = open_campaign(w.admin)
     drafts = w.admin.get(

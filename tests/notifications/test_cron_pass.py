@@ -1,6 +1,7 @@
 """The cron pass on the demo, delivering to a real SMTP server: reminders reach the right people once,
 however many passes run, and nothing is lost while the server is down."""
 
+import re
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -302,7 +303,7 @@ def test_a_porteur_who_turned_off_draft_reminders_still_gets_the_acknowledgement
 
 
 def test_instructeurs_get_one_daily_digest_of_dossiers_waiting_to_be_taken(
-    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
+    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer, client: TestClient
 ) -> None:
     from aap.dossiers import service
 
@@ -333,6 +334,14 @@ def test_instructeurs_get_one_daily_digest_of_dossiers_waiting_to_be_taken(
     body = smtp.inbox.text(digests[0])
     for d in deposited:
         assert d.number in body and f"/dossiers/{d.id}" in body
+    from urllib.parse import urlsplit
+
+    from tests.web.staff_helpers import web_login
+
+    session.commit()  # the test's own session lets the web app write (SQLite)
+    web_login(client, "instructeur@demo.aap.test")
+    for link in set(re.findall(r"https?://[^\s<>\"]+", body)):  # each link the instructeur may click
+        assert client.get(urlsplit(link).path).status_code == 200, link
 
     go(db_engine, session, settings, smtp, at(day5, 15))  # same day: nothing more
     assert len([m for m in smtp.inbox.messages if m["X-Aap-Rule"] == "digest"]) == 1

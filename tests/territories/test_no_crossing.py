@@ -17,11 +17,14 @@ from aap.models import (
     CampaignCommune,
     CampaignFinanceur,
     Cofinancement,
+    Cpo,
     Dossier,
     DossierEvent,
     FocusContribution,
     FocusParticipation,
     FocusSession,
+    JoinRequest,
+    Membership,
     Organisation,
     Payment,
 )
@@ -34,12 +37,24 @@ OWN = {
     "/api/v1/auth/token",
     "/api/v1/me",
     "/api/v1/lifecycle.mmd",
+    "/api/v1/cpos/lifecycle.mmd",
     "/api/v1/campaigns",
     "/api/v1/dossiers",
     "/api/v1/me/notifications",
     "/api/v1/me/preferences",
     "/api/v1/me/preferences/{rule}",
     "/api/v1/registry/siret/{siret}",
+    # the account's own life (accounts): logout, registration, links by e-mail, its address and password
+    "/api/v1/cpos",  # the CPOs of the caller's own territory (a list, as /campaigns)
+    "/api/v1/auth/logout",
+    "/api/v1/auth/register",
+    "/api/v1/auth/verify",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/email-change/confirm",
+    "/api/v1/auth/invitations/accept",
+    "/api/v1/me/email",
+    "/api/v1/me/password",
     # the caller's own territory's focus sessions (`?territory=` names another: open to porteurs, who
     # may work in several contracts); registering and recording in one is checked below by `focus_id`
     "/api/v1/focus",
@@ -81,6 +96,8 @@ def _snapshot(engine: Engine) -> list[Any]:
             sorted((b.id, b.state, b.version) for b in s.scalars(select(Bilan))),
             s.query(FocusParticipation).count(),
             s.query(FocusContribution).count(),
+            sorted((c.id, c.state) for c in s.scalars(select(Cpo))),
+            sorted((m.user_id, m.organisation_id) for m in s.scalars(select(Membership))),
         ]
 
 
@@ -119,6 +136,14 @@ def test_no_route_lets_another_territorys_accounts_read_or_write_the_demos_objec
             )
             or 1,
         }
+        cpo = s.scalars(select(Cpo).where(Cpo.territory_id == campaign.territory_id)).first()
+        values["cpo_id"] = cpo.id if cpo else 1
+        values["annee"] = campaign.year
+        values["user_id"] = (
+            s.scalar(select(Membership.user_id).where(Membership.organisation_id == organisation.id).limit(1))
+            or 1
+        )
+        values["request_id"] = s.scalar(select(JoinRequest.id).limit(1)) or 1
         BODIES["participations"] = {"dossier_id": dossier.id, "beneficiaires": {"femmes": 1}}
     before = _snapshot(db_engine)
     accounts = [

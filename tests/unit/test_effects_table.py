@@ -11,7 +11,11 @@ def test_the_wired_table_names_who_reacts_to_what() -> None:
     table = EffectsTable()
     register_all(table)
     described = table.describe()
-    assert described["conventionner"] == ["financing.documents", "bilans.echeance"]
+    assert described["conventionner"] == ["bilans.echeance"]  # the documents are made after the commit:
+    assert table.describe_after_commit() == {
+        "conventionner": ["financing.documents"],
+        "decision_financeur": ["financing.refusal_letter"],
+    }
     assert described["deposer"] == ["pieces.link"]
     assert described["renvoyer_bilan"] == ["bilans.renvoye"]
     assert described["*"] == ["notifications.outbox"]

@@ -13,7 +13,7 @@ def test_the_dossier_page_links_the_financers_documents(client: TestClient, demo
     mine = client.get("/api/v1/dossiers", params={"state": "conventionne"}).json()["items"]
     assert mine, "the demo conventioned last year's dossiers"
     page = client.get(f"/dossiers/{mine[0]['id']}").text
-    assert "Conventions et notifications" in page
+    assert "Conventions, notifications et décisions" in page
     links = re.findall(rf'href="(/api/v1/dossiers/{mine[0]["id"]}/documents/\d+)"', page)
     assert len(links) == len(mine[0]["cofinancements"])  # one document per financer that accorded money
     pdf = client.get(links[0])

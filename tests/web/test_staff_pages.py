@@ -298,8 +298,19 @@ def test_the_dashboard_draws_its_charts_with_text_alternatives(client: TestClien
         assert f'<desc id="{chart}-desc">' in page
     assert page.count('class="bar"') >= 8
     assert 'class="target"' in page and "Objectif : 50 %" in page
-    assert "Le suivi des conventions pluriannuelles d'objectifs (CPO) arrive prochainement" in unescape(page)
+    # last year's call (the default: it has decisions) holds the demo's CPO; this year's has none accorded yet
+    assert "Aucun montant n'est encore accordé sous convention" not in unescape(page)
+    this_year = client.get(f"/tableau-de-bord?campagne={_open_campaign_id(client)}").text
+    assert "Aucun montant n'est encore accordé sous convention pluriannuelle d'objectifs" in unescape(
+        this_year
+    )
     web_login(client, AGENTS["CAF"])
     theirs = client.get("/tableau-de-bord").text
     assert "Caisse" in theirs or "CAF" in theirs
     assert "Ville de Manosque :" not in theirs  # no other financer's bar
+
+
+def _open_campaign_id(client: TestClient) -> int:
+    """This year's open call, as listed by the API to the logged-in page user."""
+    items = client.get("/api/v1/campaigns").json()["items"]
+    return next(c["id"] for c in items if c["depot_ouvert"])

@@ -7,11 +7,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account
+from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account, set_active
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB
-from aap.errors import AppError, Invalid
+from aap.errors import AppError, Invalid, NotFound
 from aap.financing import service as financing
 from aap.models import Commune, Priority, Territory, User
 from aap.web.csrf import check_csrf
@@ -184,6 +184,20 @@ def create_account(
         return _users_page(request, db, user, status_code=422, problem=problem)
     flash(request, f"Compte créé pour {created.email}. Transmettez-lui son mot de passe provisoire.")
     return see_other("/admin/utilisateurs")
+
+
+@router.post("/admin/utilisateurs/{account_id}/{action}", response_model=None)
+def set_account_active(
+    request: Request, account_id: int, action: str, db: DB, user: AdminUser, csrf: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """« Désactiver » cuts every session and token of the account at once; « Réactiver » lets it log in."""
+    check_csrf(request, csrf)
+    if action not in ("desactiver", "reactiver"):
+        raise NotFound("Cette page n'existe pas.", code="page_introuvable")
+    target = set_active(db, user, account_id, action == "reactiver")
+    done = "réactivé" if target.active else "désactivé : ses sessions et jetons sont fermés"
+    flash(request, f"Compte {target.email} {done}.")
+    return see_other(f"/admin/utilisateurs#compte-{target.id}")
 
 
 @router.get("/admin/territoire", response_class=HTMLResponse)

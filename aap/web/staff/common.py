@@ -23,6 +23,7 @@ EVENT_LABELS = {t.name: t.label for t in TRANSITIONS} | {
     "creer": "Création du brouillon",
     "decision_financeur": "Décision d'un financeur",
     "accorder_delai": "Délai de dépôt accordé",
+    "budget_ajuste": "Budget ajusté déposé",
 }
 
 

@@ -201,9 +201,13 @@ def _dossier_page(
             "problem": problem,
             "can_decide": queries.awaiting_decision(dossier, line),
             "envelope": _envelope(db, user, dossier.campaign),
+            "today": now().date(),
         }
     )
     return render(request, "staff/financeur_dossier.html", ctx, status_code=status_code)
+
+
+render_dossier_page = _dossier_page  # the payment form answers on this page too
 
 
 @router.get("/financeur/dossiers/{dossier_id}", response_class=HTMLResponse)

@@ -16,8 +16,9 @@ from aap.deps import DB
 from aap.dossiers import queries as dossier_queries
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
-from aap.financing import programmation
+from aap.financing import echeancier, programmation
 from aap.financing import service as financing
+from aap.financing.documents import TITLES, document_out, list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.web.csrf import check_csrf
@@ -108,7 +109,25 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "qpvs": queries.qpvs_of(dossier),
         "orientation": queries.orientation_of(dossier),
         "thread": messages.thread(session, user, dossier.id),
+        "documents": staff_documents(session, user, dossier),
+        "echeancier": echeancier.schedules(
+            session, dossier, user.financeur_id if user.role == "financeur" else None
+        ),
+        "PAYMENT_LABELS": echeancier.PAYMENT_LABELS,
+        "DOCUMENT_TITLES": TITLES,
     }
+
+
+def staff_documents(session: Session, user: User, dossier: Dossier) -> list[dict[str, Any]]:
+    """The documents this staff member may open (a financer: its own), as the API lists them."""
+    docs = list_documents(session, user, dossier.id)
+    names = {line.financeur_id: line.financeur for line in dossier.cofinancements}
+    out = []
+    for doc in docs:
+        item = document_out(doc, names)
+        item["created_at"] = doc.uploaded_at
+        out.append(item)
+    return out
 
 
 def _financeur_codes(db: Session, user: User, dossier_id: int) -> list[str]:

@@ -68,16 +68,10 @@ def users_of_territory(
     session: Session, territory_id: int | None, *, limit: int = 100, offset: int = 0
 ) -> tuple[list[User], int]:
     """A page of the territory's accounts (its staff, its financers' agents, its organisations'
-    porteurs), and how many there are."""
-    from aap.models import Membership, Organisation
+    porteurs, see `aap.accounts.staff.accounts_of_territory`), and how many there are."""
+    from aap.accounts.staff import accounts_of_territory
 
-    of_financeur = select(Financeur.id).where(Financeur.territory_id == territory_id)
-    of_orgs = (
-        select(Membership.user_id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Organisation.territory_id == territory_id)
-    )
-    where = (User.territory_id == territory_id) | User.financeur_id.in_(of_financeur) | User.id.in_(of_orgs)
+    where = User.id.in_(accounts_of_territory(territory_id))
     total = session.scalar(select(func.count()).select_from(User).where(where)) or 0
     query = (
         select(User)

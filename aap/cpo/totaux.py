@@ -1,0 +1,94 @@
+"""The share of each financer's money under CPO in a campaign, against the 50 % target of the circulaire
+of 31 August 2023, in amounts and in actions: one grouped query.
+
+Counted: the accorded lines of the campaign's dossiers the caller may see (abandoned dossiers aside).
+A line is under CPO when its dossier is a year's dossier of a signed CPO that this financer signs for
+that year.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy.orm import Session
+
+from aap.cpo.repository import BOUND_STATES
+from aap.dossiers.access import visible_dossiers
+from aap.models import (
+    Campaign,
+    CampaignFinanceur,
+    Cofinancement,
+    Cpo,
+    CpoAnnee,
+    CpoMontant,
+    Dossier,
+    Financeur,
+    User,
+)
+
+CIBLE = Decimal("0.50")
+ZERO = Decimal("0.00")
+
+
+def _part(under: Decimal, total: Decimal) -> str:
+    return f"{(under / total).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP) if total else Decimal('0'):.4f}"
+
+
+def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
+    """Per financer of the campaign: `montant_cpo`, `montant_total`, `part`, `actions_cpo`,
+    `actions_total`, `cible`."""
+    under = exists().where(
+        CpoAnnee.dossier_id == Dossier.id,
+        Cpo.id == CpoAnnee.cpo_id,
+        Cpo.state.in_(BOUND_STATES),
+        CpoMontant.cpo_annee_id == CpoAnnee.id,
+        CpoMontant.financeur_id == Cofinancement.financeur_id,
+    )
+    seen = visible_dossiers(user).with_only_columns(Dossier.id).where(Dossier.campaign_id == campaign.id)
+    accorde = func.coalesce(Cofinancement.montant_accorde, 0)
+    rows = session.execute(
+        select(
+            Cofinancement.financeur_id,
+            func.sum(case((under, accorde), else_=0)),
+            func.sum(accorde),
+            func.count(distinct(case((under, Dossier.id), else_=None))),
+            func.count(distinct(Dossier.id)),
+        )
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .where(
+            and_(
+                Dossier.campaign_id == campaign.id,
+                Dossier.id.in_(seen),
+                Dossier.state != "abandonne",
+                Cofinancement.decision == "accorde",
+            )
+        )
+        .group_by(Cofinancement.financeur_id)
+    )
+    sums = {fid: (Decimal(c or 0), Decimal(t or 0), n_c, n_t) for fid, c, t, n_c, n_t in rows}
+    financeurs = session.execute(
+        select(Financeur.id, Financeur.code, Financeur.name)
+        .join(CampaignFinanceur, CampaignFinanceur.financeur_id == Financeur.id)
+        .where(CampaignFinanceur.campaign_id == campaign.id)
+        .order_by(CampaignFinanceur.position, CampaignFinanceur.id)
+    ).all()
+    out = []
+    for fid, code, name in financeurs:
+        if user.role == "financeur" and fid != user.financeur_id:
+            continue
+        montant_cpo, montant_total, actions_cpo, actions_total = sums.get(fid, (ZERO, ZERO, 0, 0))
+        out.append(
+            {
+                "financeur": code,
+                "financeur_name": name,
+                "montant_cpo": f"{montant_cpo:.2f}",
+                "montant_total": f"{montant_total:.2f}",
+                "part": _part(montant_cpo, montant_total),
+                "actions_cpo": actions_cpo,
+                "actions_total": actions_total,
+                "cible": f"{CIBLE:.2f}",
+            }
+        )
+    return out

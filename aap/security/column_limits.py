@@ -1,0 +1,72 @@
+"""What PostgreSQL refuses, refused the same way on SQLite and before the database sees it: text longer
+than its column, the NUL character, and unpaired surrogates (in text columns and inside JSON answers).
+Checked at every flush, so no entry point (API, page, CLI) can store it on one database and answer 500
+on the other; the caller gets a 422 naming the field."""
+
+from typing import Any
+
+from sqlalchemy import JSON, String, event, inspect
+from sqlalchemy.orm import Session
+
+from aap.errors import Invalid
+
+
+def _bad_char(text: str) -> str | None:
+    if "\x00" in text:
+        return "contient le caractère nul (\\u0000), refusé"
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        return "contient un caractère invalide (demi-paire UTF-16 isolée)"
+    return None
+
+
+def _walk(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+    if isinstance(value, str):
+        problem = _bad_char(value)
+        if problem:
+            errors.append({"path": path, "code": "caractere_invalide", "message": f"Le texte {problem}."})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _walk(str(key), path, errors)
+            _walk(item, f"{path}.{key}" if path else str(key), errors)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk(item, f"{path}.{i}", errors)
+
+
+def check_object(obj: Any) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    state = inspect(obj)
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if not (isinstance(column.type, String | JSON)):
+            continue
+        history = state.attrs[attr.key].history
+        if not history.added:
+            continue
+        value = history.added[0]
+        if isinstance(column.type, String) and isinstance(value, str):
+            limit = column.type.length
+            if limit is not None and len(value) > limit:
+                errors.append(
+                    {
+                        "path": attr.key,
+                        "code": "texte_trop_long",
+                        "message": f"Le texte dépasse {limit} caractères ({len(value)}).",
+                    }
+                )
+                continue
+        _walk(value, attr.key, errors)
+    return errors
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    errors = [e for obj in list(session.new) + list(session.dirty) for e in check_object(obj)]
+    if errors:
+        raise Invalid(
+            "Certaines valeurs ne peuvent pas être enregistrées ; rien n'a été enregistré.", errors=errors
+        )
+
+
+def install() -> None:
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
