@@ -14,6 +14,7 @@ from aap.attachments.endpoints import router as attachments_router
 from aap.avis.endpoints import router as avis_router
 from aap.bilans.endpoints import router as bilans_router
 from aap.campaigns.endpoints import router as campaigns_router
+from aap.communes.endpoints import router as communes_router
 from aap.cpo.endpoints import router as cpo_router
 from aap.db import get_engine, request_sessionmaker
 from aap.dossiers.comite_endpoints import router as comite_router
@@ -24,6 +25,7 @@ from aap.messages.endpoints import router as messages_router
 from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
+from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
 from aap.security.docs import install_docs
@@ -37,6 +39,7 @@ from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
 from aap.web.pages import router as web_router
+from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
 from aap.web.staff.admin import router as staff_admin_router
 from aap.web.staff.comite_seance import router as staff_comite_seance_router
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    use_data_files(settings.data_dir)  # the calendars and forms territories loaded
     app.state.sessionmaker = request_sessionmaker(engine)
     app.state.login_limiter = LoginLimiter(settings.login_limits_storage)
     app.add_middleware(
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     api.include_router(accounts_router)
     api.include_router(account_self_service_router)
     api.include_router(campaigns_router)
+    api.include_router(communes_router)
     api.include_router(dossiers_router)
     api.include_router(bilans_router)
     api.include_router(comite_router)
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
     app.include_router(web_router)
+    app.include_router(password_router)
     app.include_router(account_pages_router)
     app.include_router(staff_instruction_router)
     app.include_router(staff_comite_seance_router)

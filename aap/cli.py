@@ -11,6 +11,16 @@ campaign_app = typer.Typer(help="Appels à projets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(territory_app, name="territory")
 app.add_typer(campaign_app, name="campaign")
+calendar_app = typer.Typer(help="Calendriers types (données de territoire).", no_args_is_help=True)
+form_app = typer.Typer(help="Formulaires (données de territoire).", no_args_is_help=True)
+partenaire_app = typer.Typer(
+    help="Financeurs déclarés une fois pour plusieurs territoires.", no_args_is_help=True
+)
+app.add_typer(partenaire_app, name="partenaire")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(form_app, name="form")
+admin_app = typer.Typer(help="Comptes d'administration d'un territoire.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
 secret_app = typer.Typer(help="Clé secrète (AAP_SECRET_KEY).", no_args_is_help=True)
@@ -21,10 +31,14 @@ app.add_typer(bench_app, name="bench")
 
 @app.callback()
 def _wire() -> None:
-    """Every command runs with the transition effects table filled (see aap/wiring.py)."""
+    """Every command runs with the transition effects table filled (see aap/wiring.py) and sees the
+    calendars and forms territories loaded (under AAP_DATA_DIR)."""
+    from aap.rules_files.data_files import use_data_files
+    from aap.settings import get_settings
     from aap.wiring import wire
 
     wire()
+    use_data_files(get_settings().data_dir)
 
 
 @db_app.command("upgrade")
@@ -176,6 +190,117 @@ def territory_load(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 def campaign_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Charge un appel à projets depuis un fichier YAML (refusé en entier à la moindre erreur)."""
     _load_rules_file("campaign", file)
+
+
+@admin_app.command("create")
+def admin_create(
+    territory: str = typer.Option(..., "--territory", help="Code du territoire (déjà chargé)."),
+    email: str = typer.Option(..., "--email"),
+    name: str = typer.Option("", "--name", help="Nom et prénom."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Lit le mot de passe sur l'entrée standard (sinon : un lien)."
+    ),
+) -> None:
+    """Crée l'admin d'un territoire : affiche un lien à usage unique pour choisir son mot de passe."""
+    import sys
+
+    from aap.db import session_scope
+    from aap.errors import AppError
+    from aap.settings import get_settings
+    from aap.territories.onboarding import LINK_HOURS, create_admin, set_password_token
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            user = create_admin(session, territory=territory, email=email, name=name, password=password)
+            token = None if password_stdin else set_password_token(settings.secret_key, user)
+            label = f"{user.email} (admin du territoire {territory})"
+    except AppError as exc:
+        typer.echo(f"{exc.message}", err=True)
+        for error in exc.errors or []:
+            typer.echo(f"  {error['path']}: {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Compte créé : {label}")
+    if token is not None:
+        link = f"{settings.base_url.rstrip('/')}/mot-de-passe/{token}"
+        typer.echo(f"Lien pour choisir le mot de passe (usage unique, valable {LINK_HOURS} h) :\n{link}")
+
+
+def _load_data_file(kind: str, path: Path) -> None:
+    from aap.db import session_scope
+    from aap.rules_files import RulesFileError
+    from aap.rules_files.data_files import load_calendar_file, load_form_file
+    from aap.settings import get_settings
+
+    data_dir = get_settings().data_dir
+    try:
+        if kind == "calendar":
+            with session_scope() as session:
+                label = f"calendrier « {load_calendar_file(session, path, data_dir)} »"
+        else:
+            code, version = load_form_file(path, data_dir)
+            label = f"formulaire « {code} » version {version}"
+    except RulesFileError as exc:
+        typer.echo(f"{path} refusé, rien n'a été écrit ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chargé : {label}")
+
+
+@partenaire_app.command("load")
+def partenaire_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Charge les partenaires financeurs communs à plusieurs territoires (refusé en entier à la moindre erreur)."""
+    from aap.db import session_scope
+    from aap.rules_files import RulesFileError
+    from aap.rules_files.partenaires import parse_partenaires_file
+    from aap.territories.partenaires import save_partenaires
+
+    try:
+        with session_scope() as session:
+            codes = [p.code for p in save_partenaires(session, parse_partenaires_file(file))]
+    except RulesFileError as exc:
+        typer.echo(f"{file} refusé, rien n'a été écrit ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Chargé : {', '.join(codes)}")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Enregistre un calendrier type (YAML) ; les appels à projets peuvent ensuite le citer."""
+    _load_data_file("calendar", file)
+
+
+@form_app.command("load")
+def form_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Enregistre un formulaire (YAML, une version) ; les appels à projets peuvent ensuite le citer."""
+    _load_data_file("form", file)
+
+
+@admin_app.command("membership")
+def admin_membership(
+    email: str = typer.Option(..., "--email", help="Un compte existant (instructeur, admin, agent)."),
+    territory: str = typer.Option(..., "--territory", help="Le territoire où il travaille aussi."),
+    role: str = typer.Option(..., "--role", help="admin, instructeur ou financeur"),
+    financeur: str | None = typer.Option(None, "--financeur", help="Pour un agent : le code du financeur."),
+) -> None:
+    """Rattache un compte à un autre contrat de ville (une personne, plusieurs territoires)."""
+    from aap.db import session_scope
+    from aap.errors import AppError
+    from aap.territories.memberships import add_membership
+
+    try:
+        with session_scope() as session:
+            add_membership(session, email=email, territory=territory, role=role, financeur=financeur)
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        for error in exc.errors or []:
+            typer.echo(f"  {error['path']}: {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{email} travaille aussi dans le territoire {territory} ({role}).")
 
 
 @notifications_app.command("run")

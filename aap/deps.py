@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -51,10 +51,18 @@ ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def current_user_optional(
-    request: Request, db: DB, settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    territoire: Annotated[
+        str | None,
+        Header(alias="X-Aap-Territoire", description="Le territoire où agit un compte membre de plusieurs"),
+    ] = None,
 ) -> User | None:
     """The caller from a bearer token (API) or the session cookie (web pages), as long as the account
-    is active and none of its sessions was cut since (`aap.accounts.sessions`)."""
+    is active and none of its sessions was cut since (`aap.accounts.sessions`), acting in the territory
+    the request names (`X-Aap-Territoire`) when its account works in several."""
     if token:
         user = user_of_token(db, settings.secret_key, token, settings.token_ttl_minutes * 60)
         if user is None:
@@ -71,6 +79,10 @@ def current_user_optional(
                 # a page of another site (or port) can make the browser send the cookie: the API writes
                 # only for a bearer token, or for the cookie with the session's CSRF token in a header
                 check_api_csrf(request)
+    if user is not None and territoire:
+        from aap.territories.memberships import act_within  # (territories build on accounts)
+
+        user = act_within(db, user, territoire)  # detached: nothing the request changes on it is written
     # End this read here: no snapshot (nor PostgreSQL connection) is held while the request waits for
     # a server thread; the service's own transaction starts fresh.
     db.commit()

@@ -79,7 +79,13 @@ class Commune(Base):
     territory: Mapped[Territory] = relationship(back_populates="communes")
 
 
+PLACE_KINDS = ("qpv", "quartier_veille", "territoire_enjeux")
+
+
 class Qpv(Base):
+    """A place an action may target: a QPV, or (`kind`) a quartier de veille or a territoire à enjeux
+    the territory file names, whose money is counted apart from the QPV's."""
+
     __tablename__ = "qpvs"
     __table_args__ = (UniqueConstraint("territory_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +93,8 @@ class Qpv(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     commune_insee: Mapped[str] = mapped_column(String(5))
-    population: Mapped[int]
+    population: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(32), default="qpv", server_default="qpv")
     territory: Mapped[Territory] = relationship(back_populates="qpvs")
 
 
@@ -117,6 +124,17 @@ class Priority(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class Partenaire(Base):
+    """A financer declared once (the State in a département, a département, a CAF) and referenced by
+    each territory it funds in: its name and kind are kept in one place."""
+
+    __tablename__ = "partenaires"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+
+
 class Financeur(Base):
     __tablename__ = "financeurs"
     __table_args__ = (UniqueConstraint("territory_id", "code"),)
@@ -125,6 +143,10 @@ class Financeur(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
+    # a commune's own budget: its agents validate that commune's part and see its QPV's dossiers
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    # declared once for several territories (`aap partenaire load`): its name and kind come from there
+    partenaire_id: Mapped[int | None] = mapped_column(ForeignKey("partenaires.id"))
     # open data (décret 2017-779): its SIRET, the yearly amount from which its grants are published,
     # and whether it publishes the smaller ones too
     siret: Mapped[str | None] = mapped_column(String(14))
@@ -145,9 +167,11 @@ class Campaign(Base):
     """An appel à projets: its calendar (dates by name), its form version, its financers."""
 
     __tablename__ = "campaigns"
+    # a code names a call within its territory: the same code in two territories is two campaigns
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
-    code: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
     year: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
@@ -158,6 +182,8 @@ class Campaign(Base):
     form_code: Mapped[str] = mapped_column(String(64))
     form_version: Mapped[int]
     late_completion: Mapped[bool] = mapped_column(Boolean, default=False)
+    # `globale` (one validation of the whole programme) or `par_commune` (`CampaignCommune`)
+    validation: Mapped[str] = mapped_column(String(16), default="globale", server_default="globale")
     created_at: Mapped[datetime] = created()
 
     territory: Mapped[Territory] = relationship()
@@ -185,6 +211,20 @@ class CampaignFinanceur(Base):
     position: Mapped[int] = mapped_column(default=0)
     campaign: Mapped[Campaign] = relationship(back_populates="financeurs")
     financeur: Mapped[Financeur] = relationship()
+
+
+class CampaignCommune(Base):
+    """A commune's part of a `par_commune` campaign: the date of its instance and its validation."""
+
+    __tablename__ = "campaign_communes"
+    __table_args__ = (UniqueConstraint("campaign_id", "commune_insee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    commune_insee: Mapped[str] = mapped_column(String(5))
+    validation_date: Mapped[date] = mapped_column(Date, index=True)
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class EnveloppeChange(Base):
@@ -271,6 +311,20 @@ class User(Base):
     )
 
 
+class TerritoryMembership(Base):
+    """One more contract a staff account works in (a State agent, an instructeur shared between
+    contracts): its role there and, for a financer's agent, which financer. The account's own
+    `territory_id`/`financeur_id` stay its home; a request names another (`X-Aap-Territoire`)."""
+
+    __tablename__ = "territory_memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+
+
 class Membership(Base):
     __tablename__ = "memberships"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -323,12 +377,14 @@ class Dossier(Base):
     __tablename__ = "dossiers"
     __table_args__ = (
         Index("ix_dossiers_campaign_state", "campaign_id", "state"),
+        UniqueConstraint("campaign_id", "number"),
         Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
         # a CPO gets one yearly dossier per campaign, however many cron passes race to make it
         UniqueConstraint("cpo_id", "campaign_id", name="uq_dossiers_cpo_campaign"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    # numbered per territory and year (`DossierCounter`): another territory's count never shows
+    number: Mapped[str] = mapped_column(String(40))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -379,6 +435,28 @@ class Dossier(Base):
     cofinancements: Mapped[list["Cofinancement"]] = relationship(
         back_populates="dossier", order_by="Cofinancement.id", cascade="all, delete-orphan"
     )
+
+
+class DossierTarget(Base):
+    """A territory code the dossier's answers refer to (`kind`: `qpv` or `orientation`), kept with each
+    save so who sees what, the per-commune totals and the reload checks are SQL, not JSON scans."""
+
+    __tablename__ = "dossier_targets"
+    __table_args__ = (Index("ix_dossier_targets_kind_code", "kind", "code"),)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class DossierCounter(Base):
+    """The last dossier number given in a territory for a year (numbers are per territory)."""
+
+    __tablename__ = "dossier_counters"
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DossierQpv(Base):

@@ -21,6 +21,9 @@ from forms.errors import DefinitionError, FieldError, FormNotFound
 from forms.walk import get_path
 
 DEFINITIONS = Path(__file__).parent / "definitions"
+# Where definitions are looked for: the shipped ones, then those a territory loaded (`aap form load`,
+# under AAP_DATA_DIR), added by the application at start (`add_definitions_dir`).
+DEFINITION_DIRS: list[Path] = [DEFINITIONS]
 _FILE = re.compile(r"^(?P<code>[a-z][a-z0-9_]*)\.v(?P<version>[0-9]+)\.yaml$")
 
 
@@ -131,13 +134,28 @@ class Form:
         return transform.answers_from_form(self.definition, flat, ctx, section)
 
 
+def add_definitions_dir(path: Path) -> None:
+    """Also look for definitions in `path` (after the shipped ones, which a file never replaces)."""
+    if path not in DEFINITION_DIRS:
+        DEFINITION_DIRS.append(path)
+        _load.cache_clear()
+
+
+def definition_path(code: str, version: int) -> Path | None:
+    return next(
+        (d / f"{code}.v{version}.yaml" for d in DEFINITION_DIRS if (d / f"{code}.v{version}.yaml").is_file()),
+        None,
+    )
+
+
 def form_versions(code: str) -> list[int]:
     """The versions available for a form code, ascending."""
-    versions = []
-    for path in DEFINITIONS.glob(f"{code}.v*.yaml"):
-        m = _FILE.match(path.name)
-        if m and m.group("code") == code:
-            versions.append(int(m.group("version")))
+    versions = set()
+    for directory in DEFINITION_DIRS:
+        for path in directory.glob(f"{code}.v*.yaml"):
+            m = _FILE.match(path.name)
+            if m and m.group("code") == code:
+                versions.add(int(m.group("version")))
     return sorted(versions)
 
 
@@ -152,7 +170,10 @@ def load_form(code: str, version: int | None = None) -> Form:
 
 @cache
 def _load(code: str, version: int) -> Form:
-    definition = read_definition(DEFINITIONS / f"{code}.v{version}.yaml")
+    path = definition_path(code, version)
+    if path is None:
+        raise FormNotFound(f"formulaire inconnu : {code} v{version}")
+    definition = read_definition(path)
     if definition.code != code or definition.version != version:
         raise DefinitionError(
             f"{code}.v{version}.yaml",

@@ -21,6 +21,7 @@ from aap.cpo import cycle as cpo_cycle
 from aap.dossiers.service import advance
 from aap.settings import Settings
 from notifications import render
+from notifications.commune_reminders import record_commune_reminders
 from notifications.delivery import DeliveryReport, deliver
 from notifications.outbox import Message, disabled, existing_item_keys, existing_keys, link_dossiers, record
 from notifications.query import (
@@ -335,10 +336,15 @@ def run_pass(
         summary.expired = advance(session, now)
     with factory() as session:
         summary.cpo = cpo_cycle.run(session, now)
-    scheduled = rules.scheduled
+    scheduled = [r for r in rules.scheduled if not r.per_commune]
     with factory() as session:
         summary.recorded.update(
             record_reminders(session, [r for r in scheduled if not r.digest], today, now, settings.base_url)
+        )
+        summary.recorded.update(
+            record_commune_reminders(
+                session, [r for r in rules.scheduled if r.per_commune], today, now, settings.base_url
+            )
         )
         summary.digests = record_digests(
             session, [r for r in scheduled if r.digest], today, now, settings.base_url

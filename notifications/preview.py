@@ -82,6 +82,7 @@ def preview(
         "pieces_demandees": ["Devis du traiteur", "Convention avec le collège"],
         "pieces_transmises": ["Devis du traiteur"],
         **render.decision_facts("Ville de Manosque", "accorde", "4500.00", None),
+        "commune": {"insee": "04112", "name": "Manosque", "dossiers": 7},
         "message_texte": "Le devis du traiteur arrive lundi : pouvons-nous l'ajouter ensuite ?",
         "message_auteur": "Mme Durand (Les Passerelles)",
         "avis_question": "Le public visé est-il déjà suivi par vos services ?",

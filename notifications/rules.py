@@ -38,13 +38,15 @@ RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
 # `destinataire`: the one account the event names (a partner asked for its avis)
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo"]
+Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire", "agents_commune"]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # The other dates: a returned bilan's new due date; a focus bénéficiaires session (its funded actions).
 SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
+# A commune's part of a `par_commune` campaign: the date of its instance (`notifications/commune_reminders.py`).
+COMMUNE_ANCHORS = ("validation",)
 # CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
 CPO_ANCHORS = ("fin",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
@@ -77,7 +79,7 @@ class Rule(RulesModel):
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
     anchor: str | None = Field(
-        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo)\.[a-z][a-z0-9_]*$"
+        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune)\.[a-z][a-z0-9_]*$"
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -114,7 +116,14 @@ class Rule(RulesModel):
 
     @property
     def audience(self) -> str:
-        return "financeurs" if self.recipients == "financeurs_concernes" else self.recipients
+        return (
+            "financeurs" if self.recipients in ("financeurs_concernes", "agents_commune") else self.recipients
+        )
+
+    @property
+    def per_commune(self) -> bool:
+        """A reminder about a commune's validation, not about a dossier (`notifications/commune_reminders.py`)."""
+        return self.anchor is not None and self.scope == "commune"
 
     def _ends(self) -> list[int]:
         """Exclusive end (in days from the anchor) of each occurrence's window."""
@@ -191,12 +200,49 @@ def _cross_checks(templates_dir: Path) -> Callable[[LocatedDocument], list[Locat
 def _rule_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Environment) -> list[Problem]:
     return [
         *_dated_problems(rule),
+        *_commune_problems(rule),
         *_event_problems(rule),
         *_cpo_anchor_problems(rule),
         *_state_problems(rule),
         *_digest_problems(rule),
         *_message_problems(rule, templates_dir, env),
     ]
+
+
+def _commune_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A reminder on a commune's validation goes to that commune's agents, and only such a one does."""
+    anchor = rule.get("anchor")
+    out: list[Problem] = []
+    if isinstance(anchor, str) and anchor.startswith("commune."):
+        name = anchor.split(".", 1)[1]
+        if name not in COMMUNE_ANCHORS:
+            out.append(
+                (
+                    ("anchor",),
+                    f"date de commune « {name} » inconnue (possibles : {', '.join(COMMUNE_ANCHORS)})",
+                    "unknown_anchor",
+                )
+            )
+        if rule.get("recipients") != "agents_commune":
+            out.append(
+                (
+                    ("recipients",),
+                    "un rappel sur la validation d'une commune va à ses agents : « agents_commune »",
+                    "commune_recipients",
+                )
+            )
+        if rule.get("digest"):
+            out.append((("digest",), "un rappel de commune n'est pas un récapitulatif de dossiers", "extra"))
+    elif rule.get("recipients") == "agents_commune":
+        out.append(
+            (
+                ("recipients",),
+                "« agents_commune » ne vaut que pour un rappel daté sur une commune "
+                "(anchor: commune.validation)",
+                "commune_recipients",
+            )
+        )
+    return out
 
 
 def _dated_problems(rule: dict[str, Any]) -> list[Problem]:
@@ -217,7 +263,8 @@ def _dated_problems(rule: dict[str, Any]) -> list[Problem]:
         out.append(
             (("offsets",), f"les décalages doivent être croissants et distincts (reçu {offsets})", "order")
         )
-    if not rule.get("states"):
+    per_commune = isinstance(anchor, str) and anchor.startswith("commune.")
+    if not per_commune and not rule.get("states"):
         out.append((("states",), "indiquez les états de dossier concernés (ex. [brouillon])", "missing"))
     scope, _, name = anchor.partition(".") if isinstance(anchor, str) else ("", "", "")
     if scope in SCOPED_ANCHORS and name not in SCOPED_ANCHORS[scope]:

@@ -22,12 +22,16 @@ __all__ = [
     "CalendarNotFound",
     "DateRef",
     "Phase",
+    "add_calendar_dir",
     "calendar_codes",
     "load_calendar",
     "parse_calendar",
 ]
 
 CALENDARS_DIR = Path(__file__).parent / "calendars"
+# Where calendar types are looked for: the shipped ones, then those a territory loaded
+# (`aap calendar load`, under AAP_DATA_DIR), added by the application at start (`add_calendar_dir`).
+CALENDAR_DIRS: list[Path] = [CALENDARS_DIR]
 _CODE = re.compile(r"^[a-z0-9_]+$")
 _REF = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*)?$")
 
@@ -99,7 +103,8 @@ class Calendar:
                 reasons.append(
                     Reason(
                         "unknown_date",
-                        f"La date « {name} » n'est pas prévue par le calendrier « {self.label} ».",
+                        f"La date « {name} » n'est pas prévue par le calendrier « {self.label} » "
+                        f"(dates possibles : {', '.join(self.date_names)}).",
                         name,
                     )
                 )
@@ -248,11 +253,18 @@ def parse_calendar(data: Any, source: str = "calendar") -> Calendar:
     return Calendar(code, label, tuple(phases), required, optional, labels, tuple(order))
 
 
+def add_calendar_dir(path: Path) -> None:
+    """Also look for calendar types in `path` (after the shipped ones, which a file never replaces)."""
+    if path not in CALENDAR_DIRS:
+        CALENDAR_DIRS.append(path)
+        load_calendar.cache_clear()
+
+
 @cache
 def load_calendar(code: str) -> Calendar:
-    """The calendar type `code`, read once from ``calendars/<code>.yaml``."""
-    path = CALENDARS_DIR / f"{code}.yaml"
-    if not _CODE.match(code) or not path.is_file():
+    """The calendar type `code`, read once from ``<dir>/<code>.yaml``, the first of `CALENDAR_DIRS`."""
+    path = next((d / f"{code}.yaml" for d in CALENDAR_DIRS if (d / f"{code}.yaml").is_file()), None)
+    if not _CODE.match(code) or path is None:
         raise CalendarNotFound(code)
     calendar = parse_calendar(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
     if calendar.code != code:
@@ -261,5 +273,5 @@ def load_calendar(code: str) -> Calendar:
 
 
 def calendar_codes() -> list[str]:
-    """The calendar types shipped with the application."""
-    return sorted(p.stem for p in CALENDARS_DIR.glob("*.yaml"))
+    """The calendar types known: shipped with the application, then loaded by territories."""
+    return sorted({p.stem for d in CALENDAR_DIRS for p in d.glob("*.yaml")})

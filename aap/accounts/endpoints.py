@@ -53,5 +53,9 @@ def describe_user(user: User) -> dict[str, Any]:
 
 
 @router.get("/me", summary="Qui suis-je", response_model=MeOut)
-def me(user: Caller) -> dict[str, Any]:
-    return describe_user(user)
+def me(user: Caller, db: DB) -> dict[str, Any]:
+    """`territoires`: the contracts a staff account works in (its home first); a request names the one
+    it acts in with the header `X-Aap-Territoire: CODE`."""
+    from aap.territories.memberships import territories_of
+
+    return {**describe_user(user), "territoires": territories_of(db, user)}

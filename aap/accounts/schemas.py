@@ -26,6 +26,12 @@ class TerritoryRef(BaseModel):
     name: str
 
 
+class TerritoireDuCompte(BaseModel):
+    code: str
+    role: str
+    financeur: str | None = None
+
+
 class MeOut(BaseModel):
     """The caller; `organisation(s)` for a porteur, `financeur` for a financer's agent, `territory` for
     the staff of a territory."""
@@ -38,6 +44,10 @@ class MeOut(BaseModel):
     organisations: list[OrganisationOut] | None = None
     financeur: FinanceurRef | None = None
     territory: TerritoryRef | None = None
+    territoires: list["TerritoireDuCompte"] = Field(
+        default_factory=list,
+        description="Les contrats où le compte travaille (le sien d'abord) ; en-tête X-Aap-Territoire pour agir dans un autre",
+    )
 
 
 # --- accounts people run themselves (aap.accounts.account_endpoints) --------------------------------

@@ -132,9 +132,9 @@ def _readable(user: User) -> Select[AvisPartenaire]:
 
 
 def for_dossier(session: Session, user: User, dossier_id: int) -> list[AvisPartenaire]:
+    get_dossier(session, user, dossier_id)  # a dossier the caller may not see is a 404, whoever asks
     if user.role not in ("instructeur", "admin", "partenaire"):
         return []
-    get_dossier(session, user, dossier_id)
     return list(
         session.scalars(
             _readable(user).where(AvisPartenaire.dossier_id == dossier_id).order_by(AvisPartenaire.id)

@@ -9,6 +9,7 @@ from aap import clock
 from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.schemas import CampaignOut, CampaignPage, FormJsonSchema
+from aap.communes.service import validation_status
 from aap.deps import DB, Caller
 from aap.models import Campaign
 from aap.schemas import euros
@@ -26,6 +27,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
     return {
         "id": campaign.id,
         "code": campaign.code,
+        "territory": campaign.territory.code,
         "kind": campaign.kind,
         "year": campaign.year,
         "title": campaign.title,
@@ -35,6 +37,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "dates": dict(campaign.dates),
         "depot_ouvert": service.depot_open(campaign, today),
         "completion_apres_cloture": campaign.late_completion,
+        "validation": campaign.validation,
         "form": {"code": campaign.form_code, "version": campaign.form_version},
         "timeline": [
             {
@@ -54,15 +57,27 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
 
 
 @router.get("/campaigns", summary="Les appels à projets", response_model=CampaignPage)
-def list_campaigns(db: DB, user: Caller) -> dict[str, Any]:
+def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[str, Any]:
+    """`territory`: the code of a territory, to list its calls only. A porteur sees the calls of the
+    territories where its organisations work first."""
     today = clock.today()
-    items = [campaign_out(c, today) for c in service.list_campaigns(db, user)]
+    items = [
+        {**campaign_out(c, today), **communes_phase(db, c, today)}
+        for c in service.list_campaigns(db, user, territory)
+    ]
     return {"items": items, "total": len(items)}
 
 
 @router.get("/campaigns/{campaign_id}", summary="Un appel à projets", response_model=CampaignOut)
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return campaign_out(service.get_campaign(db, user, campaign_id), clock.today())
+    campaign, today = service.get_campaign(db, user, campaign_id), clock.today()
+    return {**campaign_out(campaign, today), **communes_phase(db, campaign, today)}
+
+
+def communes_phase(db: DB, campaign: Campaign, today: date) -> dict[str, Any]:
+    """A `par_commune` campaign's phase also says which communes are still to validate."""
+    status = validation_status(db, campaign, today)
+    return {} if status is None else {"validation_communes": status}
 
 
 @router.get(

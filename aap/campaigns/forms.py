@@ -4,12 +4,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.models import Campaign, Orientation, Priority, Qpv
+from aap.rules_files.territory import PLACE_KIND_LABELS
 from forms import Form, FormContext, load_form
 
 
 def form_context(session: Session, campaign: Campaign) -> FormContext:
     tid = campaign.territory_id
-    qpvs = session.execute(select(Qpv.code, Qpv.name).where(Qpv.territory_id == tid).order_by(Qpv.id)).all()
+    # QPV first, then the places hors QPV the territory names, labelled by their kind
+    places = session.execute(
+        select(Qpv.code, Qpv.name, Qpv.kind)
+        .where(Qpv.territory_id == tid)
+        .order_by((Qpv.kind != "qpv"), Qpv.id)
+    ).all()
+    qpvs = [(c, n if k == "qpv" else f"{n} ({PLACE_KIND_LABELS.get(k, k)}, hors QPV)") for c, n, k in places]
     orientations = session.execute(
         select(Orientation.code, Orientation.label)
         .where(Orientation.territory_id == tid)

@@ -26,9 +26,29 @@ class CampaignFinanceur(BaseModel):
     enveloppe: Euros | None
 
 
+class CommuneAValider(BaseModel):
+    insee: str
+    name: str
+    validation_date: str = Field(description="Date ISO 8601 de l'instance de la commune")
+    en_retard: bool
+
+
+class ValidationCommunes(BaseModel):
+    """A `par_commune` campaign: the communes concerned still to validate, and whether the programme
+    is whole."""
+
+    mode: str
+    communes_a_valider: list[CommuneAValider]
+    communes_validees: list[str]
+    programme_complet: bool
+
+
 class CampaignOut(BaseModel):
     id: int
     code: str
+    territory: str = Field(
+        description="Le code du territoire (un code d'appel est unique dans son territoire)"
+    )
     kind: str
     year: int
     title: str
@@ -38,6 +58,10 @@ class CampaignOut(BaseModel):
     dates: dict[str, str] = Field(description="Les dates nommées de l'appel (ISO 8601)")
     depot_ouvert: bool
     completion_apres_cloture: bool
+    validation: str = Field(description="globale ou par_commune")
+    validation_communes: ValidationCommunes | None = Field(
+        default=None, description="Pour un appel validé par commune : les communes qui restent à valider"
+    )
     form: FormRef
     timeline: list[TimelineStep]
     financeurs: list[CampaignFinanceur]

@@ -1,14 +1,24 @@
 """Campaigns: loading a campaign file (checked against its territory, calendar and form), reading."""
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, false, select
 from sqlalchemy.orm import Session, selectinload
 
+from aap.campaigns.communes import commune_errors, save_commune_parts
 from aap.errors import NotFound
-from aap.models import Campaign, CampaignFinanceur, EnveloppeChange, Financeur, Territory, User
+from aap.models import (
+    Campaign,
+    CampaignFinanceur,
+    EnveloppeChange,
+    Financeur,
+    Membership,
+    Organisation,
+    Territory,
+    User,
+)
 from aap.rules_files import CampaignFile, LocatedError, RulesFileError
-from aap.territories.service import get_by_code as territory_by_code
 from forms import FormNotFound, load_form
 from workflows import depot
 from workflows.calendar import Calendar, CalendarNotFound, load_calendar
@@ -30,7 +40,7 @@ def _cross_check(
             LocatedError(file=source, line=_line_of(data, path), path=path, message=message, code=code)
         )
 
-    territory = territory_by_code(session, data.territory)
+    territory = session.scalar(select(Territory).where(Territory.code == data.territory))
     if territory is None:
         err(
             "territory", "territoire_inconnu", f"territoire « {data.territory} » inconnu : chargez-le d'abord"
@@ -51,6 +61,15 @@ def _cross_check(
             f"formulaire « {data.form.code} » version {data.form.version} inconnu",
         )
     if territory is not None:
+        errors += commune_errors(session, territory.id, data)
+        debut, fin = territory.periode_debut, territory.periode_fin
+        if debut is not None and fin is not None and not debut <= data.year <= fin:
+            err(
+                "year",
+                "annee_hors_contrat",
+                f"l'année {data.year} est hors de la période du contrat de ville « {territory.code} » "
+                f"({debut}-{fin})",
+            )
         known = {f.code for f in territory.financeurs}
         for i, f in enumerate(data.financeurs):
             if f.code not in known:
@@ -70,7 +89,10 @@ def save_campaign(
     if errors:
         raise RulesFileError(errors)
     assert territory is not None
-    campaign = session.scalar(select(Campaign).where(Campaign.code == data.code))
+    # the code names a call within its territory: another territory's campaign is never touched
+    campaign = session.scalar(
+        select(Campaign).where(Campaign.territory_id == territory.id, Campaign.code == data.code)
+    )
     if campaign is None:
         campaign = Campaign(code=data.code, territory_id=territory.id)
         session.add(campaign)
@@ -111,6 +133,7 @@ def save_campaign(
             )
             line.enveloppe = f.enveloppe
         line.position = pos
+    save_commune_parts(session, campaign, data)
     session.flush()
     return campaign
 
@@ -129,23 +152,37 @@ def depot_open(campaign: Campaign, today: date) -> bool:
 
 
 def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]
-    """Staff and financers see their territory's campaigns; porteurs see every call."""
-    query = (
-        select(Campaign)
-        .options(selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur))
-        .order_by(Campaign.year.desc(), Campaign.id)
+    """Staff, partners and financers see their territory's campaigns; porteurs see every call, those of
+    the territories where their organisations work first."""
+    query = select(Campaign).options(
+        selectinload(Campaign.financeurs).selectinload(CampaignFinanceur.financeur),
+        selectinload(Campaign.territory),
     )
-    if user.role in ("admin", "instructeur") and user.territory_id is not None:
+    order: list[Any] = [Campaign.year.desc(), Campaign.id]
+    if user.role in ("admin", "instructeur", "partenaire"):
         query = query.where(Campaign.territory_id == user.territory_id)
-    elif user.role == "financeur" and user.financeur_id is not None:
+    elif user.role == "financeur":
         query = query.join(Financeur, Financeur.territory_id == Campaign.territory_id).where(
             Financeur.id == user.financeur_id
         )
-    return query
+    elif user.role == "porteur":
+        home = (
+            select(Organisation.territory_id)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == user.id, Organisation.territory_id.is_not(None))
+        )
+        order.insert(0, case((Campaign.territory_id.in_(home), 0), else_=1))
+    else:
+        query = query.where(false())
+    return query.order_by(*order)
 
 
-def list_campaigns(session: Session, user: User) -> list[Campaign]:
-    return list(session.scalars(visible_campaigns_query(user)))
+def list_campaigns(session: Session, user: User, territory: str | None = None) -> list[Campaign]:
+    """`territory`: a territory code, to list that territory's calls only."""
+    query = visible_campaigns_query(user)
+    if territory is not None:
+        query = query.where(Campaign.territory.has(Territory.code == territory))
+    return list(session.scalars(query))
 
 
 def get_campaign(session: Session, user: User, campaign_id: int) -> Campaign:

@@ -13,7 +13,7 @@ action, varied in title, QPV, orientation and amounts, with a balanced budget; t
 import copy
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -24,13 +24,16 @@ from sqlalchemy.orm import Session
 from aap.campaigns.service import save_campaign
 from aap.demo.campaigns import TERRITORY, demo_campaigns
 from aap.demo.loader import demo_actions
+from aap.dossiers.numbering import skip_dossier_numbers
 from aap.dossiers.search_columns import facts_of, qpv_rows
+from aap.dossiers.targets import target_rows
 from aap.models import (
     Campaign,
     Cofinancement,
     Dossier,
     DossierEvent,
     DossierQpv,
+    DossierTarget,
     Financeur,
     Organisation,
     Orientation,
@@ -243,6 +246,7 @@ class Rows:
     lines: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    targets: list[dict[str, Any]] = field(default_factory=list)  # `dossier_targets`, as a save writes them
 
 
 def _dossier_rows(
@@ -336,7 +340,8 @@ def _dossier_rows(
             state="accorde", decision="accorde", montant_accorde=lines[0]["montant_propose"], motif=None
         )
     events = list(_events(ctx, dossier_id, row["created_at"], stamps))
-    return Rows([], [row], qpv_rows(dossier_id, facts), lines, payments, events)
+    targets = target_rows(dossier_id, set(facts.targets))
+    return Rows([], [row], qpv_rows(dossier_id, facts), lines, payments, events, targets)
 
 
 def _line(
@@ -427,6 +432,7 @@ def _flush(session: Session, rows: Rows) -> None:
         (Organisation, rows.organisations),
         (Dossier, rows.dossiers),
         (DossierQpv, rows.qpvs),
+        (DossierTarget, rows.targets),
         (Cofinancement, rows.lines),
         (Payment, rows.payments),
         (DossierEvent, rows.events),
@@ -479,6 +485,7 @@ def generate(
             )
             batch.dossiers += one.dossiers
             batch.qpvs += one.qpvs
+            batch.targets += one.targets
             batch.lines += one.lines
             batch.payments += one.payments
             batch.events += one.events
@@ -486,5 +493,7 @@ def generate(
                 _flush(session, batch)
         _flush(session, batch)
         _reset_sequences(session)
+        # the numbers given here are `year-<id>`: the territory's counter moves past them
+        skip_dossier_numbers(session, territory_id, ctx.campaign.year, dossier_id + dossiers - 1)
         session.commit()
         return ctx.campaign

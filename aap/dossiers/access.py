@@ -3,10 +3,20 @@ who may change its answers and files today."""
 
 from datetime import date
 
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from aap.errors import Conflict, Forbidden
-from aap.models import AvisPartenaire, Campaign, Cofinancement, Dossier, Membership, User
+from aap.models import (
+    AvisPartenaire,
+    Campaign,
+    Cofinancement,
+    Dossier,
+    DossierTarget,
+    Financeur,
+    Membership,
+    Qpv,
+    User,
+)
 from workflows import depot
 from workflows.dossier import EDITABLE_STATES, STATE_LABELS
 
@@ -20,9 +30,10 @@ def sees_proposals(user: User, dossier: Dossier) -> bool:
 
 
 def visible_dossiers(user: User) -> Select[Dossier]:
-    """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it;
-    a partner: the dossiers it was asked an avis on; an instructeur or admin: the dossiers of its
-    territory's campaigns."""
+    """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it and,
+    for a commune's financer, every deposited dossier of a QPV (or place) of that commune, even one
+    that asks it nothing (read only: a financer only writes on its own line); a partner: the dossiers
+    it was asked an avis on; an instructeur or admin: the dossiers of its territory's campaigns."""
     query = select(Dossier)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
@@ -34,7 +45,30 @@ def visible_dossiers(user: User) -> Select[Dossier]:
             .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id)
             .correlate_except(Cofinancement)
         )
-        return query.where(solicits, Dossier.state.not_in(HIDDEN_FROM_FINANCEURS))
+        my_places = (
+            select(Qpv.code)
+            .join(
+                Financeur,
+                and_(
+                    Financeur.territory_id == Qpv.territory_id, Financeur.commune_insee == Qpv.commune_insee
+                ),
+            )
+            .where(Financeur.id == user.financeur_id)
+        )
+        in_my_commune = exists().where(
+            DossierTarget.dossier_id == Dossier.id,
+            DossierTarget.kind == "qpv",
+            DossierTarget.code.in_(my_places),
+        )
+        my_territory = (
+            select(Campaign.id)
+            .join(Financeur, Financeur.territory_id == Campaign.territory_id)
+            .where(Financeur.id == user.financeur_id)
+        )
+        return query.where(
+            or_(solicits, and_(Dossier.campaign_id.in_(my_territory), in_my_commune)),
+            Dossier.state.not_in(HIDDEN_FROM_FINANCEURS),
+        )
     if user.role == "partenaire":  # a partner or service reads the dossiers it was asked an avis on
         asked = exists().where(AvisPartenaire.dossier_id == Dossier.id, AvisPartenaire.partner_id == user.id)
         return query.where(asked)

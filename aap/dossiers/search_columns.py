@@ -5,6 +5,10 @@ QPV, orientation and budget live in the answers (JSON), where the form definitio
 (`Dossier.orientation_code`, `Dossier.budget_total`, the `dossier_qpvs` rows) lets the lists filter,
 count and sum in SQL instead of reading every dossier into Python. Mapper events keep them in sync
 whichever service writes the answers; bulk inserts (`aap bench generate`) call `facts_of` themselves.
+
+The same events write the territory codes of `dossier_targets` (`aap.dossiers.targets`: commune
+access, per-commune subtotals, reload checks), so the two tables never disagree after a save or a
+rename. They hold the same QPV codes twice: to be unified into one table.
 """
 
 from dataclasses import dataclass
@@ -15,7 +19,8 @@ from sqlalchemy import Connection, delete, event, insert, inspect
 from sqlalchemy.orm import Mapper
 
 from aap.dossiers.answer_paths import answered_budget, has_budget, orientation_of, qpvs_of
-from aap.models import Dossier, DossierQpv
+from aap.dossiers.targets import target_rows, targets_of
+from aap.models import Dossier, DossierQpv, DossierTarget
 
 _PENDING = "_search_qpvs_pending"
 
@@ -25,6 +30,7 @@ class SearchFacts:
     qpvs: tuple[str, ...]
     orientation: str | None
     budget: Decimal | None
+    targets: frozenset[tuple[str, str]] = frozenset()  # (kind, code): `dossier_targets`
 
 
 def facts_of(dossier: Dossier) -> SearchFacts:
@@ -33,6 +39,7 @@ def facts_of(dossier: Dossier) -> SearchFacts:
         qpvs=tuple(dict.fromkeys(q[:32] for q in qpvs_of(dossier))),
         orientation=(orientation_of(dossier) or "")[:32] or None,
         budget=answered_budget(dossier) if has_budget(dossier) else None,
+        targets=frozenset(targets_of(dossier.form_code, dossier.form_version, dossier.answers or {})),
     )
 
 
@@ -71,3 +78,6 @@ def _write_qpvs(_mapper: Mapper[Dossier], conn: Connection, target: Dossier) -> 
     conn.execute(delete(DossierQpv).where(DossierQpv.dossier_id == target.id))
     if facts.qpvs:
         conn.execute(insert(DossierQpv), qpv_rows(target.id, facts))
+    conn.execute(delete(DossierTarget).where(DossierTarget.dossier_id == target.id))
+    if facts.targets:
+        conn.execute(insert(DossierTarget), target_rows(target.id, set(facts.targets)))

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
 from aap.dossiers.effects import AnswersContext, PreconditionContext, TransitionContext
+from aap.dossiers.numbering import next_dossier_number
 from aap.dossiers.repository import (
     campaign_form_of,
     get_dossier,
@@ -173,7 +173,7 @@ def create_dossier(
                 errors=field_errors(errors),
             )
     dossier = Dossier(
-        number=f"tmp-{uuid4().hex}",  # replaced by the definitive number once the id is known
+        number=next_dossier_number(session, campaign.territory_id, campaign.year),
         campaign_id=campaign.id,
         organisation_id=organisation.id,
         state=lifecycle.INITIAL_STATE,
@@ -189,7 +189,6 @@ def create_dossier(
     )
     session.add(dossier)
     session.flush()
-    dossier.number = f"{campaign.year}-{dossier.id:05d}"
     _sync_cofinancements(session, dossier, campaign, ctx)
     _record(session, dossier, "creer", None, lifecycle.INITIAL_STATE, user, now, None, {})
     session.commit()

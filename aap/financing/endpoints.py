@@ -276,13 +276,13 @@ def list_payments(dossier_id: int, financeur: str, db: DB, user: Caller) -> Paie
 
 
 def _streamed_csv(
-    request: Request, user_id: int, campaign_id: int, states: tuple[str, ...]
+    request: Request, user_id: int, campaign_id: int, states: tuple[str, ...], commune: str | None = None
 ) -> Iterator[bytes]:
     """Its own session: the request's one is closed once the endpoint returns."""
     session = request.app.state.sessionmaker()
     try:
         user = session.get(User, user_id)
-        table = programmation.open_table(session, user, campaign_id, states)
+        table = programmation.open_table(session, user, campaign_id, states, commune)
         yield from programmation.csv_stream(session, user, table)
     finally:
         session.rollback()
@@ -293,8 +293,10 @@ def _streamed_csv(
     "/campaigns/{campaign_id}/programmation",
     summary="Le tableau de programmation (JSON, CSV, XLSX)",
     description=(
-        "Une ligne par dossier : numéro, porteur, action, QPV, orientation, budget total, avis du comité "
-        "technique, état, puis pour chaque financeur demandé / proposé / accordé ; une ligne de totaux. "
+        "Une ligne par dossier : numéro, porteur, action, QPV, commune, orientation, budget total, avis du "
+        "comité technique, état, puis pour chaque financeur demandé / proposé / accordé ; un sous-total par "
+        "commune (un dossier sur deux communes compte dans chacune) puis le total général. `commune` "
+        "(code INSEE) limite le tableau aux dossiers de cette commune. "
         "Par défaut les dossiers instruits et au-delà encore au programme (instruit, avise, programme, "
         "conventionne, bilan_depose, cloture) ; `state` en choisit d'autres (séparés par des virgules, "
         "ou `tous`). CSV : UTF-8 avec BOM, séparateur `;`, virgule décimale (Excel en français), "
@@ -323,15 +325,16 @@ def programmation_table(
         Literal["json", "csv", "xlsx"], Query(description="json (défaut), csv ou xlsx")
     ] = "json",
     state: Annotated[str | None, Query(description="État(s), séparés par des virgules, ou « tous »")] = None,
+    commune: Annotated[str | None, Query(description="Code INSEE : les dossiers de cette commune")] = None,
 ) -> Any:
     states = programmation.parse_states(state)
-    table = programmation.open_table(db, user, campaign_id, states)  # 403/404 before anything streams
+    table = programmation.open_table(db, user, campaign_id, states, commune)  # 403/404/422 before streaming
     stem = f"programmation-{table.campaign.code}"
     if format == "csv":
         user_id = user.id
         db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
         return StreamingResponse(
-            _streamed_csv(request, user_id, campaign_id, states),
+            _streamed_csv(request, user_id, campaign_id, states, commune),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )

@@ -38,6 +38,13 @@ from aap.dossiers.answer_paths import (  # noqa: F401 (this module's names for t
 )
 from aap.errors import Forbidden, Invalid
 from aap.financing.cells import neutralise
+from aap.financing.communes import (
+    CommuneNames,
+    commune_names,
+    commune_subtotals,
+    commune_subtotals_json,
+    in_commune,
+)
 from aap.models import (
     Campaign,
     Cofinancement,
@@ -57,6 +64,7 @@ CHUNK = 1000
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
 EURO_FORMAT = '#,##0.00 "€"'
+BUDGET = 6  # the index of the « Budget total » column in `headers`
 ZERO = Decimal("0.00")
 
 
@@ -83,6 +91,8 @@ class Table:
     qpv_names: dict[str, str]
     orientation_labels: dict[str, str]
     states: tuple[str, ...]
+    commune: str | None = None  # `?commune=INSEE`: that commune's dossiers only
+    communes: "CommuneNames" = field(default_factory=lambda: CommuneNames({}, {}))
     count: int = 0
     budget: Decimal = ZERO
     totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
@@ -115,6 +125,7 @@ class Table:
             "action": source.title,
             "qpv": qpvs,
             "qpv_noms": [self.qpv_names.get(q, q) for q in qpvs],
+            "communes": self.communes.of(qpvs),
             "orientation": orientation,
             "orientation_label": self.orientation_labels.get(orientation or "", None),
             "budget_total": budget,
@@ -152,7 +163,9 @@ def parse_states(value: str | None) -> tuple[str, ...]:
     return wanted
 
 
-def open_table(session: Session, user: User, campaign_id: int, states: tuple[str, ...]) -> Table:
+def open_table(
+    session: Session, user: User, campaign_id: int, states: tuple[str, ...], commune: str | None = None
+) -> Table:
     """Checks the caller may read the programme (staff and financers), and sets the columns."""
     if user.role not in ("admin", "instructeur", "financeur"):
         raise Forbidden(
@@ -171,6 +184,8 @@ def open_table(session: Session, user: User, campaign_id: int, states: tuple[str
         qpv_names=qpvs,
         orientation_labels=orientations,
         states=states,
+        commune=commune,
+        communes=commune_names(session, territory_id, commune),
     )
 
 
@@ -207,11 +222,13 @@ class Source:
 
 
 def _where(user: User, table: Table) -> list[Any]:
+    """The table's rows: the campaign's visible dossiers in its states (and its commune's, if asked)."""
     visible = visible_dossiers(user).whereclause
     return [
         Dossier.campaign_id == table.campaign.id,
         Dossier.state.in_(table.states),
         *([visible] if visible is not None else []),
+        *([in_commune(table.campaign.territory_id, table.commune)] if table.commune else []),
     ]
 
 
@@ -352,17 +369,22 @@ def _fr(amount: Decimal | None) -> str:
     return "" if amount is None else f"{amount:.2f}".replace(".", ",")
 
 
+# the columns before the amounts per financer (`BUDGET` is the index of « Budget total »)
+_TEXT_COLUMNS = (
+    "Numéro",
+    "Porteur",
+    "Action",
+    "QPV",
+    "Commune",
+    "Orientation",
+    "Budget total",
+    "Avis du comité technique",
+    "État",
+)
+
+
 def headers(table: Table) -> list[str]:
-    cols = [
-        "Numéro",
-        "Porteur",
-        "Action",
-        "QPV",
-        "Orientation",
-        "Budget total",
-        "Avis du comité technique",
-        "État",
-    ]
+    cols = list(_TEXT_COLUMNS)
     for code, _ in table.financeurs:
         cols += [f"{code} {label}" for _, label in AMOUNTS]
     cols += [f"Total {label}" for _, label in AMOUNTS]
@@ -374,7 +396,8 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
     orientation = row["orientation"] or ""
     if row["orientation_label"]:
         orientation = f"{orientation} – {row['orientation_label']}"
-    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), orientation]
+    commune = ", ".join(table.communes.names.get(i, i) for i in row["communes"])
+    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), commune, orientation]
     text = [neutralise(c) for c in text]  # typed by porteurs: never a formula in the export
     amounts: list[Decimal | None] = [row["budget_total"]]
     tail = [neutralise(AVIS_LABELS.get(row["avis"] or "", row["avis"] or "")), row["state_label"]]
@@ -390,7 +413,7 @@ def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal |
 
 def _totals_cells(table: Table) -> tuple[list[Any], list[Decimal | None]]:
     sums = table.sums()
-    text = [f"Total ({sums['dossiers']} dossiers)", "", "", "", "", sums["budget_total"], "", ""]
+    text = [f"Total ({sums['dossiers']} dossiers)", "", "", "", "", "", sums["budget_total"], "", ""]
     per = [sums["financements"][code][k] for code, _ in table.financeurs for k, _ in AMOUNTS]
     return text, [*per, *(sums[k] for k, _ in AMOUNTS)]
 
@@ -410,11 +433,15 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
     yield "\ufeff".encode() + flush()
     for n, row in enumerate(rows(session, user, table, chunk), start=1):
         text, amounts = _cells(table, row)
-        writer.writerow([_fr(c) if i == 5 else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+        writer.writerow(
+            [_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts]
+        )
         if n % 200 == 0:
             yield flush()
+    for text, amounts in commune_subtotals(session, user, table):
+        writer.writerow(text + [_fr(a) for a in amounts])
     text, amounts = _totals_cells(table)
-    writer.writerow([_fr(c) if i == 5 else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
     yield flush()
 
 
@@ -426,7 +453,7 @@ def xlsx_file(
     ws = wb.create_sheet("Programmation")
     ws.freeze_panes = "A2"
     names = headers(table)
-    widths = [12, 32, 40, 20, 28, 14, 16, 16] + [14] * (len(names) - 8)
+    widths = [12, 32, 40, 20, 20, 28, 14, 16, 16] + [14] * (len(names) - 9)
     for i, width in enumerate(widths):
         ws.column_dimensions[_column(i)].width = width
     bold = Font(bold=True)
@@ -447,7 +474,7 @@ def xlsx_file(
     ws.append([header_cell(n) for n in names])
     # one euro cell per amount column, refilled for each row: a write-only sheet serializes a row as
     # it is appended, so the cells (and their style lookups) need not be made again 30 000 times
-    budget_cell, amount_cells = euro(None), [euro(None) for _ in range(len(names) - 8)]
+    budget_cell, amount_cells = euro(None), [euro(None) for _ in range(len(names) - len(_TEXT_COLUMNS))]
 
     def filled(cell: WriteOnlyCell, value: Decimal | None) -> WriteOnlyCell:
         cell.value = value
@@ -456,12 +483,14 @@ def xlsx_file(
     for row in rows(session, user, table, chunk):
         text, amounts = _cells(table, row)
         ws.append(
-            [filled(budget_cell, c) if i == 5 else c for i, c in enumerate(text)]
+            [filled(budget_cell, c) if i == BUDGET else c for i, c in enumerate(text)]
             + [filled(cell, a) for cell, a in zip(amount_cells, amounts, strict=True)]
         )
+    for text, amounts in commune_subtotals(session, user, table):
+        ws.append([WriteOnlyCell(ws, value=c) for c in text] + [euro(a, bold) for a in amounts])
     text, amounts = _totals_cells(table)
     ws.append(
-        [euro(c, bold) if i == 5 else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
+        [euro(c, bold) if i == BUDGET else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
         + [euro(a, bold) for a in amounts]
     )
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by stream_chunks)
@@ -498,6 +527,8 @@ def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
     return {
         "campaign": {"id": table.campaign.id, "code": table.campaign.code, "title": table.campaign.title},
         "states": list(table.states),
+        "commune": table.commune,
+        "sous_totaux_communes": commune_subtotals_json(session, user, table),
         "financeurs": [{"code": c, "name": n} for c, n in table.financeurs],
         "items": items,
         "total": len(items),

@@ -69,6 +69,8 @@ class Figures:
     orientations: list[dict[str, Any]] = field(default_factory=list)
     racines: list[dict[str, Any]] = field(default_factory=list)
     qpv: list[dict[str, Any]] = field(default_factory=list)
+    # quartiers de veille, territoires à enjeux: their money is never counted as QPV money (P147)
+    hors_qpv: list[dict[str, Any]] = field(default_factory=list)
 
 
 # --- the SQL -------------------------------------------------------------------------------------
@@ -238,6 +240,7 @@ class Names:
     financeurs: list[tuple[int, str, str]]  # (id, code, name) in the campaign's order
     orientations: list[Orientation]
     qpvs: dict[str, str]
+    kinds: dict[str, str]  # place code -> `qpv`, `quartier_veille` or `territoire_enjeux`
 
     def roots(self) -> dict[str, str]:
         """Each orientation code's top-level orientation."""
@@ -268,6 +271,7 @@ def _names(session: Session, campaign: Campaign) -> Names:
                 select(Qpv.code, Qpv.name).where(Qpv.territory_id == territory_id).order_by(Qpv.id)
             )
         },
+        kinds=place_kinds(session, territory_id),
     )
 
 
@@ -289,10 +293,16 @@ def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Su
         for code, s in rolled.items()
         if code is not None or s.dossiers
     ]
+    places = sorted(((c, s) for c, s in by_qpv.items() if c is not None), key=lambda kv: kv[0])
     figures.qpv = [
         {"qpv": code, "name": names.qpvs.get(code, code), **s.out()}
-        for code, s in sorted(by_qpv.items(), key=lambda kv: kv[0] or "")
-        if code is not None
+        for code, s in places
+        if names.kinds.get(code, "qpv") == "qpv"
+    ]
+    figures.hors_qpv = [
+        {"code": code, "name": names.qpvs.get(code, code), "kind": names.kinds[code], **s.out()}
+        for code, s in places
+        if names.kinds.get(code, "qpv") != "qpv"
     ]
     return figures
 
@@ -312,6 +322,11 @@ def cpo_shares(
         }
         for share in cpo_totaux.cpo_shares(session, user, campaign)
     ]
+
+
+def place_kinds(session: Session, territory_id: int) -> dict[str, str]:
+    """QPV code -> `qpv`, `quartier_veille` or `territoire_enjeux`."""
+    return dict(session.execute(select(Qpv.code, Qpv.kind).where(Qpv.territory_id == territory_id)).all())
 
 
 def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
@@ -357,6 +372,7 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
             "orientations": mine.orientations,
             "orientations_racines": mine.racines,
             "qpv": mine.qpv,
+            "hors_qpv": mine.hors_qpv,
         }
     return {
         "campaign_id": campaign.id,
@@ -365,6 +381,7 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "orientations": every.orientations,
         "orientations_racines": every.racines,
         "qpv": every.qpv,
+        "hors_qpv": every.hors_qpv,
         "delais": _delays(session, scope),
         "propre": own,
         "cpo": cpo_shares(session, user, campaign, financeurs),

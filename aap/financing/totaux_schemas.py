@@ -33,6 +33,14 @@ class QpvTotal(Amounts):
     name: str
 
 
+class PlaceTotal(Amounts):
+    """A place that is not a QPV (quartier de veille, territoire à enjeux): counted apart (P147)."""
+
+    code: str
+    name: str
+    kind: str = Field(description="`quartier_veille` ou `territoire_enjeux`.")
+
+
 class Delay(BaseModel):
     median_jours: float | None = Field(description="Médiane en jours ; vide tant que rien n'est mesuré.")
     dossiers: int
@@ -52,6 +60,7 @@ class OwnTotals(BaseModel):
     orientations: list[OrientationTotal]
     orientations_racines: list[OrientationTotal]
     qpv: list[QpvTotal]
+    hors_qpv: list[PlaceTotal] = Field(default_factory=list)
 
 
 class CpoShare(BaseModel):
@@ -73,6 +82,10 @@ class TotauxOut(BaseModel):
         description="Par orientation de premier niveau, objectifs compris."
     )
     qpv: list[QpvTotal] = Field(description="Un dossier compte en entier dans chacun de ses QPV.")
+    hors_qpv: list[PlaceTotal] = Field(
+        default_factory=list,
+        description="Quartiers de veille et territoires à enjeux : leur argent n'est pas celui des QPV.",
+    )
     delais: Delays
     propre: OwnTotals | None = Field(description="Pour l'agent d'un financeur : ses seules lignes.")
     cpo: list[CpoShare]

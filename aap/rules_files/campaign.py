@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from aap.rules_files.validation import CODE_UPPER, DATE_NAME, SLUG, RulesModel, unique_codes, validate
+from aap.rules_files.validation import CODE_UPPER, DATE_NAME, INSEE, SLUG, RulesModel, unique_codes, validate
 from aap.rules_files.yaml_locations import LocatedDocument, LocatedError, from_data, read_document
 
 CampaignKind = Literal["fonctionnement", "investissement", "thematique", "fph", "budget_participatif"]
@@ -32,6 +32,10 @@ class CampaignFinanceurSpec(RulesModel):
     enveloppe: Decimal = Field(ge=0, decimal_places=2, max_digits=14)
 
 
+ValidationMode = Literal["globale", "par_commune"]
+Insee = Annotated[str, StringConstraints(pattern=INSEE)]
+
+
 class CampaignFile(RulesModel):
     territory: str = Field(pattern=SLUG, max_length=64)
     code: str = Field(pattern=SLUG, max_length=100)
@@ -43,6 +47,10 @@ class CampaignFile(RulesModel):
     form: FormRef
     completion_apres_cloture: bool = False
     financeurs: list[CampaignFinanceurSpec] = Field(min_length=1)
+    validation: ValidationMode = "globale"
+    """`par_commune`: each commune validates its part of the programme at its own instance."""
+    validations_communes: dict[Insee, date] = Field(default_factory=dict)
+    """`par_commune`: the date of each commune's instance (others: the campaign's `validation` date)."""
 
     def date_of(self, name: str) -> date | None:
         return self.dates.get(name)
@@ -53,7 +61,17 @@ class CampaignFile(RulesModel):
 
 
 def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
-    return unique_codes(doc, "financeurs", "code", "code de financeur")
+    errors = unique_codes(doc, "financeurs", "code", "code de financeur")
+    data = doc.value
+    if data.get("validations_communes") and data.get("validation") != "par_commune":
+        errors.append(
+            doc.error(
+                ("validations_communes",),
+                "des dates de validation par commune demandent « validation: par_commune »",
+                "validation_mode",
+            )
+        )
+    return errors
 
 
 def parse_campaign_file(path: str | Path) -> CampaignFile:

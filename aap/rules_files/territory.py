@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aap.rules_files.validation import (
     CODE_SNAKE,
@@ -52,6 +52,20 @@ class QpvSpec(RulesModel):
     population: int = Field(gt=0)
 
 
+PlaceKind = Literal["quartier_veille", "territoire_enjeux"]
+PLACE_KIND_LABELS = {"quartier_veille": "quartier de veille", "territoire_enjeux": "territoire à enjeux"}
+
+
+class HorsQpvSpec(RulesModel):
+    """A place that is not a QPV but that actions may target (its money is counted apart)."""
+
+    code: str = Field(pattern=QPV_CODE, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    commune: str = Field(pattern=INSEE, description="code INSEE d'une commune du fichier")
+    kind: PlaceKind
+    population: int | None = Field(default=None, gt=0)
+
+
 class OrientationSpec(RulesModel):
     code: str = Field(pattern=ORIENTATION_CODE, max_length=32)
     label: str = Field(min_length=1)
@@ -79,14 +93,31 @@ class SignataireSpec(RulesModel):
 
 
 class FinanceurSpec(RulesModel):
+    """A financer of the territory: named here, or a `partenaire` declared once for several
+    territories (`aap partenaire load`), whose name and kind it takes."""
+
     code: str = Field(pattern=CODE_UPPER, max_length=32)
-    name: str = Field(min_length=1, max_length=300)
-    kind: FinanceurKind
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    kind: FinanceurKind | None = None
+    commune: str | None = Field(
+        default=None, pattern=INSEE, description="pour une commune : son code INSEE dans le fichier"
+    )
+    partenaire: str | None = Field(default=None, pattern=CODE_UPPER, max_length=32)
     siret: str | None = Field(
         default=None, pattern=SIRET, description="SIRET de l'attribuant (données ouvertes)"
     )
     opendata: OpendataSpec = Field(default_factory=OpendataSpec)
     signataire: SignataireSpec | None = None
+
+    @model_validator(mode="after")
+    def _named_once(self) -> FinanceurSpec:
+        if self.partenaire is None and (self.name is None or self.kind is None):
+            raise ValueError("indiquez « name » et « kind », ou le « partenaire » déclaré une fois pour tous")
+        if self.partenaire is not None and (self.name is not None or self.kind is not None):
+            raise ValueError(
+                f"le partenaire « {self.partenaire} » a déjà son nom et sa nature : retirez « name » et « kind »"
+            )
+        return self
 
 
 class FlatOrientation(NamedTuple):
@@ -107,9 +138,12 @@ class TerritoryFile(RulesModel):
     fuseau: str = Field(default="Europe/Paris", description="fuseau horaire IANA des documents")
     communes: list[CommuneSpec] = Field(min_length=1)
     qpv: list[QpvSpec] = Field(min_length=1)
+    hors_qpv: list[HorsQpvSpec] = Field(default_factory=list)
     orientations: list[OrientationSpec] = Field(min_length=1)
     priorites: list[PrioriteSpec] = Field(default_factory=list)
     financeurs: list[FinanceurSpec] = Field(min_length=1)
+    renames: dict[str, str] = Field(default_factory=dict)
+    """Codes (QPV, place, orientation, commune) renamed since the last load: `{ANCIEN: NOUVEAU}`."""
 
     def flat_orientations(self) -> list[FlatOrientation]:
         """The tree, parents before children, in file order."""
@@ -131,30 +165,62 @@ class TerritoryFile(RulesModel):
 
 
 def _orientation_checks(doc: LocatedDocument) -> list[LocatedError]:
+    """Unique codes, children extending their parent's code: one error per root cause, not per line.
+
+    Below a duplicated node its children's codes are duplicates too: only the node is reported. When
+    every child of a node (two or more) starts with the same other prefix, the parent's code or the
+    children's numbering is wrong once: one error on the parent, naming the children."""
     errors: list[LocatedError] = []
     seen: dict[Any, Loc] = {}
 
-    def visit(nodes: list[Any], loc: Loc, parent: str | None) -> None:
+    def visit(nodes: list[Any], loc: Loc, parent: str | None, parent_loc: Loc | None, quiet: bool) -> None:
+        wrong: list[tuple[Loc, str]] = []
         for index, node, code in items_with(nodes, "code"):
             here: Loc = (*loc, index)
-            if code in seen:
+            duplicate = code in seen
+            if duplicate and not quiet:
                 errors.append(duplicate_error(doc, (*here, "code"), seen[code], "code d'orientation", code))
-            else:
+            elif not duplicate:
                 seen[code] = (*here, "code")
             if parent is not None and isinstance(code, str) and not code.startswith(parent + "."):
-                errors.append(
-                    doc.error(
-                        (*here, "code"),
-                        f"le code « {code} » doit commencer par celui de son parent suivi d'un point "
-                        f"(« {parent}. … », ex. « {parent}.{index + 1} »)",
-                        "orientation_code_prefix",
-                    )
-                )
+                wrong.append((here, code))
             children = node.get("children")
             if isinstance(children, list):
-                visit(children, (*here, "children"), code if isinstance(code, str) else None)
+                visit(
+                    children,
+                    (*here, "children"),
+                    code if isinstance(code, str) else None,
+                    here,
+                    quiet or duplicate,
+                )
+        if quiet or not wrong or parent is None:
+            return
+        prefixes = {code.rsplit(".", 1)[0] if "." in code else "" for _loc, code in wrong}
+        if len(wrong) >= 2 and len(wrong) == len(nodes) and len(prefixes) == 1 and parent_loc is not None:
+            (prefix,) = prefixes
+            codes = ", ".join(code for _loc, code in wrong)
+            start = f"« {prefix}. »" if prefix else "un autre préfixe"
+            errors.append(
+                doc.error(
+                    (*parent_loc, "code"),
+                    f"les {len(wrong)} enfants de « {parent} » ({codes}) commencent tous par {start} : "
+                    f"corrigez le code du parent ou leur numérotation (« {parent}.1 », « {parent}.2 »…)",
+                    "orientation_code_prefix",
+                )
+            )
+            return
+        for here, code in wrong:
+            rank = here[-1]
+            errors.append(
+                doc.error(
+                    (*here, "code"),
+                    f"le code « {code} » doit commencer par celui de son parent suivi d'un point "
+                    f"(« {parent}. … », ex. « {parent}.{rank + 1 if isinstance(rank, int) else 1} »)",
+                    "orientation_code_prefix",
+                )
+            )
 
-    visit(get_list(doc.value, "orientations"), ("orientations",), None)
+    visit(get_list(doc.value, "orientations"), ("orientations",), None, None, False)
     return errors
 
 
@@ -185,16 +251,18 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
                 )
             )
     communes = list(dict.fromkeys(v for _i, _item, v in items_with(get_list(data, "communes"), "insee")))
-    for index, _item, insee in items_with(get_list(data, "qpv"), "commune"):
-        if insee not in communes:
-            known = ", ".join(str(c) for c in communes) or "aucune"
-            errors.append(
-                doc.error(
-                    ("qpv", index, "commune"),
-                    f"commune « {insee} » absente de la liste « communes » (codes INSEE déclarés : {known})",
-                    "unknown_commune",
+    for key in ("qpv", "hors_qpv", "financeurs"):
+        for index, _item, insee in items_with(get_list(data, key), "commune"):
+            if insee not in communes:
+                known = ", ".join(str(c) for c in communes) or "aucune"
+                errors.append(
+                    doc.error(
+                        (key, index, "commune"),
+                        f"commune « {insee} » absente de la liste « communes » (codes INSEE déclarés : {known})",
+                        "unknown_commune",
+                    )
                 )
-            )
+    errors += _place_checks(doc, communes)
     fuseau = data.get("fuseau")
     if isinstance(fuseau, str) and not _known_zone(fuseau):
         errors.append(
@@ -212,6 +280,56 @@ def _cross_checks(doc: LocatedDocument) -> list[LocatedError]:
                 doc.error(("periode", "fin"), f"la fin ({fin}) précède le début ({debut})", "periode_order")
             )
     return errors
+
+
+def _place_checks(doc: LocatedDocument, communes: list[Any]) -> list[LocatedError]:
+    """Places hors QPV have codes of their own, distinct from the QPV's; renames point at declared codes."""
+    data = doc.value
+    errors = unique_codes(doc, "hors_qpv", "code", "code de lieu hors QPV")
+    qpv_codes = {v: (i, "code") for i, _item, v in items_with(get_list(data, "qpv"), "code")}
+    for index, _item, code in items_with(get_list(data, "hors_qpv"), "code"):
+        if code in qpv_codes:
+            first: Loc = ("qpv", *qpv_codes[code])
+            errors.append(duplicate_error(doc, ("hors_qpv", index, "code"), first, "code", code))
+    renames = data.get("renames")
+    if not isinstance(renames, dict):
+        return errors
+    declared = {
+        *qpv_codes,
+        *(v for _i, _item, v in items_with(get_list(data, "hors_qpv"), "code")),
+        *communes,
+        *_all_orientation_codes(get_list(data, "orientations")),
+    }
+    for old, new in renames.items():
+        if old in declared:
+            errors.append(
+                doc.error(
+                    ("renames", old),
+                    f"« {old} » est encore déclaré dans le fichier : un code renommé disparaît "
+                    "(retirez-le du fichier ou de « renames »)",
+                    "rename_old_declared",
+                )
+            )
+        if isinstance(new, str) and new not in declared:
+            errors.append(
+                doc.error(
+                    ("renames", old),
+                    f"le nouveau code « {new} » n'est déclaré nulle part dans le fichier "
+                    "(qpv, hors_qpv, orientations ou communes)",
+                    "rename_unknown_target",
+                )
+            )
+    return errors
+
+
+def _all_orientation_codes(nodes: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for _index, node, code in items_with(nodes, "code"):
+        out.append(code)
+        children = node.get("children")
+        if isinstance(children, list):
+            out += _all_orientation_codes(children)
+    return out
 
 
 # --- public API ------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from sqlalchemy.orm import Session
 
 from aap.models import Commune, Financeur, Orientation, Priority, Qpv, Territory
 from aap.rules_files import TerritoryFile
+from aap.territories.partenaires import resolve_partenaires
+from aap.territories.references import check_and_move
 
 
 def get_by_code(session: Session, code: str) -> Territory | None:
@@ -14,13 +16,17 @@ def get_by_code(session: Session, code: str) -> Territory | None:
 def save_territory(session: Session, data: TerritoryFile) -> Territory:
     """Create or update the territory named by `data.code`; the caller commits.
 
-    Communes, QPV, orientations and priorities are replaced; financers are matched by code and
-    updated, never deleted (decisions and accounts point at them).
+    Communes, QPV (and places hors QPV), orientations and priorities are replaced; a code still used
+    by dossiers may only go through `renames` (`aap.territories.references`); financers are matched by
+    code and updated, never deleted (decisions and accounts point at them).
     """
+    partenaires = resolve_partenaires(session, data)
     territory = get_by_code(session, data.code)
     if territory is None:
         territory = Territory(code=data.code, name=data.name)
         session.add(territory)
+    else:
+        check_and_move(session, territory.id, data)
     territory.name = data.name
     territory.epci = data.epci
     territory.fuseau = data.fuseau
@@ -36,6 +42,17 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
         for q in data.qpv
     )
     session.add_all(
+        Qpv(
+            territory_id=tid,
+            code=p.code,
+            name=p.name,
+            commune_insee=p.commune,
+            population=p.population,
+            kind=p.kind,
+        )
+        for p in data.hors_qpv
+    )
+    session.add_all(
         Orientation(territory_id=tid, code=code, label=label, parent_code=parent, depth=depth, position=pos)
         for code, label, parent, depth, pos in data.flat_orientations()
     )
@@ -46,7 +63,11 @@ def save_territory(session: Session, data: TerritoryFile) -> Territory:
     existing = {f.code: f for f in session.scalars(select(Financeur).where(Financeur.territory_id == tid))}
     for f in data.financeurs:
         row = existing.get(f.code) or Financeur(territory_id=tid, code=f.code)
-        row.name, row.kind = f.name, f.kind
+        partenaire = partenaires.get(f.partenaire) if f.partenaire else None
+        row.partenaire_id = partenaire.id if partenaire else None
+        row.name = partenaire.name if partenaire else (f.name or "")
+        row.kind = partenaire.kind if partenaire else (f.kind or "autre")
+        row.commune_insee = f.commune
         row.siret = f.siret
         row.opendata_seuil, row.opendata_sous_seuil = f.opendata.seuil, f.opendata.publier_sous_seuil
         row.signataire_nom = f.signataire.nom if f.signataire else None

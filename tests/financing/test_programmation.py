@@ -32,11 +32,15 @@ def test_the_csv_has_a_row_per_programmed_dossier_and_the_enveloppes_totals(clie
     assert r.content.startswith("\ufeff".encode())  # BOM: French Excel reads UTF-8
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     header, *body, totals = table
-    assert header[:8] == [
+    subtotals = [row for row in body if row[0].startswith("Sous-total")]
+    body = [row for row in body if not row[0].startswith("Sous-total")]
+    assert [row[0] for row in subtotals] == [f"Sous-total Manosque ({len(programmed)} dossiers)"]
+    assert header[:9] == [
         "Numéro",
         "Porteur",
         "Action",
         "QPV",
+        "Commune",
         "Orientation",
         "Budget total",
         "Avis du comité technique",
@@ -46,20 +50,22 @@ def test_the_csv_has_a_row_per_programmed_dossier_and_the_enveloppes_totals(clie
     assert totals[0].startswith("Total")
     first = next(row for row in body if row[0] == programmed[0]["number"])
     assert first[1] == programmed[0]["organisation"]["name"] and first[2] == programmed[0]["title"]
-    assert first[3].startswith("QN") and first[6] == "Favorable"
+    assert first[3].startswith("QN") and first[4] == "Manosque"
+    assert first[7] == "Favorable"
     assert (
-        first[7]
+        first[8]
         == {"conventionne": "Conventionné", "bilan_depose": "Bilan déposé", "cloture": "Clôturé"}[
             programmed[0]["state"]
         ]
     )
-    assert _fr(first[5]) > 0
+    assert _fr(first[6]) > 0
     for code, e in w.enveloppes(campaign["id"]).items():
         for label, key in AMOUNT_KINDS[1:]:
             col = header.index(f"{code} {label}")
             assert _fr(totals[col]) == Decimal(e[key]), (code, label)
             assert sum(_fr(row[col]) for row in body) == _fr(totals[col])
-    assert _fr(totals[header.index("Budget total")]) == sum(_fr(row[5]) for row in body)
+            assert _fr(subtotals[0][col]) == _fr(totals[col])  # one commune: its subtotal is the total
+    assert _fr(totals[header.index("Budget total")]) == sum(_fr(row[6]) for row in body)
 
 
 def test_the_xlsx_has_typed_euro_cells_a_frozen_header_and_the_same_totals(client: TestClient, demo) -> None:
@@ -73,6 +79,7 @@ def test_the_xlsx_has_typed_euro_cells_a_frozen_header_and_the_same_totals(clien
     assert ws.freeze_panes == "A2"
     rows = list(ws.iter_rows(values_only=True))
     header, *body, totals = rows
+    body = [row for row in body if not str(row[0]).startswith("Sous-total")]
     etat_programmed = [d for d in programmed if any(c["financeur"] == "ETAT" for c in d["cofinancements"])]
     assert len(body) == len(etat_programmed)  # a financer sees the dossiers that solicit it
     col = header.index("ETAT accordé")

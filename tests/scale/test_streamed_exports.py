@@ -32,9 +32,13 @@ def test_the_csv_reads_pages_of_plain_rows_and_totals_every_row(db_engine: Engin
     assert len(pages) == 6  # 45 dossiers by pages of 10, then the empty page that ends it
     assert max(held) == before  # no dossier, line or porteur is ever held as an object
     header, *body, totals = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig")), delimiter=";"))
+    subtotals = [row for row in body if row[0].startswith("Sous-total")]  # one per commune
+    body = [row for row in body if not row[0].startswith("Sous-total")]
     assert len(body) == 45 and totals[0] == "Total (45 dossiers)"
+    assert [row[0] for row in subtotals] == ["Sous-total Manosque (45 dossiers)"]
     # the totals row of the stream and the comité page's totals (SQL) agree
-    assert totals[5] == f"{expected_sums['budget_total']:.2f}".replace(".", ",")
-    for i, (code, _name) in enumerate(table.financeurs):
-        demande = totals[8 + 3 * i]
+    assert totals[header.index("Budget total")] == f"{expected_sums['budget_total']:.2f}".replace(".", ",")
+    for code, _name in table.financeurs:
+        demande = totals[header.index(f"{code} demandé")]
         assert demande == f"{expected_sums['financements'][code]['demande']:.2f}".replace(".", ",")
+        assert subtotals[0][header.index(f"{code} demandé")] == demande  # one commune: the whole

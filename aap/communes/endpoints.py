@@ -1,0 +1,35 @@
+"""Validation by commune over HTTP: thin, `aap.communes.service` decides."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from aap import clock
+from aap.communes import service
+from aap.deps import DB, Caller
+
+router = APIRouter(tags=["communes"])
+
+
+class CommuneValidation(BaseModel):
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/communes", summary="Chaque commune : état de sa validation, dossiers, montants"
+)
+def list_communes(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
+    return service.list_communes(db, user, campaign_id, clock.today())
+
+
+@router.post(
+    "/campaigns/{campaign_id}/communes/{insee}/validation",
+    summary="La commune valide sa part de la programmation (agent de la commune ou admin)",
+)
+def validate_commune(
+    campaign_id: int, insee: str, db: DB, user: Caller, body: CommuneValidation | None = None
+) -> dict[str, Any]:
+    return service.validate_commune(
+        db, user, campaign_id, insee, clock.now(), (body or CommuneValidation()).comment
+    )

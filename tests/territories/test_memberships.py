@@ -1,0 +1,69 @@
+"""One person, several contracts: each request acts within the territory it names; nothing of the
+other shows."""
+
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from aap.territories.memberships import add_membership
+from tests.conftest import login
+from tests.territories.helpers import PASSWORD, load_metro, new_dossier
+
+
+def test_a_state_agent_and_a_shared_instructeur_work_in_two_territories_with_one_account(
+    client: TestClient, db_engine: Engine, demo: date
+) -> None:
+    metro = load_metro(db_engine, demo)
+    theirs = new_dossier(
+        db_engine,
+        metro.campaign_id,
+        "porteur@metro.test",
+        qpv=["QN02602X"],
+        orientation="2",
+        financements={"ETAT": "2000.00"},
+        title="Pracomtal : médiation",
+        state="depose",
+    )
+    with Session(db_engine) as s:
+        add_membership(s, email="etat@demo.aap.test", territory="metro", role="financeur", financeur="ETAT")
+        add_membership(s, email="instructeur@metro.test", territory="dlva", role="instructeur")
+        s.commit()
+    etat = login(client, "etat@demo.aap.test")
+    in_metro = {**etat, "X-Aap-Territoire": "metro"}
+
+    me = client.get("/api/v1/me", headers=etat).json()
+    assert [(t["code"], t["role"], t["financeur"]) for t in me["territoires"]] == [
+        ("dlva", "financeur", "ETAT"),
+        ("metro", "financeur", "ETAT"),
+    ]
+    home = client.get("/api/v1/dossiers", headers=etat, params={"limit": 500}).json()["items"]
+    assert home and theirs.id not in [d["id"] for d in home]
+    there = client.get("/api/v1/dossiers", headers=in_metro).json()["items"]
+    assert [d["id"] for d in there] == [theirs.id]  # only the metropolis, nothing of the demo
+    assert {c["territory"] for c in client.get("/api/v1/campaigns", headers=in_metro).json()["items"]} == {
+        "metro"
+    }
+    assert client.get(f"/api/v1/dossiers/{home[0]['id']}", headers=in_metro).status_code == 404
+    assert client.get(f"/api/v1/dossiers/{theirs.id}", headers=etat).status_code == 404
+    assert client.get("/api/v1/me", headers=in_metro).json()["financeur"]["name"] == "État (programme 147)"
+
+    shared = login(client, "instructeur@metro.test", PASSWORD)
+    in_dlva = {**shared, "X-Aap-Territoire": "dlva"}
+    deposited = next(
+        d for d in client.get("/api/v1/dossiers", headers=in_dlva, params={"state": "depose"}).json()["items"]
+    )
+    taken = client.post(
+        f"/api/v1/dossiers/{deposited['id']}/transitions/prendre_en_instruction", headers=in_dlva
+    )
+    assert taken.status_code == 200, taken.text
+    history = client.get(f"/api/v1/dossiers/{deposited['id']}/history", headers=in_dlva).json()["items"]
+    assert (history[-1]["by"], history[-1]["role"]) == ("instructeur@metro.test", "instructeur")
+    assert client.get(f"/api/v1/dossiers/{deposited['id']}", headers=shared).status_code == 404  # home: metro
+    assert client.get("/api/v1/me", headers=shared).json()["role"] == "instructeur"
+
+    nowhere = client.get(
+        "/api/v1/dossiers", headers={**login(client, "ville@demo.aap.test"), "X-Aap-Territoire": "metro"}
+    )
+    assert nowhere.status_code == 403 and nowhere.json()["detail"]["code"] == "territoire_non_membre"
