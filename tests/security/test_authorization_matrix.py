@@ -114,6 +114,7 @@ def _targets(session: Session) -> dict[str, Any]:
         # the demo's CPO is Les Passerelles' (porteur_autre), signed by the État and DLVAgglo
         "cpo_id": session.scalar(select(Cpo.id).order_by(Cpo.id).limit(1)) or 0,
         "annee": campaign.year + 1,
+        "insee": "04112",  # Manosque, the demo's commune
     }
 
 
