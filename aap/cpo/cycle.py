@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from aap.cpo import repository
 from aap.cpo import service as cpos
 from aap.dossiers.effects import EffectsTable, TransitionContext
+from aap.dossiers.numbering import next_dossier_number
 from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent
 from workflows import cofinancement as lines
 from workflows import cpo as lifecycle
@@ -113,7 +113,7 @@ def make_yearly_dossier(
     try:
         with session.begin_nested():
             dossier = Dossier(
-                number=f"tmp-{uuid4().hex}",
+                number=next_dossier_number(session, campaign.territory_id, campaign.year),
                 campaign_id=campaign.id,
                 organisation_id=cpo.organisation_id,
                 state=dossier_lifecycle.INITIAL_STATE,
@@ -128,7 +128,6 @@ def make_yearly_dossier(
             )
             session.add(dossier)
             session.flush()
-            dossier.number = f"{campaign.year}-{dossier.id:05d}"
             for montant in annee.montants:
                 if montant.prevu > 0 and montant.financeur_id in financeurs_of_campaign:
                     session.add(
