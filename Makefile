@@ -28,9 +28,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# pytest's exit code 5 (no test collected) is a failure here, not a silent pass.
+# pytest's exit code 5 (no test collected) is a failure here, not a silent pass. The tests run in
+# parallel, one process per core (TEST_WORKERS=0 for one process), each on its own databases.
+TEST_WORKERS ?= auto
 test: lint
-	@rc=0; scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; scripts/with-postgres $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Aucun test n'a été exécuté." >&2; exit 1; fi; exit $$rc
 
 bench: install

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aap.app import create_app
@@ -21,6 +21,23 @@ from aap.wiring import wire
 wire()  # the transition effects table, as the app and the CLI fill it
 
 POSTGRES_URL = os.environ.get("AAP_TEST_POSTGRES_URL")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist, each worker its own PostgreSQL database (`aap_test_gw0`…), created once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -32,7 +49,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         eng = make_engine(f"sqlite:///{path}")
     else:
         assert POSTGRES_URL
-        eng = make_engine(POSTGRES_URL)
+        eng = make_engine(_database_of_this_worker(POSTGRES_URL))
         with eng.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(eng)

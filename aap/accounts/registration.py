@@ -85,7 +85,7 @@ def _check(email: str, password: str, org: dict[str, str | None], full_name: str
     for key, limit in FIELD_LIMITS.items():
         value = full_name if key == "full_name" else org.get(key)
         if key != "email" and value and len(value) > limit:
-            err(key, "trop_long", f"Ce champ compte au plus {limit} caractères.")
+            err(key, "texte_trop_long", f"Le texte dépasse {limit} caractères ({len(value)}).")
         elif key != "email" and value and "\x00" in value:
             err(key, "caractere_interdit", "Ce champ contient un caractère interdit (caractère nul).")
     if errors:

@@ -1,12 +1,11 @@
 """Validation by commune over HTTP: thin, `aap.communes.service` decides."""
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from aap import clock
 from aap.communes import service
+from aap.communes.schemas import CommunePart, CommuneParts
 from aap.deps import DB, Caller
 
 router = APIRouter(tags=["communes"])
@@ -19,8 +18,8 @@ class CommuneValidation(BaseModel):
 @router.get(
     "/campaigns/{campaign_id}/communes", summary="Chaque commune : état de sa validation, dossiers, montants"
 )
-def list_communes(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    return service.list_communes(db, user, campaign_id, clock.today())
+def list_communes(campaign_id: int, db: DB, user: Caller) -> CommuneParts:
+    return CommuneParts.model_validate(service.list_communes(db, user, campaign_id, clock.today()))
 
 
 @router.post(
@@ -29,7 +28,9 @@ def list_communes(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
 )
 def validate_commune(
     campaign_id: int, insee: str, db: DB, user: Caller, body: CommuneValidation | None = None
-) -> dict[str, Any]:
-    return service.validate_commune(
-        db, user, campaign_id, insee, clock.now(), (body or CommuneValidation()).comment
+) -> CommunePart:
+    return CommunePart.model_validate(
+        service.validate_commune(
+            db, user, campaign_id, insee, clock.now(), (body or CommuneValidation()).comment
+        )
     )

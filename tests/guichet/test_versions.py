@@ -1,6 +1,5 @@
 """Versions: a campaign pins its form's version; a dossier keeps the version it was started with."""
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -26,14 +25,15 @@ NEW_QUESTION = """      - key: evaluation_externe
 def guichet_v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Next year's guichet unique: v1 plus one required question, beside v1 in the definitions."""
     definitions = tmp_path / "definitions"
-    shutil.copytree(forms.form.DEFINITIONS, definitions)
-    v1 = (definitions / "guichet_unique.v1.yaml").read_text(encoding="utf-8")
+    definitions.mkdir()
+    v1 = (forms.form.DEFINITIONS / "guichet_unique.v1.yaml").read_text(encoding="utf-8")
     v2 = v1.replace("version: 1\n", "version: 2\n", 1)
     anchor = "      - key: focus_beneficiaires\n"
     assert anchor in v2
     v2 = v2.replace(anchor, NEW_QUESTION + anchor, 1)
     (definitions / "guichet_unique.v2.yaml").write_text(v2, encoding="utf-8")
-    monkeypatch.setattr(forms.form, "DEFINITIONS", definitions)
+    monkeypatch.setattr(forms.form, "DEFINITION_DIRS", [*forms.form.DEFINITION_DIRS, definitions])
+    forms.form._load.cache_clear()
     yield
     forms.form._load.cache_clear()
 
