@@ -18,10 +18,12 @@ from typing import Any
 from transitions import EventData, Machine
 
 from workflows.dossier import TransitionRefused
+from workflows.labels import CPO_EVENT_LABELS
 from workflows.reasons import Reason
 
 __all__ = [
     "CONDITIONS",
+    "HISTORY_LABELS",
     "INITIAL_STATE",
     "MAX_YEARS",
     "MIN_YEARS",
@@ -87,6 +89,9 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     _row("echoir",   "active",                      "echue",    SYSTEM,      "Arriver à échéance",             "last_year_ended"),
     _row("resilier", ("projet", "signee", "active"), "resiliee", INSTRUCTEUR, "Résilier la CPO",                "motif_given"),
 )
+
+# how the CPO's history names each step: the transition's button, and the steps that are not transitions
+HISTORY_LABELS: dict[str, str] = {t.name: t.label for t in TRANSITIONS} | CPO_EVENT_LABELS
 # fmt: on
 _BY_NAME = {t.name: t for t in TRANSITIONS}
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from transitions import EventData, Machine
 
 from workflows import depot
-from workflows.labels import AVIS_LABELS
+from workflows.labels import AVIS_LABELS, EVENT_LABELS, PAST_TRANSITION_LABELS
 from workflows.reasons import Reason, fr_date
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "TERMINAL_STATES",
     "TRANSITIONS",
     "EDITABLE_STATES",
+    "HISTORY_LABELS",
+    "PAST_HISTORY_LABELS",
     "PUBLIC_STATES",
     "CONVENTIONED_STATES",
     "CofinancementFact",
@@ -138,6 +140,11 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     _row("abandonner",             BEFORE_PROGRAMME,       "abandonne",            PORTEUR,     "Abandonner le dossier"),
     _row("expirer",                "brouillon",            "non_depose",           SYSTEM,      "Clore le brouillon non déposé",       "depot_window_closed"),
 )
+
+# how the history names each step: the transition's button, and the steps that are not transitions
+HISTORY_LABELS: dict[str, str] = {t.name: t.label for t in TRANSITIONS} | EVENT_LABELS
+# the porteur's history speaks in the past (« Dossier déposé »)
+PAST_HISTORY_LABELS: dict[str, str] = HISTORY_LABELS | PAST_TRANSITION_LABELS
 # fmt: on
 
 _BY_NAME: dict[str, TransitionSpec] = {t.name: t for t in TRANSITIONS}

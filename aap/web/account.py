@@ -26,15 +26,9 @@ from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render
 from notifications import preferences
+from workflows.labels import REGISTRATION_OUTCOMES
 
 router = APIRouter(include_in_schema=False)
-
-OUTCOMES = {
-    "organisation_creee": "Votre adresse est confirmée et le compte de « {org} » est créé.",
-    "adhesion_demandee": "Votre adresse est confirmée. « {org} » a déjà un compte : votre demande pour le "
-    "rejoindre est transmise à ses membres, qui vont l'accepter ou la refuser. Vous recevrez un message.",
-    "deja_membre": "Votre adresse est confirmée.",
-}
 
 
 def _field_errors(exc: AppError) -> dict[str, str]:
@@ -68,7 +62,7 @@ def verify(
     _send_later(request, tasks, db)
     start_session(request.session, done.user)
     org = done.organisation.name if done.organisation else ""
-    flash(request, OUTCOMES[done.outcome].format(org=org))
+    flash(request, REGISTRATION_OUTCOMES[done.outcome].format(org=org))
     return RedirectResponse("/mes-dossiers" if done.user.organisations else "/mon-compte", status_code=303)
 
 

@@ -23,6 +23,7 @@ from aap.models import Bilan, Dossier, User
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render, time_short
+from workflows.labels import AGE_LABELS, BILAN_STEP_DONE
 
 router = APIRouter(include_in_schema=False)
 
@@ -264,11 +265,6 @@ async def upload_piece(
 
 
 BILAN_STEPS = {"deposer": "deposer_bilan", "renvoyer": "renvoyer_bilan", "valider": "valider_bilan"}
-DONE = {
-    "deposer_bilan": "Votre bilan est déposé : l'équipe du contrat de ville va l'examiner.",
-    "renvoyer_bilan": "Le bilan est renvoyé au porteur, qui reçoit votre message par courriel.",
-    "valider_bilan": "Le bilan est validé : le dossier est clôturé et le solde peut être versé.",
-}
 
 
 @router.post("/dossiers/{dossier_id}/bilan/{step}", response_model=None)
@@ -298,7 +294,7 @@ def bilan_transition(
         if exc.status_code == 404:
             raise
         return _bilan_page(request, db, user, dossier_id, refused=exc, status_code=exc.status_code)
-    flash(request, DONE[name])
+    flash(request, BILAN_STEP_DONE[name])
     return RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)
 
 
@@ -329,7 +325,7 @@ def focus_page(request: Request, db: DB, user: Caller, annee: int | None = None)
             "sessions": focus.sessions_out(db, user, sessions),
             "funded": _funded(db, user),
             "age_bands": focus.AGE_BANDS,
-            "age_labels": rapport.AGE_LABELS,
+            "age_labels": AGE_LABELS,
         },
     )
 
@@ -421,6 +417,4 @@ def add_contribution(
 @router.get("/campagnes/{campaign_id}/rapport", response_class=HTMLResponse)
 def report_page(request: Request, campaign_id: int, db: DB, user: Caller) -> HTMLResponse:
     data = rapport.report(db, user, campaign_id, now().date())
-    return render(
-        request, "bilans/rapport.html", {"user": user, "data": data, "age_labels": rapport.AGE_LABELS}
-    )
+    return render(request, "bilans/rapport.html", {"user": user, "data": data, "age_labels": AGE_LABELS})

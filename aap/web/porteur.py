@@ -213,7 +213,7 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
-        "wording": views.save_wording(dossier.state),
+        "wording": labels.save_wording(dossier.state),
     }
 
 
@@ -409,7 +409,7 @@ def save_section(
             message = (
                 "Ce dossier a été modifié ailleurs depuis que vous avez ouvert cette page (autre onglet ou "
                 "autre membre de l'association). Vos saisies ci-dessous n'ont PAS été enregistrées : "
-                f"vérifiez-les, puis cliquez à nouveau sur « {views.save_wording(current.state).button} »."
+                f"vérifiez-les, puis cliquez à nouveau sur « {labels.save_wording(current.state).button} »."
             )
         return _section_page(
             request,
@@ -431,14 +431,14 @@ def save_section(
                 "ok": True,
                 "version": saved.version,
                 "saved_at": time_short(saved.updated_at),
-                "message": views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)),
+                "message": labels.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)),
                 "missing": {s.key: len(s.missing) for s in status},
                 "missing_total": sum(len(s.missing) for s in status),
             }
         )
     keys = [s.key for s in form.sections]
     i = keys.index(key)
-    flash(request, views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)))
+    flash(request, labels.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)))
     if action == "suivante" and i + 1 < len(keys):
         return RedirectResponse(f"/dossiers/{dossier_id}/section/{keys[i + 1]}", status_code=303)
     if action == "suivante":
