@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from aap.clock import now
 from aap.cpo import document, repository, service
-from aap.cpo.schemas import AdvanceBody, CpoHistoryPage, CpoOut, CpoPage, CpoTransitionBody, NewCpo, event_out
+from aap.cpo.schemas import AdvanceBody, CpoOut, CpoPage, CpoTransitionBody, NewCpo, event_out
 from aap.deps import DB, Caller
+from aap.dossiers.schemas import HistoryPage
 from aap.models import Cpo, User
 from aap.schemas import PDF, file_of
 from workflows import cpo as lifecycle
@@ -53,7 +54,7 @@ def get_cpo(cpo_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return answer(db, user, service.get_cpo(db, user, cpo_id))
 
 
-@router.get("/cpos/{cpo_id}/history", summary="L'historique d'une CPO", response_model=CpoHistoryPage)
+@router.get("/cpos/{cpo_id}/history", summary="L'historique d'une CPO", response_model=HistoryPage)
 def cpo_history(cpo_id: int, db: DB, user: Caller) -> dict[str, Any]:
     items = [event_out(e) for e in service.history(db, user, cpo_id)]
     return {"items": items, "total": len(items)}

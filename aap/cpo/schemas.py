@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aap.dossiers.schemas import Instant
 from aap.models import Cpo, CpoEvent
 from workflows import cpo as lifecycle
 
@@ -78,26 +77,6 @@ class CpoOut(BaseModel):
 
 class CpoPage(BaseModel):
     items: list[CpoOut]
-    total: int
-
-
-class CpoEventOut(BaseModel):
-    """One step of a CPO's history: a transition, a signature, an advance recorded before the bilan."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    transition: str
-    from_: str | None = Field(alias="from")
-    to: str
-    by: str | None = Field(description="Adresse de la personne ; null pour une étape automatique.")
-    role: str
-    at: Instant | None
-    comment: str | None
-    data: dict[str, Any]
-
-
-class CpoHistoryPage(BaseModel):
-    items: list[CpoEventOut]
     total: int
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from aap.bilans import focus, rapport, service
 from aap.bilans.repository import STATE_LABELS as BILAN_LABELS
@@ -22,18 +21,11 @@ from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.models import Bilan, Dossier, User
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
+from aap.web.posting import Posted, upload_then_back
 from aap.web.rendering import flash, render, time_short
 from workflows.labels import AGE_LABELS, BILAN_STEP_DONE
 
 router = APIRouter(include_in_schema=False)
-
-
-async def posted(request: Request) -> list[tuple[str, Any]]:
-    form = await request.form()
-    return list(form.multi_items())
-
-
-Posted = Annotated[list[tuple[str, Any]], Depends(posted)]
 
 
 def _checklist(db: DB, dossier: Dossier, bilan: Bilan) -> list[views.SectionStatus]:
@@ -238,30 +230,19 @@ def save_section(
 async def upload_piece(
     request: Request, dossier_id: int, db: DB, user: Porteur, settings: AppSettings
 ) -> Response:
-    from aap.attachments import files
-
-    back = RedirectResponse(f"/dossiers/{dossier_id}/bilan/section/pieces", status_code=303)
-    await run_in_threadpool(service.check_before_upload, db, user, dossier_id, now())
-    try:
-        received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
-    except AppError as exc:
-        flash(request, f"Le fichier n'a pas été enregistré : {exc.message}", "error")
-        return back
-    try:
-        check_csrf(request, received.fields.get("csrf"))
-        _, attachment = await run_in_threadpool(
-            service.attach_file, db, user, dossier_id, received, settings.data_dir, now()
-        )
-    except AppError as exc:
-        await run_in_threadpool(db.rollback)
-        if exc.status_code in (403, 404):
-            raise
-        flash(request, f"Le fichier n'a pas été enregistré : {exc.message}", "error")
-        return back
-    finally:
-        received.discard()
-    flash(request, f"Fichier « {attachment.filename} » joint au bilan.")
-    return back
+    return await upload_then_back(
+        request,
+        db,
+        settings,
+        RedirectResponse(f"/dossiers/{dossier_id}/bilan/section/pieces", status_code=303),
+        check=lambda: service.check_before_upload(db, user, dossier_id, now()),
+        attach=lambda received: service.attach_file(db, user, dossier_id, received, settings.data_dir, now())[
+            1
+        ],
+        refused="Le fichier n'a pas été enregistré",
+        done="Fichier « {filename} » joint au bilan.",
+        raised=(403, 404),
+    )
 
 
 BILAN_STEPS = {"deposer": "deposer_bilan", "renvoyer": "renvoyer_bilan", "valider": "valider_bilan"}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from aap.accounts.mail import deliver_soon
@@ -29,19 +29,11 @@ from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
+from aap.web.posting import Posted, upload_then_back
 from aap.web.rendering import LANDING, flash, render, time_short
 from workflows import labels
 
 router = APIRouter(include_in_schema=False)
-
-
-async def posted(request: Request) -> list[tuple[str, Any]]:
-    """The posted form as (name, value) pairs, read before the (sync) route runs in its thread."""
-    form = await request.form()
-    return list(form.multi_items())
-
-
-Posted = Annotated[list[tuple[str, Any]], Depends(posted)]
 
 
 def today() -> date:
@@ -320,9 +312,6 @@ async def upload_piece(
 ) -> Response:
     """A pièce sent from the dossier's pièces section (multipart); one of the organisation's is kept for
     all its dossiers. Streamed like the API's upload, then back to the section with a message."""
-    from starlette.concurrency import run_in_threadpool
-
-    from aap.attachments import files
     from aap.attachments import service as attachments
 
     section = request.query_params.get("section", "pieces")
@@ -332,27 +321,18 @@ async def upload_piece(
         else f"/dossiers/{dossier_id}/section/{section}",
         status_code=303,
     )
-    await run_in_threadpool(attachments.check_dossier_upload, db, user, dossier_id, now())
-    try:
-        received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
-    except AppError as exc:
-        flash(request, f"La pièce n'a pas été enregistrée : {exc.message}", "error")
-        return back
-    try:
-        check_csrf(request, received.fields.get("csrf"))
-        attachment = await run_in_threadpool(
-            attachments.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now()
-        )
-    except AppError as exc:
-        await run_in_threadpool(db.rollback)
-        if exc.status_code == 403:
-            raise
-        flash(request, f"La pièce n'a pas été enregistrée : {exc.message}", "error")
-        return back
-    finally:
-        received.discard()
-    flash(request, f"Pièce « {attachment.filename} » enregistrée.")
-    return back
+    return await upload_then_back(
+        request,
+        db,
+        settings,
+        back,
+        check=lambda: attachments.check_dossier_upload(db, user, dossier_id, now()),
+        attach=lambda received: attachments.add_to_dossier(
+            db, user, dossier_id, received, settings.data_dir, now()
+        ),
+        refused="La pièce n'a pas été enregistrée",
+        done="Pièce « {filename} » enregistrée.",
+    )
 
 
 def _pieces(db: DB, user: User, dossier: Dossier, section: Any) -> list[dict[str, Any]]:
