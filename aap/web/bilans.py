@@ -121,32 +121,19 @@ def _section_page(
 ) -> HTMLResponse:
     context = _context(db, user, dossier, bilan)
     form = context["form"]
-    keys = [s.key for s in form.sections]
-    if key not in keys:
+    if key not in [s.key for s in form.sections]:
         raise NotFound("Cette section du bilan n'existe pas.", code="section_introuvable")
-    i = keys.index(key)
-    section = form.sections[i]
-    is_pieces = any(f.type == "attachment" for f in section.fields)
+    shown = bilan.answers if answers is None else answers
+    context.update(
+        views.section_context(form, key, shown, context["form_ctx"], errors, editable=context["editable"])
+    )
     context.update(
         {
-            "section": section,
-            "previous": form.sections[i - 1] if i > 0 else None,
-            "next": form.sections[i + 1] if i + 1 < len(keys) else None,
-            "position": i + 1,
-            "count": len(keys),
-            "form_html": form.render_html(
-                answers if answers is not None else bilan.answers,
-                context["form_ctx"],
-                list(errors),
-                section=key,
-                readonly=not context["editable"],
-            ),
             "problem": problem,
             "stale": stale,
-            "is_pieces": is_pieces,
             "pieces": [
                 {"kind": f.key, "label": f.label, "attachment_id": (bilan.answers.get(key) or {}).get(f.key)}
-                for f in section.fields
+                for f in context["section"].fields
                 if f.type == "attachment"
             ],
         }

@@ -281,28 +281,11 @@ def _section_page(
     context = _context(db, user, dossier)
     form = context["form"]
     section = _section_or_404(form, key)
-    keys = [s.key for s in form.sections]
-    i = keys.index(key)
+    shown = dossier.answers if answers is None else answers
     context.update(
-        {
-            "section": section,
-            "previous": form.sections[i - 1] if i > 0 else None,
-            "next": form.sections[i + 1] if i + 1 < len(keys) else None,
-            "position": i + 1,
-            "count": len(keys),
-            "form_html": form.render_html(
-                answers if answers is not None else dossier.answers,
-                context["form_ctx"],
-                list(errors),
-                section=key,
-                readonly=not context["editable"],
-            ),
-            "problem": problem,
-            "stale": stale,
-            "is_pieces": any(f.type == "attachment" for f in section.fields),
-            "pieces": _pieces(db, user, dossier, section),
-        }
+        views.section_context(form, key, shown, context["form_ctx"], errors, editable=context["editable"])
     )
+    context.update({"problem": problem, "stale": stale, "pieces": _pieces(db, user, dossier, section)})
     return render(request, "porteur/section.html", context, status_code=status_code)
 
 

@@ -6,6 +6,7 @@ the lifecycle diagram with the current state marked, the checklist of missing an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -252,3 +253,28 @@ def flat_form(items: list[tuple[str, Any]]) -> dict[str, str | list[str]]:
         else:
             out[name] = value
     return out
+
+
+def section_context(
+    form: Any,
+    key: str,
+    answers: dict[str, Any],
+    form_ctx: Any,
+    errors: Sequence[Any],
+    *,
+    editable: bool,
+) -> dict[str, Any]:
+    """What a page of one section shows, for the dossier's form and the bilan's: the section, its
+    neighbours and place, its fields as HTML (read-only once it may no longer change)."""
+    keys = [s.key for s in form.sections]
+    i = keys.index(key)
+    section = form.sections[i]
+    return {
+        "section": section,
+        "previous": form.sections[i - 1] if i > 0 else None,
+        "next": form.sections[i + 1] if i + 1 < len(keys) else None,
+        "position": i + 1,
+        "count": len(keys),
+        "form_html": form.render_html(answers, form_ctx, list(errors), section=key, readonly=not editable),
+        "is_pieces": any(f.type == "attachment" for f in section.fields),
+    }
