@@ -151,12 +151,6 @@ def previous_year_dossier(session: Session, annee: CpoAnnee) -> Dossier | None:
     return None
 
 
-def bilan_validated(session: Session, dossier: Dossier) -> bool:  # noqa: ARG001 - the bilans domain's signature
-    """Whether the bilan of `dossier` is validated. Until the bilans domain exposes its own answer
-    (`aap.bilans.repository.bilan_validated`), a validated bilan is a dossier closed (`cloture`)."""
-    return dossier.state == "cloture"
-
-
 def advance_allowed(session: Session, cpo_id: int, annee: int, financeur_code: str) -> bool:
     """Whether an admin recorded an avance voted before last year's bilan, for this year and financer."""
     for event in session.scalars(

@@ -307,9 +307,7 @@ def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Su
     return figures
 
 
-def cpo_shares(
-    session: Session, user: User, campaign: Campaign, per_financeur: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
     """Per financer: the share of its accorded money under a CPO, against the 50 % target, from the
     CPO domain's one grouped query (`aap.cpo.totaux`), as Decimals."""
     return [
@@ -384,5 +382,5 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "hors_qpv": every.hors_qpv,
         "delais": _delays(session, scope),
         "propre": own,
-        "cpo": cpo_shares(session, user, campaign, financeurs),
+        "cpo": cpo_shares(session, user, campaign),
     }
