@@ -79,6 +79,8 @@ def current_user_optional(
                 # a page of another site (or port) can make the browser send the cookie: the API writes
                 # only for a bearer token, or for the cookie with the session's CSRF token in a header
                 check_api_csrf(request)
+            if user is not None:
+                territoire = _web_territory(request, db, user, territoire)
     if user is not None and territoire:
         from aap.territories.memberships import act_within  # (territories build on accounts)
 
@@ -87,6 +89,27 @@ def current_user_optional(
     # a server thread; the service's own transaction starts fresh.
     db.commit()
     return user
+
+
+SESSION_TERRITORY = "territoire"
+"""The session key of the territory a person of several contracts chose in the pages' header."""
+
+
+def _web_territory(request: Request, db: Session, user: User, named: str | None) -> str | None:
+    """With the session cookie, the territory chosen in the pages' header (unless the request names
+    one), and what the header's selector offers (`request.state.territoires`). A choice no longer valid
+    (the membership was removed) is forgotten: the account acts at home."""
+    from aap.territories.memberships import choices_for  # (territories build on accounts)
+
+    chosen = request.session.get(SESSION_TERRITORY)
+    page = not request.url.path.startswith("/api/")
+    choices = choices_for(db, user, chosen) if page or chosen else []
+    if page:
+        request.state.territoires = choices
+    if chosen and chosen not in {t["code"] for t in choices}:
+        request.session.pop(SESSION_TERRITORY, None)
+        chosen = None
+    return named or chosen
 
 
 def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:

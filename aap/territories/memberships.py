@@ -26,22 +26,44 @@ def home_territory(session: Session, user: User) -> Territory | None:
 
 
 def territories_of(session: Session, user: User) -> list[dict[str, Any]]:
-    """The contracts this account works in: its home first, then its memberships."""
+    """The contracts this account works in: its home first, then its memberships (code, name, role,
+    financer's code)."""
     out = []
     home = home_territory(session, user)
     if home is not None:
         financeur = session.get(Financeur, user.financeur_id) if user.financeur_id else None
-        out.append({"code": home.code, "role": user.role, "financeur": financeur.code if financeur else None})
+        out.append(
+            {
+                "code": home.code,
+                "name": home.name,
+                "role": user.role,
+                "financeur": financeur.code if financeur else None,
+            }
+        )
     rows = session.execute(
-        select(Territory.code, TerritoryMembership.role, Financeur.code)
+        select(Territory.code, Territory.name, TerritoryMembership.role, Financeur.code)
         .join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
         .outerjoin(Financeur, Financeur.id == TerritoryMembership.financeur_id)
         .where(TerritoryMembership.user_id == user.id)
         .order_by(Territory.code)
     ).all()
     here = {t["code"] for t in out}
-    out += [{"code": c, "role": role, "financeur": f} for c, role, f in rows if c not in here]
+    out += [
+        {"code": c, "name": name, "role": role, "financeur": f} for c, name, role, f in rows if c not in here
+    ]
     return out
+
+
+def choices_for(session: Session, user: User, chosen: str | None) -> list[dict[str, Any]]:
+    """What the pages' territory selector offers a staff account of several contracts (empty for
+    everyone else), the one it acts in marked `current` (its home when it chose none)."""
+    if user.role not in STAFF_ROLES:
+        return []
+    found = territories_of(session, user)
+    if len(found) < 2:
+        return []
+    current = chosen if chosen in {t["code"] for t in found} else found[0]["code"]
+    return [{**t, "current": t["code"] == current} for t in found]
 
 
 def act_within(session: Session, user: User, territory_code: str) -> User:

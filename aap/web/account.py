@@ -20,9 +20,10 @@ from aap.accounts.mail import deliver_soon
 from aap.accounts.passwords import MIN_PASSWORD_LENGTH
 from aap.accounts.sessions import start_session
 from aap.clock import now
-from aap.deps import DB, AppSettings, Caller, Porteur
-from aap.errors import AppError, Invalid
+from aap.deps import DB, SESSION_TERRITORY, AppSettings, Caller, Porteur
+from aap.errors import AppError, Forbidden, Invalid
 from aap.models import User
+from aap.territories.memberships import choices_for
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render
 from notifications import preferences
@@ -203,6 +204,38 @@ def _account_page(
         "landing": LANDING.get(user.role, "/"),
     }
     return render(request, "account/mon_compte.html", context, status_code=status_code)
+
+
+@router.post("/territoire", response_model=None)
+def choose_territory(
+    request: Request,
+    db: DB,
+    user: Caller,
+    csrf: Annotated[str, Form()] = "",
+    territoire: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """A person of several contracts chooses the one its pages act in (kept in the session); it lands
+    on its work page there: the page it was on may belong to the other contract."""
+    check_csrf(request, csrf)
+    home = db.get(User, user.id)  # the account itself, not the membership this request acted as
+    assert home is not None
+    choices = {t["code"]: t for t in choices_for(db, home, territoire)}
+    if territoire not in choices:
+        raise Forbidden(
+            "Votre compte ne travaille pas dans ce contrat de ville.",
+            code="territoire_non_membre",
+            errors=[
+                {
+                    "path": "territoire",
+                    "code": "territoire_non_membre",
+                    "message": "Choisissez un des contrats de ville de votre compte.",
+                }
+            ],
+        )
+    request.session[SESSION_TERRITORY] = territoire
+    chosen = choices[territoire]
+    flash(request, f"Vous travaillez maintenant dans le contrat de ville « {chosen['name']} ».")
+    return RedirectResponse(LANDING.get(chosen["role"], "/"), status_code=303)
 
 
 @router.get("/mon-compte", response_class=HTMLResponse)
