@@ -38,7 +38,10 @@ def visible_cpos(user: User) -> Select[Cpo]:
     query = select(Cpo)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
-        return query.where(Cpo.organisation_id.in_(mine))
+        query = query.where(Cpo.organisation_id.in_(mine))
+        if user.territory_id is not None:  # an association acting in one of its contracts
+            query = query.where(Cpo.territory_id == user.territory_id)
+        return query
     if user.role == "financeur":
         signs = exists().where(
             CpoSignataire.cpo_id == Cpo.id, CpoSignataire.financeur_id == user.financeur_id

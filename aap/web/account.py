@@ -232,9 +232,14 @@ def choose_territory(
                 }
             ],
         )
-    request.session[SESSION_TERRITORY] = territoire
+    request.session[SESSION_TERRITORY] = territoire  # "": a porteur's every contract
     chosen = choices[territoire]
-    flash(request, f"Vous travaillez maintenant dans le contrat de ville « {chosen['name']} ».")
+    flash(
+        request,
+        f"Vous travaillez maintenant dans le contrat de ville « {chosen['name']} »."
+        if territoire
+        else "Vous voyez maintenant les dossiers de tous vos contrats de ville.",
+    )
     return RedirectResponse(LANDING.get(chosen["role"], "/"), status_code=303)
 
 

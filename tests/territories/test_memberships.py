@@ -130,3 +130,53 @@ def test_a_person_of_two_contracts_chooses_the_territory_in_the_pages(
     # one contract only: no selector
     web_login(client, "instructeur@demo.aap.test")
     assert 'name="territoire"' not in client.get("/instruction").text
+
+
+def test_an_association_in_two_contracts_chooses_one_in_its_pages(
+    client: TestClient, db_engine: Engine, demo: date
+) -> None:
+    """An association of the demo also files in the metropolis' call: by default its pages show both
+    contracts; once it chooses one, its dossiers and calls of the other do not show."""
+    from tests.web.staff_helpers import web_login
+
+    metro = load_metro(db_engine, demo)
+    there = new_dossier(
+        db_engine,
+        metro.campaign_id,
+        "porteur@demo.aap.test",
+        qpv=["QN02602X"],
+        orientation="2",
+        financements={"ETAT": "2000.00"},
+        title="Pracomtal : atelier vélo",
+    )
+    csrf = web_login(client, "porteur@demo.aap.test")
+    every = html.unescape(client.get("/mes-dossiers").text)
+    assert 'name="territoire"' in every and "Tous mes contrats de ville" in every
+    assert "Pracomtal : atelier vélo" in every
+    home_titles = [
+        d["title"]
+        for d in client.get("/api/v1/dossiers", params={"limit": 500}).json()["items"]
+        if d["id"] != there.id
+    ]
+    assert home_titles and home_titles[0] in every
+
+    chosen = client.post("/territoire", data={"csrf": csrf, "territoire": "dlva"}, follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/mes-dossiers"
+    dlva = html.unescape(client.get("/mes-dossiers").text)
+    assert "Pracomtal : atelier vélo" not in dlva and home_titles[0] in dlva
+    assert client.get(f"/dossiers/{there.id}").status_code == 404
+    assert {c["territory"] for c in client.get("/api/v1/campaigns").json()["items"]} == {"dlva"}
+
+    client.post("/territoire", data={"csrf": csrf, "territoire": "metro"})
+    metro_page = html.unescape(client.get("/mes-dossiers").text)
+    assert "Pracomtal : atelier vélo" in metro_page and home_titles[0] not in metro_page
+
+    client.post("/territoire", data={"csrf": csrf, "territoire": ""})
+    assert "Pracomtal : atelier vélo" in html.unescape(client.get("/mes-dossiers").text)
+
+    # an association of one contract: no selector, and it cannot act in another
+    web_login(client, "porteur2@demo.aap.test")
+    assert 'name="territoire"' not in client.get("/mes-dossiers").text
+    headers = {**login(client, "porteur2@demo.aap.test"), "X-Aap-Territoire": "metro"}
+    refused = client.get("/api/v1/dossiers", headers=headers)
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "territoire_non_membre"
