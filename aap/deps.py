@@ -120,6 +120,17 @@ def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -
     return user
 
 
+def the_account(user: Annotated[User, Depends(current_user)], db: DB) -> User:
+    """The account itself, for what changes it (name, password, address, choice of contract): a caller
+    acting in another contract is a detached copy with that membership's role, never written back."""
+    if user in db:
+        return user
+    found = db.get(User, user.id)
+    if found is None:  # pragma: no cover - the account was read at the start of this request
+        raise Unauthorized("Authentification requise.", code="non_authentifie")
+    return found
+
+
 def require(*roles: str):  # type: ignore[no-untyped-def]
     def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
@@ -130,6 +141,7 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
 
 
 Caller = Annotated[User, Depends(current_user)]
+Account = Annotated[User, Depends(the_account)]
 MaybeCaller = Annotated[User | None, Depends(current_user_optional)]
 Admin = Annotated[User, Depends(require("admin"))]
 Staff = Annotated[User, Depends(require("admin", "instructeur"))]

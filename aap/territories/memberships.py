@@ -125,7 +125,7 @@ def _porteur_within(session: Session, user: User, territory_code: str) -> User:
             f"Vos organisations ne travaillent pas dans le territoire « {territory_code} ».",
             code="territoire_non_membre",
         )
-    _ = list(user.organisations)
+    _ = (list(user.organisations), user.financeur)  # loaded before the account is detached
     session.expunge(user)
     user.territory_id = territory.id
     user.territory = territory

@@ -170,6 +170,10 @@ def test_an_association_in_two_contracts_chooses_one_in_its_pages(
     client.post("/territoire", data={"csrf": csrf, "territoire": "metro"})
     metro_page = html.unescape(client.get("/mes-dossiers").text)
     assert "Pracomtal : atelier vélo" in metro_page and home_titles[0] not in metro_page
+    # acting in one contract, the account itself still changes: its name is saved
+    renamed = client.post("/mon-compte/nom", data={"csrf": csrf, "full_name": "Awa Diallo-Martin"})
+    assert renamed.status_code == 200 and "Awa Diallo-Martin" in renamed.text
+    assert client.get("/api/v1/me").json()["name"] == "Awa Diallo-Martin"
 
     client.post("/territoire", data={"csrf": csrf, "territoire": ""})
     assert "Pracomtal : atelier vélo" in html.unescape(client.get("/mes-dossiers").text)
