@@ -24,11 +24,13 @@ def test_a_dossiers_places_fold_into_one_table_and_come_back_on_downgrade(db_eng
     kept; a downgrade rebuilds the old table from the new one."""
     query = text("SELECT dossier_id, code FROM dossier_targets WHERE kind = 'qpv'")
     with db_engine.connect() as conn:
-        places = set(conn.execute(query).tuples())
+        places = {tuple(r) for r in conn.execute(query)}
     assert places
     downgrade(db_engine, "territories_04")
     with db_engine.begin() as conn:
-        assert set(conn.execute(text("SELECT dossier_id, qpv_code FROM dossier_qpvs")).tuples()) == places
+        assert {
+            tuple(r) for r in conn.execute(text("SELECT dossier_id, qpv_code FROM dossier_qpvs"))
+        } == places
         dossier_id, code = sorted(places)[0]  # a place the old table alone still holds
         conn.execute(
             text("DELETE FROM dossier_targets WHERE dossier_id = :d AND kind = 'qpv' AND code = :c"),
@@ -37,4 +39,4 @@ def test_a_dossiers_places_fold_into_one_table_and_come_back_on_downgrade(db_eng
     upgrade(db_engine)
     assert "dossier_qpvs" not in inspect(db_engine).get_table_names()
     with db_engine.connect() as conn:
-        assert set(conn.execute(query).tuples()) == places
+        assert {tuple(r) for r in conn.execute(query)} == places
