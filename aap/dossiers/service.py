@@ -29,6 +29,7 @@ from aap.dossiers.repository import (
     requested_total,
 )
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from aap.financing import summary  # noqa: F401 (keeps the campaign totals in the writing transaction)
 from aap.models import Campaign, CampaignFinanceur, Cofinancement, Dossier, DossierEvent, Organisation, User
 from forms import FieldError, FormContext
 from workflows import dossier as lifecycle

@@ -10,9 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from aap.campaigns.service import get_campaign
 from aap.clock import now
-from aap.cpo import totaux as cpo_totaux
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
 from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
@@ -363,7 +361,8 @@ def programmation_table(
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     answer = totaux.totaux(db, user, campaign_id)
-    answer["cpo"] = cpo_totaux.cpo_shares(db, user, get_campaign(db, user, campaign_id))
+    # the CPO shares as `aap.cpo.totaux` words them (read once, by `totaux`)
+    answer["cpo"] = [{**c, "part": f"{c['part']:.4f}", "cible": f"{c['cible']:.2f}"} for c in answer["cpo"]]
     return answer
 
 
