@@ -13,6 +13,7 @@ so another form needs no code.
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -475,39 +476,56 @@ def _euros(value: Decimal | None) -> str | None:
     return None if value is None else money.wire(value)
 
 
-def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
-    """For the web page: every row, amounts as two-decimal strings, and the totals row."""
-    items = []
-    for row in rows(session, user, table):
-        items.append(
-            {
-                **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
-                "budget_total": _euros(row["budget_total"]),
-                "financements": {
-                    code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
-                    for code, amounts in row["financements"].items()
-                },
-            }
-        )
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
+        "budget_total": _euros(row["budget_total"]),
+        "financements": {
+            code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
+            for code, amounts in row["financements"].items()
+        },
+    }
+
+
+def _json_totals(table: Table) -> dict[str, Any]:
     sums = table.sums()
     return {
+        "dossiers": sums["dossiers"],
+        "budget_total": _euros(sums["budget_total"]),
+        "financements": {
+            code: {k: _euros(v) for k, v in values.items()} for code, values in sums["financements"].items()
+        },
+        **{k: _euros(sums[k]) for k, _ in AMOUNTS},
+    }
+
+
+def json_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The table as JSON (`ProgrammeOut`), written as the rows are read: the head, each row, then the
+    count, the totals and the commune subtotals (known once every row is read). Memory stays one page
+    of rows whatever the campaign's size."""
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    head = {
         "campaign": {"id": table.campaign.id, "code": table.campaign.code, "title": table.campaign.title},
         "states": list(table.states),
         "commune": table.commune,
-        "sous_totaux_communes": commune_subtotals_json(session, user, table),
         "financeurs": [{"code": c, "name": n} for c, n in table.financeurs],
-        "items": items,
-        "total": len(items),
-        "totaux": {
-            "dossiers": sums["dossiers"],
-            "budget_total": _euros(sums["budget_total"]),
-            "financements": {
-                code: {k: _euros(v) for k, v in values.items()}
-                for code, values in sums["financements"].items()
-            },
-            **{k: _euros(sums[k]) for k, _ in AMOUNTS},
-        },
     }
+    buffer = [dumps(head)[:-1] + ',"items":[']
+    for n, row in enumerate(rows(session, user, table, chunk)):
+        buffer.append(("," if n else "") + dumps(_json_row(row)))
+        if len(buffer) >= 200:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+    tail = {
+        "total": table.count,
+        "totaux": _json_totals(table),
+        "sous_totaux_communes": commune_subtotals_json(session, user, table),
+    }
+    buffer.append("]," + dumps(tail)[1:])
+    yield "".join(buffer).encode("utf-8")
 
 
 def stream_chunks(file: Any, size: int = 64 * 1024) -> Iterator[bytes]:
