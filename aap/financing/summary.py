@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from aap.dossiers.search_columns import facts_of
 from aap.financing import totaux
 from aap.models import CampaignDelay, CampaignSum, Cofinancement, Dossier, Payment
 
@@ -32,7 +33,6 @@ COUNT = 0  # `financeur_id` of the rows that count dossiers
 AMOUNTS = ("demande", "propose", "accorde", "paye")
 DOSSIER_FIELDS = (
     "campaign_id",
-    "answers",
     "orientation_code",
     "deposited_at",
     "decided_at",
@@ -82,8 +82,10 @@ def _cents(amount: Any) -> int:
 def share(session: Session, campaign_id: int, dossier_ids: Iterable[int] | None = None) -> Share:
     """The counted dossiers' share of a campaign's totals (all of them, or only `dossier_ids`), by the
     grouped queries of `aap.financing.totaux`."""
-    where: list[Any] = [Dossier.campaign_id == campaign_id, Dossier.state.in_(totaux.COUNTED_STATES)]
-    if dossier_ids is not None:
+    where: list[Any] = [Dossier.state.in_(totaux.COUNTED_STATES)]
+    if dossier_ids is None:
+        where.append(Dossier.campaign_id == campaign_id)
+    else:  # by their ids only (the primary key, not the campaign's index): they are of this campaign
         where.append(Dossier.id.in_(sorted(set(dossier_ids))))
     scope = totaux.Scope(where=where)
     out = Share()
@@ -182,7 +184,28 @@ def _dossier_touched(session: Session, obj: Dossier) -> bool:
     before = history.deleted[0] if history.deleted else obj.state
     if obj in session.deleted or _counted(before) != _counted(obj.state):
         return True
-    return _counted(obj.state) and _changed(obj, DOSSIER_FIELDS)
+    return _counted(obj.state) and (_changed(obj, DOSSIER_FIELDS) or _places_changed(obj))
+
+
+def _places_changed(obj: Dossier) -> bool:
+    """New answers that move the dossier to other QPV or another orientation (a piece linked in the
+    answers, a comment… moves nothing)."""
+    history = inspect(obj).attrs.answers.history
+    if not history.has_changes():
+        return False
+    if not history.deleted:
+        return True  # the former answers were not loaded: assume they moved
+
+    def places(answers: Any) -> tuple[tuple[str, ...], str | None]:
+        facts = facts_of(
+            Dossier(form_code=obj.form_code, form_version=obj.form_version, answers=answers or {})
+        )
+        return facts.qpvs, facts.orientation
+
+    try:
+        return places(history.deleted[0]) != places(obj.answers)
+    except Exception:  # a form no longer shipped: recount rather than guess
+        return True
 
 
 def _line_dossiers(session: Session, obj: Cofinancement) -> set[int]:
