@@ -371,10 +371,7 @@ def programmation_table(
     response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    answer = totaux.totaux(db, user, campaign_id)
-    # the CPO shares as `aap.cpo.totaux` words them (read once, by `totaux`)
-    answer["cpo"] = [{**c, "part": f"{c['part']:.4f}", "cible": f"{c['cible']:.2f}"} for c in answer["cpo"]]
-    return answer
+    return totaux.totaux(db, user, campaign_id)  # `cpo` included: one computation for API and dashboard
 
 
 # --- conventions and notifications --------------------------------------------------------------

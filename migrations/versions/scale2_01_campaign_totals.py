@@ -1,7 +1,7 @@
 """campaign totals kept with each write (campaign_sums, campaign_delays), built from the existing data
 
 Revision ID: scale2_01
-Revises: territories_04
+Revises: terr2_01
 Create Date: 2026-12-02 10:10:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "scale2_01"
-down_revision: str | None = "territories_04"
+down_revision: str | None = "terr2_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
