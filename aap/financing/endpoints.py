@@ -2,13 +2,14 @@
 table, the dashboards' totals, and the conventions and notifications of each dossier."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
@@ -273,15 +274,20 @@ def list_payments(dossier_id: int, financeur: str, db: DB, user: Caller) -> Paie
 # --- the programme table and the totals ----------------------------------------------------------
 
 
-def _streamed_csv(
-    request: Request, user_id: int, campaign_id: int, states: tuple[str, ...], commune: str | None = None
+def _streamed(
+    request: Request,
+    user_id: int,
+    campaign_id: int,
+    states: tuple[str, ...],
+    commune: str | None,
+    write: Callable[[Session, User, programmation.Table], Iterator[bytes]],
 ) -> Iterator[bytes]:
     """Its own session: the request's one is closed once the endpoint returns."""
     session = request.app.state.sessionmaker()
     try:
         user = session.get(User, user_id)
         table = programmation.open_table(session, user, campaign_id, states, commune)
-        yield from programmation.csv_stream(session, user, table)
+        yield from write(session, user, table)
     finally:
         session.rollback()
         session.close()
@@ -332,7 +338,7 @@ def programmation_table(
         user_id = user.id
         db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
         return StreamingResponse(
-            _streamed_csv(request, user_id, campaign_id, states, commune),
+            _streamed(request, user_id, campaign_id, states, commune, programmation.csv_stream),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )
@@ -343,7 +349,12 @@ def programmation_table(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )
-    return programmation.as_json(db, user, table)
+    user_id = user.id
+    db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
+    return StreamingResponse(
+        _streamed(request, user_id, campaign_id, states, commune, programmation.json_stream),
+        media_type="application/json",
+    )
 
 
 @router.get(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from aap.accounts.mail import deliver_soon
@@ -125,10 +125,15 @@ def registration_siret(request: Request, siret: str, settings: AppSettings) -> J
 # --- my dossiers -------------------------------------------------------------------------------------
 
 
+MY_PAGE = 50  # dossiers per page of « Mes dossiers »
+
+
 @router.get("/mes-dossiers", response_class=HTMLResponse)
-def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
+def my_dossiers(
+    request: Request, db: DB, user: Porteur, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
     day = today()
-    items, _total = dossiers.list_dossiers(db, user, limit=500)
+    items, total = dossiers.list_dossiers(db, user, limit=MY_PAGE, offset=(page - 1) * MY_PAGE)
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
     targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
     rows: list[dict[str, Any]] = [
@@ -148,6 +153,8 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,
+        "page": page,
+        "pages": max(1, -(-total // MY_PAGE)),
     }
     return render(request, "porteur/mes_dossiers.html", context)
 
