@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     use_data_files(settings.data_dir)  # the calendars and forms territories loaded
     app.state.sessionmaker = request_sessionmaker(engine)
-    app.state.login_limiter = LoginLimiter(settings.login_limits_storage)
+    app.state.login_limiter = LoginLimiter(settings.login_limits_storage, engine)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
