@@ -99,6 +99,10 @@ def serve(
     except UnsafeSecretKey as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    from aap.attachments.files import sweep_data_dir
+
+    if swept := sweep_data_dir():
+        typer.echo(swept)
     uvicorn.run(
         "aap.main:app",
         host=host,
