@@ -30,7 +30,7 @@ from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
 from aap.security.docs import install_docs
 from aap.security.headers import SecurityHeaders
-from aap.serving import lifespan
+from aap.serving import ConcurrencyLimit, lifespan
 from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
@@ -134,4 +134,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    app.add_middleware(ConcurrencyLimit, limit=settings.limit_concurrency)
     return app

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     login_limits_storage: str = "database"
     # requests served at once by one worker process (its thread pool), and its database connections
     threads: int = 16
+    # requests in progress per worker past which it answers 503 at once (`aap serve` sets it; None: no limit)
+    limit_concurrency: int | None = None
     # a bilan line whose réalisé moves from its prévu by more than this share needs an explanation
     bilan_gap_threshold: Decimal = Decimal("0.15")
 
