@@ -30,7 +30,7 @@ from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
 from aap.security.docs import install_docs
 from aap.security.headers import SecurityHeaders
-from aap.serving import lifespan
+from aap.serving import ConcurrencyLimit, lifespan
 from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     use_data_files(settings.data_dir)  # the calendars and forms territories loaded
     app.state.sessionmaker = request_sessionmaker(engine)
-    app.state.login_limiter = LoginLimiter(settings.login_limits_storage)
+    app.state.login_limiter = LoginLimiter(settings.login_limits_storage, engine)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -134,4 +134,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    app.add_middleware(ConcurrencyLimit, limit=settings.limit_concurrency)
     return app

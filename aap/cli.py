@@ -1,5 +1,6 @@
 """The `aap` command: database, demo, rules files, serving, and the cron pass."""
 
+import os
 from pathlib import Path
 
 import typer
@@ -99,13 +100,19 @@ def serve(
     except UnsafeSecretKey as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    from aap.attachments.files import sweep_data_dir
+
+    if swept := sweep_data_dir():
+        typer.echo(swept)
+    # the limit is the app's (`aap.serving.ConcurrencyLimit`: a 503 with Retry-After), in every worker
+    os.environ["AAP_LIMIT_CONCURRENCY"] = str(limit_concurrency or 4 * settings.threads)
+    get_settings.cache_clear()  # one worker runs in this process: it reads the limit too
     uvicorn.run(
         "aap.main:app",
         host=host,
         port=port or settings.port,
         proxy_headers=True,
         workers=workers or default_workers(),
-        limit_concurrency=limit_concurrency or 4 * settings.threads,
     )
 
 

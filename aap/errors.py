@@ -83,6 +83,9 @@ RETRY_AFTER_SECONDS = 2
 # SQLite: busy, locked (and their extended codes); PostgreSQL: serialization failure, deadlock, lock timeout
 _SQLITE_BUSY = {5, 6}
 _PG_RETRYABLE = {"40001", "40P01", "55P03"}
+# PostgreSQL refusing a new connection (max_connections, a role's or database's limit): no SQLSTATE
+# reaches the client at connection time, only the server's message
+_PG_FULL = ("too many clients", "too many connections", "remaining connection slots")
 
 
 def busy_refusal(exc: BaseException) -> Busy | None:
@@ -96,6 +99,8 @@ def busy_refusal(exc: BaseException) -> Busy | None:
             reason = "la base de données est occupée par d'autres enregistrements"
         elif getattr(orig, "sqlstate", None) in _PG_RETRYABLE:
             reason = "un autre enregistrement sur les mêmes données était en cours"
+        elif type(orig).__name__ == "OperationalError" and any(m in str(orig) for m in _PG_FULL):
+            reason = "la base de données n'accepte plus de nouvelle connexion"
         else:
             return None
     return Busy(

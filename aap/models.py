@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -610,6 +611,16 @@ class IdempotencyKey(Base):
     status_code: Mapped[int]
     response: Mapped[Any] = mapped_column(JSONType)
     created_at: Mapped[datetime] = created()
+
+
+class LoginCounter(Base):
+    """Failed logins of one account or one client address in one window (`aap.accounts.login`), shared
+    by every worker process. The key is a hash: no address nor e-mail is stored here."""
+
+    __tablename__ = "login_counters"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)
 
 
 # --- Messages -----------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from aap.errors import RETRY_AFTER_SECONDS, Busy
 
 
 def default_workers() -> int:
@@ -25,3 +29,34 @@ def default_workers() -> int:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     yield
+
+
+class ConcurrencyLimit:
+    """Past `limit` requests in progress in this worker process (`aap serve --limit-concurrency`, by
+    default 4 × `AAP_THREADS`), a request is answered at once: 503, `Retry-After`, a French message and
+    the code `serveur_occupe`, as every other refusal (uvicorn's own limit answers an English text
+    without `Retry-After`, and counts idle kept-alive connections)."""
+
+    def __init__(self, app: ASGIApp, limit: int | None):
+        self.app, self.limit = app, limit
+        self.in_progress = 0  # one event loop per process: no lock needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit is None:
+            await self.app(scope, receive, send)
+            return
+        if self.in_progress >= self.limit:
+            busy = Busy(
+                "Le serveur est très sollicité : rien n'a été enregistré. "
+                f"Réessayez dans {RETRY_AFTER_SECONDS} secondes.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await JSONResponse({"detail": busy.detail()}, status_code=503, headers=busy.headers)(
+                scope, receive, send
+            )
+            return
+        self.in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1

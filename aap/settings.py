@@ -26,9 +26,12 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     registry_base_url: str = "https://recherche-entreprises.api.gouv.fr"
     registry_timeout_seconds: float = 3.0
-    login_limits_storage: str = "memory://"
+    # failed-login counters: "database" (the app's own, shared by every worker), "memory://", "redis://…"
+    login_limits_storage: str = "database"
     # requests served at once by one worker process (its thread pool), and its database connections
     threads: int = 16
+    # requests in progress per worker past which it answers 503 at once (`aap serve` sets it; None: no limit)
+    limit_concurrency: int | None = None
     # a bilan line whose réalisé moves from its prévu by more than this share needs an explanation
     bilan_gap_threshold: Decimal = Decimal("0.15")
 

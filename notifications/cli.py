@@ -32,6 +32,10 @@ def run(now_option: str | None) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     typer.echo(summary.text())
+    from aap.attachments.files import sweep_data_dir
+
+    if swept := sweep_data_dir():
+        typer.echo(swept)
 
 
 def preview(rule: str, html: bool) -> None:

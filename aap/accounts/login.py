@@ -4,19 +4,23 @@ Failed attempts count (successes do not: an office behind one address logs in al
 clears its account's counters. Attempts running at the same moment may slip past a limit by at most
 the number of server threads. The answer is the same whether the account exists or not,
 limits included. The password hash is verified outside any database transaction: nothing is held
-while argon2 works. Counters live in `AAP_LOGIN_LIMITS_STORAGE` (`memory://` by default: per process;
-`redis://…` shares them between workers), through the maintained `limits` library.
+while argon2 works. Counters are fixed windows of the maintained `limits` library, kept by default in
+the application's database (`AAP_LOGIN_LIMITS_STORAGE=database`, `aap.accounts.login_counters`), so
+that every worker process and every server on that database counts the same tries; `memory://`
+(one process only) or `redis://…` may be chosen instead.
 """
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import func, select
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from aap.accounts.login_counters import DatabaseStorage
 from aap.accounts.security import verify_password
 from aap.accounts.service import normalize_email
 from aap.models import User
@@ -38,9 +42,19 @@ class Attempt:
     client: str
 
 
+DATABASE = "database"  # the counters in the application's database
+
+
 class LoginLimiter:
-    def __init__(self, storage_uri: str = "memory://"):
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(self, storage_uri: str = DATABASE, engine: Engine | None = None):
+        if storage_uri == DATABASE:
+            if engine is None:
+                raise ValueError("les compteurs de connexion en base demandent la base (engine)")
+            self._storage: DatabaseStorage | None = DatabaseStorage(engine)
+            self._limiter = FixedWindowRateLimiter(self._storage)
+        else:
+            self._storage = None
+            self._limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
         self._account = parse_many(ACCOUNT_LIMITS)
         self._client = parse_many(CLIENT_LIMITS)
 
@@ -50,13 +64,18 @@ class LoginLimiter:
             (item, "client", attempt.client) for item in self._client
         ]
 
+    def _batch(self) -> AbstractContextManager[None]:
+        """One short transaction for the counters of one step (database storage)."""
+        return self._storage.batch() if self._storage is not None else nullcontext()
+
     def check(self, attempt: Attempt) -> None:
         """Refuses (429, `Retry-After`) while any limit of the account or of the address is reached."""
-        waits = [
-            self._limiter.get_window_stats(item, kind, key).reset_time - time.time()
-            for item, kind, key in self._buckets(attempt)
-            if not self._limiter.test(item, kind, key)
-        ]
+        with self._batch():
+            waits = [
+                self._limiter.get_window_stats(item, kind, key).reset_time - time.time()
+                for item, kind, key in self._buckets(attempt)
+                if not self._limiter.test(item, kind, key)
+            ]
         if waits:
             wait = max(1, int(max(waits)) + 1)
             raise TooManyAttempts(
@@ -66,13 +85,17 @@ class LoginLimiter:
             )
 
     def failed(self, attempt: Attempt) -> None:
-        for item, kind, key in self._buckets(attempt):
-            self._limiter.hit(item, kind, key)
+        with self._batch():
+            for item, kind, key in self._buckets(attempt):
+                self._limiter.hit(item, kind, key)
+            if self._storage is not None:
+                self._storage.forget_expired()
 
     def succeeded(self, attempt: Attempt) -> None:
         email = normalize_email(attempt.email)
-        for item in self._account:
-            self._limiter.clear(item, "compte", email)
+        with self._batch():
+            for item in self._account:
+                self._limiter.clear(item, "compte", email)
 
 
 def _duration(seconds: int) -> str:

@@ -4,10 +4,19 @@ The request body is read chunk by chunk and refused with 413 as soon as it passe
 before reading anything when Content-Length already says so), so a 60 MB upload costs neither
 60 MB of memory nor 60 MB of disk. The type comes from the bytes, never from the file name: an
 executable renamed ``.pdf`` is refused with 415.
+
+Storing survives a crash (kill -9) at any moment: a file reaches its content address only after the
+row that names it is committed. Until then it waits in ``files/tmp`` under an exclusive lock
+(``flock``) held by the process writing it: received (``upload-…``), then staged under its hash
+(``<sha256>.….pending``); after the commit it is moved to its address, after a rollback deleted.
+``sweep`` (at ``aap serve``'s start and in each cron pass) handles what a dead process left: an
+unlocked staged file whose hash a row names is moved to its address (the commit happened), any other
+unlocked file in ``files/tmp`` is deleted. So no stored file lacks its row, and no row its file.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -16,9 +25,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from aap.errors import AppError, Invalid
@@ -155,9 +167,28 @@ class Received:
     size: int = 0
     sha256: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+    handle: IO[bytes] | None = None  # open and locked (`flock`) until the file is stored or discarded
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.release()
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing releases the lock
+            self.handle = None
+
+
+def _locked_temp(directory: Path, prefix: str, suffix: str = "") -> tuple[Path, IO[bytes]]:
+    """A new file in `directory`, open for writing and locked by this process. A sweep that deleted it
+    between its creation and the lock leaves it unlinked: then another one is made."""
+    while True:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        handle = os.fdopen(fd, "wb")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        if os.fstat(handle.fileno()).st_nlink > 0:
+            return Path(name), handle
+        handle.close()
 
 
 def tmp_dir(data_dir: Path) -> Path:
@@ -169,10 +200,10 @@ def tmp_dir(data_dir: Path) -> Path:
 class _Collector:
     """Callbacks of the streaming multipart parser: the ``file`` part goes to disk, the rest to memory."""
 
-    def __init__(self, target: Path, limit: int):
+    def __init__(self, target: Path, out: IO[bytes], limit: int):
         self.limit = limit
-        self.out = target.open("wb")
-        self.received = Received(path=target)
+        self.out = out
+        self.received = Received(path=target, handle=out)
         self.digest = hashlib.sha256()
         self.files = 0
         self._header_name = b""
@@ -250,9 +281,8 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise too_large(limit)
-    fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir(data_dir))
-    os.close(fd)
-    collector = _Collector(Path(name), limit)
+    target, out = _locked_temp(tmp_dir(data_dir), "upload-")
+    collector = _Collector(target, out, limit)
     try:
         parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
         try:
@@ -264,7 +294,7 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
             raise Invalid(
                 "Le corps multipart/form-data est mal formé : renvoyez le fichier.", code="multipart_invalide"
             ) from exc
-        collector.out.close()
+        collector.out.flush()
         if collector.files == 0:
             raise Invalid(
                 "Aucun fichier reçu : joignez-le dans le champ « file ».",
@@ -278,7 +308,6 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
                 errors=[{"path": "file", "code": "fichier_vide", "message": "fichier vide"}],
             )
     except BaseException:
-        collector.out.close()
         collector.received.discard()
         raise
     collector.received.sha256 = collector.digest.hexdigest()
@@ -292,25 +321,119 @@ def stored_path(data_dir: Path, sha256: str) -> Path:
     return data_dir / "files" / sha256[:2] / sha256
 
 
-def store(data_dir: Path, received: Received) -> Path:
-    """Moves the temporary file to its content address (the same content is stored once)."""
+_PENDING = "aap_pending_files"  # session.info: the files staged for the session's transaction
+
+
+def store(session: Session, data_dir: Path, received: Received) -> Path:
+    """The received file goes to its content address once `session` commits (the same content is
+    stored once); deleted if it rolls back. Answers the address."""
     target = stored_path(data_dir, received.sha256)
     if target.exists():
         received.discard()
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(received.path, target)
+    staged = tmp_dir(data_dir) / f"{received.sha256}.{received.path.name}.pending"
+    os.replace(received.path, staged)  # still open and locked: the sweep leaves it alone
+    received.path = staged
+    session.info.setdefault(_PENDING, []).append((received, target))
     return target
 
 
-def store_bytes(data_dir: Path, content: bytes) -> tuple[str, Path]:
-    """Stores content given in memory (demo, scripts); answers (sha256, path)."""
+def store_bytes(session: Session, data_dir: Path, content: bytes) -> tuple[str, Path]:
+    """Content given in memory (documents, demo, scripts), stored as `store` does. Answers its sha256
+    and where to read it until the commit (its address once there)."""
     sha = hashlib.sha256(content).hexdigest()
     target = stored_path(data_dir, sha)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir(data_dir))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.replace(name, target)
-    return sha, target
+    if target.exists():
+        return sha, target
+    path, handle = _locked_temp(tmp_dir(data_dir), f"{sha}.", ".pending")
+    handle.write(content)
+    handle.flush()
+    session.info.setdefault(_PENDING, []).append((Received(path=path, sha256=sha, handle=handle), target))
+    return sha, path
+
+
+def _place(received: Received, target: Path) -> None:
+    if target.exists():
+        received.discard()
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if received.handle is not None:
+        os.fsync(received.handle.fileno())
+    os.replace(received.path, target)
+    received.release()
+
+
+@event.listens_for(Session, "after_commit")
+def _place_after_commit(session: Session) -> None:
+    for received, target in session.info.pop(_PENDING, []):
+        _place(received, target)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_after_rollback(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit
+        for received, _ in session.info.pop(_PENDING, []):
+            received.discard()
+
+
+@dataclass
+class Swept:
+    placed: int = 0
+    deleted: int = 0
+    busy: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.placed or self.deleted)
+
+    def __str__(self) -> str:
+        return f"Fichiers laissés par un arrêt brutal : {self.placed} mis en place, {self.deleted} supprimés."
+
+
+def sweep_data_dir() -> Swept:
+    """`sweep` on the configured database and data directory (`aap serve`, the cron pass)."""
+    from aap.db import session_scope
+    from aap.settings import get_settings
+
+    with session_scope() as session:
+        return sweep(session, get_settings().data_dir)
+
+
+def sweep(session: Session, data_dir: Path) -> Swept:
+    """What dead processes left in `files/tmp` (see the module's docstring); files still locked by a
+    living process are left alone."""
+    from aap.models import Attachment
+
+    out = Swept()
+    directory = data_dir / "files" / "tmp"
+    if not directory.is_dir():
+        return out
+    for path in sorted(directory.iterdir()):
+        try:
+            handle = path.open("rb")
+        except OSError:  # gone meanwhile, or not a file
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                out.busy += 1
+                continue
+            try:
+                if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:
+                    continue  # renamed and replaced meanwhile
+            except FileNotFoundError:
+                continue
+            sha = path.name.split(".", 1)[0]
+            named = path.name.endswith(".pending") and session.scalar(
+                select(Attachment.id).where(Attachment.sha256 == sha).limit(1)
+            )
+            target = stored_path(data_dir, sha)
+            if named and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                out.placed += 1
+            else:
+                path.unlink(missing_ok=True)
+                out.deleted += 1
+    session.rollback()
+    return out

@@ -91,7 +91,7 @@ def _save(
     now: datetime,
 ) -> Attachment:
     content_type = files.check_type(received.path)
-    files.store(data_dir, received)
+    files.store(session, data_dir, received)
     same = Attachment.dossier_id == dossier_id if dossier_id is not None else Attachment.dossier_id.is_(None)
     session.execute(
         update(Attachment)
@@ -203,7 +203,7 @@ def store_organisation_piece(
     user: User | None = None,
 ) -> Attachment:
     """A pièce given in memory (the demo loader, scripts); same replacement rule, no commit."""
-    sha, path = files.store_bytes(data_dir, content)
+    sha, path = files.store_bytes(session, data_dir, content)
     content_type = files.check_type(path)
     session.execute(
         update(Attachment)

@@ -115,7 +115,7 @@ def complete_answers(prefilled: dict[str, Any], qpv: str, attachment_id: int | N
 
 def _statements(session: Session, dossier: Dossier, porteur: User, data_dir: Path, at: datetime) -> int:
     content = piece_pdf("États financiers de l'action", dossier.organisation.name, at.year)
-    sha, path = files.store_bytes(data_dir, content)
+    sha, path = files.store_bytes(session, data_dir, content)
     attachment = Attachment(
         organisation_id=dossier.organisation_id,
         dossier_id=dossier.id,

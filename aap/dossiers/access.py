@@ -29,6 +29,19 @@ def sees_proposals(user: User, dossier: Dossier) -> bool:
     return user.role != "porteur" or dossier.state in PROPOSALS_SHOWN_TO_PORTEURS
 
 
+def sees_payments_of(user: User, financeur_id: int) -> bool:
+    """Who reads the payments (dates, amounts) of a financer's lines on a dossier it sees: the porteur,
+    the instruction and the admin; a financer's agents only their own financer's (what another
+    financer pays is its own accounting; its decisions stay shared, as in the programme table)."""
+    if user.role == "financeur":
+        return user.financeur_id is not None and user.financeur_id == financeur_id
+    return user.role in ("porteur", "instructeur", "admin")
+
+
+def sees_payments(user: User, line: Cofinancement) -> bool:
+    return sees_payments_of(user, line.financeur_id)
+
+
 def visible_dossiers(user: User) -> Select[Dossier]:
     """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it and,
     for a commune's financer, every deposited dossier of a QPV (or place) of that commune, even one

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, Staff
 from aap.dossiers import queries, service
-from aap.dossiers.access import sees_proposals
+from aap.dossiers.access import sees_payments, sees_proposals
 from aap.dossiers.schemas import (
     AnswersPatch,
     DossierOut,
@@ -50,7 +50,10 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
 def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     response.headers["ETag"] = f'"{dossier.version}"'
     return dossier_out(
-        dossier, service.transitions_for(user, dossier), proposals=sees_proposals(user, dossier)
+        dossier,
+        service.transitions_for(user, dossier),
+        proposals=sees_proposals(user, dossier),
+        payments=lambda line: sees_payments(user, line),
     )
 
 
@@ -145,7 +148,12 @@ def list_dossiers(
     )
     return {
         "items": [
-            dossier_out(d, service.transitions_for(user, d), proposals=sees_proposals(user, d))
+            dossier_out(
+                d,
+                service.transitions_for(user, d),
+                proposals=sees_proposals(user, d),
+                payments=lambda line: sees_payments(user, line),
+            )
             for d in found.items
         ],
         "total": found.total,

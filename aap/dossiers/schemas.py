@@ -1,12 +1,13 @@
 """Request bodies and the dossier's public shape."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aap.models import Dossier, DossierEvent
+from aap.models import Cofinancement, Dossier, DossierEvent
 from aap.schemas import euros
 from workflows.dossier import STATE_LABELS
 from workflows.labels import avis_label, decision_label
@@ -58,8 +59,15 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = True) -> dict[str, Any]:
-    """`proposals=False` hides the instruction's proposed amounts (a porteur before the decisions)."""
+def dossier_out(
+    dossier: Dossier,
+    transitions: list[str],
+    *,
+    proposals: bool = True,
+    payments: Callable[[Cofinancement], bool] = lambda _line: True,
+) -> dict[str, Any]:
+    """`proposals=False` hides the instruction's proposed amounts (a porteur before the decisions);
+    `payments(line)` False hides that line's payments (`aap.dossiers.access.sees_payments`)."""
     return {
         "id": dossier.id,
         "number": dossier.number,
@@ -86,8 +94,12 @@ def dossier_out(dossier: Dossier, transitions: list[str], *, proposals: bool = T
                 "paiements": [
                     {"id": p.id, "kind": p.kind, "date": iso(p.paid_on), "montant": euros(p.montant)}
                     for p in line.payments
-                ],
-                "montant_paye": euros(sum((p.montant for p in line.payments), Decimal("0.00"))),
+                ]
+                if payments(line)
+                else [],
+                "montant_paye": euros(sum((p.montant for p in line.payments), Decimal("0.00")))
+                if payments(line)
+                else None,
             }
             for line in dossier.cofinancements
         ],
@@ -181,7 +193,9 @@ class CofinancementOut(BaseModel):
     montant_accorde: EurosStr | None
     motif: str | None
     decided_at: Instant | None
-    paiements: list[PaiementOut]
+    paiements: list[PaiementOut] = Field(
+        description="Les versements de la ligne ; vide pour l'agent d'un autre financeur (il ne voit que les siens)"
+    )
     montant_paye: EurosStr | None
 
 

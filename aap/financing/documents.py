@@ -13,7 +13,6 @@ convention once what this financer accorded this organisation for the year (ever
 year, this line included) reaches 23 000 €, or under a CPO; a notification letter otherwise.
 """
 
-import hashlib
 import logging
 from datetime import date, datetime
 from decimal import Decimal
@@ -73,16 +72,11 @@ def accorded_in_year(session: Session, organisation_id: int, financeur_id: int, 
     return total if total is not None else Decimal("0.00")
 
 
-def store(data_dir: Path, content: bytes) -> str:
-    """Writes `content` once under its sha256; returns the hash."""
-    digest = hashlib.sha256(content).hexdigest()
-    path = stored_path(data_dir, digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    return digest
+def store(session: Session, data_dir: Path, content: bytes) -> str:
+    """Stores `content` once under its sha256 when `session` commits (`aap.attachments.files`)."""
+    from aap.attachments import files
+
+    return files.store_bytes(session, data_dir, content)[0]
 
 
 def stored_path(data_dir: Path, digest: str) -> Path:
@@ -279,7 +273,7 @@ def _store_document(
     total = accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
     html = render_html(kind, context(session, dossier, line, kind, total, now))
     content = render_pdf(html, f"{TITLES[kind]} – {dossier.number} – {line.financeur.name}", now)
-    digest = store(data_dir, content)
+    digest = store(session, data_dir, content)
     for old in session.scalars(
         select(Attachment).where(
             Attachment.dossier_id == dossier.id,

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aap.dossiers.access import sees_payments
 from aap.financing.documents import grant_kind
-from aap.models import Cofinancement, Dossier
+from aap.models import Cofinancement, Dossier, User
 from workflows.cofinancement import payment_schedule
 from workflows.labels import PAYMENT_LABELS
 
@@ -41,11 +42,11 @@ def line_schedule(session: Session, dossier: Dossier, line: Cofinancement) -> di
     }
 
 
-def schedules(session: Session, dossier: Dossier, financeur_id: int | None = None) -> list[dict[str, Any]]:
-    """Every accorded line's schedule (a financer: its own line only)."""
+def schedules(session: Session, dossier: Dossier, user: User) -> list[dict[str, Any]]:
+    """Every accorded line's schedule whose payments `user` reads (a financer: its own line only)."""
     out = []
     for line in dossier.cofinancements:
-        if financeur_id is not None and line.financeur_id != financeur_id:
+        if not sees_payments(user, line):
             continue
         s = line_schedule(session, dossier, line)
         if s is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from aap.campaigns.service import get_campaign
 from aap.dossiers import service as dossiers
-from aap.dossiers.access import visible_dossiers
+from aap.dossiers.access import sees_payments, visible_dossiers
 from aap.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from aap.financing.guards import GUARDS, PaymentAttempt
 from aap.models import (
@@ -609,6 +609,10 @@ def payments(
 ) -> tuple[Cofinancement, list[Payment]]:
     dossier = dossiers.get_dossier(session, user, dossier_id)
     line = _line(dossier, financeur_code)
+    if not sees_payments(user, line):
+        raise Forbidden(
+            "Vous ne consultez que les versements de votre propre financeur.", code="autre_financeur"
+        )
     return line, list(line.payments)
 
 

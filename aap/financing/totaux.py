@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from aap.campaigns.service import get_campaign
 from aap.cpo import totaux as cpo_totaux
-from aap.dossiers.access import visible_dossiers
+from aap.dossiers.access import sees_payments_of, visible_dossiers
 from aap.errors import Forbidden
 from aap.models import (
     Campaign,
@@ -398,7 +398,12 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         for f in session.scalars(select(Financeur).where(Financeur.id.in_(set(per_financeur) - known)))
     ]
     financeurs = [
-        {"financeur": code, "financeur_name": name, **per_financeur.get(fid, Sums()).out()}
+        {
+            "financeur": code,
+            "financeur_name": name,
+            **per_financeur.get(fid, Sums()).out(),
+            **({} if sees_payments_of(user, fid) else {"paye": None}),
+        }
         for fid, code, name in names.financeurs + extra
     ]
     own = None

@@ -21,6 +21,9 @@ class Amounts(BaseModel):
 class FinanceurTotal(Amounts):
     financeur: str
     financeur_name: str
+    paye: Euros | None = Field(  # type: ignore[assignment]
+        description="Versé ; null pour l'agent d'un autre financeur (il ne voit que ses versements)"
+    )
 
 
 class OrientationTotal(Amounts):

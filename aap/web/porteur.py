@@ -257,7 +257,7 @@ def _dossier_page(
             "avis_labels": labels.AVIS_LABELS,
             "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
-            "echeancier": echeancier.schedules(db, dossier),
+            "echeancier": echeancier.schedules(db, dossier, user),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }

@@ -113,3 +113,36 @@ def test_a_saturated_pool_answers_503_at_once_not_after_30_seconds(
             assert client.get("/api/v1/dossiers", headers=headers).status_code == 200
     finally:
         small.dispose()
+
+
+def test_postgresql_refusing_a_connection_answers_503_not_500(
+    db_engine: Engine, settings: Settings, demo: date
+) -> None:
+    """Workers × pool larger than PostgreSQL's `max_connections` (or a role's limit): the connection
+    the server refuses is a 503 with Retry-After, nothing written, never a 500."""
+    import os
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import make_url
+
+    from aap.db import make_engine
+
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("the connection limit is PostgreSQL's")
+    role = f"aap_sans_place_{os.environ.get('PYTEST_XDIST_WORKER', 'seul')}"
+    with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+    refused = make_engine(make_url(db_engine.url).set(username=role).render_as_string(hide_password=False))
+    try:
+        with TestClient(create_app(settings, refused), raise_server_exceptions=False) as client:
+            r = client.post(
+                "/api/v1/auth/token", data={"username": "porteur@demo.aap.test", "password": "demo"}
+            )
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2", r.text
+        assert r.json()["detail"]["code"] == "serveur_occupe"
+        assert "n'accepte plus de nouvelle connexion" in r.json()["detail"]["message"]
+    finally:
+        refused.dispose()
+        with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))

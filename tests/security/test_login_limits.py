@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 
 import aap.accounts.login
 from aap.accounts.service import create_user
+from aap.app import create_app
+from aap.db import make_engine
+from aap.settings import Settings
 from tests.web.staff_helpers import csrf_of
 
 EMAIL = "porteur@asso.test"
@@ -116,3 +119,29 @@ def test_the_hash_is_checked_with_no_transaction_open(
     assert token(client, account, PASSWORD).status_code == 200
     assert token(client, account, "faux").status_code == 401
     assert seen == ["verrou libre", "verrou libre"]
+
+
+def test_two_servers_on_one_database_share_the_count(
+    account: str, db_engine: Engine, settings: Settings
+) -> None:
+    """Two app instances, each with its own connections (as two worker processes of `aap serve
+    --workers 2`): wrong passwords sent to either count once, for both."""
+    other_engine = make_engine(db_engine.url.render_as_string(hide_password=False))
+    try:
+        with (
+            TestClient(create_app(settings, db_engine)) as first,
+            TestClient(create_app(settings, other_engine)) as second,
+        ):
+            answers = [token(server, account, "faux").status_code for server in (first, second) * 3]
+            assert answers == [401] * 5 + [429]
+            for server in (first, second):
+                refused = token(server, account, PASSWORD)
+                assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+                assert refused.json()["detail"]["code"] == "trop_de_tentatives"
+            # an unknown account counts the same way on both, with the same answers
+            unknown = [
+                token(server, "personne@asso.test", "faux").status_code for server in (second, first) * 3
+            ]
+            assert unknown == [401] * 5 + [429]
+    finally:
+        other_engine.dispose()

@@ -111,9 +111,7 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "orientation": queries.orientation_of(dossier),
         "thread": messages.thread(session, user, dossier.id),
         "documents": staff_documents(session, user, dossier),
-        "echeancier": echeancier.schedules(
-            session, dossier, user.financeur_id if user.role == "financeur" else None
-        ),
+        "echeancier": echeancier.schedules(session, dossier, user),
         "PAYMENT_LABELS": echeancier.RECORDABLE_PAYMENTS,
         "DOCUMENT_TITLES": DOCUMENT_TITLES,
     }
