@@ -144,8 +144,15 @@ def export(session: Session, user: User) -> dict[str, Any]:
 # --- erasure -----------------------------------------------------------------------------------------
 
 
+def _names_the_person(block: dict[str, Any], email: str) -> bool:
+    return any(isinstance(v, str) and v.strip().lower() == email.lower() for v in block.values())
+
+
 def _scrub(value: Any, needles: list[str]) -> Any:
-    """`value` (answers, a JSON tree) with every occurrence of the person's name or address replaced."""
+    """`value` (answers, a JSON tree) with every occurrence of the person's name or address replaced; a
+    block giving their address (a contact: name, address, phone) is blanked whole."""
+    if isinstance(value, dict) and _names_the_person(value, needles[0]):
+        return {k: ERASED_TEXT if isinstance(v, str) else _scrub(v, needles) for k, v in value.items()}
     if isinstance(value, str):
         for needle in needles:
             if needle.lower() in value.lower():
@@ -226,6 +233,8 @@ def erase(session: Session, by: User, user_id: int, confirm_email: str, now: dat
             ],
         )
     _anonymise(session, target, now)
+    # no membership links it to the territory any more: it stays listed (and its log readable) there
+    target.territory_id = by.territory_id
     session.commit()
     return target
 
@@ -265,6 +274,8 @@ def _anonymise(session: Session, target: User, now: datetime) -> None:
     for organisation in session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids))):
         if (organisation.representative_email or "").lower() == old_email.lower():
             organisation.representative_email = None
+            organisation.representative_name = None
+            organisation.representative_first_name = None
         if (organisation.email or "").lower() == old_email.lower():
             organisation.email = None
     session.execute(delete(AccountToken).where(AccountToken.user_id == uid))
