@@ -32,11 +32,13 @@ from aap.models import (
     Dossier,
     DossierEvent,
     DossierMessage,
+    Financeur,
     JoinRequest,
     Membership,
     Notification,
     NotificationPreference,
     Organisation,
+    Territory,
     User,
 )
 from aap.rgpd import access_log
@@ -94,8 +96,9 @@ def export(session: Session, user: User) -> dict[str, Any]:
             "role": user.role,
             "cree_le": _iso(user.created_at),
             "adresse_confirmee_le": _iso(user.email_verified_at),
-            "territoire": user.territory.code if user.territory else None,
-            "financeur": user.financeur.code if user.financeur else None,
+            # by query: the caller may be a detached copy acting in another territory (`act_within`)
+            "territoire": session.scalar(select(Territory.code).where(Territory.id == user.territory_id)),
+            "financeur": session.scalar(select(Financeur.code).where(Financeur.id == user.financeur_id)),
         },
         "organisations": [{"id": o.id, **o.profile()} for o in organisations],
         "dossiers_crees": [
