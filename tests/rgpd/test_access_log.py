@@ -112,6 +112,30 @@ def test_the_admin_page_shows_the_log_with_its_filters(client: TestClient, demo,
     assert other.get("/admin/journal").status_code == 403
 
 
+def test_a_write_from_a_page_is_logged_like_one_from_the_api(
+    client: TestClient, demo, session: Session
+) -> None:
+    target = _user_id(session, "porteur2@demo.aap.test")
+    session.close()
+    browser = TestClient(client.app)
+    csrf = web_login(browser, ADMIN)
+    assert f'href="/admin/journal?compte={target}"' in browser.get("/admin/utilisateurs").text
+    done = browser.post(
+        f"/admin/utilisateurs/{target}/desactiver", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    rows = (
+        Actor(client, ADMIN)
+        .get("/api/v1/access-log", params={"kind": "users", "object_id": str(target)})
+        .json()
+    )
+    assert [(i["action"], i["route"], i["email"]) for i in rows["items"]] == [
+        ("write", f"POST /admin/utilisateurs/{target}/desactiver", ADMIN)
+    ]
+    page = browser.get("/admin/journal", params={"compte": str(target)})
+    assert page.status_code == 200 and "Aucun accès ne correspond à ces filtres." in page.text
+
+
 def test_no_log_row_outside_a_request(session: Session, demo) -> None:
     """The demo loader and the cron write through their own sessions: the log records people's requests."""
     assert session.scalar(select(func.count()).select_from(AccessLog)) == 0

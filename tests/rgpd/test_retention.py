@@ -49,7 +49,7 @@ def test_the_retention_file_is_refused_with_every_error_located(tmp_path: Path) 
 
 
 def _run(engine: Engine, settings: Settings, now: datetime, dry_run: bool) -> dict:
-    rules = parse_retention_file()
+    rules = parse_retention_file().model_copy(update={"lot": 2})  # several batches per rule
     return retention.run(
         sessionmaker(bind=engine), rules, now=now, data_dir=settings.data_dir, dry_run=dry_run
     )
