@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from aap.accounts.sessions import cut_sessions
@@ -242,6 +242,30 @@ def erase(session: Session, by: User, user_id: int, confirm_email: str, now: dat
     return target
 
 
+def _scrub_dossiers(session: Session, dossier_ids: Select[int], needles: list[str]) -> None:
+    """Their name and address out of the dossiers' answers, titles, messages, comments and bilans."""
+    for dossier in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids))):
+        if _scrub(dossier.answers or {}, needles) != dossier.answers:
+            dossier.answers = _scrub(dossier.answers or {}, needles)
+        if dossier.answers_at_complements:
+            dossier.answers_at_complements = _scrub(dossier.answers_at_complements, needles)
+        if dossier.title:
+            dossier.title = _scrub(dossier.title, needles)
+    # what others wrote to or about them on those dossiers (« Bonjour Samira Benali… »)
+    for message in session.scalars(select(DossierMessage).where(DossierMessage.dossier_id.in_(dossier_ids))):
+        if _scrub(message.body, needles) != message.body:
+            message.body = _scrub(message.body, needles)
+    events = select(DossierEvent).where(
+        DossierEvent.dossier_id.in_(dossier_ids), DossierEvent.comment.is_not(None)
+    )
+    for event in session.scalars(events):
+        if _scrub(event.comment, needles) != event.comment:
+            event.comment = _scrub(event.comment, needles)
+    for bilan in session.scalars(select(Bilan).where(Bilan.dossier_id.in_(dossier_ids))):
+        if _scrub(bilan.answers or {}, needles) != bilan.answers:
+            bilan.answers = _scrub(bilan.answers or {}, needles)
+
+
 def _anonymise(session: Session, target: User, now: datetime) -> None:
     uid, old_email, old_name = target.id, target.email, (target.full_name or "").strip()
     needles = [old_email] + ([old_name] if len(old_name) >= 3 else [])
@@ -262,18 +286,7 @@ def _anonymise(session: Session, target: User, now: datetime) -> None:
         .where((Notification.user_id == uid) | (Notification.recipient == old_email))
         .values(recipient=erased_email(uid), body_text=ERASED_TEXT, body_html=None)
     )
-    for dossier in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids))):
-        scrubbed = _scrub(dossier.answers or {}, needles)
-        if scrubbed != dossier.answers:
-            dossier.answers = scrubbed
-        if dossier.answers_at_complements:
-            dossier.answers_at_complements = _scrub(dossier.answers_at_complements, needles)
-        if dossier.title:
-            dossier.title = _scrub(dossier.title, needles)
-    for bilan in session.scalars(select(Bilan).where(Bilan.dossier_id.in_(dossier_ids))):
-        scrubbed = _scrub(bilan.answers or {}, needles)
-        if scrubbed != bilan.answers:
-            bilan.answers = scrubbed
+    _scrub_dossiers(session, dossier_ids, needles)
     for organisation in session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids))):
         if (organisation.representative_email or "").lower() == old_email.lower():
             organisation.representative_email = None
@@ -281,10 +294,8 @@ def _anonymise(session: Session, target: User, now: datetime) -> None:
             organisation.representative_first_name = None
         if (organisation.email or "").lower() == old_email.lower():
             organisation.email = None
-    session.execute(delete(AccountToken).where(AccountToken.user_id == uid))
-    session.execute(delete(JoinRequest).where(JoinRequest.user_id == uid))
-    session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == uid))
-    session.execute(delete(Membership).where(Membership.user_id == uid))
+    for table in (AccountToken, JoinRequest, NotificationPreference, Membership):
+        session.execute(delete(table).where(table.user_id == uid))
     target.email = erased_email(uid)
     target.full_name = ERASED_NAME
     target.password_hash = "!"  # matches no password

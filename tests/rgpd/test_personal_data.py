@@ -66,6 +66,11 @@ def test_the_admin_erases_an_account_and_the_dossiers_stay_without_the_person(
         ).status_code
         == 200
     )
+    said = admin.post(
+        f"/api/v1/dossiers/{draft['id']}/messages",
+        json={"texte": "Bonjour Samira Benali, merci pour le dossier.", "audience": "echange"},
+    )
+    assert said.status_code in (200, 201), said.text
     dossiers = admin.get("/api/v1/dossiers", params={"limit": 500}).json()["items"]
     horizon_ids = [
         d["id"]
@@ -89,8 +94,9 @@ def test_the_admin_erases_an_account_and_the_dossiers_stay_without_the_person(
     # the dossiers stay, their history without the person's address, the answers without their contact
     for dossier_id in [*horizon_ids, draft["id"]]:
         assert admin.get(f"/api/v1/dossiers/{dossier_id}").status_code == 200
-        seen = json.dumps(admin.get(f"/api/v1/dossiers/{dossier_id}").json()) + json.dumps(
-            admin.get(f"/api/v1/dossiers/{dossier_id}/history").json()
+        seen = "".join(
+            json.dumps(admin.get(f"/api/v1/dossiers/{dossier_id}{part}").json())
+            for part in ("", "/history", "/messages")
         )
         for trace in (PORTEUR, "Samira Benali", "07 98 76 54 31"):
             at = seen.find(trace)
