@@ -274,8 +274,9 @@ def _anonymise(session: Session, target: User, now: datetime) -> None:
     dossier_ids = select(Dossier.id).where(
         (Dossier.created_by_id == uid) | Dossier.organisation_id.in_(organisation_ids)
     )
-    session.execute(update(DossierEvent).where(DossierEvent.user_id == uid).values(email=None))
-    session.execute(update(CpoEvent).where(CpoEvent.user_id == uid).values(email=None))
+    # the history keeps « an account did this » (not « automatic »), under the account's new address
+    session.execute(update(DossierEvent).where(DossierEvent.user_id == uid).values(email=erased_email(uid)))
+    session.execute(update(CpoEvent).where(CpoEvent.user_id == uid).values(email=erased_email(uid)))
     session.execute(
         update(DossierMessage)
         .where(DossierMessage.author_id == uid)

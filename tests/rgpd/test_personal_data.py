@@ -101,6 +101,8 @@ def test_the_admin_erases_an_account_and_the_dossiers_stay_without_the_person(
         for trace in (PORTEUR, "Samira Benali", "07 98 76 54 31"):
             at = seen.find(trace)
             assert at < 0, seen[max(at - 200, 0) : at + 50]
+    history = admin.get(f"/api/v1/dossiers/{horizon_ids[0]}/history").json()["items"]
+    assert erased.json()["email"] in {item["by"] for item in history}  # someone did it, not « automatic »
     again = admin.post(f"/api/v1/users/{target}/erase", json={"email": erased.json()["email"]})
     assert again.status_code == 409 and again.json()["detail"]["code"] == "compte_deja_efface"
 
