@@ -40,7 +40,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
     session = request.app.state.sessionmaker()
     session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
-    access_log.begin_request(session, f"{request.method} {request.url.path}", client_address(request))
+    path = request.url.path
+    if isinstance(request.path_params.get("token"), str):  # a link's secret never goes into the log
+        path = path.replace(request.path_params["token"], "{token}")
+    access_log.begin_request(session, f"{request.method} {path}", client_address(request))
     try:
         yield session
         if access_log.has_pending_reads(session):  # a request that only read: its reads, apart
