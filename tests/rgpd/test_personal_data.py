@@ -142,3 +142,14 @@ def test_the_admin_page_erases_or_says_why_not(client: TestClient, demo, session
     answer = browser.post(f"/admin/utilisateurs/{target}/effacer", data={"csrf": csrf, "email": PORTEUR2})
     assert answer.status_code == 200
     assert "Les données n&#39;ont pas été effacées" in answer.text and "seul membre" in answer.text
+
+
+def test_reading_the_other_members_of_an_organisation_is_logged(
+    client: TestClient, demo, session: Session
+) -> None:
+    _second_member_of_horizon(session)
+    org_id, other = horizon(session).id, _user_id(session, "tresorier@horizon.test")
+    session.close()
+    assert Actor(client, PORTEUR).get(f"/api/v1/organisations/{org_id}/members").status_code == 200
+    rows = Actor(client, ADMIN).get("/api/v1/access-log", params={"kind": "users", "action": "read"}).json()
+    assert [(i["email"], i["object_id"]) for i in rows["items"]] == [(PORTEUR, str(other))]
