@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from aap.clock import now
-from aap.deps import DB, Admin, Caller
+from aap.deps import DB, Account, Admin
 from aap.rgpd import journal, personal_data
 from aap.rgpd.schemas import AccessLogPage, ErasureIn, ErasureOut, PersonalDataExport
 
@@ -50,7 +50,7 @@ def access_log(
     summary="Télécharger toutes mes données (RGPD)",
     response_model=PersonalDataExport,
 )
-def export_my_data(db: DB, user: Caller) -> dict[str, Any]:
+def export_my_data(db: DB, user: Account) -> dict[str, Any]:
     return personal_data.export(db, user)
 
 

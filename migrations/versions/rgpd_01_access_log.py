@@ -1,7 +1,7 @@
 """rgpd access log, dossier pieces, erasure and purge marks
 
 Revision ID: rgpd_01
-Revises: territories_04
+Revises: terr2_01
 Create Date: 2026-12-02 09:50:29.057076
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import aap.types
 
 revision: str = 'rgpd_01'
-down_revision: str | None = 'territories_04'
+down_revision: str | None = 'terr2_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
