@@ -16,7 +16,7 @@ from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import ajustement, documents, programmation, service, totaux
-from aap.financing.schemas import DocumentPage, ProgrammeOut
+from aap.financing.schemas import BudgetAjusteBody, BudgetAjusteOut, DocumentPage, ProgrammeOut
 from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
 from aap.schemas import FILE, Euros
@@ -396,11 +396,11 @@ def download_document(
 # --- the budget adjusted after a partial grant ----------------------------------------------------
 
 
-class BudgetAjusteBody(BaseModel):
-    budget: dict[str, Any]
-
-
-@router.get("/dossiers/{dossier_id}/budget-ajuste", summary="Le budget ajusté après une aide partielle")
+@router.get(
+    "/dossiers/{dossier_id}/budget-ajuste",
+    summary="Le budget ajusté après une aide partielle",
+    response_model=BudgetAjusteOut,
+)
 def get_adjusted_budget(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     from aap.dossiers.service import get_dossier
 
@@ -410,6 +410,7 @@ def get_adjusted_budget(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]
 @router.put(
     "/dossiers/{dossier_id}/budget-ajuste",
     summary="Déposer le budget ajusté (porteur, dossier programmé avec une aide inférieure à la demande)",
+    response_model=BudgetAjusteOut,
     description="La section « budget » du formulaire, complète et équilibrée, les subventions égales aux "
     "montants accordés ; `If-Match` : la version du dossier (412 si périmée). " + EUROS_NOTE,
 )
