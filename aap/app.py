@@ -25,6 +25,8 @@ from aap.messages.endpoints import router as messages_router
 from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
+from aap.rgpd import access_log
+from aap.rgpd.endpoints import router as rgpd_router
 from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
@@ -42,6 +44,7 @@ from aap.web.pages import router as web_router
 from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
 from aap.web.staff.admin import router as staff_admin_router
+from aap.web.staff.admin_journal import router as staff_admin_journal_router
 from aap.web.staff.comite_seance import router as staff_comite_seance_router
 from aap.web.staff.dashboard import router as staff_dashboard_router
 from aap.web.staff.financeur import router as staff_financeur_router
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     use_data_files(settings.data_dir)  # the calendars and forms territories loaded
     app.state.sessionmaker = request_sessionmaker(engine)
+    access_log.install(app.state.sessionmaker)  # every write of a request, logged in its transaction
     app.state.login_limiter = LoginLimiter(settings.login_limits_storage, engine)
     app.add_middleware(
         SessionMiddleware,
@@ -99,20 +103,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    api.include_router(accounts_router)
-    api.include_router(account_self_service_router)
-    api.include_router(campaigns_router)
-    api.include_router(communes_router)
-    api.include_router(dossiers_router)
-    api.include_router(bilans_router)
-    api.include_router(comite_router)
-    api.include_router(financing_router)
-    api.include_router(cpo_router)
-    api.include_router(attachments_router)
-    api.include_router(messages_router)
-    api.include_router(avis_router)
-    api.include_router(registry_router)
-    api.include_router(notifications_router)
+    for part in (
+        accounts_router,
+        account_self_service_router,
+        campaigns_router,
+        communes_router,
+        dossiers_router,
+        bilans_router,
+        comite_router,
+        financing_router,
+        cpo_router,
+        attachments_router,
+        messages_router,
+        avis_router,
+        registry_router,
+        rgpd_router,
+        notifications_router,
+    ):
+        api.include_router(part)
     app.include_router(api)
     app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
@@ -123,6 +131,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(staff_comite_seance_router)
     app.include_router(staff_financeur_router)
     app.include_router(staff_admin_router)
+    app.include_router(staff_admin_journal_router)
     app.include_router(staff_dashboard_router)
     app.include_router(staff_paiements_router)
     app.include_router(bilans_web_router)

@@ -26,6 +26,8 @@ notifications_app = typer.Typer(help="Relances et messages (passe cron).", no_ar
 app.add_typer(notifications_app, name="notifications")
 secret_app = typer.Typer(help="Clé secrète (AAP_SECRET_KEY).", no_args_is_help=True)
 app.add_typer(secret_app, name="secret")
+retention_app = typer.Typer(help="Durées de conservation (RGPD).", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 bench_app = typer.Typer(help="Données de volume pour les mesures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -318,6 +320,41 @@ def notifications_run(
     from notifications.cli import run
 
     run(now)
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Compte ce qui serait effacé, n'efface rien."),
+    as_json: bool = typer.Option(False, "--json", help="Le compte rendu en JSON."),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="Le fichier des durées (par défaut celui du paquet)."
+    ),
+    now: str | None = typer.Option(None, "--now", help="Remplace l'horloge pour cette passe (ISO-8601)."),
+) -> None:
+    """Efface ce que les règles de conservation disent d'effacer, par lots (sans risque si relancée)."""
+    import json
+    from datetime import datetime
+
+    from aap.clock import now as clock_now
+    from aap.db import get_sessionmaker
+    from aap.rgpd import retention
+    from aap.rules_files import RulesFileError
+    from aap.rules_files.retention import DEFAULT_FILE, parse_retention_file
+    from aap.settings import get_settings
+
+    path = rules or DEFAULT_FILE
+    try:
+        parsed = parse_retention_file(path)
+    except RulesFileError as exc:
+        typer.echo(f"{path} refusé, rien n'a été effacé ({len(exc.errors)} erreur(s)) :", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error}", err=True)
+        raise typer.Exit(1) from exc
+    moment = datetime.fromisoformat(now) if now else clock_now()
+    report = retention.run(
+        get_sessionmaker(), parsed, now=moment, data_dir=get_settings().data_dir, dry_run=dry_run
+    )
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else retention.summary(report))
 
 
 @notifications_app.command("preview")

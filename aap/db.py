@@ -104,6 +104,11 @@ def _take_write_lock(session: Session) -> bool:
     return True
 
 
+def take_write_lock(session: Session) -> bool:
+    """For writers outside the ORM's flush (the access log's rows): the same lock a flush takes."""
+    return _take_write_lock(session)
+
+
 def _lock_before_writing(state: ORMExecuteState) -> None:
     """A `SELECT … FOR UPDATE` (the service will check then write: what it reads from here on is fresh
     and stays so until it commits) or a bulk INSERT/UPDATE/DELETE takes the write lock first."""

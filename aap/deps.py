@@ -6,11 +6,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from aap.accounts.login import LoginLimiter
 from aap.accounts.sessions import user_of_session, user_of_token
 from aap.errors import Forbidden, Unauthorized
 from aap.models import User
+from aap.rgpd import access_log
 from aap.settings import Settings
 from aap.web.csrf import check_api_csrf
 
@@ -38,8 +40,14 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
     session = request.app.state.sessionmaker()
     session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
+    path = request.url.path
+    if isinstance(request.path_params.get("token"), str):  # a link's secret never goes into the log
+        path = path.replace(request.path_params["token"], "{token}")
+    access_log.begin_request(session, f"{request.method} {path}", client_address(request))
     try:
         yield session
+        if access_log.has_pending_reads(session):  # a request that only read: its reads, apart
+            await run_in_threadpool(access_log.write_pending_reads, session)
     finally:
         session.close()
 
@@ -85,6 +93,8 @@ def current_user_optional(
         from aap.territories.memberships import act_within  # (territories build on accounts)
 
         user = act_within(db, user, territoire)  # detached: nothing the request changes on it is written
+    if user is not None:
+        access_log.set_actor(db, user.id, user.role)
     # End this read here: no snapshot (nor PostgreSQL connection) is held while the request waits for
     # a server thread; the service's own transaction starts fresh.
     db.commit()

@@ -305,6 +305,9 @@ class User(Base):
     # None until the owner follows the link sent to the address: no other mail goes to it before (set
     # at creation by default: accounts opened by the team or by scripts have a known address)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # set when the team erased the person's data (RGPD, `aap.rgpd.personal_data`): the row stays, so
+    # that the dossiers' history keeps « a porteur did this », without a name or an address
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     financeur: Mapped[Financeur | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
@@ -599,6 +602,17 @@ class Attachment(Base):
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class DossierPiece(Base):
+    """A pièce a deposited dossier relies on (written with `answers.pieces` when it leaves the porteur's
+    hands): the versions in force that financers read, and that the retention pass never deletes."""
+
+    __tablename__ = "dossier_pieces"
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class IdempotencyKey(Base):
     """A request already answered: a retried request gets the same answer, never a second effect."""
 
@@ -701,6 +715,8 @@ class Bilan(Base):
     updated_at: Mapped[datetime] = created()
     deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the retention pass reduced its beneficiaries to their total (`aap retention run`)
+    beneficiaires_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     dossier: Mapped[Dossier] = relationship()
 
@@ -858,3 +874,27 @@ class CpoEvent(Base):
     at: Mapped[datetime] = created()
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# --- RGPD ----------------------------------------------------------------------------------------------
+
+
+class AccessLog(Base):
+    """One read of sensitive data (a RIB, a pièce, beneficiaries' figures, an account's data) or one
+    write, by whom, from where (`aap.rgpd.access_log`). Written in the transaction of the write it
+    records; kept as long as the retention file says."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_user_at", "user_id", "at"),
+        Index("ix_access_log_kind_object", "kind", "object_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8))  # `read` or `write`
+    kind: Mapped[str] = mapped_column(String(64))  # the table of the object: `attachments`, `dossiers`…
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))

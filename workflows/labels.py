@@ -219,3 +219,25 @@ def avis_label(code: str | None) -> str | None:
 
 def decision_label(code: str | None) -> str | None:
     return None if code is None else DECISION_LABELS.get(code, code)
+
+
+# the access log (`aap.rgpd.access_log`): what was done, and on what kind of object (its table)
+ACCESS_ACTION_LABELS: dict[str, str] = {"read": "Lecture", "write": "Écriture"}
+ACCESS_KIND_LABELS: dict[str, str] = {
+    "attachments": "Pièce jointe",
+    "bilans": "Bilan",
+    "focus_participations": "Bénéficiaires au focus",
+    "users": "Compte",
+    "dossiers": "Dossier",
+    "cofinancements": "Ligne de cofinancement",
+    "payments": "Versement",
+    "organisations": "Organisme",
+    "memberships": "Membre d'un organisme",
+    "dossier_messages": "Message",
+    "dossier_events": "Historique du dossier",
+    "campaigns": "Appel à projets",
+    "campaign_financeurs": "Enveloppe",
+    "cpos": "CPO",
+    "avis_partenaires": "Avis de partenaire",
+    "notifications": "Message envoyé",
+}

@@ -21,6 +21,7 @@ from aap.accounts.security import hash_password
 from aap.accounts.service import create_user, normalize_email
 from aap.errors import Conflict, Invalid, NotFound
 from aap.models import AccountToken, JoinRequest, Membership, Organisation, User
+from aap.rgpd import access_log
 
 
 def _members_query(organisation_id: int):  # type: ignore[no-untyped-def]
@@ -294,9 +295,13 @@ def members_view(session: Session, by: User, organisation_id: int, now: datetime
         .where(JoinRequest.organisation_id == org.id, JoinRequest.state == "en_attente")
         .order_by(JoinRequest.created_at)
     ).all()
+    members = list(session.scalars(_members_query(org.id)))
+    for member in members:  # others' names and addresses: an account's personal data, read
+        if member.id != by.id:
+            access_log.read(session, "users", member.id)
     return {
         "organisation": org,
-        "members": list(session.scalars(_members_query(org.id))),
+        "members": members,
         "invitations": [{"email": e, "sent_at": c, "expires_at": x} for e, c, x in invitations],
         "requests": list(requests),
     }

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from aap.dossiers.effects import AnswersContext, EffectsTable, PreconditionContext, TransitionContext
-from aap.models import Attachment, Dossier
+from aap.models import Attachment, Dossier, DossierPiece
 from forms import FieldDef, FieldError, Form, load_form
 from workflows.dossier import EDITABLE_STATES, Reason
 
@@ -139,6 +139,12 @@ def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
     else:
         answers.pop(section, None)
     dossier.answers = answers
+    # the same ids as rows: what financers may read of replaced versions, what retention keeps
+    session.execute(delete(DossierPiece).where(DossierPiece.dossier_id == dossier.id))
+    if have:
+        session.execute(
+            insert(DossierPiece), [{"dossier_id": dossier.id, "attachment_id": i} for i in set(have.values())]
+        )
 
 
 def reference_errors(

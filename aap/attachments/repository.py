@@ -4,12 +4,16 @@ A dossier's file: whoever reads the dossier (`visible_dossiers`), except that a 
 the documents addressed by itself (a file carrying another financer's `financeur_id`, such as the
 Ville's notification letter, stays hidden from the State). A pièce of an organisation: its members,
 and whoever reads one of its dossiers.
+
+Financers and partners read only the versions in force: a file not replaced, or one a dossier they
+read relies on (`DossierPiece`, written at dépôt); an earlier RIB the association replaced stays with
+the association and the team.
 """
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from aap.dossiers.access import visible_dossiers
-from aap.models import Attachment, Dossier, Membership, User
+from aap.models import Attachment, Dossier, DossierPiece, Membership, User
 
 
 def readable_files(user: User) -> Select[Attachment]:
@@ -33,6 +37,8 @@ def readable_files(user: User) -> Select[Attachment]:
     )
     if user.role not in ("porteur", "financeur", "partenaire", "instructeur", "admin"):
         return select(Attachment).where(false())
-    return select(Attachment).where(
-        or_(and_(Attachment.dossier_id.is_not(None), dossier_file), organisation_piece)
-    )
+    readable = or_(and_(Attachment.dossier_id.is_not(None), dossier_file), organisation_piece)
+    if user.role in ("financeur", "partenaire"):
+        relied_on = select(DossierPiece.attachment_id).where(DossierPiece.dossier_id.in_(visible))
+        readable = and_(readable, or_(Attachment.replaced_at.is_(None), Attachment.id.in_(relied_on)))
+    return select(Attachment).where(readable)

@@ -22,6 +22,7 @@ from aap.dossiers.access import check_editable
 from aap.dossiers.complements import requested_pieces
 from aap.errors import Invalid, NotFound
 from aap.models import Attachment, Dossier, Organisation, User
+from aap.rgpd import access_log
 from forms import FieldDef, load_form
 from forms import form as form_module
 
@@ -273,6 +274,7 @@ def readable(session: Session, user: User, attachment_id: int, data_dir: Path) -
     attachment = session.scalar(readable_files(user).where(Attachment.id == attachment_id))
     if attachment is None:
         raise NotFound("Pièce jointe introuvable.", code="piece_introuvable")
+    access_log.read(session, "attachments", attachment.id)  # a pièce, a RIB: whoever opens it is logged
     path = files.stored_path(data_dir, attachment.sha256)
     if not path.exists():
         raise NotFound("Le fichier de cette pièce n'est plus disponible.", code="fichier_absent")

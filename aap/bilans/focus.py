@@ -25,6 +25,7 @@ from aap.models import (
     Territory,
     User,
 )
+from aap.rgpd import access_log
 from workflows.reasons import fr_date
 
 AGE_BANDS = ("age_0_5", "age_6_11", "age_12_17", "age_18_25", "age_26_64", "age_65_plus")
@@ -110,7 +111,10 @@ def participations(session: Session, user: User, focus_id: int) -> list[FocusPar
         query = query.where(FocusParticipation.organisation_id.in_([o.id for o in user.organisations]))
     elif user.role not in ("admin", "instructeur"):
         return []
-    return list(session.scalars(query.order_by(FocusParticipation.id)))
+    found = list(session.scalars(query.order_by(FocusParticipation.id)))
+    for participation in found:  # the beneficiaries an operator brought
+        access_log.read(session, "focus_participations", participation.id)
+    return found
 
 
 def create_session(

@@ -29,6 +29,7 @@ from aap.dossiers.effects import EffectsTable, PreconditionContext, TransitionCo
 from aap.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from aap.financing.guards import PaymentAttempt, PaymentGuards
 from aap.models import Attachment, Bilan, BilanFigure, Dossier, User
+from aap.rgpd import access_log
 from aap.settings import get_settings
 from forms import FieldError, Form, FormContext, load_form
 from forms.validate import gap_exceeds
@@ -157,6 +158,7 @@ def get_bilan(session: Session, user: User, dossier_id: int, now: datetime) -> t
     """Whoever sees the dossier reads its bilan (a bilan of another organisation answers 404)."""
     dossier = dossier_reads.get_dossier(session, user, dossier_id)
     bilan = ensure_bilan(session, dossier, now)
+    access_log.read(session, "bilans", bilan.id)  # its beneficiaries' figures
     session.commit()
     return dossier, bilan
 

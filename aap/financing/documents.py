@@ -31,6 +31,7 @@ from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
 from aap.pdf_fonts import FAMILY, add_unicode_font
+from aap.rgpd import access_log
 from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros, payment_schedule
 from workflows.labels import AVIS_IN_A_SENTENCE, DOCUMENT_TITLES
@@ -416,6 +417,7 @@ def get_document(
     path = stored_path(data_dir, doc.sha256) if doc is not None else None
     if doc is None or path is None or not path.exists():
         raise NotFound("Document introuvable.", code="document_introuvable")
+    access_log.read(session, "attachments", doc.id)
     return doc, path
 
 

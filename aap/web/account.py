@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from aap.accounts import email_change, links, membership, recovery, registration
@@ -24,6 +24,7 @@ from aap.clock import now
 from aap.deps import DB, SESSION_TERRITORY, Account, AppSettings, Caller, Porteur
 from aap.errors import AppError, Forbidden, Invalid
 from aap.models import User
+from aap.rgpd import personal_data
 from aap.territories.memberships import choices_for
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render
@@ -257,6 +258,18 @@ def choose_territory(
 @router.get("/mon-compte", response_class=HTMLResponse)
 def account_page(request: Request, db: DB, user: Caller) -> HTMLResponse:
     return _account_page(request, db, user)
+
+
+@router.get("/mon-compte/donnees")
+def my_data(db: DB, user: Account) -> JSONResponse:
+    """The same export as `GET /api/v1/account/export`, as a file to keep."""
+    return JSONResponse(
+        personal_data.export(db, user),
+        headers={
+            "Content-Disposition": 'attachment; filename="mes-donnees.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/mon-compte/nom", response_class=HTMLResponse, response_model=None)

@@ -11,9 +11,10 @@ from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account, set_ac
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB
-from aap.errors import AppError, Invalid, NotFound
+from aap.errors import AppError, Conflict, Invalid, NotFound
 from aap.financing import service as financing
 from aap.models import Commune, Priority, Territory, User
+from aap.rgpd import personal_data
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 from aap.web.staff import queries
@@ -184,6 +185,27 @@ def create_account(
         return _users_page(request, db, user, status_code=422, problem=problem)
     flash(request, f"Compte créé pour {created.email}. Transmettez-lui son mot de passe provisoire.")
     return see_other("/admin/utilisateurs")
+
+
+@router.post("/admin/utilisateurs/{account_id}/effacer", response_model=None)
+def erase_account(
+    request: Request,
+    account_id: int,
+    db: DB,
+    user: AdminUser,
+    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Anonymises the account (`aap.rgpd.personal_data.erase`); a refusal is shown with its reason."""
+    check_csrf(request, csrf)
+    try:
+        personal_data.erase(db, user, account_id, email, now())
+    except (Invalid, Conflict) as exc:
+        db.rollback()
+        flash(request, f"Les données n'ont pas été effacées : {exc.message}", "error")
+        return see_other(f"/admin/utilisateurs#compte-{account_id}")
+    flash(request, "Données du compte effacées : nom et adresse remplacés, sessions fermées.")
+    return see_other(f"/admin/utilisateurs#compte-{account_id}")
 
 
 @router.post("/admin/utilisateurs/{account_id}/{action}", response_model=None)
