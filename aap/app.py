@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from aap import access_log
 from aap.accounts.account_endpoints import router as account_self_service_router
 from aap.accounts.endpoints import router as accounts_router
 from aap.accounts.login import LoginLimiter
@@ -25,7 +26,6 @@ from aap.messages.endpoints import router as messages_router
 from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
-from aap.rgpd import access_log
 from aap.rgpd.endpoints import router as rgpd_router
 from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health

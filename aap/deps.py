@@ -8,11 +8,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from aap import access_log
 from aap.accounts.login import LoginLimiter
 from aap.accounts.sessions import user_of_session, user_of_token
 from aap.errors import Forbidden, Unauthorized
 from aap.models import User
-from aap.rgpd import access_log
 from aap.settings import Settings
 from aap.web.csrf import check_api_csrf
 

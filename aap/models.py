@@ -881,7 +881,7 @@ class CpoEvent(Base):
 
 class AccessLog(Base):
     """One read of sensitive data (a RIB, a pièce, beneficiaries' figures, an account's data) or one
-    write, by whom, from where (`aap.rgpd.access_log`). Written in the transaction of the write it
+    write, by whom, from where (`aap.access_log`). Written in the transaction of the write it
     records; kept as long as the retention file says."""
 
     __tablename__ = "access_log"

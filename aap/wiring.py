@@ -12,7 +12,7 @@ from aap.cpo import cycle as cpo_cycle
 from aap.cpo import guards as cpo_guards
 from aap.dossiers import comite, complements, queries
 from aap.dossiers.effects import TABLE, EffectsTable
-from aap.financing import documents
+from aap.financing import documents, summary
 from aap.financing.guards import GUARDS, PaymentGuards
 from notifications import events, scheduled
 from notifications.rules import default_rules
@@ -57,5 +57,6 @@ def wire() -> EffectsTable:
         register_payment_guards(GUARDS)
         register_scheduled()
         queries.use_overdue_days(overdue_depose_days)
+        summary.install()  # the campaign totals kept in the transaction that changes them
         _wired = True
     return TABLE

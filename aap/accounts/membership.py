@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.accounts import links, mail
 from aap.accounts.passwords import password_problem
 from aap.accounts.registration import email_problem, user_by_email
@@ -21,7 +22,6 @@ from aap.accounts.security import hash_password
 from aap.accounts.service import create_user, normalize_email
 from aap.errors import Conflict, Invalid, NotFound
 from aap.models import AccountToken, JoinRequest, Membership, Organisation, User
-from aap.rgpd import access_log
 
 
 def _members_query(organisation_id: int):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.attachments import files
 from aap.attachments.pieces import effective_pieces, piece_fields
 from aap.attachments.repository import readable_files
@@ -22,7 +23,6 @@ from aap.dossiers.access import check_editable
 from aap.dossiers.complements import requested_pieces
 from aap.errors import Invalid, NotFound
 from aap.models import Attachment, Dossier, Organisation, User
-from aap.rgpd import access_log
 from forms import FieldDef, load_form
 from forms import form as form_module
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.dossiers import repository as dossier_reads
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
 from aap.models import (
@@ -25,7 +26,6 @@ from aap.models import (
     Territory,
     User,
 )
-from aap.rgpd import access_log
 from workflows.reasons import fr_date
 
 AGE_BANDS = ("age_0_5", "age_6_11", "age_12_17", "age_18_25", "age_26_64", "age_65_plus")

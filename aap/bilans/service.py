@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.attachments import files, pieces
 from aap.attachments import service as attachments
 from aap.bilans.repository import STATE_LABELS, bilan_of
@@ -29,7 +30,6 @@ from aap.dossiers.effects import EffectsTable, PreconditionContext, TransitionCo
 from aap.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from aap.financing.guards import PaymentAttempt, PaymentGuards
 from aap.models import Attachment, Bilan, BilanFigure, Dossier, User
-from aap.rgpd import access_log
 from aap.settings import get_settings
 from forms import FieldError, Form, FormContext, load_form
 from forms.validate import gap_exceeds

@@ -29,7 +29,6 @@ from aap.dossiers.repository import (
     requested_total,
 )
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from aap.financing import summary  # noqa: F401 (keeps the campaign totals in the writing transaction)
 from aap.models import (
     Campaign,
     CampaignFinanceur,

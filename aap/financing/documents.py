@@ -25,13 +25,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.cpo import repository as cpo_repository
 from aap.dossiers.effects import AfterCommitContext, EffectsTable
 from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
 from aap.pdf_fonts import FAMILY, add_unicode_font
-from aap.rgpd import access_log
 from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros, payment_schedule
 from workflows.labels import AVIS_IN_A_SENTENCE, DOCUMENT_TITLES

@@ -266,7 +266,6 @@ def _shares(session: Session, ids: set[int]) -> Share:
     return total
 
 
-@event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
     ids = _touched(session)
     # new dossiers get their id in the flush: they had no share before it
@@ -280,7 +279,6 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
     session.info[_BEFORE] = (ids, _shares(session, ids) if ids else Share(), news)
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     pending = session.info.pop(_BEFORE, None)
     if pending is None:
@@ -312,7 +310,6 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
         apply(session, delta)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> Any:
     """An UPDATE or DELETE statement on dossiers, lines or payments (not an object's flush): the
     campaigns it reaches are recounted after it."""
@@ -334,3 +331,14 @@ def _bulk_statement(state: ORMExecuteState) -> Any:
     for campaign_id in sorted(campaigns):
         rebuild(state.session, campaign_id)
     return result
+
+
+def install() -> None:
+    """Keep the totals in every session's writing transaction (the composition root calls it once)."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _bulk_statement),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from aap import access_log
 from aap.accounts.sessions import cut_sessions
 from aap.accounts.staff import accounts_of_territory
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
@@ -41,7 +42,6 @@ from aap.models import (
     Territory,
     User,
 )
-from aap.rgpd import access_log
 from workflows.dossier import TERMINAL_STATES
 
 ERASED_NAME = "Compte effacé"
