@@ -150,6 +150,8 @@ def messages_for(
     rows = dossier_rows(session, [dossier.id])
     out = []
     for rule in rules:
+        if rule.when is not None and not extra.get(rule.when):
+            continue
         for person in _people(session, rule, rows, event, dossier.id):
             ctx = render.context(
                 facts,
