@@ -257,3 +257,26 @@ def test_a_porteur_answers_a_request_for_complements(page: Page) -> None:
     expect(page.locator(".badge").first).to_have_text("En instruction")
 
     # filing the bilan of last year's action: tests/browser/test_bilan.py
+
+
+def test_the_sticky_save_bar_never_hides_the_field_that_takes_the_focus(page: Page) -> None:
+    """WCAG 2.4.11: tabbing down the form, each field lands above the save bar, not under it."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Description de l'action").first.click()
+    bar = page.locator(".save-bar")
+    fields = page.locator("#section-form").locator("input:visible, textarea:visible, select:visible")
+    count = fields.count()
+    assert count >= 3
+    last = fields.nth(count - 1).get_attribute("name")
+    page.evaluate("window.scrollTo(0, 0)")
+    fields.nth(0).focus()
+    focused, seen = "", 0
+    while focused != last and seen < 3 * count:  # radios take one Tab per group
+        page.keyboard.press("Tab")
+        seen += 1
+        focused = page.evaluate("document.activeElement.name")
+        box = page.evaluate("document.activeElement.getBoundingClientRect().toJSON()")
+        bar_top = bar.bounding_box()["y"]  # type: ignore[index]
+        assert box["bottom"] <= bar_top + 0.5, (focused, box, bar_top)
+    assert focused == last  # the last field above the bar was reached, and seen whole

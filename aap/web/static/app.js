@@ -3,7 +3,8 @@
      of unsaved answers in this browser so that nothing typed is lost (reload, stale version, offline);
    - conditional questions show only when they apply;
    - the SIRET fills the organisation's name and address when the registry knows it;
-   - the error summary takes the focus so screen readers announce it. */
+   - the error summary takes the focus so screen readers announce it;
+   - the sticky save bar never covers the field that has the focus. */
 (function () {
   "use strict";
 
@@ -174,6 +175,25 @@
     form.addEventListener("submit", function () { keepCopy(); if (timer) { clearTimeout(timer); } });
   }
 
+  // --- the sticky save bar never hides the focused field (WCAG 2.4.11) -------------------------------
+  function saveBarPadding(bar) {
+    function measure() {
+      document.documentElement.style.setProperty("--save-bar-height", bar.getBoundingClientRect().height + "px");
+    }
+    measure();
+    window.addEventListener("resize", measure);
+    if (window.ResizeObserver) { new ResizeObserver(measure).observe(bar); }  // the status line grows
+    // The browser scrolls a focused field into view only when it is off screen: one that is on screen
+    // but under the bar is scrolled up above it here.
+    document.addEventListener("focusin", function (event) {
+      var el = event.target;
+      if (!el || !el.getBoundingClientRect || bar.contains(el) || getComputedStyle(bar).position !== "sticky") { return; }
+      var box = el.getBoundingClientRect(), top = bar.getBoundingClientRect().top;
+      var hidden = box.bottom - top + 8;
+      if (hidden > 0) { window.scrollBy(0, Math.min(hidden, Math.max(box.top - 8, 0))); }
+    });
+  }
+
   // --- SIRET prefill --------------------------------------------------------------------------------
   function siretLookup(form) {
     var siret = form.querySelector('[name="siret"]');
@@ -214,5 +234,6 @@
     $all("form").forEach(conditionalFields);
     $all("form[data-autosave]").forEach(autosave);
     $all("form[data-siret-lookup]").forEach(siretLookup);
+    $all(".save-bar").slice(0, 1).forEach(saveBarPadding);
   });
 })();
