@@ -567,6 +567,11 @@ class Attachment(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+    # a file sent with a message of the dialogue: read by whoever reads that message, never listed
+    # among the dossier's pièces
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossier_messages.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(120))

@@ -91,6 +91,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             **render.event_facts(event.at),
             "message_texte": event.comment or "",
             "message_auteur": (event.data or {}).get("auteur", ""),
+            "pieces_jointes": (event.data or {}).get("pieces_jointes", []),
         }
     return None, {}
 

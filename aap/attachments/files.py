@@ -156,6 +156,10 @@ class Received:
     sha256: str = ""
     fields: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def has_file(self) -> bool:
+        return bool(self.sha256)
+
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
 
@@ -169,8 +173,9 @@ def tmp_dir(data_dir: Path) -> Path:
 class _Collector:
     """Callbacks of the streaming multipart parser: the ``file`` part goes to disk, the rest to memory."""
 
-    def __init__(self, target: Path, limit: int):
+    def __init__(self, target: Path, limit: int, max_field_bytes: int = MAX_FIELD_BYTES):
         self.limit = limit
+        self.max_field_bytes = max_field_bytes
         self.out = target.open("wb")
         self.received = Received(path=target)
         self.digest = hashlib.sha256()
@@ -215,7 +220,7 @@ class _Collector:
                 raise too_large(self.limit)
             self.digest.update(chunk)
             self.out.write(chunk)
-        elif len(self._data) + len(chunk) <= MAX_FIELD_BYTES:
+        elif len(self._data) + len(chunk) <= self.max_field_bytes:
             self._data.extend(chunk)
         else:
             raise Invalid(f"Le champ « {self._name} » est trop long.", code="champ_trop_long")
@@ -239,8 +244,17 @@ class _Collector:
         }
 
 
-async def receive_upload(request: Request, limit: int, data_dir: Path) -> Received:
-    """Reads a multipart body (``file`` and text fields) into a temporary file, bounded by ``limit``."""
+async def receive_upload(
+    request: Request,
+    limit: int,
+    data_dir: Path,
+    *,
+    max_field_bytes: int = MAX_FIELD_BYTES,
+    file_required: bool = True,
+) -> Received:
+    """Reads a multipart body (``file`` and text fields) into a temporary file, bounded by ``limit``.
+    A message with an optional file says ``file_required=False`` (no file: ``Received.has_file`` is
+    false) and lets its text field be longer than the usual ``kind``."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
         raise Invalid(
@@ -248,11 +262,15 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
             code="multipart_attendu",
         )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+    if (
+        declared is not None
+        and declared.isdigit()
+        and int(declared) > limit + MULTIPART_SLACK + max_field_bytes
+    ):
         raise too_large(limit)
     fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir(data_dir))
     os.close(fd)
-    collector = _Collector(Path(name), limit)
+    collector = _Collector(Path(name), limit, max_field_bytes)
     try:
         parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
         try:
@@ -265,6 +283,10 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
                 "Le corps multipart/form-data est mal formé : renvoyez le fichier.", code="multipart_invalide"
             ) from exc
         collector.out.close()
+        nothing = collector.files == 0 or (collector.received.size == 0 and not collector.received.filename)
+        if nothing and not file_required:
+            collector.received.discard()
+            return collector.received
         if collector.files == 0:
             raise Invalid(
                 "Aucun fichier reçu : joignez-le dans le champ « file ».",

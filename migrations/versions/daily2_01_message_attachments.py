@@ -1,0 +1,36 @@
+"""message attachments: a file sent with a message of the dialogue
+
+Revision ID: daily2_01
+Revises: territories_04
+Create Date: 2026-12-02 10:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "daily2_01"
+down_revision: str | None = "territories_04"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_attachments_message_id"), ["message_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_attachments_message_id_dossier_messages"),
+            "dossier_messages",
+            ["message_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_attachments_message_id_dossier_messages"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_attachments_message_id"))
+        batch_op.drop_column("message_id")
