@@ -38,6 +38,7 @@ from aap.web.bilans import router as bilans_web_router
 from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
+from aap.web.budget_ajuste import router as web_budget_ajuste_router
 from aap.web.pages import router as web_router
 from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api)
     app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
+    app.include_router(web_budget_ajuste_router)  # idem
     app.include_router(web_router)
     app.include_router(password_router)
     app.include_router(account_pages_router)

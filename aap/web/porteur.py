@@ -22,7 +22,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
-from aap.financing import echeancier
+from aap.financing import ajustement, echeancier
 from aap.financing.documents import list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
@@ -259,6 +259,7 @@ def _dossier_page(
             "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
             "echeancier": echeancier.schedules(db, dossier),
+            "ajustement": ajustement.state_of(dossier),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }
