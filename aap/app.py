@@ -35,10 +35,10 @@ from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
 from aap.web.bilans import router as bilans_web_router
+from aap.web.budget_ajuste import router as web_budget_ajuste_router
 from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
-from aap.web.budget_ajuste import router as web_budget_ajuste_router
 from aap.web.pages import router as web_router
 from aap.web.password import router as password_router
 from aap.web.porteur import router as porteur_router

@@ -86,7 +86,7 @@ def file_budget(
     dossier_id: int,
     db: DB,
     user: Porteur,
-    items: list[tuple[str, Any]] = Depends(_posted),  # noqa: B008 - FastAPI's dependency
+    items: list[tuple[str, Any]] = Depends(_posted),
 ) -> Response:
     flat = views.flat_form(items)
     csrf, version = flat.get("csrf"), flat.get("version")
