@@ -9,8 +9,7 @@ members, and whoever reads one of its dossiers.
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
-from aap.dossiers.access import visible_dossiers
-from aap.messages.audiences import readable_audiences
+from aap.dossiers.access import readable_message_audiences, visible_dossiers
 from aap.models import Attachment, Dossier, DossierMessage, Membership, User
 
 
@@ -24,7 +23,7 @@ def readable_files(user: User) -> Select[Attachment]:
         dossier_file = and_(dossier_file, Attachment.financeur_id.is_(None))
     message_read = exists().where(
         DossierMessage.id == Attachment.message_id,
-        DossierMessage.audience.in_(readable_audiences(user)),
+        DossierMessage.audience.in_(readable_message_audiences(user)),
     )
     dossier_file = and_(dossier_file, or_(Attachment.message_id.is_(None), message_read))
     member = exists().where(

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from aap.attachments import files
 from aap.attachments.repository import readable_files
+from aap.dossiers.access import readable_message_audiences as readable_audiences
 from aap.dossiers.service import get_dossier
 from aap.errors import Forbidden, Invalid
-from aap.messages.audiences import readable_audiences
 from aap.models import Attachment, Dossier, DossierMessage, User
 from notifications.events import DossierNews, after_transition
 

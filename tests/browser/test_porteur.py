@@ -280,3 +280,44 @@ def test_the_sticky_save_bar_never_hides_the_field_that_takes_the_focus(page: Pa
         bar_top = bar.bounding_box()["y"]  # type: ignore[index]
         assert box["bottom"] <= bar_top + 0.5, (focused, box, bar_top)
     assert focused == last  # the last field above the bar was reached, and seen whole
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+
+
+def test_the_budget_adds_a_line_and_its_totals_follow_the_typing_as_the_server_adds_them(page: Page) -> None:
+    """« Ajouter une ligne » under the charges; the totals change as the person types, and after saving
+    the server's totals are the same figures."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Budget prévisionnel de l'action").first.click()
+    box = page.locator('[data-totals="budget_unbalanced"]')
+    left, right = box.locator('[data-side="left"]'), box.locator('[data-side="right"]')
+    server_left = _norm(left.inner_text())
+    rows = page.locator("#f-budget-charges > fieldset.row")
+    before = rows.count()
+
+    page.get_by_role("button", name="Ajouter une ligne : Charges").click()
+    expect(rows).to_have_count(before + 1)
+    new = before  # index of the new line
+    expect(page.locator(f"#f-budget-charges-{new}-compte")).to_be_focused()
+    page.get_by_label("Compte").nth(new).select_option("60")
+    page.locator(f"#f-budget-charges-{new}-libelle").fill("Graines et terreau")
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,50")
+    expect(left).not_to_have_text(server_left)
+    typed_left, typed_right = _norm(left.inner_text()), _norm(right.inner_text())
+    verdict = _norm(box.locator("[data-verdict]").inner_text())
+    assert "Écart de" in verdict or verdict == "Budget équilibré."
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,5x")
+    expect(box.locator("[data-verdict]")).to_contain_text("pas lisible")
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,50")
+
+    page.get_by_role("button", name=re.compile("^Enregistrer")).first.click()
+    expect(page.locator(f"#f-budget-charges-{new}-libelle")).to_have_value("Graines et terreau")
+    # the page as the server sends it (before any script runs): its totals are the ones the browser showed
+    served = page.request.get(page.url).text()
+    sides = dict(re.findall(r'<output data-side="(left|right)">([^<]*)</output>', served)[:2])
+    assert (_norm(sides["left"]), _norm(sides["right"])) == (typed_left, typed_right)
+    page.evaluate("localStorage.clear()")
+    axe_check(page)
