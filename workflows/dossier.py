@@ -44,6 +44,7 @@ __all__ = [
     "evaluate",
     "fire",
     "mermaid",
+    "svg",
     "spec",
     "time_driven",
 ]
@@ -455,6 +456,27 @@ def time_driven(state: str, facts: DossierFacts) -> list[str]:
 def allowed_next(state: str) -> set[str]:
     """The states one transition away from `state`."""
     return {t.dest for t in TRANSITIONS if state in t.sources}
+
+
+def svg(current: str | None = None) -> str:
+    """The lifecycle drawn as SVG from the same table (`workflows/svg.py`), `current` highlighted."""
+    from workflows.svg import Edge, lifecycle_svg
+
+    edges = [
+        Edge(source, t.dest, t.label + (" (automatique)" if t.automatic else ""))
+        for t in TRANSITIONS
+        for source in t.sources
+    ]
+    return lifecycle_svg(
+        STATES,
+        edges,
+        STATE_LABELS,
+        initial=INITIAL_STATE,
+        current=current,
+        terminal=TERMINAL_STATES,
+        title="Les étapes d'un dossier"
+        + (f" ; l'état actuel : « {STATE_LABELS.get(current, current)} »" if current else ""),
+    )
 
 
 def mermaid(current: str | None = None) -> str:

@@ -321,3 +321,24 @@ def test_the_budget_adds_a_line_and_its_totals_follow_the_typing_as_the_server_a
     assert (_norm(sides["left"]), _norm(sides["right"])) == (typed_left, typed_right)
     page.evaluate("localStorage.clear()")
     axe_check(page)
+
+
+def test_the_lifecycle_is_a_drawing_with_its_words_not_mermaid_source(page: Page) -> None:
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    drawing = page.get_by_role(
+        "img", name=re.compile("Les étapes d'un dossier ; l'état actuel : « Brouillon »")
+    )
+    expect(drawing).to_be_visible()
+    box = drawing.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 300  # drawn, not a line of text
+    expect(drawing.locator(".lc-state.current")).to_have_attribute("data-state", "brouillon")
+    assert "stateDiagram" not in page.locator("body").inner_text()
+    axe_check(page)
+    login_as(page, "instructeur@demo.aap.test")
+    page.goto("/instruction")
+    page.locator("a[href^='/instruction/dossiers/']").first.click()
+    expect(
+        page.get_by_role("img", name=re.compile("Les étapes d'un dossier ; l'état actuel : «"))
+    ).to_be_visible()
+    assert "stateDiagram" not in page.locator("body").inner_text()
