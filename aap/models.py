@@ -182,6 +182,8 @@ class Campaign(Base):
     form_code: Mapped[str] = mapped_column(String(64))
     form_version: Mapped[int]
     late_completion: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the call accepts groups of inhabitants without SIRET (the FPH): `groupes_habitants` of its file
+    inhabitant_groups: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # `globale` (one validation of the whole programme) or `par_commune` (`CampaignCommune`)
     validation: Mapped[str] = mapped_column(String(16), default="globale", server_default="globale")
     created_at: Mapped[datetime] = created()
@@ -243,8 +245,14 @@ class EnveloppeChange(Base):
 # --- Organisations and accounts ----------------------------------------------------------------
 
 
+# A group of inhabitants without legal form (no SIRET), through a referent inhabitant: it files to the
+# calls that accept such groups (`Campaign.inhabitant_groups`, the FPH).
+GROUPE_HABITANTS = "groupe_habitants"
+ORGANISATION_KINDS = ("association", GROUPE_HABITANTS)
+
+
 class Organisation(Base):
-    """A porteur: an association or a public body."""
+    """A porteur: an association or a public body, or a group of inhabitants (`GROUPE_HABITANTS`)."""
 
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -56,6 +56,7 @@ def _version(raw: str | None) -> int | None:
 
 REGISTRATION_FIELDS = (
     "email",
+    "kind",
     "full_name",
     "name",
     "siret",
@@ -87,7 +88,7 @@ def register(
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
     organisation: dict[str, str | None] = {
-        k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
+        k: values[k] for k in ("kind", "name", "siret", "rna", "address_line", "postal_code", "city", "phone")
     }
     try:
         register_porteur(

@@ -1,4 +1,5 @@
-"""message attachments: a file sent with a message of the dialogue
+"""message attachments (a file sent with a message of the dialogue); campaigns that accept groups of
+inhabitants without SIRET (FPH)
 
 Revision ID: daily2_01
 Revises: territories_04
@@ -17,6 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("inhabitant_groups", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_attachments_message_id"), ["message_id"], unique=False)
@@ -34,3 +39,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_attachments_message_id_dossier_messages"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_attachments_message_id"))
         batch_op.drop_column("message_id")
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_column("inhabitant_groups")
