@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
@@ -13,9 +12,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from aap.bilans.rapport import AGE_LABELS
+from aap.pdf_fonts import FAMILY, add_unicode_font
 from forms.values import french_amount
 
-FONTS = Path(__file__).parent / "fonts"  # DejaVu Sans (free licence: fonts/LICENSE-DejaVu.txt)
 BLUE, ORANGE, GREY = (0, 0, 145), (225, 0, 15), (120, 120, 120)
 COUNT_LABELS = {
     "attendus": "Bilans attendus",
@@ -33,23 +32,22 @@ def _euros(value: str) -> str:
 class _Pdf(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_unicode_font(self)
         self.report_title = title
         self.set_auto_page_break(True, margin=15)
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("DejaVu", "", 8)
+        self.set_font(FAMILY, "", 8)
         self.set_text_color(*GREY)
         self.cell(0, 6, f"{self.report_title} — page {self.page_no()}", align="C")
         self.set_text_color(0, 0, 0)
 
     def heading(self, text: str) -> None:
         self.ln(3)
-        self.set_font("DejaVu", "B", 13)
+        self.set_font(FAMILY, "B", 13)
         self.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
-        self.set_font("DejaVu", "", 10)
+        self.set_font(FAMILY, "", 10)
 
     def line_of(self, label: str, value: str) -> None:
         self.cell(110, 6, label)
@@ -64,7 +62,7 @@ class _Pdf(FPDF):
             if self.get_y() > 260:
                 self.add_page()
             y = self.get_y()
-            self.set_font("DejaVu", "", 8)
+            self.set_font(FAMILY, "", 8)
             self.set_xy(self.l_margin, y)
             self.cell(55, 5, label[:40])
             for i, value in enumerate(values):
@@ -81,7 +79,7 @@ class _Pdf(FPDF):
                 self.set_xy(self.l_margin + 62 + i * 40, y)
                 self.cell(30, 6, name)
             self.ln(8)
-        self.set_font("DejaVu", "", 10)
+        self.set_font(FAMILY, "", 10)
 
 
 def report_pdf(data: dict[str, Any]) -> bytes:
@@ -90,9 +88,9 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     pdf = _Pdf(title)
     pdf.set_title(title)
     pdf.add_page()
-    pdf.set_font("DejaVu", "B", 16)
+    pdf.set_font(FAMILY, "B", 16)
     pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FAMILY, "", 10)
     pdf.cell(
         0, 6, f"Appel à projets {campaign['year']} — état au {data['date']}", new_x="LMARGIN", new_y="NEXT"
     )
@@ -142,9 +140,9 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     pdf.line_of("Opérateurs venus avec des bénéficiaires", str(f["operateurs"]))
     pdf.line_of("Bénéficiaires venus", str(f["beneficiaires"]))
     for c in f["contributions"]:
-        pdf.set_font("DejaVu", "B", 10)
+        pdf.set_font(FAMILY, "B", 10)
         pdf.multi_cell(0, 5, c["theme"], new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 10)
+        pdf.set_font(FAMILY, "", 10)
         pdf.multi_cell(0, 5, f"« {c['texte']} »", new_x="LMARGIN", new_y="NEXT")
         if c["propositions"]:
             pdf.multi_cell(0, 5, f"Propositions : {c['propositions']}", new_x="LMARGIN", new_y="NEXT")

@@ -9,30 +9,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from aap.models import Cpo
+from aap.pdf_fonts import FAMILY, add_unicode_font
 from workflows.cofinancement import format_euros
 from workflows.cpo import STATE_LABELS
 from workflows.reasons import fr_date
 
-FONTS = Path(__file__).resolve().parents[1] / "fonts"
-
 
 def _pdf() -> FPDF:
     pdf = FPDF(format="A4")
-    pdf.add_font("dejavu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("dejavu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    add_unicode_font(pdf)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     return pdf
 
 
 def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
-    pdf.set_font("dejavu", "B" if bold else "", size)
+    pdf.set_font(FAMILY, "B" if bold else "", size)
     pdf.multi_cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -63,13 +60,13 @@ def render(cpo: Cpo, now: datetime) -> bytes:
         _line(pdf, cpo.indicateurs)
     pdf.ln(3)
     _line(pdf, "Montants prévus par année (sous réserve du vote des crédits)", bold=True)
-    pdf.set_font("dejavu", "B", 10)
+    pdf.set_font(FAMILY, "B", 10)
     width = (pdf.w - pdf.l_margin - pdf.r_margin) / (len(years) + 2)
     pdf.cell(width * 1.5, 7, "Financeur", border=1)
     for year in years:
         pdf.cell(width, 7, str(year), border=1, align="R")
     pdf.cell(width * 0.5 + 0.01, 7, "", border=0, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("dejavu", "", 10)
+    pdf.set_font(FAMILY, "", 10)
     totals = [Decimal("0.00")] * len(years)
     for s in cpo.signataires:
         pdf.cell(width * 1.5, 7, s.financeur.code, border=1)
@@ -80,7 +77,7 @@ def render(cpo: Cpo, now: datetime) -> bytes:
             totals[i] += amount
             pdf.cell(width, 7, format_euros(amount), border=1, align="R")
         pdf.ln(7)
-    pdf.set_font("dejavu", "B", 10)
+    pdf.set_font(FAMILY, "B", 10)
     pdf.cell(width * 1.5, 7, "Total", border=1)
     for total in totals:
         pdf.cell(width, 7, format_euros(total), border=1, align="R")

@@ -31,6 +31,7 @@ from aap.dossiers.effects import AfterCommitContext, EffectsTable
 from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
+from aap.pdf_fonts import FAMILY, add_unicode_font
 from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros, payment_schedule
 from workflows.reasons import fr_date
@@ -42,7 +43,6 @@ TITLES = {
     "notification": "Notification de subvention",
     "refus": "Décision de refus de subvention",
 }
-FONTS = Path(__file__).resolve().parent.parent / "fonts"
 CONVENTIONED_STATES = ("conventionne", "bilan_depose", "cloture")
 log = logging.getLogger(__name__)
 AVIS_FR = {
@@ -267,15 +267,12 @@ def render_pdf(html: str, title: str, now: datetime) -> bytes:
     pdf.set_subject(title)
     pdf.set_author("aap - guichet unique du contrat de ville")
     pdf.set_display_mode("fullpage")
-    pdf.add_font("dejavu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("dejavu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.add_font("dejavu", "I", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("dejavu", "BI", str(FONTS / "DejaVuSans-Bold.ttf"))
+    add_unicode_font(pdf)
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
-    pdf.set_font("dejavu", size=10)
-    pdf.write_html(html, font_family="dejavu")
+    pdf.set_font(FAMILY, size=10)
+    pdf.write_html(html, font_family=FAMILY)
     return bytes(pdf.output())
 
 
