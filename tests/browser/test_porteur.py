@@ -342,3 +342,30 @@ def test_the_lifecycle_is_a_drawing_with_its_words_not_mermaid_source(page: Page
         page.get_by_role("img", name=re.compile("Les étapes d'un dossier ; l'état actuel : «"))
     ).to_be_visible()
     assert "stateDiagram" not in page.locator("body").inner_text()
+
+
+def test_a_line_added_and_not_yet_saved_comes_back_after_a_reload(page: Page) -> None:
+    """Offline, the porteur adds a line to the charges and types it; the page is reloaded: the line and
+    what was typed are back, then saved."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Budget prévisionnel de l'action").first.click()
+    rows = page.locator("#f-budget-charges > fieldset.row")
+    before = rows.count()
+
+    def offline(route):  # type: ignore[no-untyped-def]
+        if route.request.method == "POST":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/section/budget", offline)
+    page.get_by_role("button", name="Ajouter une ligne : Charges").click()
+    page.locator(f"#f-budget-charges-{before}-libelle").fill("Location de la salle")
+    expect(page.locator("#autosave-status")).to_contain_text("Pas de connexion", timeout=8000)
+    page.unroute("**/section/budget")
+    page.reload()
+    expect(rows).to_have_count(before + 1)
+    expect(page.locator(f"#f-budget-charges-{before}-libelle")).to_have_value("Location de la salle")
+    expect(page.locator("#autosave-status")).not_to_contain_text("Pas de connexion", timeout=8000)
+    page.evaluate("localStorage.clear()")

@@ -71,7 +71,22 @@
     return out;
   }
 
+  // Lines added in the browser and not saved yet: add them again before putting their answers back.
+  function ensureRows(form, saved) {
+    Object.keys(saved).forEach(function (key) {
+      var name = key.split("\u0000")[0];
+      if (fieldsOf(form).some(function (el) { return el.name === name; })) { return; }
+      $all("fieldset[data-list]", form).forEach(function (list) {
+        var base = list.getAttribute("data-list") + ".";
+        if (name.indexOf(base) !== 0 || !list.aapAddRow) { return; }
+        var index = parseInt(name.slice(base.length).split(".")[0], 10);
+        while (!isNaN(index) && list.aapRowCount() <= index && list.aapAddRow(false)) { /* one line more */ }
+      });
+    });
+  }
+
   function restore(form, saved) {
+    ensureRows(form, saved);
     var changed = false;
     fieldsOf(form).forEach(function (el) {
       if (el.type === "checkbox" || el.type === "radio") {
@@ -239,9 +254,9 @@
       list.appendChild(button);
       function rows() { return $all(":scope > fieldset[data-row]", list); }
       function refresh() { button.hidden = max > 0 && rows().length >= max; }
-      button.addEventListener("click", function () {
+      function addRow(focus) {
         var all = rows(), last = all[all.length - 1];
-        if (!last) { return; }
+        if (!last || button.hidden) { return false; }
         var from = parseInt(last.getAttribute("data-row"), 10), to = from + 1;
         var base = list.getAttribute("data-list"), baseId = list.id;
         var copy = last.cloneNode(true);
@@ -273,8 +288,12 @@
         refresh();
         form.dispatchEvent(new Event("aap:rows"));
         var first = copy.querySelector("input, select, textarea");
-        if (first) { first.focus(); }
-      });
+        if (first && focus) { first.focus(); }
+        return true;
+      }
+      button.addEventListener("click", function () { addRow(true); });
+      list.aapAddRow = addRow;  // the autosave's copy of added lines puts them back (restore)
+      list.aapRowCount = function () { return rows().length; };
       refresh();
     });
   }
@@ -336,9 +355,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     focusProblems();
     $all("form").forEach(conditionalFields);
+    $all("form").forEach(addLineButtons);  // before the autosave, which may put added lines back
     $all("form[data-autosave]").forEach(autosave);
     $all("form[data-siret-lookup]").forEach(siretLookup);
-    $all("form").forEach(addLineButtons);
     $all("form").forEach(liveTotals);
     $all(".save-bar").slice(0, 1).forEach(saveBarPadding);
   });
