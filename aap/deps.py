@@ -79,6 +79,8 @@ def current_user_optional(
                 # a page of another site (or port) can make the browser send the cookie: the API writes
                 # only for a bearer token, or for the cookie with the session's CSRF token in a header
                 check_api_csrf(request)
+            if user is not None:
+                territoire = _web_territory(request, db, user, territoire)
     if user is not None and territoire:
         from aap.territories.memberships import act_within  # (territories build on accounts)
 
@@ -89,12 +91,44 @@ def current_user_optional(
     return user
 
 
+SESSION_TERRITORY = "territoire"
+"""The session key of the territory a person of several contracts chose in the pages' header."""
+
+
+def _web_territory(request: Request, db: Session, user: User, named: str | None) -> str | None:
+    """With the session cookie, the territory chosen in the pages' header (unless the request names
+    one), and what the header's selector offers (`request.state.territoires`). A choice no longer valid
+    (the membership was removed) is forgotten: the account acts at home."""
+    from aap.territories.memberships import choices_for  # (territories build on accounts)
+
+    chosen = request.session.get(SESSION_TERRITORY)
+    page = not request.url.path.startswith("/api/")
+    choices = choices_for(db, user, chosen) if page or chosen else []
+    if page:
+        request.state.territoires = choices
+    if chosen and chosen not in {t["code"] for t in choices}:
+        request.session.pop(SESSION_TERRITORY, None)
+        chosen = None
+    return named or chosen
+
+
 def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
     if user is None:
         raise Unauthorized(
             "Authentification requise.", code="non_authentifie", headers={"WWW-Authenticate": "Bearer"}
         )
     return user
+
+
+def the_account(user: Annotated[User, Depends(current_user)], db: DB) -> User:
+    """The account itself, for what changes it (name, password, address, choice of contract): a caller
+    acting in another contract is a detached copy with that membership's role, never written back."""
+    if user in db:
+        return user
+    found = db.get(User, user.id)
+    if found is None:  # pragma: no cover - the account was read at the start of this request
+        raise Unauthorized("Authentification requise.", code="non_authentifie")
+    return found
 
 
 def require(*roles: str):  # type: ignore[no-untyped-def]
@@ -107,6 +141,7 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
 
 
 Caller = Annotated[User, Depends(current_user)]
+Account = Annotated[User, Depends(the_account)]
 MaybeCaller = Annotated[User | None, Depends(current_user_optional)]
 Admin = Annotated[User, Depends(require("admin"))]
 Staff = Annotated[User, Depends(require("admin", "instructeur"))]

@@ -446,8 +446,9 @@ class Dossier(Base):
 
 
 class DossierTarget(Base):
-    """A territory code the dossier's answers refer to (`kind`: `qpv` or `orientation`), kept with each
-    save so who sees what, the per-commune totals and the reload checks are SQL, not JSON scans."""
+    """A territory code the dossier's answers refer to (`kind`: `qpv` — a QPV or a place hors QPV — or
+    `orientation`), kept with each save so who sees what, the QPV filter, the totals per place and
+    commune and the reload checks are SQL, not JSON scans. The one table of a dossier's places."""
 
     __tablename__ = "dossier_targets"
     __table_args__ = (Index("ix_dossier_targets_kind_code", "kind", "code"),)
@@ -465,15 +466,6 @@ class DossierCounter(Base):
     )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class DossierQpv(Base):
-    """A QPV a dossier's action targets, read from its answers on every save: the QPV filter's index."""
-
-    __tablename__ = "dossier_qpvs"
-    __table_args__ = (Index("ix_dossier_qpvs_qpv_dossier", "qpv_code", "dossier_id"),)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
-    qpv_code: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class DossierEvent(Base):

@@ -6,6 +6,7 @@ before the first request or cron pass (`create_app`, the CLI and the tests call 
 
 from aap.attachments import pieces
 from aap.avis import service as avis
+from aap.bilans import repository as bilans_repository
 from aap.bilans import service as bilans
 from aap.cpo import cycle as cpo_cycle
 from aap.cpo import guards as cpo_guards
@@ -23,7 +24,7 @@ def register_payment_guards(guards: PaymentGuards) -> None:
     """Domains that may hold a payment add their guard here: the solde waits for the bilan, a CPO year
     for last year's bilan."""
     bilans.register_guards(guards)
-    guards.add("cpo.bilan_precedent", cpo_guards.previous_bilan_pending)
+    guards.add("cpo.bilan_precedent", cpo_guards.previous_bilan_pending(bilans_repository.bilan_validated))
 
 
 def register_scheduled() -> None:

@@ -106,13 +106,13 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
     """The (dossier, occurrence) pairs of `rule` due `today`."""
     lo, hi = rule.anchor_window(today)
     out: list[DueOccurrence] = []
+    only_cpo = Dossier.id.in_(cpo_repository.cpo_dossier_ids()) if rule.cpo else true()
     if rule.scope == "bilan":
-        return _bilan_dates(session, rule, today, lo, hi)
+        return _bilan_dates(session, rule, today, lo, hi, only_cpo)
     if rule.scope == "focus":
         return _focus_sessions(session, rule, today, lo, hi)
     if rule.scope == "cpo":
         return _cpo_ends(session, rule, today, lo, hi)
-    only_cpo = Dossier.id.in_(cpo_repository.cpo_dossier_ids()) if rule.cpo else true()
     if rule.scope == "dossier":
         return _dossier_dates(session, rule, today, lo, hi, only_cpo)
     for campaign, anchor in _campaigns_with_date(session, rule.date_name, lo, hi):
@@ -169,13 +169,15 @@ def _dossier_dates(
     return out
 
 
-def _bilan_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+def _bilan_dates(
+    session: Session, rule: Rule, today: date, lo: date, hi: date, only_cpo: ColumnElement[bool]
+) -> list[DueOccurrence]:
     """A returned bilan's reminders, by its indexed `correction_due` (set only while it is returned)."""
     column = getattr(Bilan, rule.date_name)
     rows = session.execute(
         select(Bilan.dossier_id, column)
         .join(Dossier, Dossier.id == Bilan.dossier_id)
-        .where(column >= lo, column <= hi, func.coalesce(Dossier.state, "").in_(rule.states))
+        .where(column >= lo, column <= hi, func.coalesce(Dossier.state, "").in_(rule.states), only_cpo)
     )
     out = []
     for dossier_id, anchor in rows:

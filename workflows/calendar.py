@@ -41,7 +41,12 @@ class CalendarNotFound(KeyError):
 
 
 class CalendarError(ValueError):
-    """A calendar file that does not make sense; the message says where."""
+    """A calendar file that does not make sense; the message says where. `problems`: every mistake found,
+    as (path in the file, French message)."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [("", message)]
 
 
 @dataclass(frozen=True)
@@ -206,51 +211,131 @@ def _days(dates: dict[str, Any]) -> dict[str, date]:
     return out
 
 
-def _ref(text: object, known: set[str], where: str) -> DateRef:
+def _ref(text: object, known: set[str]) -> DateRef | str:
+    """The reference, or why it is refused (the accepted date names listed)."""
     match = _REF.match(str(text))
     if not match or match.group(1) not in known:
-        raise CalendarError(f"{where}: « {text} » ne désigne pas une date du calendrier")
+        accepted = ", ".join(sorted(known)) or "aucune"
+        return (
+            f"« {text} » ne désigne pas une date du calendrier (dates possibles : {accepted} ; "
+            "par ex. « depot_cloture + 1 »)"
+        )
     name, sign, days = match.groups()
     offset = int(days or 0) * (-1 if sign == "-" else 1)
     return DateRef(name, offset)
 
 
-def parse_calendar(data: Any, source: str = "calendar") -> Calendar:
-    """A Calendar from its YAML/JSON shape (see ``calendars/annuel.yaml``); errors name their location."""
-    if not isinstance(data, dict):
-        raise CalendarError(f"{source}: un calendrier doit être un objet")
-    try:
-        code, label, raw_dates = str(data["code"]), str(data["label"]), data["dates"]
-        raw_phases = data["phases"]
-    except KeyError as missing:
-        raise CalendarError(f"{source}: clé obligatoire absente : {missing}") from None
-    if not isinstance(raw_dates, dict) or not isinstance(raw_phases, list) or not raw_phases:
-        raise CalendarError(f"{source}: `dates` doit être un objet et `phases` une liste non vide")
-    known = set(raw_dates)
-    labels = {name: str((spec or {}).get("label", name)) for name, spec in raw_dates.items()}
-    required = tuple(n for n, s in raw_dates.items() if (s or {}).get("required"))
-    optional = tuple(n for n in raw_dates if n not in required)
+Problems = list[tuple[str, str]]
+
+
+def _accepted(known: set[str]) -> str:
+    return ", ".join(sorted(known)) or "aucune"
+
+
+def _parse_dates(data: dict[str, Any], problems: Problems) -> dict[str, dict[str, Any]]:
+    raw = data.get("dates")
+    if raw is not None and not isinstance(raw, dict):
+        problems.append(("dates", "bloc de dates attendu (une ligne « nom: {label: …} » par date)"))
+    raw = raw if isinstance(raw, dict) else {}
+    for name, spec in raw.items():
+        if not _CODE.match(str(name)):
+            problems.append((f"dates.{name}", "nom de date : minuscules, chiffres et « _ » seulement"))
+        if spec is not None and not isinstance(spec, dict):
+            problems.append((f"dates.{name}", "bloc attendu, par ex. « {label: Clôture, required: true} »"))
+    return {str(n): (spec if isinstance(spec, dict) else {}) for n, spec in raw.items()}
+
+
+def _parse_order(data: dict[str, Any], known: set[str], problems: Problems) -> tuple[tuple[str, ...], ...]:
+    raw = data.get("order") or []
+    if not isinstance(raw, list):
+        problems.append(("order", "liste de suites de dates attendue"))
+        return ()
     order = []
-    for i, chain in enumerate(data.get("order") or []):
-        unknown = [n for n in chain if n not in known]
-        if unknown:
-            raise CalendarError(f"{source}: order[{i}]: dates inconnues {unknown}")
-        order.append(tuple(chain))
-    phases = []
-    for i, raw in enumerate(raw_phases):
-        where = f"{source}: phases[{i}]"
-        if not isinstance(raw, dict) or "code" not in raw:
-            raise CalendarError(f"{where}: une phase a un `code` et un `label`")
-        refs = tuple(_ref(r, known, where) for r in raw.get("starts_at") or ())
-        if i > 0 and not refs:
-            raise CalendarError(f"{where}: seule la première phase peut n'avoir pas de `starts_at`")
-        phases.append(
-            Phase(str(raw["code"]), str(raw.get("label", raw["code"])), refs[0].name if refs else None, refs)
+    for i, chain in enumerate(raw):
+        if not isinstance(chain, list):
+            problems.append(
+                (f"order[{i}]", "suite de dates attendue, par ex. « [depot_ouverture, depot_cloture] »")
+            )
+            continue
+        problems.extend(
+            (f"order[{i}][{j}]", f"date inconnue « {name} » (dates possibles : {_accepted(known)})")
+            for j, name in enumerate(chain)
+            if str(name) not in known
         )
-    codes = [p.code for p in phases]
-    if len(set(codes)) != len(codes):
-        raise CalendarError(f"{source}: codes de phase en double")
-    return Calendar(code, label, tuple(phases), required, optional, labels, tuple(order))
+        order.append(tuple(str(n) for n in chain))
+    return tuple(order)
+
+
+def _parse_phase(i: int, raw: Any, known: set[str], problems: Problems) -> Phase | None:
+    where = f"phases[{i}]"
+    if not isinstance(raw, dict) or not raw.get("code"):
+        problems.append((where, "une phase a un `code` et un `label`"))
+        return None
+    code = str(raw["code"])
+    raw_refs = raw.get("starts_at") or []
+    raw_refs = raw_refs if isinstance(raw_refs, list) else [raw_refs]
+    refs: list[DateRef] = []
+    for j, text in enumerate(raw_refs):
+        ref = _ref(text, known)
+        if isinstance(ref, str):
+            problems.append((f"{where}.starts_at[{j}]", ref))
+        else:
+            refs.append(ref)
+    if i > 0 and not raw_refs:
+        problems.append((where, "seule la première phase peut n'avoir pas de `starts_at`"))
+    return Phase(code, str(raw.get("label", code)), refs[0].name if refs else None, tuple(refs))
+
+
+def _parse_phases(data: dict[str, Any], known: set[str], problems: Problems) -> tuple[Phase, ...]:
+    raw = data.get("phases")
+    if raw is not None and (not isinstance(raw, list) or not raw):
+        problems.append(("phases", "liste non vide de phases attendue (lignes commençant par « - »)"))
+    phases: list[Phase] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        phase = _parse_phase(i, item, known, problems)
+        if phase is None:
+            continue
+        if phase.code in first:
+            problems.append(
+                (
+                    f"phases[{i}].code",
+                    f"code de phase en double « {phase.code} » (déjà phases[{first[phase.code]}])",
+                )
+            )
+        first.setdefault(phase.code, i)
+        phases.append(phase)
+    return tuple(phases)
+
+
+def parse_calendar(data: Any, source: str = "calendar") -> Calendar:
+    """A Calendar from its YAML/JSON shape (see ``calendars/annuel.yaml``). Every mistake is reported at
+    once: `CalendarError.problems` holds (path, message) pairs, e.g. ``("phases[2].starts_at[0]", …)``."""
+    problems: Problems = []
+    if not isinstance(data, dict):
+        problems.append(("", "un calendrier doit être un objet (« code: … », « label: … », « dates: … »…)"))
+    else:
+        problems.extend(
+            (key, "champ obligatoire")
+            for key in ("code", "label", "dates", "phases")
+            if data.get(key) in (None, "")
+        )
+        code, label = str(data.get("code") or ""), str(data.get("label") or "")
+        if code and not _CODE.match(code):
+            problems.append(
+                ("code", f"« {code} » : minuscules, chiffres et « _ » seulement (ex. quartiers_ete)")
+            )
+        raw_dates = _parse_dates(data, problems)
+        known = set(raw_dates)
+        order = _parse_order(data, known, problems)
+        phases = _parse_phases(data, known, problems)
+    if problems:
+        lines = "\n".join(f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in problems)
+        raise CalendarError(lines, problems)
+    labels = {name: str(spec.get("label", name)) for name, spec in raw_dates.items()}
+    required = tuple(n for n, spec in raw_dates.items() if spec.get("required"))
+    optional = tuple(n for n in raw_dates if n not in required)
+    return Calendar(code, label, phases, required, optional, labels, order)
 
 
 def add_calendar_dir(path: Path) -> None:

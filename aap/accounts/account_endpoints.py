@@ -27,7 +27,7 @@ from aap.accounts.schemas import (
 )
 from aap.accounts.sessions import token_for
 from aap.clock import now
-from aap.deps import DB, Admin, AppSettings, Caller, Porteur
+from aap.deps import DB, Account, Admin, AppSettings, Caller, Porteur
 
 router = APIRouter(tags=["comptes"])
 
@@ -196,14 +196,14 @@ def accept_invitation(body: InvitationAcceptIn, db: DB, settings: AppSettings) -
 
 
 @router.patch("/me", summary="Changer mon nom", response_model=MeOut)
-def update_me(body: ProfileIn, db: DB, user: Caller) -> dict[str, Any]:
+def update_me(body: ProfileIn, db: DB, user: Account) -> dict[str, Any]:
     return describe_user(recovery.rename(db, user, body.full_name))
 
 
 @router.post(
     "/me/password", summary="Changer mon mot de passe (ferme toutes mes sessions)", response_model=TokenOut
 )
-def change_password(body: PasswordChangeIn, db: DB, user: Caller, settings: AppSettings) -> dict[str, str]:
+def change_password(body: PasswordChangeIn, db: DB, user: Account, settings: AppSettings) -> dict[str, str]:
     recovery.change_password(db, user, body.current_password, body.new_password)
     return {"access_token": token_for(settings.secret_key, user), "token_type": "bearer"}
 
@@ -215,7 +215,12 @@ def change_password(body: PasswordChangeIn, db: DB, user: Caller, settings: AppS
     response_model=MessageOut,
 )
 def change_email(
-    body: EmailChangeIn, request: Request, tasks: BackgroundTasks, db: DB, user: Caller, settings: AppSettings
+    body: EmailChangeIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    db: DB,
+    user: Account,
+    settings: AppSettings,
 ) -> dict[str, str]:
     message = email_change.request_change(
         db, user, body.email, body.current_password, now=now(), base_url=settings.base_url

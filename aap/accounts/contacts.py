@@ -11,6 +11,12 @@ from sqlalchemy.orm import Session
 from aap.models import Campaign, Dossier, Financeur, Membership, Organisation, User
 
 
+def territory_ids_of(session: Session, user: User) -> set[int]:
+    """The territories an account works in: staff its own; a porteur those of its organisations and
+    those of the calls its organisations filed in (an association in two contracts)."""
+    return _territories_of(session, user)
+
+
 def _territories_of(session: Session, user: User) -> set[int]:
     if user.role in ("admin", "instructeur", "partenaire"):
         return {user.territory_id} if user.territory_id else set()

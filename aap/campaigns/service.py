@@ -173,6 +173,8 @@ def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]
             .where(Membership.user_id == user.id, Organisation.territory_id.is_not(None))
         )
         order.insert(0, case((Campaign.territory_id.in_(home), 0), else_=1))
+        if user.territory_id is not None:  # an association acting in one of its contracts
+            query = query.where(Campaign.territory_id == user.territory_id)
     else:
         query = query.where(false())
     return query.order_by(*order)

@@ -2,10 +2,14 @@
 
 An admin may record an avance voted before that bilan (`avance_avant_bilan`, with its justification in
 the CPO's history): that financer's avance of that year then goes through.
+
+Whether a bilan is validated is the bilans domain's answer, handed in at the composition root
+(`aap/wiring.py`): this domain imports nothing of bilans.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -30,12 +34,27 @@ class PaymentAttempt(Protocol):
     def kind(self) -> str: ...
 
 
-def previous_bilan_pending(attempt: PaymentAttempt) -> list[Reason]:
+BilanValidated = Callable[[Session, int], bool]
+"""(session, dossier id) -> whether that dossier's bilan is validated: the bilans domain answers."""
+
+PaymentGuard = Callable[[PaymentAttempt], list[Reason]]
+
+
+def previous_bilan_pending(bilan_validated: BilanValidated) -> PaymentGuard:
+    """The guard, asking `bilan_validated` (the bilans domain's) about last year's dossier."""
+
+    def guard(attempt: PaymentAttempt) -> list[Reason]:
+        return _previous_bilan_pending(attempt, bilan_validated)
+
+    return guard
+
+
+def _previous_bilan_pending(attempt: PaymentAttempt, bilan_validated: BilanValidated) -> list[Reason]:
     annee = repository.year_of_dossier(attempt.session, attempt.dossier.id)
     if annee is None:
         return []
     previous = repository.previous_year_dossier(attempt.session, annee)
-    if previous is None or repository.bilan_validated(attempt.session, previous):
+    if previous is None or bilan_validated(attempt.session, previous.id):
         return []
     code = attempt.line.financeur.code
     if attempt.kind == "avance" and repository.advance_allowed(

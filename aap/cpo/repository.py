@@ -38,7 +38,10 @@ def visible_cpos(user: User) -> Select[Cpo]:
     query = select(Cpo)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
-        return query.where(Cpo.organisation_id.in_(mine))
+        query = query.where(Cpo.organisation_id.in_(mine))
+        if user.territory_id is not None:  # an association acting in one of its contracts
+            query = query.where(Cpo.territory_id == user.territory_id)
+        return query
     if user.role == "financeur":
         signs = exists().where(
             CpoSignataire.cpo_id == Cpo.id, CpoSignataire.financeur_id == user.financeur_id
@@ -149,12 +152,6 @@ def previous_year_dossier(session: Session, annee: CpoAnnee) -> Dossier | None:
         if origin_year == annee.annee - 1:
             return origin
     return None
-
-
-def bilan_validated(session: Session, dossier: Dossier) -> bool:  # noqa: ARG001 - the bilans domain's signature
-    """Whether the bilan of `dossier` is validated. Until the bilans domain exposes its own answer
-    (`aap.bilans.repository.bilan_validated`), a validated bilan is a dossier closed (`cloture`)."""
-    return dossier.state == "cloture"
 
 
 def advance_allowed(session: Session, cpo_id: int, annee: int, financeur_code: str) -> bool:

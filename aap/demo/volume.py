@@ -25,14 +25,13 @@ from aap.campaigns.service import save_campaign
 from aap.demo.campaigns import TERRITORY, demo_campaigns
 from aap.demo.loader import demo_actions
 from aap.dossiers.numbering import skip_dossier_numbers
-from aap.dossiers.search_columns import facts_of, qpv_rows
+from aap.dossiers.search_columns import facts_of
 from aap.dossiers.targets import target_rows
 from aap.models import (
     Campaign,
     Cofinancement,
     Dossier,
     DossierEvent,
-    DossierQpv,
     DossierTarget,
     Financeur,
     Organisation,
@@ -242,7 +241,6 @@ def _state(rng: random.Random) -> str:
 class Rows:
     organisations: list[dict[str, Any]]
     dossiers: list[dict[str, Any]]
-    qpvs: list[dict[str, Any]]
     lines: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     events: list[dict[str, Any]]
@@ -341,7 +339,7 @@ def _dossier_rows(
         )
     events = list(_events(ctx, dossier_id, row["created_at"], stamps))
     targets = target_rows(dossier_id, set(facts.targets))
-    return Rows([], [row], qpv_rows(dossier_id, facts), lines, payments, events, targets)
+    return Rows([], [row], lines, payments, events, targets)
 
 
 def _line(
@@ -431,7 +429,6 @@ def _flush(session: Session, rows: Rows) -> None:
     for model, items in (
         (Organisation, rows.organisations),
         (Dossier, rows.dossiers),
-        (DossierQpv, rows.qpvs),
         (DossierTarget, rows.targets),
         (Cofinancement, rows.lines),
         (Payment, rows.payments),
@@ -484,7 +481,6 @@ def generate(
                 ctx, rng, dossier_id + n, orgs[n % len(orgs)], line_id + n * len(ctx.financeurs)
             )
             batch.dossiers += one.dossiers
-            batch.qpvs += one.qpvs
             batch.targets += one.targets
             batch.lines += one.lines
             batch.payments += one.payments

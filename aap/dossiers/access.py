@@ -37,7 +37,12 @@ def visible_dossiers(user: User) -> Select[Dossier]:
     query = select(Dossier)
     if user.role == "porteur":
         mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
-        return query.where(Dossier.organisation_id.in_(mine))
+        query = query.where(Dossier.organisation_id.in_(mine))
+        if user.territory_id is not None:  # an association acting in one of its contracts
+            query = query.where(
+                Dossier.campaign_id.in_(select(Campaign.id).where(Campaign.territory_id == user.territory_id))
+            )
+        return query
     if user.role == "financeur":
         # correlated to the dossier only: a query that also reads lines keeps its own
         solicits = (

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from aap.dossiers.access import visible_dossiers
-from aap.models import Cofinancement, Dossier, DossierQpv, Financeur, Organisation, User
+from aap.models import Cofinancement, Dossier, DossierTarget, Financeur, Organisation, User
 from workflows.dossier import STATES
 
 MAX_LIMIT = 500
@@ -106,7 +106,13 @@ def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]
     if f.campaign_id is not None:
         out.append(Dossier.campaign_id == f.campaign_id)
     if f.qpv:
-        out.append(exists().where(DossierQpv.dossier_id == Dossier.id, DossierQpv.qpv_code == f.qpv))
+        out.append(
+            exists().where(
+                DossierTarget.dossier_id == Dossier.id,
+                DossierTarget.kind == "qpv",
+                DossierTarget.code == f.qpv,
+            )
+        )
     if f.orientation:
         # the node itself and its descendants (A.1, A.1.2…): an index range, on every database
         code = f.orientation

@@ -2,49 +2,47 @@
 
 QPV, orientation and budget live in the answers (JSON), where the form definition puts them
 (`aap.dossiers.answer_paths`). Copying them on every save into indexed columns
-(`Dossier.orientation_code`, `Dossier.budget_total`, the `dossier_qpvs` rows) lets the lists filter,
-count and sum in SQL instead of reading every dossier into Python. Mapper events keep them in sync
-whichever service writes the answers; bulk inserts (`aap bench generate`) call `facts_of` themselves.
+(`Dossier.orientation_code`, `Dossier.budget_total`) lets the lists filter, count and sum in SQL
+instead of reading every dossier into Python. Mapper events keep them in sync whichever service writes
+the answers; bulk inserts (`aap bench generate`) call `facts_of` themselves.
 
-The same events write the territory codes of `dossier_targets` (`aap.dossiers.targets`: commune
-access, per-commune subtotals, reload checks), so the two tables never disagree after a save or a
-rename. They hold the same QPV codes twice: to be unified into one table.
+The same events write the territory codes of `dossier_targets` (`aap.dossiers.targets`), the one table
+of a dossier's places (QPV and places hors QPV, kind `qpv`) and orientation: the QPV filter, the
+totals per place, commune access, per-commune subtotals and the reload checks all read it.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Connection, delete, event, insert, inspect
 from sqlalchemy.orm import Mapper
 
-from aap.dossiers.answer_paths import answered_budget, has_budget, orientation_of, qpvs_of
+from aap.dossiers.answer_paths import answered_budget, has_budget, orientation_of
 from aap.dossiers.targets import target_rows, targets_of
-from aap.models import Dossier, DossierQpv, DossierTarget
+from aap.models import Dossier, DossierTarget
 
 _PENDING = "_search_qpvs_pending"
 
 
 @dataclass(frozen=True)
 class SearchFacts:
-    qpvs: tuple[str, ...]
     orientation: str | None
     budget: Decimal | None
     targets: frozenset[tuple[str, str]] = frozenset()  # (kind, code): `dossier_targets`
+
+    @property
+    def qpvs(self) -> tuple[str, ...]:
+        """The places (QPV or hors QPV) the action targets, as `dossier_targets` holds them."""
+        return tuple(sorted({code[:32] for kind, code in self.targets if kind == "qpv"}))
 
 
 def facts_of(dossier: Dossier) -> SearchFacts:
     """What the lists need from the answers (only `form_code`, `form_version` and `answers` are read)."""
     return SearchFacts(
-        qpvs=tuple(dict.fromkeys(q[:32] for q in qpvs_of(dossier))),
         orientation=(orientation_of(dossier) or "")[:32] or None,
         budget=answered_budget(dossier) if has_budget(dossier) else None,
         targets=frozenset(targets_of(dossier.form_code, dossier.form_version, dossier.answers or {})),
     )
-
-
-def qpv_rows(dossier_id: int, facts: SearchFacts) -> list[dict[str, Any]]:
-    return [{"dossier_id": dossier_id, "qpv_code": code} for code in facts.qpvs]
 
 
 def _answers_changed(target: Dossier) -> bool:
@@ -71,13 +69,10 @@ def _fill(target: Dossier) -> None:
 
 @event.listens_for(Dossier, "after_insert")
 @event.listens_for(Dossier, "after_update")
-def _write_qpvs(_mapper: Mapper[Dossier], conn: Connection, target: Dossier) -> None:
+def _write_targets(_mapper: Mapper[Dossier], conn: Connection, target: Dossier) -> None:
     facts = target.__dict__.pop(_PENDING, None)
     if facts is None:
         return
-    conn.execute(delete(DossierQpv).where(DossierQpv.dossier_id == target.id))
-    if facts.qpvs:
-        conn.execute(insert(DossierQpv), qpv_rows(target.id, facts))
     conn.execute(delete(DossierTarget).where(DossierTarget.dossier_id == target.id))
     if facts.targets:
         conn.execute(insert(DossierTarget), target_rows(target.id, set(facts.targets)))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
@@ -34,6 +34,8 @@ from aap.models import (
     Campaign,
     CampaignFinanceur,
     Cofinancement,
+    Cpo,
+    CpoAnnee,
     Dossier,
     DossierEvent,
     Organisation,
@@ -42,6 +44,7 @@ from aap.models import (
 from forms import FieldError, FormContext
 from workflows import dossier as lifecycle
 from workflows import reconduction
+from workflows.cpo import TERMINAL_STATES as CPO_ENDED
 from workflows.dossier import CofinancementFact, DossierFacts, Reason, TransitionRefused
 
 __all__ = [  # the reads live in the repository; they stay importable from here for the edges
@@ -222,7 +225,13 @@ def reconduct_dossier(
     campaign = get_campaign(session, user, campaign_id)
     form = campaign_form(campaign)
     refused = reconduction.refusal(
-        previous.state, previous.campaign_id, campaign.id, previous.form_code, form.code
+        previous.state,
+        previous.campaign_id,
+        campaign.id,
+        previous.form_code,
+        form.code,
+        to_year=campaign.year,
+        cpo=_cpo_covers(session, [previous]).get(previous.id),
     )
     if refused is not None:
         kind, reason = refused
@@ -268,6 +277,8 @@ def reconduct_targets(
     """For each dossier that may be renewed now, the first of `campaigns` open today that takes it
     (same rule as `reconduct_dossier`: what the « Reconduire » button offers, the API accepts)."""
     open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, today)}
+    years = {c.id: c.year for c in campaigns}
+    covers = _cpo_covers(session, dossiers)
     ids = [d.id for d in dossiers]
     renewed = {
         (row.reconducted_from_id, row.campaign_id)
@@ -284,7 +295,15 @@ def reconduct_targets(
                 cid
                 for cid, code in open_forms.items()
                 if (dossier.id, cid) not in renewed
-                and reconduction.refusal(dossier.state, dossier.campaign_id, cid, dossier.form_code, code)
+                and reconduction.refusal(
+                    dossier.state,
+                    dossier.campaign_id,
+                    cid,
+                    dossier.form_code,
+                    code,
+                    to_year=years[cid],
+                    cpo=covers.get(dossier.id),
+                )
                 is None
             ),
             None,
@@ -292,6 +311,31 @@ def reconduct_targets(
         if target is not None:
             targets[dossier.id] = target
     return targets
+
+
+def _cpo_covers(session: Session, dossiers: list[Dossier]) -> dict[int, reconduction.CpoCover]:
+    """Dossier id -> the CPO it belongs to: made from it, or one of its yearly dossiers (two queries)."""
+    ids = [d.id for d in dossiers]
+    if not ids:
+        return {}
+    by_cpo = {d.cpo_id: d.id for d in dossiers if d.cpo_id is not None}
+    rows = session.execute(
+        select(Cpo.id, Cpo.state, Cpo.dossier_origine_id).where(
+            or_(Cpo.dossier_origine_id.in_(ids), Cpo.id.in_(list(by_cpo)))
+        )
+    ).all()
+    years: dict[int, list[int]] = {}
+    for cpo_id, annee in session.execute(
+        select(CpoAnnee.cpo_id, CpoAnnee.annee).where(CpoAnnee.cpo_id.in_([r.id for r in rows]))
+    ):
+        years.setdefault(cpo_id, []).append(annee)
+    out: dict[int, reconduction.CpoCover] = {}
+    for cpo_id, state, origin_id in rows:
+        cover = reconduction.CpoCover(cpo_id, state, tuple(sorted(years.get(cpo_id, []))))
+        for did in (origin_id, by_cpo.get(cpo_id)):
+            if did in ids and (did not in out or out[did].state in CPO_ENDED):
+                out[did] = cover
+    return out
 
 
 def check_version(dossier: Dossier, if_match: int | None) -> None:

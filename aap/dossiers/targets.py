@@ -4,7 +4,8 @@ of a territory reload ask SQL, never scan the answers. Where these answers sit i
 (the fields whose options come from `qpvs` / `orientations`, `aap.dossiers.answer_paths`).
 
 The rows are written by the same mapper events as the list columns (`aap.dossiers.search_columns`),
-so every save, and the renames of a territory reload, keep `dossier_targets` and `dossier_qpvs` alike.
+so every save and the renames of a territory reload keep `dossier_targets` up to date. It is the one
+table of a dossier's places: the lists' QPV filter, the totals per place and the exports read it too.
 """
 
 from typing import Any

@@ -10,9 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from aap.campaigns.service import get_campaign
 from aap.clock import now
-from aap.cpo import totaux as cpo_totaux
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
 from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
@@ -362,9 +360,7 @@ def programmation_table(
     response_model=TotauxOut,
 )
 def campaign_totaux(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    answer = totaux.totaux(db, user, campaign_id)
-    answer["cpo"] = cpo_totaux.cpo_shares(db, user, get_campaign(db, user, campaign_id))
-    return answer
+    return totaux.totaux(db, user, campaign_id)  # `cpo` included: one computation for API and dashboard
 
 
 # --- conventions and notifications --------------------------------------------------------------

@@ -49,7 +49,7 @@ from aap.models import (
     Campaign,
     Cofinancement,
     Dossier,
-    DossierQpv,
+    DossierTarget,
     Financeur,
     Organisation,
     Orientation,
@@ -287,9 +287,9 @@ def read_sources(
     for dossier_id, code, demande, propose, decision, accorde in lines:
         sources[dossier_id].lines[code] = LineSource(demande, propose, decision, accorde)
     qpvs = session.execute(
-        select(DossierQpv.dossier_id, DossierQpv.qpv_code)
-        .where(DossierQpv.dossier_id.in_(ids))
-        .order_by(DossierQpv.dossier_id, DossierQpv.qpv_code)
+        select(DossierTarget.dossier_id, DossierTarget.code)
+        .where(DossierTarget.dossier_id.in_(ids), DossierTarget.kind == "qpv")
+        .order_by(DossierTarget.dossier_id, DossierTarget.code)
     )
     for dossier_id, code in qpvs:
         sources[dossier_id].qpvs.append(code)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, case, cast, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Integer, Select, and_, case, cast, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from aap.campaigns.service import get_campaign
@@ -28,7 +28,7 @@ from aap.models import (
     Campaign,
     Cofinancement,
     Dossier,
-    DossierQpv,
+    DossierTarget,
     Financeur,
     Orientation,
     Payment,
@@ -42,6 +42,10 @@ COUNTED_STATES = tuple(s for s in STATES if s not in ("brouillon", "non_depose",
 DELAYS = ("depot_decision", "decision_convention", "decision_premier_paiement")
 CPO_TARGET = Decimal("0.50")
 AMOUNT_KEYS = ("demande", "propose", "accorde", "paye")
+# a dossier's places (QPV and hors QPV), from the one table of its places; aliased, so that who-sees-what
+# conditions on `dossier_targets` (a commune's agent) stay correlated subqueries of their own
+PLACE = aliased(DossierTarget, name="place")
+PLACES_OF_DOSSIER = and_(PLACE.dossier_id == Dossier.id, PLACE.kind == "qpv")
 
 
 @dataclass
@@ -99,7 +103,7 @@ class Scope:
 
 
 def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]:
-    key = DossierQpv.qpv_code if by_qpv else Dossier.orientation_code
+    key = PLACE.code if by_qpv else Dossier.orientation_code
     accorde = case(
         (Cofinancement.decision == "accorde", func.coalesce(_cents(Cofinancement.montant_accorde), 0)),
         else_=0,
@@ -127,8 +131,8 @@ def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums
         .group_by(key, Cofinancement.financeur_id)
     )
     if by_qpv:
-        lines = lines.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
-        paid = paid.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
+        lines = lines.join(PLACE, PLACES_OF_DOSSIER)
+        paid = paid.join(PLACE, PLACES_OF_DOSSIER)
     out = {
         (r.key, r.financeur_id): Sums(r.n, _euros(r.demande), _euros(r.propose), _euros(r.accorde))
         for r in session.execute(lines)
@@ -139,10 +143,10 @@ def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums
 
 
 def _dossier_counts(session: Session, scope: Scope, by_qpv: bool) -> dict[str | None, int]:
-    key = DossierQpv.qpv_code if by_qpv else Dossier.orientation_code
+    key = PLACE.code if by_qpv else Dossier.orientation_code
     query = select(key, func.count()).select_from(Dossier).where(*scope.where).group_by(key)
     if by_qpv:
-        query = query.join(DossierQpv, DossierQpv.dossier_id == Dossier.id)
+        query = query.join(PLACE, PLACES_OF_DOSSIER)
     return {k: n for k, n in session.execute(query)}
 
 
@@ -307,9 +311,7 @@ def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Su
     return figures
 
 
-def cpo_shares(
-    session: Session, user: User, campaign: Campaign, per_financeur: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
     """Per financer: the share of its accorded money under a CPO, against the 50 % target, from the
     CPO domain's one grouped query (`aap.cpo.totaux`), as Decimals."""
     return [
@@ -384,5 +386,5 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "hors_qpv": every.hors_qpv,
         "delais": _delays(session, scope),
         "propre": own,
-        "cpo": cpo_shares(session, user, campaign, financeurs),
+        "cpo": cpo_shares(session, user, campaign),
     }

@@ -9,13 +9,14 @@ only replaced if their dates still fit it."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.models import Campaign
+from aap.rules_files.validation import translate
 from aap.rules_files.yaml_locations import (
     LocatedDocument,
     LocatedError,
@@ -23,12 +24,9 @@ from aap.rules_files.yaml_locations import (
     format_path,
     read_document,
 )
-from forms.definition import parse_definition
-from forms.errors import DefinitionError
+from forms.definition import FormDef
 from forms.form import DEFINITIONS, add_definitions_dir
 from workflows.calendar import CALENDARS_DIR, CalendarError, add_calendar_dir, load_calendar, parse_calendar
-
-_WHERE = re.compile(r"^(?P<path>[A-Za-z_][\w]*(?:\[\d+\])?(?:[.\[][\w\]]+)*)\s?: (?P<message>.+)$", re.S)
 
 
 def calendars_dir(data_dir: Path) -> Path:
@@ -45,14 +43,8 @@ def use_data_files(data_dir: Path) -> None:
     add_definitions_dir(forms_dir(data_dir))
 
 
-def _located(doc: LocatedDocument, text: str, code: str) -> LocatedError:
-    """A core error « phases[2]: … » placed at its line in the file."""
-    if " : " in text:  # the form engine's « sections[0] (collectif).fields[2] (membres).type : … »
-        where, message = text.split(" : ", 1)
-        path = re.sub(r" \([^)]*\)", "", where)
-    else:
-        match = _WHERE.match(text)
-        path, message = (match.group("path"), match.group("message")) if match else ("", text)
+def _at(doc: LocatedDocument, path: str, message: str, code: str) -> LocatedError:
+    """An error at `path` (« phases[2].starts_at[0] »), placed at the line of its nearest known part."""
     lines = {format_path(loc): line for loc, line in doc.lines.items()}
     probe = path
     while probe and probe not in lines:
@@ -77,7 +69,9 @@ def load_calendar_file(session: Session, path: Path, data_dir: Path) -> str:
     try:
         calendar = parse_calendar(doc.value, "")
     except CalendarError as exc:
-        raise RulesFileError([_located(doc, str(exc).removeprefix(": "), "calendrier_invalide")]) from exc
+        raise RulesFileError(
+            [_at(doc, path, message, "calendrier_invalide") for path, message in exc.problems]
+        ) from exc
     errors: list[LocatedError] = []
     if (CALENDARS_DIR / f"{calendar.code}.yaml").is_file():
         errors.append(
@@ -112,10 +106,20 @@ def load_form_file(path: Path, data_dir: Path) -> tuple[str, int]:
     doc = read_document(path)
     if doc.problems:
         raise RulesFileError(doc.problems)
+    if not isinstance(doc.value, dict):
+        raise RulesFileError(
+            [
+                doc.error(
+                    (),
+                    "le fichier doit décrire un formulaire (« code: … », « version: … », « sections: … »)",
+                    "not_a_mapping",
+                )
+            ]
+        )
     try:
-        definition = parse_definition(doc.value, "")
-    except DefinitionError as exc:
-        raise RulesFileError([_located(doc, e, "formulaire_invalide") for e in exc.errors]) from exc
+        definition = FormDef.model_validate(doc.value)
+    except ValidationError as exc:  # every mistake, in French, at its line
+        raise RulesFileError(translate(exc, FormDef, doc)) from exc
     name = f"{definition.code}.v{definition.version}.yaml"
     text = path.read_text(encoding="utf-8")
     if (DEFINITIONS / name).is_file():

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.accounts.contacts import territory_ids_of
 from aap.accounts.service import normalize_email
 from aap.errors import Forbidden, Invalid
 from aap.models import Financeur, Territory, TerritoryMembership, User
@@ -26,22 +27,61 @@ def home_territory(session: Session, user: User) -> Territory | None:
 
 
 def territories_of(session: Session, user: User) -> list[dict[str, Any]]:
-    """The contracts this account works in: its home first, then its memberships."""
+    """The contracts this account works in: its home first, then its memberships (code, name, role,
+    financer's code)."""
     out = []
     home = home_territory(session, user)
     if home is not None:
         financeur = session.get(Financeur, user.financeur_id) if user.financeur_id else None
-        out.append({"code": home.code, "role": user.role, "financeur": financeur.code if financeur else None})
+        out.append(
+            {
+                "code": home.code,
+                "name": home.name,
+                "role": user.role,
+                "financeur": financeur.code if financeur else None,
+            }
+        )
     rows = session.execute(
-        select(Territory.code, TerritoryMembership.role, Financeur.code)
+        select(Territory.code, Territory.name, TerritoryMembership.role, Financeur.code)
         .join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
         .outerjoin(Financeur, Financeur.id == TerritoryMembership.financeur_id)
         .where(TerritoryMembership.user_id == user.id)
         .order_by(Territory.code)
     ).all()
     here = {t["code"] for t in out}
-    out += [{"code": c, "role": role, "financeur": f} for c, role, f in rows if c not in here]
+    out += [
+        {"code": c, "name": name, "role": role, "financeur": f} for c, name, role, f in rows if c not in here
+    ]
     return out
+
+
+def porteur_territories(session: Session, user: User) -> list[dict[str, Any]]:
+    """The contracts a porteur works in (its organisations', and those of the calls it filed in)."""
+    rows = session.execute(
+        select(Territory.code, Territory.name)
+        .where(Territory.id.in_(territory_ids_of(session, user)))
+        .order_by(Territory.name)
+    ).all()
+    return [{"code": code, "name": name, "role": "porteur", "financeur": None} for code, name in rows]
+
+
+def choices_for(session: Session, user: User, chosen: str | None) -> list[dict[str, Any]]:
+    """What the pages' territory selector offers an account of several contracts (empty for the
+    others), the one it acts in marked `current`: a staff account's home when it chose none; for a
+    porteur, « every contract » (code "") until it chooses one."""
+    if user.role == "porteur":
+        found = porteur_territories(session, user)
+        if len(found) < 2:
+            return []
+        every = {"code": "", "name": "Tous mes contrats de ville", "role": "porteur", "financeur": None}
+        return [{**t, "current": t["code"] == (chosen or "")} for t in [every, *found]]
+    if user.role not in STAFF_ROLES:
+        return []
+    found = territories_of(session, user)
+    if len(found) < 2:
+        return []
+    current = chosen if chosen in {t["code"] for t in found} else found[0]["code"]
+    return [{**t, "current": t["code"] == current} for t in found]
 
 
 def act_within(session: Session, user: User, territory_code: str) -> User:
@@ -50,7 +90,7 @@ def act_within(session: Session, user: User, territory_code: str) -> User:
     The account is detached from the session first, so what the request changes on it (role,
     territory, financer of this membership) is never written back."""
     if user.role == "porteur":
-        return user  # an association works wherever its calls are: no membership to choose
+        return _porteur_within(session, user, territory_code)
     home = home_territory(session, user)
     if home is not None and home.code == territory_code:
         return user
@@ -73,6 +113,22 @@ def act_within(session: Session, user: User, territory_code: str) -> User:
     user.financeur_id = financeur.id if financeur else None
     user.territory = territory if membership.role != "financeur" else None
     user.financeur = financeur
+    return user
+
+
+def _porteur_within(session: Session, user: User, territory_code: str) -> User:
+    """An association in several contracts, acting in one: its dossiers, calls and CPO of that one only
+    (`User.territory_id`, unused for porteurs, is set on the detached account for the request)."""
+    territory = session.scalar(select(Territory).where(Territory.code == territory_code))
+    if territory is None or territory.id not in territory_ids_of(session, user):
+        raise Forbidden(
+            f"Vos organisations ne travaillent pas dans le territoire « {territory_code} ».",
+            code="territoire_non_membre",
+        )
+    _ = (list(user.organisations), user.financeur)  # loaded before the account is detached
+    session.expunge(user)
+    user.territory_id = territory.id
+    user.territory = territory
     return user
 
 

@@ -166,7 +166,7 @@ def _move(session: Session, territory_id: int, moves: dict[str, dict[str, str]])
 
 def _move_dossiers(session: Session, territory_id: int, moves: dict[str, dict[str, str]]) -> None:
     """The answers of each dossier concerned (one new version: an open form sees it changed); the codes
-    kept beside them (`dossier_targets`, `dossier_qpvs`, `orientation_code`) follow at the flush, by the
+    kept beside them (`dossier_targets`, `orientation_code`) follow at the flush, by the
     mapper events of `aap.dossiers.search_columns`."""
     concerned = or_(
         *(

@@ -20,9 +20,10 @@ from aap.accounts.mail import deliver_soon
 from aap.accounts.passwords import MIN_PASSWORD_LENGTH
 from aap.accounts.sessions import start_session
 from aap.clock import now
-from aap.deps import DB, AppSettings, Caller, Porteur
-from aap.errors import AppError, Invalid
+from aap.deps import DB, SESSION_TERRITORY, Account, AppSettings, Caller, Porteur
+from aap.errors import AppError, Forbidden, Invalid
 from aap.models import User
+from aap.territories.memberships import choices_for
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render
 from notifications import preferences
@@ -205,6 +206,41 @@ def _account_page(
     return render(request, "account/mon_compte.html", context, status_code=status_code)
 
 
+@router.post("/territoire", response_model=None)
+def choose_territory(
+    request: Request,
+    db: DB,
+    user: Account,
+    csrf: Annotated[str, Form()] = "",
+    territoire: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """A person of several contracts chooses the one its pages act in (kept in the session); it lands
+    on its work page there: the page it was on may belong to the other contract."""
+    check_csrf(request, csrf)
+    choices = {t["code"]: t for t in choices_for(db, user, territoire)}
+    if territoire not in choices:
+        raise Forbidden(
+            "Votre compte ne travaille pas dans ce contrat de ville.",
+            code="territoire_non_membre",
+            errors=[
+                {
+                    "path": "territoire",
+                    "code": "territoire_non_membre",
+                    "message": "Choisissez un des contrats de ville de votre compte.",
+                }
+            ],
+        )
+    request.session[SESSION_TERRITORY] = territoire  # "": a porteur's every contract
+    chosen = choices[territoire]
+    flash(
+        request,
+        f"Vous travaillez maintenant dans le contrat de ville « {chosen['name']} »."
+        if territoire
+        else "Vous voyez maintenant les dossiers de tous vos contrats de ville.",
+    )
+    return RedirectResponse(LANDING.get(chosen["role"], "/"), status_code=303)
+
+
 @router.get("/mon-compte", response_class=HTMLResponse)
 def account_page(request: Request, db: DB, user: Caller) -> HTMLResponse:
     return _account_page(request, db, user)
@@ -214,7 +250,7 @@ def account_page(request: Request, db: DB, user: Caller) -> HTMLResponse:
 def rename(
     request: Request,
     db: DB,
-    user: Caller,
+    user: Account,
     csrf: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
@@ -232,7 +268,7 @@ def rename(
 def change_email(
     request: Request,
     db: DB,
-    user: Caller,
+    user: Account,
     settings: AppSettings,
     tasks: BackgroundTasks,
     csrf: Annotated[str, Form()] = "",
@@ -279,7 +315,7 @@ def confirm_email_change(
 def change_password(
     request: Request,
     db: DB,
-    user: Caller,
+    user: Account,
     csrf: Annotated[str, Form()] = "",
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
@@ -296,7 +332,7 @@ def change_password(
 
 
 @router.post("/mon-compte/preferences", response_model=None)
-async def set_preferences(request: Request, db: DB, user: Caller) -> RedirectResponse:
+async def set_preferences(request: Request, db: DB, user: Account) -> RedirectResponse:
     """One form with a checkbox per optional reminder: those left unticked are turned off."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))

@@ -143,6 +143,12 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    ctx = {"request": request, "csrf_token": csrf_token(request), "flashes": request.session.pop("flash", [])}
+    ctx = {
+        "request": request,
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop("flash", []),
+        # a person of several contracts: the header's selector (`aap.deps`, `aap.territories.memberships`)
+        "territoires": getattr(request.state, "territoires", []),
+    }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Existing dossiers get their columns from their answers, as a save would set them."""
-    from aap.dossiers.search_columns import facts_of, qpv_rows
+    from aap.dossiers.search_columns import facts_of
     from aap.models import Dossier
 
     conn = op.get_bind()
@@ -66,7 +66,7 @@ def _backfill() -> None:
             .values(orientation_code=facts.orientation, budget_total=facts.budget)
         )
         if facts.qpvs:
-            conn.execute(qpvs.insert(), qpv_rows(row.id, facts))
+            conn.execute(qpvs.insert(), [{"dossier_id": row.id, "qpv_code": code} for code in facts.qpvs])
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from aap.cpo import cycle
@@ -182,6 +182,7 @@ def test_the_totals_show_each_financers_share_under_cpo_against_half(
         assert Decimal(s["part"]) == share.quantize(Decimal("0.01"))  # the API rounds the part
         assert s["actions_total"] >= 1
     mine = w.agents[d["cofinancements"][0]["financeur"]].get(f"/api/v1/campaigns/{campaign['id']}/totaux")
+    assert mine.status_code == 200, mine.text
     assert [s["financeur"] for s in mine.json()["cpo"]] == [d["cofinancements"][0]["financeur"]]
 
 
@@ -196,3 +197,55 @@ def test_a_signed_cpo_starts_with_its_first_year_and_ends_after_its_last(
     session.rollback()
     assert w.admin.get(f"/api/v1/cpos/{cpo['id']}").json()["state"] == "echue"
     assert cycle.advance(session, datetime(last + 1, 1, 2, 8, tzinfo=UTC)) == 0
+
+
+def test_a_dossier_closed_without_a_validated_bilan_still_holds_the_next_years_payment(
+    client: TestClient, demo, session: Session
+) -> None:
+    """The guard asks the bilans domain (injected in `aap/wiring.py`), not the dossier's state: last
+    year's dossier closed by hand (an import, a correction) without its bilan validated holds the money."""
+    w = Walk(client)
+    cpo = signed_cpo(w)
+    cycle.run(session, _now())
+    session.rollback()
+    did = _yearly(session, cpo["id"])[0][0]
+    d = _to_conventionne(w, did)
+    code = d["cofinancements"][0]["financeur"]
+    origin = session.get(Dossier, cpo["dossier_origine"])
+    assert origin is not None
+    origin.state = "cloture"  # closed, its bilan never validated
+    session.commit()
+    r = w.agents[code].post(
+        f"/api/v1/dossiers/{did}/cofinancements/{code}/paiements",
+        json={"kind": "avance", "date": datetime.now(UTC).date().isoformat(), "montant": "1000.00"},
+    )
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"]["code"] == "cpo_bilan_precedent_non_valide"
+
+
+def test_the_cpo_domain_imports_nothing_of_bilans() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "aap" / "cpo"
+    for path in root.glob("*.py"):
+        assert "aap.bilans" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_the_totals_compute_the_cpo_share_once(client: TestClient, demo, db_engine: Engine) -> None:
+    """`/totaux` and the dashboard draw the CPO share from one computation: one query on the CPO's
+    amounts per request, not one in the totals and another in the route."""
+    w = Walk(client)
+    campaign = open_campaign(w.admin)
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "cpo_montants" in statement:
+            seen.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        r = w.instructeur.get(f"/api/v1/campaigns/{campaign['id']}/totaux")
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert r.status_code == 200, r.text
+    assert r.json()["cpo"] and len(seen) == 1, seen

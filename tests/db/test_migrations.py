@@ -1,6 +1,6 @@
 """The schema comes from Alembic alone, and the migrations match the models on both databases."""
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from aap.migrate import check, downgrade, upgrade
 from aap.models import Base
@@ -17,3 +17,26 @@ def test_upgrade_downgrade_and_upgrade_again(db_engine: Engine) -> None:
     tables = set(inspect(db_engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     check(db_engine)
+
+
+def test_a_dossiers_places_fold_into_one_table_and_come_back_on_downgrade(db_engine: Engine, demo) -> None:  # type: ignore[no-untyped-def]
+    """`dossier_qpvs` folds into `dossier_targets` (kind `qpv`): a place held only in the old table is
+    kept; a downgrade rebuilds the old table from the new one."""
+    query = text("SELECT dossier_id, code FROM dossier_targets WHERE kind = 'qpv'")
+    with db_engine.connect() as conn:
+        places = {tuple(r) for r in conn.execute(query)}
+    assert places
+    downgrade(db_engine, "territories_04")
+    with db_engine.begin() as conn:
+        assert {
+            tuple(r) for r in conn.execute(text("SELECT dossier_id, qpv_code FROM dossier_qpvs"))
+        } == places
+        dossier_id, code = sorted(places)[0]  # a place the old table alone still holds
+        conn.execute(
+            text("DELETE FROM dossier_targets WHERE dossier_id = :d AND kind = 'qpv' AND code = :c"),
+            {"d": dossier_id, "c": code},
+        )
+    upgrade(db_engine)
+    assert "dossier_qpvs" not in inspect(db_engine).get_table_names()
+    with db_engine.connect() as conn:
+        assert {tuple(r) for r in conn.execute(query)} == places

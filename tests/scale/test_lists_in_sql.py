@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from aap.demo.volume import GenerateRefused, generate
 from aap.dossiers.queries import overdue_depose_days
-from aap.models import Cofinancement, Dossier, DossierEvent, DossierQpv
+from aap.models import Cofinancement, Dossier, DossierEvent, DossierTarget
 from tests.conftest import login
 from tests.web.staff_helpers import INSTRUCTEUR, web_login
 
@@ -76,9 +76,9 @@ def test_generate_adds_a_campaign_of_deposited_dossiers_in_realistic_states(
         ).one()
         qpv_rows = s.scalar(
             select(func.count())
-            .select_from(DossierQpv)
+            .select_from(DossierTarget)
             .join(Dossier)
-            .where(Dossier.campaign_id == campaign.id)
+            .where(Dossier.campaign_id == campaign.id, DossierTarget.kind == "qpv")
         )
         history = s.scalar(
             select(func.count())

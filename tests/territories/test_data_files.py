@@ -103,7 +103,10 @@ def test_a_wrong_or_shipped_calendar_is_refused_at_its_line(db_engine: Engine, t
         with pytest.raises(RulesFileError) as refused:
             load_calendar_file(session, path, tmp_path / "data")
         (error,) = refused.value.errors
-        assert error.path == "phases[3]" and error.line == 15 and "jury" in error.message
+        assert error.path == "phases[3].starts_at[0]" and error.line == 15 and "jury" in error.message
+        assert "dates possibles : bilan_limite, depot_cloture, depot_ouverture, lancement, validation" in (
+            error.message
+        )
         path.write_text(SUMMER.replace("code: quartiers_ete", "code: annuel"), encoding="utf-8")
         with pytest.raises(RulesFileError) as refused:
             load_calendar_file(session, path, tmp_path / "data")
@@ -134,3 +137,78 @@ def test_a_form_loaded_from_a_file_is_a_new_form_and_its_versions_do_not_change(
     assert refused.value.errors and all(
         e.line is not None and e.path.startswith("sections") for e in refused.value.errors
     )
+
+
+BROKEN_CALENDAR = """\
+code: Quartiers Ete
+label: Essai
+dates:
+  depot_ouverture: {label: "Ouverture", required: true}
+  depot_cloture: {label: "Clôture", required: true}
+order:
+  - [depot_ouverture, jury]
+phases:
+  - {code: preparation, label: "Préparation"}
+  - {code: depot, label: "Dépôt", starts_at: [ouverture]}
+  - {label: "Sans code", starts_at: [depot_cloture + 1]}
+  - {code: fin, label: "Fin"}
+  - {code: depot, label: "Encore", starts_at: [depot_cloture + 2]}
+"""
+
+
+def test_a_calendar_file_is_refused_with_every_error_at_its_line(db_engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "cal.yaml"
+    path.write_text(BROKEN_CALENDAR, encoding="utf-8")
+    with Session(db_engine) as session, pytest.raises(RulesFileError) as refused:
+        load_calendar_file(session, path, tmp_path / "data")
+    found = [(e.line, e.path) for e in refused.value.errors]
+    assert found == [
+        (1, "code"),
+        (7, "order[0][1]"),
+        (10, "phases[1].starts_at[0]"),
+        (11, "phases[2]"),
+        (12, "phases[3]"),
+        (13, "phases[4].code"),
+    ]
+    messages = {e.path: e.message for e in refused.value.errors}
+    assert (
+        "« jury »" in messages["order[0][1]"] and "depot_cloture, depot_ouverture" in messages["order[0][1]"]
+    )
+    assert "« ouverture »" in messages["phases[1].starts_at[0]"]
+    assert "en double « depot »" in messages["phases[4].code"]
+    assert not (tmp_path / "data" / "calendriers").exists()
+
+
+ENGLISH = ("Input should", "Extra inputs", "Value error", "Field required", "valid integer", "greater than")
+
+
+def test_a_form_file_is_refused_in_french_with_every_error_at_its_line(tmp_path: Path) -> None:
+    text = (
+        SHIPPED_FORM.read_text(encoding="utf-8")
+        .replace("code: fph", "code: essai_metro")
+        .replace("version: 1", "version: 0")
+        .replace("prefill: name}", "prefill: name, couleur: rouge}", 1)
+        .replace("        options_from: qpvs\n", "", 1)
+        .replace("type: integer", "type: entier", 1)
+        .replace("max_length: 2000", "max_length: beaucoup")
+    )
+    path = tmp_path / "form.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesFileError) as refused:
+        load_form_file(path, tmp_path / "data")
+    errors = {e.path: e for e in refused.value.errors}
+    assert set(errors) == {
+        "version",
+        "sections[0].fields[0].couleur",
+        "sections[0].fields[1]",
+        "sections[0].fields[2].type",
+        "sections[1].fields[1].max_length",
+    }
+    assert all(e.line is not None for e in errors.values())
+    assert not [e.message for e in errors.values() if any(word in e.message for word in ENGLISH)]
+    assert "champ inconnu « couleur »" in errors["sections[0].fields[0].couleur"].message
+    assert "« entier » : valeur non admise" in errors["sections[0].fields[2].type"].message
+    assert "integer" in errors["sections[0].fields[2].type"].message  # the accepted types listed
+    assert "un choix demande" in errors["sections[0].fields[1]"].message
+    assert errors["version"].line == 4
+    assert not (tmp_path / "data" / "formulaires").exists()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from aap.dossiers import service as dossiers
-from aap.models import Dossier, DossierQpv, DossierTarget, Qpv, User
+from aap.models import Dossier, DossierTarget, Qpv, User
 from aap.rules_files import RulesFileError, parse_territory_file
 from aap.territories.service import save_territory
 from tests.territories.helpers import METROPOLE, load_metro, new_dossier
@@ -102,19 +102,14 @@ def test_renames_move_every_reference_in_the_same_load(
             s.execute(select(DossierTarget.kind, DossierTarget.code).where(DossierTarget.dossier_id == a))
         )
         assert targets == {("qpv", "QN02610A"), ("qpv", "QN02602X"), ("orientation", "1.2")}
-        # the list columns (`dossier_qpvs`, `orientation_code`: the list filters, the totals) moved too
+        # the list column `orientation_code` (the list filters, the totals) moved too
         assert da.orientation_code == "1.2" and db_.orientation_code == "2"
-        for dossier_id in (a, b):
-            listed = set(s.scalars(select(DossierQpv.qpv_code).where(DossierQpv.dossier_id == dossier_id)))
-            kept = set(
-                s.scalars(
-                    select(DossierTarget.code).where(
-                        DossierTarget.dossier_id == dossier_id, DossierTarget.kind == "qpv"
-                    )
-                )
+        kept = set(
+            s.scalars(
+                select(DossierTarget.code).where(DossierTarget.dossier_id == b, DossierTarget.kind == "qpv")
             )
-            assert listed == kept
-        assert set(s.scalars(select(DossierQpv.qpv_code).where(DossierQpv.dossier_id == b))) == {"QN02610A"}
+        )
+        assert kept == {"QN02610A"}
 
 
 def test_a_rename_must_name_a_loaded_code_and_a_declared_one(
@@ -138,8 +133,8 @@ def test_a_rename_must_name_a_loaded_code_and_a_declared_one(
 def test_a_save_keeps_the_commune_codes_and_the_list_columns_alike(
     db_engine: Engine, two_dossiers: tuple[int, int]
 ) -> None:
-    """`dossier_targets` (commune access, subtotals, reload checks) and `dossier_qpvs` (list filters)
-    hold the same QPV: both are written at each save from the answers."""
+    """`dossier_targets` (list filters, totals, commune access, subtotals, reload checks) and the
+    orientation column are written at each save from the answers."""
     _a, b = two_dossiers
     with Session(db_engine) as s:
         porteur = s.scalar(select(User).where(User.email == "porteur@metro.test"))
@@ -150,10 +145,8 @@ def test_a_save_keeps_the_commune_codes_and_the_list_columns_alike(
             s, porteur, b, {"action": {"qpv": ["QN02602X"], "orientation": "1.1"}}, dossier.version, saved_at
         )
     with Session(db_engine) as s:
-        listed = set(s.scalars(select(DossierQpv.qpv_code).where(DossierQpv.dossier_id == b)))
         kept = set(
             s.execute(select(DossierTarget.kind, DossierTarget.code).where(DossierTarget.dossier_id == b))
         )
-        assert listed == {"QN02602X"}
         assert kept == {("qpv", "QN02602X"), ("orientation", "1.1")}
         assert s.scalar(select(Dossier.orientation_code).where(Dossier.id == b)) == "1.1"
