@@ -18,10 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("inhabitant_groups", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # plain ALTER TABLE (no batch copy of `campaigns`, which the dossiers' foreign keys forbid on SQLite)
+    op.add_column(
+        "campaigns", sa.Column("inhabitant_groups", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_attachments_message_id"), ["message_id"], unique=False)
@@ -39,5 +39,6 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_attachments_message_id_dossier_messages"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_attachments_message_id"))
         batch_op.drop_column("message_id")
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_column("inhabitant_groups")
+    # a plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 too): a batch would copy `campaigns`, which the
+    # dossiers' foreign keys forbid on SQLite once there is data
+    op.drop_column("campaigns", "inhabitant_groups")
