@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -466,6 +467,34 @@ class DossierCounter(Base):
     )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignSum(Base):
+    """The running totals of a campaign's counted dossiers (`aap.financing.summary`), kept in the
+    transaction that changes them: per orientation (`dim` `o`) or QPV (`q`) code (`""`: none) and
+    financer, the lines and their amounts in cents; `financeur_id` 0 counts the dossiers."""
+
+    __tablename__ = "campaign_sums"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(1), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    financeur_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    demande: Mapped[int] = mapped_column(BigInteger, default=0)
+    propose: Mapped[int] = mapped_column(BigInteger, default=0)
+    accorde: Mapped[int] = mapped_column(BigInteger, default=0)
+    paye: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CampaignDelay(Base):
+    """How many of a campaign's counted dossiers (or lines) took `days` for a délai (`kind`), kept
+    with `CampaignSum`: the medians are read from these histograms."""
+
+    __tablename__ = "campaign_delays"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DossierEvent(Base):

@@ -41,10 +41,26 @@ def euros(d: Decimal | None) -> str | None:
 
 
 # the 2xx answer of a download, for `responses=` (the bytes of the stored file)
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
 FILE: dict[str, Any] = {
     "description": "Le fichier",
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    "content": {"application/octet-stream": {"schema": BINARY}},
 }
+
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_of(*media_types: str, description: str = "Le fichier") -> dict[str, Any]:
+    """The 2xx answer of a route that sends a file or a text of these types, for `responses=`."""
+    return {
+        "description": description,
+        "content": {
+            media_type: {"schema": {"type": "string"} if media_type.startswith("text/") else BINARY}
+            for media_type in media_types
+        },
+    }
 
 
 class Health(BaseModel):

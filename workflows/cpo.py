@@ -8,20 +8,20 @@ from the table and reused.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from transitions import EventData, Machine
-
-from workflows.dossier import TransitionRefused
+from workflows.labels import CPO_EVENT_LABELS
+from workflows.machine import SYSTEM, Lifecycle, TransitionRefused, TransitionSpec, row
 from workflows.reasons import Reason
 
 __all__ = [
     "CONDITIONS",
+    "LIFECYCLE",
+    "HISTORY_LABELS",
     "INITIAL_STATE",
     "MAX_YEARS",
     "MIN_YEARS",
@@ -55,40 +55,22 @@ MIN_YEARS, MAX_YEARS = 2, 4
 RENEWAL_NOTICE = timedelta(days=183)  # « dans les 6 mois »
 
 
-@dataclass(frozen=True)
-class TransitionSpec:
-    name: str
-    sources: tuple[str, ...]
-    dest: str
-    roles: frozenset[str]
-    conditions: tuple[str, ...]
-    automatic: bool
-    label: str
-
-
 FINANCEUR = frozenset({"financeur"})
 INSTRUCTEUR = frozenset({"instructeur", "admin"})
-SYSTEM = frozenset({"system"})
-
-
-def _row(
-    name: str, sources: str | tuple[str, ...], dest: str, roles: frozenset[str], label: str, *conditions: str
-) -> TransitionSpec:
-    sources = (sources,) if isinstance(sources, str) else sources
-    return TransitionSpec(name, sources, dest, roles, conditions, roles == SYSTEM, label)
 
 
 # fmt: off
 TRANSITIONS: tuple[TransitionSpec, ...] = (
     # name        from                           to          by           button label                      conditions
-    _row("signer",   "projet",                      "projet",   FINANCEUR,   "Signer la CPO",                  "signs_for_itself", "is_signatory", "not_signed_yet", "amounts_signed"),
-    _row("conclure", "projet",                      "signee",   SYSTEM,      "Conclure (toutes signatures)",   "all_signed"),
-    _row("activer",  "signee",                      "active",   SYSTEM,      "Commencer la première année",    "first_year_started"),
-    _row("echoir",   "active",                      "echue",    SYSTEM,      "Arriver à échéance",             "last_year_ended"),
-    _row("resilier", ("projet", "signee", "active"), "resiliee", INSTRUCTEUR, "Résilier la CPO",                "motif_given"),
+    row("signer",   "projet",                      "projet",   FINANCEUR,   "Signer la CPO",                  "signs_for_itself", "is_signatory", "not_signed_yet", "amounts_signed"),
+    row("conclure", "projet",                      "signee",   SYSTEM,      "Conclure (toutes signatures)",   "all_signed"),
+    row("activer",  "signee",                      "active",   SYSTEM,      "Commencer la première année",    "first_year_started"),
+    row("echoir",   "active",                      "echue",    SYSTEM,      "Arriver à échéance",             "last_year_ended"),
+    row("resilier", ("projet", "signee", "active"), "resiliee", INSTRUCTEUR, "Résilier la CPO",                "motif_given"),
 )
 # fmt: on
-_BY_NAME = {t.name: t for t in TRANSITIONS}
+# how the CPO's history names each step: the transition's button, and the steps that are not transitions
+HISTORY_LABELS: dict[str, str] = {t.name: t.label for t in TRANSITIONS} | CPO_EVENT_LABELS
 
 
 @dataclass
@@ -323,67 +305,18 @@ CONDITIONS: dict[str, Check] = {
 
 # --- the machine, built once --------------------------------------------------------------------
 
-
-class _Cpo:
-    state: str
-
-
-def _passes(condition: str) -> Callable[[EventData], bool]:
-    return lambda event: not CONDITIONS[condition](event.kwargs["facts"])
-
-
-def _build() -> Machine:
-    return Machine(
-        model=None,
-        states=list(STATES),
-        transitions=[
-            {
-                "trigger": t.name,
-                "source": list(t.sources),
-                "dest": t.dest,
-                "conditions": [_passes(c) for c in t.conditions],
-            }
-            for t in TRANSITIONS
-        ],
-        initial=INITIAL_STATE,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
-_MACHINE = _build()
-_LOCK = threading.Lock()
-
-
-def spec(name: str) -> TransitionSpec:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise TransitionRefused(
-            "unknown", name, [Reason("unknown_transition", f"L'action « {name} » n'existe pas.")]
-        ) from None
+LIFECYCLE: Lifecycle[CpoFacts] = Lifecycle(
+    STATES, INITIAL_STATE, TERMINAL_STATES, TRANSITIONS, CONDITIONS, STATE_LABELS, of_a="une CPO"
+)
+spec = LIFECYCLE.spec
+available = LIFECYCLE.available
+mermaid = LIFECYCLE.mermaid
 
 
 def evaluate(name: str, state: str, role: str, facts: CpoFacts) -> list[Reason]:
-    """Every reason `name` cannot happen now; raises for unknown / forbidden / wrong state."""
-    t = spec(name)
-    if role not in t.roles:
-        raise TransitionRefused(
-            "forbidden", name, [Reason("forbidden", f"Votre rôle ne permet pas l'action « {t.label} ».")]
-        )
-    if state not in t.sources:
-        raise TransitionRefused(
-            "wrong_state",
-            name,
-            [
-                Reason(
-                    "wrong_state",
-                    f"L'action « {t.label} » n'est pas possible pour une CPO à l'état "
-                    f"« {STATE_LABELS.get(state, state)} ».",
-                )
-            ],
-        )
-    found = [r for c in t.conditions for r in CONDITIONS[c](facts)]
+    """Every reason `name` cannot happen now; raises for unknown / forbidden / wrong state, and when a
+    financer would sign for another one."""
+    found = LIFECYCLE.evaluate(name, state, role, facts)
     if any(r.code == "autre_financeur" for r in found):
         raise TransitionRefused("forbidden", name, [r for r in found if r.code == "autre_financeur"])
     return found
@@ -391,46 +324,9 @@ def evaluate(name: str, state: str, role: str, facts: CpoFacts) -> list[Reason]:
 
 def fire(name: str, state: str, role: str, facts: CpoFacts) -> str:
     """The state after `name`, moved by the (shared) Machine; raises `TransitionRefused` with every reason."""
-    reasons = evaluate(name, state, role, facts)
-    if reasons:
-        raise TransitionRefused("conditions", name, reasons)
-    model = _Cpo()
-    with _LOCK:
-        _MACHINE.add_model(model, initial=state)
-        try:
-            moved = model.trigger(name, facts=facts)  # type: ignore[attr-defined]
-        finally:
-            _MACHINE.remove_model(model)
-    if not moved:
-        raise TransitionRefused(
-            "conditions", name, [Reason("conditions", "Les conditions ne sont pas remplies.")]
-        )
-    return model.state
-
-
-def available(state: str, role: str) -> list[str]:
-    return [t.name for t in TRANSITIONS if not t.automatic and state in t.sources and role in t.roles]
+    return LIFECYCLE.move(name, state, facts, evaluate(name, state, role, facts))
 
 
 def time_driven(state: str, facts: CpoFacts) -> list[str]:
     """The automatic transitions now due (the cron pass and the signature fire them as `system`)."""
-    return [
-        t.name
-        for t in TRANSITIONS
-        if t.automatic and state in t.sources and not any(CONDITIONS[c](facts) for c in t.conditions)
-    ]
-
-
-def mermaid(current: str | None = None) -> str:
-    from workflows.diagram import machine_to_mermaid
-
-    labels = {t.name: t.label + (" (automatique)" if t.automatic else "") for t in TRANSITIONS}
-    model = _Cpo()
-    with _LOCK:
-        _MACHINE.add_model(model, initial=INITIAL_STATE)
-        try:
-            return machine_to_mermaid(
-                _MACHINE, STATE_LABELS, labels, current=current, terminal=TERMINAL_STATES
-            )
-        finally:
-            _MACHINE.remove_model(model)
+    return LIFECYCLE.due(state, facts)

@@ -11,18 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from typing import Any, Literal
-
-from transitions import EventData, Machine
+from typing import Any
 
 from workflows import depot
-from workflows.labels import AVIS_LABELS
+from workflows.labels import AVIS_LABELS, EVENT_LABELS, PAST_TRANSITION_LABELS
+from workflows.machine import SYSTEM, Lifecycle, TransitionRefused, TransitionSpec, row
 from workflows.reasons import Reason, fr_date
 
 __all__ = [
     "AVIS",
     "CONDITIONS",
+    "LIFECYCLE",
     "INITIAL_STATE",
     "ROLES",
     "STATES",
@@ -30,6 +29,8 @@ __all__ = [
     "TERMINAL_STATES",
     "TRANSITIONS",
     "EDITABLE_STATES",
+    "HISTORY_LABELS",
+    "PAST_HISTORY_LABELS",
     "PUBLIC_STATES",
     "CONVENTIONED_STATES",
     "CofinancementFact",
@@ -95,53 +96,35 @@ DECIDED = frozenset({"accorde", "refuse"})
 _AVIS_CHOICES = ", ".join(label.lower() for label in AVIS_LABELS.values())
 
 
-@dataclass(frozen=True)
-class TransitionSpec:
-    """One row of the lifecycle table. `label` is the French button text."""
-
-    name: str
-    sources: tuple[str, ...]
-    dest: str
-    roles: frozenset[str]
-    conditions: tuple[str, ...]
-    automatic: bool
-    label: str
-
-
 PORTEUR = frozenset({"porteur"})
 INSTRUCTEUR = frozenset({"instructeur", "admin"})  # admin may fire every instructeur transition
-SYSTEM = frozenset({"system"})  # automatic: only the system fires them
 BEFORE_PROGRAMME = ("brouillon", "depose", "en_instruction", "complements_demandes", "instruit", "avise")
-
-
-def _row(
-    name: str, sources: str | tuple[str, ...], dest: str, roles: frozenset[str], label: str, *conditions: str
-) -> TransitionSpec:
-    sources = (sources,) if isinstance(sources, str) else sources
-    return TransitionSpec(name, sources, dest, roles, conditions, roles == SYSTEM, label)
 
 
 # fmt: off
 TRANSITIONS: tuple[TransitionSpec, ...] = (
     # name                      from                    to                      by           button label                           conditions
-    _row("deposer",                "brouillon",            "depose",               PORTEUR,     "Déposer le dossier",                  "form_complete", "depot_window_open"),
-    _row("prendre_en_instruction", "depose",               "en_instruction",       INSTRUCTEUR, "Prendre en instruction"),
-    _row("demander_complements",   "en_instruction",       "complements_demandes", INSTRUCTEUR, "Demander des compléments",            "comment_given", "due_date_future"),
-    _row("completer",              "complements_demandes", "en_instruction",       PORTEUR,     "Transmettre les compléments"),
-    _row("terminer_instruction",   "en_instruction",       "instruit",             INSTRUCTEUR, "Terminer l'instruction",              "amounts_proposed"),
-    _row("rendre_avis",            "instruit",             "avise",                INSTRUCTEUR, "Rendre l'avis du comité technique",   "avis_valid"),
-    _row("programmer",             "avise",                "programme",            SYSTEM,      "Programmer",                          "all_decided_with_accord"),
-    _row("rejeter",                "avise",                "rejete",               SYSTEM,      "Rejeter",                             "all_decided_without_accord"),
-    _row("conventionner",          "programme",            "conventionne",         INSTRUCTEUR, "Conventionner"),
-    _row("deposer_bilan",          "conventionne",         "bilan_depose",         PORTEUR,     "Déposer le bilan",                    "bilan_complete"),
-    _row("renvoyer_bilan",         "bilan_depose",         "conventionne",         INSTRUCTEUR, "Renvoyer le bilan pour corrections",  "comment_given", "due_date_future"),
-    _row("valider_bilan",          "bilan_depose",         "cloture",              INSTRUCTEUR, "Valider le bilan"),
-    _row("abandonner",             BEFORE_PROGRAMME,       "abandonne",            PORTEUR,     "Abandonner le dossier"),
-    _row("expirer",                "brouillon",            "non_depose",           SYSTEM,      "Clore le brouillon non déposé",       "depot_window_closed"),
+    row("deposer",                "brouillon",            "depose",               PORTEUR,     "Déposer le dossier",                  "form_complete", "depot_window_open"),
+    row("prendre_en_instruction", "depose",               "en_instruction",       INSTRUCTEUR, "Prendre en instruction"),
+    row("demander_complements",   "en_instruction",       "complements_demandes", INSTRUCTEUR, "Demander des compléments",            "comment_given", "due_date_future"),
+    row("completer",              "complements_demandes", "en_instruction",       PORTEUR,     "Transmettre les compléments"),
+    row("terminer_instruction",   "en_instruction",       "instruit",             INSTRUCTEUR, "Terminer l'instruction",              "amounts_proposed"),
+    row("rendre_avis",            "instruit",             "avise",                INSTRUCTEUR, "Rendre l'avis du comité technique",   "avis_valid"),
+    row("programmer",             "avise",                "programme",            SYSTEM,      "Programmer",                          "all_decided_with_accord"),
+    row("rejeter",                "avise",                "rejete",               SYSTEM,      "Rejeter",                             "all_decided_without_accord"),
+    row("conventionner",          "programme",            "conventionne",         INSTRUCTEUR, "Conventionner"),
+    row("deposer_bilan",          "conventionne",         "bilan_depose",         PORTEUR,     "Déposer le bilan",                    "bilan_complete"),
+    row("renvoyer_bilan",         "bilan_depose",         "conventionne",         INSTRUCTEUR, "Renvoyer le bilan pour corrections",  "comment_given", "due_date_future"),
+    row("valider_bilan",          "bilan_depose",         "cloture",              INSTRUCTEUR, "Valider le bilan"),
+    row("abandonner",             BEFORE_PROGRAMME,       "abandonne",            PORTEUR,     "Abandonner le dossier"),
+    row("expirer",                "brouillon",            "non_depose",           SYSTEM,      "Clore le brouillon non déposé",       "depot_window_closed"),
 )
-# fmt: on
 
-_BY_NAME: dict[str, TransitionSpec] = {t.name: t for t in TRANSITIONS}
+# how the history names each step: the transition's button, and the steps that are not transitions
+HISTORY_LABELS: dict[str, str] = {t.name: t.label for t in TRANSITIONS} | EVENT_LABELS
+# the porteur's history speaks in the past (« Dossier déposé »)
+PAST_HISTORY_LABELS: dict[str, str] = HISTORY_LABELS | PAST_TRANSITION_LABELS
+# fmt: on
 
 
 @dataclass
@@ -170,19 +153,6 @@ class DossierFacts:
     extra_reasons: list[Reason] = field(default_factory=list)
     cofinancements: list[CofinancementFact] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-RefusalKind = Literal["unknown", "forbidden", "wrong_state", "conditions"]
-
-
-class TransitionRefused(Exception):
-    """A refused transition; `kind` tells the HTTP layer which status to answer (404/403/409/422)."""
-
-    def __init__(self, kind: RefusalKind, transition: str, reasons: list[Reason]) -> None:
-        super().__init__(" ".join(r.message for r in reasons))
-        self.kind: RefusalKind = kind
-        self.transition = transition
-        self.reasons = reasons
 
 
 # --- named checks -----------------------------------------------------------------------------------
@@ -338,102 +308,34 @@ CONDITIONS: dict[str, Check] = {
 }
 
 
-# --- the machine ----------------------------------------------------------------------------------
+# --- the machine, built once from the table -------------------------------------------------------
 
 
-class _Dossier:
-    """A throwaway model: the Machine only needs somewhere to keep `state`."""
-
-    state: str
-
-
-def _passes(condition: str) -> Callable[[EventData], bool]:
-    return lambda event: not CONDITIONS[condition](event.kwargs["facts"])
-
-
-def build_machine(model: object, initial: str = INITIAL_STATE) -> Machine:
-    """A `transitions` Machine for `model` built from the table; conditions expect a `facts=` keyword."""
-    return Machine(
-        model=model,
-        states=list(STATES),
-        transitions=[
-            {
-                "trigger": t.name,
-                "source": list(t.sources),
-                "dest": t.dest,
-                "conditions": [_passes(c) for c in t.conditions],
-            }
-            for t in TRANSITIONS
-        ],
-        initial=initial,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
-@cache
-def _machine() -> Machine:
-    """The one Machine every `fire` moves its throwaway model with (building one costs milliseconds)."""
-    return build_machine(None)
+LIFECYCLE: Lifecycle[DossierFacts] = Lifecycle(
+    STATES, INITIAL_STATE, TERMINAL_STATES, TRANSITIONS, CONDITIONS, STATE_LABELS, of_a="un dossier"
+)
+build_machine = LIFECYCLE.build_machine
+spec = LIFECYCLE.spec
 
 
 # --- public API -----------------------------------------------------------------------------------
 
 
-def spec(name: str) -> TransitionSpec:
-    """The table row for `name`; unknown names are refused like any other transition."""
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise TransitionRefused(
-            "unknown", name, [Reason("unknown_transition", f"L'action « {name} » n'existe pas.")]
-        ) from None
-
-
 def evaluate(name: str, state: str, role: str, facts: DossierFacts) -> list[Reason]:
-    """Every reason `name` cannot happen now ([] when it can).
+    """Every reason `name` cannot happen now ([] when it can), the other domains' reasons included.
 
     Raises `TransitionRefused` for an unknown transition, a role that may not fire it, or a state it
     does not start from, in that order; failing conditions are returned, not raised.
     """
-    t = spec(name)
-    if role not in t.roles:
-        raise TransitionRefused(
-            "forbidden", name, [Reason("forbidden", f"Votre rôle ne permet pas l'action « {t.label} ».")]
-        )
-    if state not in t.sources:
-        label = STATE_LABELS.get(state, state)
-        raise TransitionRefused(
-            "wrong_state",
-            name,
-            [
-                Reason(
-                    "wrong_state",
-                    f"L'action « {t.label} » n'est pas possible pour un dossier à l'état « {label} ».",
-                )
-            ],
-        )
-    reasons = [reason for condition in t.conditions for reason in CONDITIONS[condition](facts)]
-    return reasons + list(facts.extra_reasons)
+    return LIFECYCLE.evaluate(name, state, role, facts) + list(facts.extra_reasons)
 
 
 def fire(name: str, state: str, role: str, facts: DossierFacts) -> str:
     """The state after `name`, moved by the Machine; raises `TransitionRefused` with every reason."""
-    reasons = evaluate(name, state, role, facts)
-    if reasons:
-        raise TransitionRefused("conditions", name, reasons)
-    model = _Dossier()
-    model.state = state
-    if not _machine().events[name].trigger(model, facts=facts):
-        raise TransitionRefused(
-            "conditions", name, [Reason("conditions", "Les conditions ne sont pas remplies.")]
-        )
-    return model.state
+    return LIFECYCLE.move(name, state, facts, evaluate(name, state, role, facts))
 
 
-def available(state: str, role: str) -> list[str]:
-    """The transitions `role` may offer as buttons in `state`, in table order (conditions not checked)."""
-    return [t.name for t in TRANSITIONS if not t.automatic and state in t.sources and role in t.roles]
+available = LIFECYCLE.available
 
 
 def after_decisions(decisions: list[str | None]) -> str | None:
@@ -453,9 +355,7 @@ def time_driven(state: str, facts: DossierFacts) -> list[str]:
     return []
 
 
-def allowed_next(state: str) -> set[str]:
-    """The states one transition away from `state`."""
-    return {t.dest for t in TRANSITIONS if state in t.sources}
+allowed_next = LIFECYCLE.allowed_next
 
 
 def svg(current: str | None = None) -> str:
@@ -479,12 +379,4 @@ def svg(current: str | None = None) -> str:
     )
 
 
-def mermaid(current: str | None = None) -> str:
-    """A Mermaid ``stateDiagram-v2`` drawn from the Machine, `current` highlighted."""
-    from workflows.diagram import machine_to_mermaid
-
-    labels = {t.name: t.label + (" (automatique)" if t.automatic else "") for t in TRANSITIONS}
-    model = _Dossier()
-    return machine_to_mermaid(
-        build_machine(model), STATE_LABELS, labels, current=current, terminal=TERMINAL_STATES
-    )
+mermaid = LIFECYCLE.mermaid

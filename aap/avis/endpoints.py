@@ -9,6 +9,7 @@ from aap.avis import service
 from aap.clock import now
 from aap.deps import DB, Caller
 from aap.models import AvisPartenaire
+from workflows.labels import PARTNER_AVIS_LABELS
 
 router = APIRouter(tags=["avis des partenaires"])
 
@@ -53,7 +54,7 @@ def avis_out(a: AvisPartenaire) -> AvisOut:
         date_limite=a.due_date,
         demande_le=a.requested_at.isoformat(),
         avis=a.avis,
-        avis_label=service.AVIS_LABELS.get(a.avis) if a.avis else None,
+        avis_label=PARTNER_AVIS_LABELS.get(a.avis) if a.avis else None,
         texte=a.texte,
         rendu_le=a.given_at.isoformat() if a.given_at else None,
     )

@@ -21,7 +21,6 @@ from aap.settings import get_settings
 from notifications.events import DossierNews, after_transition
 from workflows.labels import PARTNER_AVIS_LABELS
 
-AVIS_LABELS = PARTNER_AVIS_LABELS  # the words of `workflows/labels.py`, shared with the comité's avis
 ASKABLE_STATES = ("depose", "en_instruction", "complements_demandes", "instruit")
 MAX_TEXT = 5000
 
@@ -108,7 +107,7 @@ def _facts(request: AvisPartenaire) -> dict[str, object]:
         "question": request.question,
         "date_limite": request.due_date.isoformat(),
         "service": partner.full_name or partner.email,
-        "avis_label": AVIS_LABELS.get(request.avis or "", ""),
+        "avis_label": PARTNER_AVIS_LABELS.get(request.avis or "", ""),
         "texte": request.texte or "",
         "lien": f"{get_settings().base_url.rstrip('/')}/avis/{request.id}",
         "destinataire": {"user_id": partner.id, "email": partner.email, "name": partner.full_name},
@@ -180,7 +179,7 @@ def give_avis(
     if request.avis is not None:
         raise Conflict("Votre avis est déjà rendu : il ne se modifie plus.", code="avis_deja_rendu")
     errors = []
-    if avis not in AVIS_LABELS:
+    if avis not in PARTNER_AVIS_LABELS:
         errors.append(_error("avis", "avis_invalide", "Choisissez : favorable, réservé ou défavorable."))
     if not (texte or "").strip():
         errors.append(_error("texte", "required", "Expliquez votre avis en quelques lignes."))

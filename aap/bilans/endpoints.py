@@ -13,11 +13,26 @@ from starlette.concurrency import run_in_threadpool
 from aap.attachments import files
 from aap.attachments.endpoints import UPLOAD_BODY, attachment_out
 from aap.bilans import focus, rapport, rapport_files, service
-from aap.bilans.schemas import BilanPatch, Contribution, NewFocus, Participation, bilan_out
+from aap.bilans.schemas import (
+    BilanAttachmentOut,
+    BilanOut,
+    BilanPatch,
+    Contribution,
+    ContributionOut,
+    FocusOut,
+    FocusPage,
+    NewFocus,
+    Participation,
+    ParticipationOut,
+    RapportOut,
+    bilan_out,
+)
+from aap.campaigns.schemas import FormJsonSchema
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller
 from aap.dossiers.endpoints import parse_if_match
 from aap.models import Bilan, Dossier
+from aap.schemas import PDF, XLSX, file_of
 
 router = APIRouter(tags=["bilans"])
 
@@ -34,19 +49,26 @@ def answer(session: Session, response: Response | None, dossier: Dossier, bilan:
     )
 
 
-@router.get("/dossiers/{dossier_id}/bilan", summary="Le bilan de l'action")
+@router.get("/dossiers/{dossier_id}/bilan", summary="Le bilan de l'action", response_model=BilanOut)
 def get_bilan(dossier_id: int, db: DB, user: Caller, response: Response) -> dict[str, Any]:
     dossier, bilan = service.get_bilan(db, user, dossier_id, now())
     return answer(db, response, dossier, bilan)
 
 
-@router.get("/dossiers/{dossier_id}/bilan/form", summary="Le formulaire du bilan (JSON Schema 2020-12)")
+@router.get(
+    "/dossiers/{dossier_id}/bilan/form",
+    summary="Le formulaire du bilan (JSON Schema 2020-12)",
+    response_model=FormJsonSchema,
+    response_model_exclude_unset=True,
+)
 def bilan_form(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     dossier, bilan = service.get_bilan(db, user, dossier_id, now())
     return service.form_of(bilan).json_schema(service.context(db, dossier))
 
 
-@router.patch("/dossiers/{dossier_id}/bilan", summary="Enregistrer des réponses du bilan")
+@router.patch(
+    "/dossiers/{dossier_id}/bilan", summary="Enregistrer des réponses du bilan", response_model=BilanOut
+)
 def patch_bilan(
     dossier_id: int,
     body: BilanPatch,
@@ -65,6 +87,7 @@ def patch_bilan(
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Joindre les états financiers au bilan (multipart : file, kind)",
+    response_model=BilanAttachmentOut,
 )
 async def upload_to_bilan(
     dossier_id: int, request: Request, db: DB, user: Caller, settings: AppSettings
@@ -83,7 +106,7 @@ async def upload_to_bilan(
 # --- the focus bénéficiaires -------------------------------------------------------------------------
 
 
-@router.get("/focus", summary="Les séances du focus bénéficiaires d'un territoire")
+@router.get("/focus", summary="Les séances du focus bénéficiaires d'un territoire", response_model=FocusPage)
 def list_focus(
     db: DB, user: Caller, territory: str | None = None, annee: int | None = Query(None, ge=2000, le=2100)
 ) -> dict[str, Any]:
@@ -92,7 +115,12 @@ def list_focus(
     return {"items": items, "total": len(items)}
 
 
-@router.post("/focus", status_code=201, summary="Organiser une séance (équipe du contrat de ville)")
+@router.post(
+    "/focus",
+    status_code=201,
+    summary="Organiser une séance (équipe du contrat de ville)",
+    response_model=FocusOut,
+)
 def create_focus(body: NewFocus, db: DB, user: Admin) -> dict[str, Any]:
     created = focus.create_session(
         db, user, day=body.date, heure=body.heure, lieu=body.lieu, qpv=body.qpv, annee=body.annee, now=now()
@@ -104,6 +132,7 @@ def create_focus(body: NewFocus, db: DB, user: Admin) -> dict[str, Any]:
     "/focus/{focus_id}/participations",
     status_code=201,
     summary="Inscrire les bénéficiaires qu'une action financée amène (porteur)",
+    response_model=ParticipationOut,
 )
 def register_participation(focus_id: int, body: Participation, db: DB, user: Caller) -> dict[str, Any]:
     row = focus.register_participation(db, user, focus_id, body.dossier_id, body.beneficiaires, now())
@@ -114,6 +143,7 @@ def register_participation(focus_id: int, body: Participation, db: DB, user: Cal
     "/focus/{focus_id}/contributions",
     status_code=201,
     summary="Consigner une contribution de la séance (équipe du contrat de ville)",
+    response_model=ContributionOut,
 )
 def add_contribution(focus_id: int, body: Contribution, db: DB, user: Admin) -> dict[str, Any]:
     row = focus.add_contribution(db, user, focus_id, body.theme, body.texte, body.propositions, now())
@@ -123,7 +153,14 @@ def add_contribution(focus_id: int, body: Contribution, db: DB, user: Admin) -> 
 # --- the annual report ----------------------------------------------------------------------------
 
 
-@router.get("/campaigns/{campaign_id}/rapport", summary="Le rapport de suivi et de bilan (json, pdf, xlsx)")
+@router.get(
+    "/campaigns/{campaign_id}/rapport",
+    summary="Le rapport de suivi et de bilan (json, pdf, xlsx)",
+    response_model=RapportOut,
+    responses={
+        200: file_of(PDF, XLSX, description="Le rapport (JSON par défaut, PDF ou XLSX selon `format`)")
+    },
+)
 def campaign_report(
     campaign_id: int,
     db: DB,
@@ -135,13 +172,13 @@ def campaign_report(
     if format == "pdf":
         return Response(
             rapport_files.report_pdf(data),
-            media_type="application/pdf",
+            media_type=PDF,
             headers={"Content-Disposition": f'attachment; filename="{stem}.pdf"'},
         )
     if format == "xlsx":
         return Response(
             rapport_files.report_xlsx(data),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )
     return data

@@ -30,21 +30,14 @@ from aap.models import (
     Qpv,
     User,
 )
+from workflows.labels import REPORT_DELAY_LABELS
 
 ZERO = Decimal("0.00")
-AGE_LABELS = {
-    "age_0_5": "0 à 5 ans",
-    "age_6_11": "6 à 11 ans",
-    "age_12_17": "12 à 17 ans",
-    "age_18_25": "18 à 25 ans",
-    "age_26_64": "26 à 64 ans",
-    "age_65_plus": "65 ans et plus",
-}
 DELAYS = (
-    ("depot_decision", "Dépôt → décision des financeurs", Dossier.deposited_at, Dossier.decided_at),
-    ("decision_convention", "Décision → convention", Dossier.decided_at, Dossier.conventionne_at),
-    ("convention_bilan", "Convention → dépôt du bilan", Dossier.conventionne_at, Dossier.bilan_deposited_at),
-    ("bilan_validation", "Dépôt du bilan → validation", Bilan.deposited_at, Bilan.validated_at),
+    ("depot_decision", Dossier.deposited_at, Dossier.decided_at),
+    ("decision_convention", Dossier.decided_at, Dossier.conventionne_at),
+    ("convention_bilan", Dossier.conventionne_at, Dossier.bilan_deposited_at),
+    ("bilan_validation", Bilan.deposited_at, Bilan.validated_at),
 )
 
 
@@ -105,7 +98,7 @@ def _bilan_counts(session: Session, campaign: Campaign, today: date) -> dict[str
 
 def _delays(session: Session, campaign_id: int) -> list[dict[str, Any]]:
     out = []
-    for code, label, start, end in DELAYS:
+    for code, start, end in DELAYS:
         days = _days_between(session, start, end)
         avg, count = session.execute(
             select(func.avg(days), func.count(Dossier.id))
@@ -116,7 +109,7 @@ def _delays(session: Session, campaign_id: int) -> list[dict[str, Any]]:
         out.append(
             {
                 "code": code,
-                "label": label,
+                "label": REPORT_DELAY_LABELS[code],
                 "dossiers": count,
                 "moyenne_jours": round(float(avg), 1) if avg is not None else None,
             }

@@ -11,18 +11,12 @@ from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from aap.bilans.rapport import AGE_LABELS
 from aap.pdf_fonts import FAMILY, add_unicode_font
 from forms.values import french_amount
+from workflows.labels import AGE_LABELS, BILAN_COUNT_LABELS
 
 BLUE, ORANGE, GREY = (0, 0, 145), (225, 0, 15), (120, 120, 120)
-COUNT_LABELS = {
-    "attendus": "Bilans attendus",
-    "deposes": "Bilans déposés",
-    "valides": "Bilans validés",
-    "en_retard": "Bilans en retard",
-    "a_corriger": "Bilans renvoyés pour corrections",
-}
+COUNT_LABELS = BILAN_COUNT_LABELS
 
 
 def _euros(value: str) -> str:

@@ -4,15 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.models import Bilan
+from workflows.labels import BILAN_STATE_LABELS
 
 STATES = ("a_faire", "brouillon", "depose", "a_corriger", "valide")
-STATE_LABELS = {
-    "a_faire": "À faire",
-    "brouillon": "En cours de saisie",
-    "depose": "Déposé",
-    "a_corriger": "À corriger",
-    "valide": "Validé",
-}
+STATE_LABELS = BILAN_STATE_LABELS
 # the bilans the annual report counts as filed (their figures are the porteur's final word)
 FILED = ("depose", "valide")
 

@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.models import Campaign, Orientation, Priority, Qpv
-from aap.rules_files.territory import PLACE_KIND_LABELS
 from forms import Form, FormContext, load_form
+from workflows.labels import PLACE_KIND_LABELS
 
 
 def form_context(session: Session, campaign: Campaign) -> FormContext:

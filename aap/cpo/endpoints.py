@@ -11,7 +11,9 @@ from aap.clock import now
 from aap.cpo import document, repository, service
 from aap.cpo.schemas import AdvanceBody, CpoOut, CpoPage, CpoTransitionBody, NewCpo, event_out
 from aap.deps import DB, Caller
+from aap.dossiers.schemas import HistoryPage
 from aap.models import Cpo, User
+from aap.schemas import PDF, file_of
 from workflows import cpo as lifecycle
 
 router = APIRouter(tags=["cpo"])
@@ -37,7 +39,12 @@ def list_cpos(
     return {"items": [answer(db, user, c) for c in items], "total": total}
 
 
-@router.get("/cpos/lifecycle.mmd", summary="Le cycle de vie d'une CPO (diagramme Mermaid)")
+@router.get(
+    "/cpos/lifecycle.mmd",
+    summary="Le cycle de vie d'une CPO (diagramme Mermaid)",
+    response_class=Response,
+    responses={200: file_of("text/plain", description="Le diagramme d'états, en Mermaid")},
+)
 def cpo_lifecycle() -> Response:
     return Response(lifecycle.mermaid(), media_type="text/plain; charset=utf-8")
 
@@ -47,18 +54,23 @@ def get_cpo(cpo_id: int, db: DB, user: Caller) -> dict[str, Any]:
     return answer(db, user, service.get_cpo(db, user, cpo_id))
 
 
-@router.get("/cpos/{cpo_id}/history", summary="L'historique d'une CPO")
+@router.get("/cpos/{cpo_id}/history", summary="L'historique d'une CPO", response_model=HistoryPage)
 def cpo_history(cpo_id: int, db: DB, user: Caller) -> dict[str, Any]:
     items = [event_out(e) for e in service.history(db, user, cpo_id)]
     return {"items": items, "total": len(items)}
 
 
-@router.get("/cpos/{cpo_id}/convention.pdf", summary="La convention pluriannuelle (PDF)")
+@router.get(
+    "/cpos/{cpo_id}/convention.pdf",
+    summary="La convention pluriannuelle (PDF)",
+    response_class=Response,
+    responses={200: file_of(PDF, description="La convention, en PDF")},
+)
 def cpo_convention(cpo_id: int, db: DB, user: Caller) -> Response:
     cpo = service.get_cpo(db, user, cpo_id)
     return Response(
         document.render(cpo, now()),
-        media_type="application/pdf",
+        media_type=PDF,
         headers={"Content-Disposition": f'attachment; filename="cpo-{cpo.id}.pdf"'},
     )
 

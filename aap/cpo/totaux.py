@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from aap.cpo.repository import BOUND_STATES
@@ -39,14 +39,17 @@ def _part(under: Decimal, total: Decimal) -> str:
 def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
     """Per financer of the campaign: `montant_cpo`, `montant_total`, `part`, `actions_cpo`,
     `actions_total`, `cible`."""
-    under = exists().where(
-        CpoAnnee.dossier_id == Dossier.id,
-        Cpo.id == CpoAnnee.cpo_id,
-        Cpo.state.in_(BOUND_STATES),
-        CpoMontant.cpo_annee_id == CpoAnnee.id,
-        CpoMontant.financeur_id == Cofinancement.financeur_id,
+    # the (dossier, financer) pairs under a signed CPO: a few rows per CPO, joined once to the lines
+    pairs = (
+        select(CpoAnnee.dossier_id.label("dossier_id"), CpoMontant.financeur_id.label("financeur_id"))
+        .join(Cpo, Cpo.id == CpoAnnee.cpo_id)
+        .join(CpoMontant, CpoMontant.cpo_annee_id == CpoAnnee.id)
+        .where(Cpo.state.in_(BOUND_STATES), CpoAnnee.dossier_id.is_not(None))
+        .distinct()
+        .subquery()
     )
-    seen = visible_dossiers(user).with_only_columns(Dossier.id).where(Dossier.campaign_id == campaign.id)
+    under = pairs.c.dossier_id.is_not(None)
+    visible = visible_dossiers(user).whereclause
     accorde = func.coalesce(Cofinancement.montant_accorde, 0)
     rows = session.execute(
         select(
@@ -57,10 +60,14 @@ def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[st
             func.count(distinct(Dossier.id)),
         )
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .outerjoin(
+            pairs,
+            and_(pairs.c.dossier_id == Dossier.id, pairs.c.financeur_id == Cofinancement.financeur_id),
+        )
         .where(
             and_(
                 Dossier.campaign_id == campaign.id,
-                Dossier.id.in_(seen),
+                *([visible] if visible is not None else []),
                 Dossier.state != "abandonne",
                 Cofinancement.decision == "accorde",
             )

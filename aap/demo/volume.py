@@ -27,6 +27,7 @@ from aap.demo.loader import demo_actions
 from aap.dossiers.numbering import skip_dossier_numbers
 from aap.dossiers.search_columns import facts_of
 from aap.dossiers.targets import target_rows
+from aap.financing import summary
 from aap.models import (
     Campaign,
     Cofinancement,
@@ -491,5 +492,6 @@ def generate(
         _reset_sequences(session)
         # the numbers given here are `year-<id>`: the territory's counter moves past them
         skip_dossier_numbers(session, territory_id, ctx.campaign.year, dossier_id + dossiers - 1)
+        summary.rebuild(session, ctx.campaign.id)  # written past the session hook that keeps them
         session.commit()
         return ctx.campaign

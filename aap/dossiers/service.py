@@ -29,6 +29,7 @@ from aap.dossiers.repository import (
     requested_total,
 )
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from aap.financing import summary  # noqa: F401 (keeps the campaign totals in the writing transaction)
 from aap.models import (
     GROUPE_HABITANTS,
     Campaign,
@@ -521,7 +522,9 @@ def fire_transition(
     """`data_dir` is where the documents `conventionner` generates are stored (default: the settings')."""
     dossier = move(session, user, dossier_id, name, payload, now, if_match=if_match, data_dir=data_dir)
     session.commit()
-    return get_dossier(session, user, dossier.id)
+    if session.expire_on_commit:  # the app's sessions keep what they wrote: no second load
+        return get_dossier(session, user, dossier.id)
+    return dossier
 
 
 def move(

@@ -34,23 +34,14 @@ from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, 
 from aap.pdf_fonts import FAMILY, add_unicode_font
 from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros, payment_schedule
+from workflows.labels import AVIS_IN_A_SENTENCE, DOCUMENT_TITLES
 from workflows.reasons import fr_date
 
 GRANT_KINDS = ("convention", "notification")
 DOCUMENT_KINDS = (*GRANT_KINDS, "refus")
-TITLES = {
-    "convention": "Convention d'attribution de subvention",
-    "notification": "Notification de subvention",
-    "refus": "Décision de refus de subvention",
-}
+TITLES = DOCUMENT_TITLES
 CONVENTIONED_STATES = ("conventionne", "bilan_depose", "cloture")
 log = logging.getLogger(__name__)
-AVIS_FR = {
-    "favorable": "favorable",
-    "reserve": "réservé",
-    "defavorable": "défavorable",
-    "ajourne": "d'ajournement",
-}
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -227,7 +218,7 @@ def context(
         "adresse": adresse or None,
         "periode": (f"{fr_date(_date(start))} au {fr_date(_date(end))}" if start and end else None),
         "depose_le": fr_date(local_date(dossier.deposited_at, fuseau)) if dossier.deposited_at else None,
-        "avis": AVIS_FR.get(dossier.avis or ""),
+        "avis": AVIS_IN_A_SENTENCE.get(dossier.avis or ""),
         "avis_le": fr_date(local_date(dossier.avis_at, fuseau)) if dossier.avis_at else None,
         "decide_le": fr_date(local_date(line.decided_at or now, fuseau)),
         "date_document": fr_date(local_date(now, fuseau)),

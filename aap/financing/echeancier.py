@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from aap.financing.documents import grant_kind
 from aap.models import Cofinancement, Dossier
 from workflows.cofinancement import payment_schedule
+from workflows.labels import PAYMENT_LABELS
 
 PAYABLE_STATES = ("conventionne", "bilan_depose", "cloture")
-PAYMENT_LABELS = {"avance": "Avance", "solde": "Solde"}
+# the payments the staff records on a line (their words: `workflows/labels.py`)
+RECORDABLE_PAYMENTS = {kind: PAYMENT_LABELS[kind] for kind in ("avance", "solde")}
 
 
 def line_schedule(session: Session, dossier: Dossier, line: Cofinancement) -> dict[str, Any] | None:

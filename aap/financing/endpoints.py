@@ -2,13 +2,14 @@
 table, the dashboards' totals, and the conventions and notifications of each dossier."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
@@ -16,7 +17,7 @@ from aap.dossiers.endpoints import _answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import ajustement, documents, programmation, service, totaux
-from aap.financing.schemas import DocumentPage, ProgrammeOut
+from aap.financing.schemas import BudgetAjusteBody, BudgetAjusteOut, DocumentPage, ProgrammeOut
 from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
 from aap.schemas import FILE, Euros
@@ -273,15 +274,20 @@ def list_payments(dossier_id: int, financeur: str, db: DB, user: Caller) -> Paie
 # --- the programme table and the totals ----------------------------------------------------------
 
 
-def _streamed_csv(
-    request: Request, user_id: int, campaign_id: int, states: tuple[str, ...], commune: str | None = None
+def _streamed(
+    request: Request,
+    user_id: int,
+    campaign_id: int,
+    states: tuple[str, ...],
+    commune: str | None,
+    write: Callable[[Session, User, programmation.Table], Iterator[bytes]],
 ) -> Iterator[bytes]:
     """Its own session: the request's one is closed once the endpoint returns."""
     session = request.app.state.sessionmaker()
     try:
         user = session.get(User, user_id)
         table = programmation.open_table(session, user, campaign_id, states, commune)
-        yield from programmation.csv_stream(session, user, table)
+        yield from write(session, user, table)
     finally:
         session.rollback()
         session.close()
@@ -332,7 +338,7 @@ def programmation_table(
         user_id = user.id
         db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
         return StreamingResponse(
-            _streamed_csv(request, user_id, campaign_id, states, commune),
+            _streamed(request, user_id, campaign_id, states, commune, programmation.csv_stream),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )
@@ -343,7 +349,12 @@ def programmation_table(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )
-    return programmation.as_json(db, user, table)
+    user_id = user.id
+    db.rollback()  # the stream reads in its own session: hold no lock meanwhile (SQLite)
+    return StreamingResponse(
+        _streamed(request, user_id, campaign_id, states, commune, programmation.json_stream),
+        media_type="application/json",
+    )
 
 
 @router.get(
@@ -396,11 +407,11 @@ def download_document(
 # --- the budget adjusted after a partial grant ----------------------------------------------------
 
 
-class BudgetAjusteBody(BaseModel):
-    budget: dict[str, Any]
-
-
-@router.get("/dossiers/{dossier_id}/budget-ajuste", summary="Le budget ajusté après une aide partielle")
+@router.get(
+    "/dossiers/{dossier_id}/budget-ajuste",
+    summary="Le budget ajusté après une aide partielle",
+    response_model=BudgetAjusteOut,
+)
 def get_adjusted_budget(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]:
     from aap.dossiers.service import get_dossier
 
@@ -410,6 +421,7 @@ def get_adjusted_budget(dossier_id: int, db: DB, user: Caller) -> dict[str, Any]
 @router.put(
     "/dossiers/{dossier_id}/budget-ajuste",
     summary="Déposer le budget ajusté (porteur, dossier programmé avec une aide inférieure à la demande)",
+    response_model=BudgetAjusteOut,
     description="La section « budget » du formulaire, complète et équilibrée, les subventions égales aux "
     "montants accordés ; `If-Match` : la version du dossier (412 si périmée). " + EUROS_NOTE,
 )

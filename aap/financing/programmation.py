@@ -13,15 +13,13 @@ so another form needs no code.
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import Integer, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -37,6 +35,7 @@ from aap.dossiers.answer_paths import (  # noqa: F401 (this module's names for t
     qpvs_of,
 )
 from aap.errors import Forbidden, Invalid
+from aap.financing import xlsx
 from aap.financing.cells import neutralise
 from aap.financing.communes import (
     CommuneNames,
@@ -45,6 +44,7 @@ from aap.financing.communes import (
     commune_subtotals_json,
     in_commune,
 )
+from aap.financing.xlsx import EURO_FORMAT, Style  # noqa: F401 (EURO_FORMAT: this module's name for it)
 from aap.models import (
     Campaign,
     Cofinancement,
@@ -63,7 +63,6 @@ from workflows.labels import AVIS_LABELS
 CHUNK = 1000
 DEFAULT_STATES = ("instruit", "avise", "programme", "conventionne", "bilan_depose", "cloture")
 AMOUNTS = (("demande", "demandé"), ("propose", "proposé"), ("accorde", "accordé"))
-EURO_FORMAT = '#,##0.00 "€"'
 BUDGET = 6  # the index of the « Budget total » column in `headers`
 ZERO = Decimal("0.00")
 
@@ -447,101 +446,86 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
 
 def xlsx_file(
     session: Session, user: User, table: Table, chunk: int = CHUNK
-) -> tempfile.SpooledTemporaryFile:  # type: ignore[type-arg]
-    """The XLSX (write-only openpyxl): euro cells typed as numbers, frozen header, a bold totals row."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Programmation")
-    ws.freeze_panes = "A2"
+) -> "tempfile.SpooledTemporaryFile[bytes]":
+    """The XLSX (`aap.financing.xlsx`, the sheet's XML streamed into the zip): euro cells typed as
+    numbers, frozen header, commune subtotals and a bold totals row."""
     names = headers(table)
     widths = [12, 32, 40, 20, 20, 28, 14, 16, 16] + [14] * (len(names) - 9)
-    for i, width in enumerate(widths):
-        ws.column_dimensions[_column(i)].width = width
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDE5F0")
-
-    def header_cell(value: str) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        c.font, c.fill, c.alignment = bold, header_fill, Alignment(wrap_text=True, vertical="top")
-        return c
-
-    def euro(value: Decimal | None, font: Font | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        c.number_format = EURO_FORMAT
-        if font is not None:
-            c.font = font
-        return c
-
-    ws.append([header_cell(n) for n in names])
-    # one euro cell per amount column, refilled for each row: a write-only sheet serializes a row as
-    # it is appended, so the cells (and their style lookups) need not be made again 30 000 times
-    budget_cell, amount_cells = euro(None), [euro(None) for _ in range(len(names) - len(_TEXT_COLUMNS))]
-
-    def filled(cell: WriteOnlyCell, value: Decimal | None) -> WriteOnlyCell:
-        cell.value = value
-        return cell
-
+    out = xlsx.spooled()
+    sheet = xlsx.SheetWriter(out, "Programmation", widths)
+    sheet.row((n, Style.HEADER) for n in names)
+    text_styles = [Style.EURO if i == BUDGET else Style.DEFAULT for i in range(len(_TEXT_COLUMNS))]
     for row in rows(session, user, table, chunk):
         text, amounts = _cells(table, row)
-        ws.append(
-            [filled(budget_cell, c) if i == BUDGET else c for i, c in enumerate(text)]
-            + [filled(cell, a) for cell, a in zip(amount_cells, amounts, strict=True)]
-        )
+        sheet.row([*zip(text, text_styles, strict=True), *((a, Style.EURO) for a in amounts)])
     for text, amounts in commune_subtotals(session, user, table):
-        ws.append([WriteOnlyCell(ws, value=c) for c in text] + [euro(a, bold) for a in amounts])
+        sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in amounts)])
     text, amounts = _totals_cells(table)
-    ws.append(
-        [euro(c, bold) if i == BUDGET else WriteOnlyCell(ws, value=c) for i, c in enumerate(text)]
-        + [euro(a, bold) for a in amounts]
+    sheet.row(
+        [
+            *((c, Style.EURO_BOLD if i == BUDGET else Style.DEFAULT) for i, c in enumerate(text)),
+            *((a, Style.EURO_BOLD) for a in amounts),
+        ]
     )
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by stream_chunks)
-    wb.save(out)
+    sheet.close()
     out.seek(0)
     return out
-
-
-def _column(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
 
 
 def _euros(value: Decimal | None) -> str | None:
     return None if value is None else money.wire(value)
 
 
-def as_json(session: Session, user: User, table: Table) -> dict[str, Any]:
-    """For the web page: every row, amounts as two-decimal strings, and the totals row."""
-    items = []
-    for row in rows(session, user, table):
-        items.append(
-            {
-                **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
-                "budget_total": _euros(row["budget_total"]),
-                "financements": {
-                    code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
-                    for code, amounts in row["financements"].items()
-                },
-            }
-        )
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in row.items() if k not in ("budget_total", "financements")},
+        "budget_total": _euros(row["budget_total"]),
+        "financements": {
+            code: {k: (_euros(v) if k != "decision" else v) for k, v in amounts.items()}
+            for code, amounts in row["financements"].items()
+        },
+    }
+
+
+def _json_totals(table: Table) -> dict[str, Any]:
     sums = table.sums()
     return {
+        "dossiers": sums["dossiers"],
+        "budget_total": _euros(sums["budget_total"]),
+        "financements": {
+            code: {k: _euros(v) for k, v in values.items()} for code, values in sums["financements"].items()
+        },
+        **{k: _euros(sums[k]) for k, _ in AMOUNTS},
+    }
+
+
+def json_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The table as JSON (`ProgrammeOut`), written as the rows are read: the head, each row, then the
+    count, the totals and the commune subtotals (known once every row is read). Memory stays one page
+    of rows whatever the campaign's size."""
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    head = {
         "campaign": {"id": table.campaign.id, "code": table.campaign.code, "title": table.campaign.title},
         "states": list(table.states),
         "commune": table.commune,
-        "sous_totaux_communes": commune_subtotals_json(session, user, table),
         "financeurs": [{"code": c, "name": n} for c, n in table.financeurs],
-        "items": items,
-        "total": len(items),
-        "totaux": {
-            "dossiers": sums["dossiers"],
-            "budget_total": _euros(sums["budget_total"]),
-            "financements": {
-                code: {k: _euros(v) for k, v in values.items()}
-                for code, values in sums["financements"].items()
-            },
-            **{k: _euros(sums[k]) for k, _ in AMOUNTS},
-        },
     }
+    buffer = [dumps(head)[:-1] + ',"items":[']
+    for n, row in enumerate(rows(session, user, table, chunk)):
+        buffer.append(("," if n else "") + dumps(_json_row(row)))
+        if len(buffer) >= 200:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+    tail = {
+        "total": table.count,
+        "totaux": _json_totals(table),
+        "sous_totaux_communes": commune_subtotals_json(session, user, table),
+    }
+    buffer.append("]," + dumps(tail)[1:])
+    yield "".join(buffer).encode("utf-8")
 
 
 def stream_chunks(file: Any, size: int = 64 * 1024) -> Iterator[bytes]:

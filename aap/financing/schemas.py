@@ -1,5 +1,7 @@
 """What the financing API answers beyond the dossier: its documents, the programme table."""
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from aap.schemas import Euros
@@ -72,3 +74,25 @@ class ProgrammeOut(BaseModel):
     items: list[ProgrammeRow]
     total: int
     totaux: ProgrammeTotals
+
+
+# --- the budget adjusted after a partial grant ----------------------------------------------------
+
+
+class BudgetAjusteBody(BaseModel):
+    budget: dict[str, Any]
+
+
+class BudgetAjusteOut(BaseModel):
+    """Where the adjusted budget stands: asked for or not, open to filing, the one filed."""
+
+    required: bool = Field(
+        description="Les financeurs ont accordé moins que la demande : le budget est à ajuster."
+    )
+    open: bool = Field(description="Le porteur peut déposer le budget ajusté maintenant (dossier programmé).")
+    budget: dict[str, Any] | None = Field(description="La section « budget » déposée, null tant qu'aucune.")
+    budget_version: int
+    subventions: dict[str, Euros] = Field(
+        description="Par financeur, la subvention à inscrire : ce qu'il a accordé."
+    )
+    version: int = Field(description="La version du dossier, pour `If-Match`.")

@@ -102,7 +102,7 @@ class Scope:
     where: list[ColumnElement[bool]]
 
 
-def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]:
+def line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]:
     key = PLACE.code if by_qpv else Dossier.orientation_code
     accorde = case(
         (Cofinancement.decision == "accorde", func.coalesce(_cents(Cofinancement.montant_accorde), 0)),
@@ -142,7 +142,7 @@ def _line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums
     return out
 
 
-def _dossier_counts(session: Session, scope: Scope, by_qpv: bool) -> dict[str | None, int]:
+def dossier_counts(session: Session, scope: Scope, by_qpv: bool) -> dict[str | None, int]:
     key = PLACE.code if by_qpv else Dossier.orientation_code
     query = select(key, func.count()).select_from(Dossier).where(*scope.where).group_by(key)
     if by_qpv:
@@ -177,33 +177,36 @@ def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     return cast(end, Date) - cast(start, Date)
 
 
-def _median(session: Session, days: Select[Any]) -> dict[str, Any]:
-    """The median of a column of day counts, from its histogram (one grouped query, a few hundred
-    rows at most: one per distinct number of days)."""
-    sub = days.subquery()
-    column = sub.c[0]
-    histogram = [
-        (int(d), n)
-        for d, n in session.execute(select(column, func.count()).group_by(column).order_by(column))
-    ]
-    total = sum(n for _, n in histogram)
+def _histogram(session: Session, days: Select[Any]) -> dict[int, int]:
+    """A column of day counts as {days: how many} (one grouped query, a few hundred rows at most)."""
+    column = days.subquery().c[0]
+    return {
+        int(d): n for d, n in session.execute(select(column, func.count()).group_by(column)) if d is not None
+    }
+
+
+def median_of(histogram: dict[int, int]) -> dict[str, Any]:
+    """The median of the day counts a histogram holds, and how many there are."""
+    ordered = sorted((d, n) for d, n in histogram.items() if n > 0)
+    total = sum(n for _, n in ordered)
     if not total:
         return {"median_jours": None, "dossiers": 0}
 
     def nth(index: int) -> int:  # the index-th value (0-based) in sorted order
         seen = 0
-        for value, n in histogram:
+        for value, n in ordered:
             seen += n
             if index < seen:
                 return value
-        return histogram[-1][0]
+        return ordered[-1][0]
 
     middle = (total - 1) // 2
     value: float | int = nth(middle) if total % 2 else (nth(middle) + nth(middle + 1)) / 2
     return {"median_jours": value, "dossiers": total}
 
 
-def _delays(session: Session, scope: "Scope") -> dict[str, dict[str, Any]]:
+def delay_histograms(session: Session, scope: "Scope") -> dict[str, dict[int, int]]:
+    """Per délai, {days: how many dossiers (or accorded lines)} over the scope."""
     decided = Dossier.decided_at.is_not(None)
     first_paid = (
         select(Cofinancement.decided_at.label("decided_at"), func.min(Payment.paid_on).label("paid_on"))
@@ -218,19 +221,19 @@ def _delays(session: Session, scope: "Scope") -> dict[str, dict[str, Any]]:
         .subquery()
     )
     return {
-        "depot_decision": _median(
+        "depot_decision": _histogram(
             session,
             select(_days_between(session, Dossier.deposited_at, Dossier.decided_at)).where(
                 *scope.where, Dossier.deposited_at.is_not(None), decided
             ),
         ),
-        "decision_convention": _median(
+        "decision_convention": _histogram(
             session,
             select(_days_between(session, Dossier.decided_at, Dossier.conventionne_at)).where(
                 *scope.where, decided, Dossier.conventionne_at.is_not(None)
             ),
         ),
-        "decision_premier_paiement": _median(
+        "decision_premier_paiement": _histogram(
             session, select(_days_between(session, first_paid.c.decided_at, first_paid.c.paid_on))
         ),
     }
@@ -331,6 +334,34 @@ def place_kinds(session: Session, territory_id: int) -> dict[str, str]:
     return dict(session.execute(select(Qpv.code, Qpv.kind).where(Qpv.territory_id == territory_id)).all())
 
 
+def _summary_covers(user: User, campaign: Campaign) -> bool:
+    """Staff of the campaign's territory see every dossier of it (`visible_dossiers`): the kept
+    totals are theirs. A financer's visible dossiers are its own selection: counted live."""
+    return user.role in ("admin", "instructeur") and user.territory_id == campaign.territory_id
+
+
+def _from_summary(
+    session: Session, campaign_id: int
+) -> tuple[
+    dict[Key, Sums], dict[str | None, int], dict[Key, Sums], dict[str | None, int], dict[str, dict[int, int]]
+]:
+    """The kept totals in the shapes of `line_groups`, `dossier_counts` and `delay_histograms`."""
+    from aap.financing import summary
+
+    kept = summary.stored(session, campaign_id)
+    groups: dict[str, dict[Key, Sums]] = {"o": {}, "q": {}}
+    counts: dict[str, dict[str | None, int]] = {"o": {}, "q": {}}
+    for (_c, dim, code, fid), (n, *cents) in kept.sums.items():
+        if fid == summary.COUNT:
+            counts[dim][code or None] = n
+        else:
+            groups[dim][(code or None, fid)] = Sums(n, *(_euros(v) for v in cents))
+    histograms: dict[str, dict[int, int]] = {}
+    for (_c, kind, days), n in kept.delays.items():
+        histograms.setdefault(kind, {})[days] = n
+    return groups["o"], counts["o"], groups["q"], counts["q"], histograms
+
+
 def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
     """Every dashboard figure of a campaign, for this caller (amounts as Decimal)."""
     if user.role not in ("admin", "instructeur", "financeur"):
@@ -345,11 +376,17 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
             *([visible] if visible is not None else []),
         ]
     )
-    by_orientation = _line_groups(session, scope, by_qpv=False)
-    by_qpv = _line_groups(session, scope, by_qpv=True)
+    if _summary_covers(user, campaign):  # the whole campaign: its kept totals (`summary`)
+        by_orientation, counts_o, by_qpv, counts_q, histograms = _from_summary(session, campaign.id)
+    else:
+        by_orientation = line_groups(session, scope, by_qpv=False)
+        by_qpv = line_groups(session, scope, by_qpv=True)
+        counts_o = dossier_counts(session, scope, by_qpv=False)
+        counts_q = dossier_counts(session, scope, by_qpv=True)
+        histograms = delay_histograms(session, scope)
     every = _figures(
-        _roll(by_orientation, _dossier_counts(session, scope, by_qpv=False), None),
-        _roll(by_qpv, _dossier_counts(session, scope, by_qpv=True), None),
+        _roll(by_orientation, counts_o, None),
+        _roll(by_qpv, counts_q, None),
         names,
     )
     per_financeur: dict[int, Sums] = {}
@@ -384,7 +421,7 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "orientations_racines": every.racines,
         "qpv": every.qpv,
         "hors_qpv": every.hors_qpv,
-        "delais": _delays(session, scope),
+        "delais": {kind: median_of(histograms.get(kind, {})) for kind in DELAYS},
         "propre": own,
         "cpo": cpo_shares(session, user, campaign),
     }

@@ -23,12 +23,10 @@ from aap.dossiers.service import get_dossier
 from aap.errors import Forbidden, Invalid
 from aap.models import Attachment, Dossier, DossierMessage, User
 from notifications.events import DossierNews, after_transition
+from workflows.labels import AUDIENCE_LABELS
 
 Audience = Literal["echange", "interne"]
-AUDIENCES: dict[str, str] = {
-    "echange": "Échange avec le porteur (lu par le porteur et l'équipe)",
-    "interne": "Note interne (lue par l'équipe et les financeurs concernés, jamais par le porteur)",
-}
+AUDIENCES = AUDIENCE_LABELS  # who reads each box (`workflows/labels.py`)
 MAX_LENGTH = 5000
 WRITES_EXCHANGE = ("porteur", "admin", "instructeur")
 

@@ -53,7 +53,6 @@ class QpvSpec(RulesModel):
 
 
 PlaceKind = Literal["quartier_veille", "territoire_enjeux"]
-PLACE_KIND_LABELS = {"quartier_veille": "quartier de veille", "territoire_enjeux": "territoire à enjeux"}
 
 
 class HorsQpvSpec(RulesModel):

@@ -8,6 +8,7 @@ does not spend them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -27,15 +28,9 @@ from aap.territories.memberships import choices_for
 from aap.web.csrf import check_csrf
 from aap.web.rendering import LANDING, flash, render
 from notifications import preferences
+from workflows.labels import REGISTRATION_OUTCOMES
 
 router = APIRouter(include_in_schema=False)
-
-OUTCOMES = {
-    "organisation_creee": "Votre adresse est confirmée et le compte de « {org} » est créé.",
-    "adhesion_demandee": "Votre adresse est confirmée. « {org} » a déjà un compte : votre demande pour le "
-    "rejoindre est transmise à ses membres, qui vont l'accepter ou la refuser. Vous recevrez un message.",
-    "deja_membre": "Votre adresse est confirmée.",
-}
 
 
 def _field_errors(exc: AppError) -> dict[str, str]:
@@ -69,7 +64,7 @@ def verify(
     _send_later(request, tasks, db)
     start_session(request.session, done.user)
     org = done.organisation.name if done.organisation else ""
-    flash(request, OUTCOMES[done.outcome].format(org=org))
+    flash(request, REGISTRATION_OUTCOMES[done.outcome].format(org=org))
     return RedirectResponse("/mes-dossiers" if done.user.organisations else "/mon-compte", status_code=303)
 
 
@@ -96,17 +91,23 @@ def forgotten(
     return render(request, "account/mot_de_passe_oublie.html", {"user": None, "sent": answer, "email": email})
 
 
-@router.get("/reinitialiser/{token}", response_class=HTMLResponse)
-def reset_page(request: Request, token: str, db: DB) -> HTMLResponse:
+def _reset_page(
+    request: Request, db: DB, token: str, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> HTMLResponse:
     user = recovery.check_reset_link(db, token, now())
     context: dict[str, Any] = {
         "user": None,
         "token": token,
         "email": user.email,
-        "errors": {},
+        "errors": errors or {},
         "min_length": MIN_PASSWORD_LENGTH,
     }
-    return render(request, "account/reinitialiser.html", context)
+    return render(request, "account/reinitialiser.html", context, status_code=status_code)
+
+
+@router.get("/reinitialiser/{token}", response_class=HTMLResponse)
+def reset_page(request: Request, token: str, db: DB) -> HTMLResponse:
+    return _reset_page(request, db, token)
 
 
 @router.post("/reinitialiser/{token}", response_class=HTMLResponse, response_model=None)
@@ -122,15 +123,7 @@ def reset(
         recovery.reset_password(db, token, password[:500], now=now())
     except Invalid as exc:
         db.rollback()
-        user = recovery.check_reset_link(db, token, now())
-        context = {
-            "user": None,
-            "token": token,
-            "email": user.email,
-            "errors": _field_errors(exc),
-            "min_length": MIN_PASSWORD_LENGTH,
-        }
-        return render(request, "account/reinitialiser.html", context, status_code=422)
+        return _reset_page(request, db, token, errors=_field_errors(exc), status_code=422)
     request.session.clear()
     flash(request, "Votre mot de passe est changé ; toutes vos sessions ont été fermées. Connectez-vous.")
     return RedirectResponse("/connexion", status_code=303)
@@ -139,18 +132,29 @@ def reset(
 # --- invitations ------------------------------------------------------------------------------------
 
 
-@router.get("/invitation/{token}", response_class=HTMLResponse)
-def invitation_page(request: Request, token: str, db: DB) -> HTMLResponse:
-    invitation = membership.read_invitation(db, token, now())
+def _invitation_page(
+    request: Request,
+    db: DB,
+    token: str,
+    *,
+    errors: dict[str, str] | None = None,
+    full_name: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     context: dict[str, Any] = {
         "user": None,
         "token": token,
-        "invitation": invitation,
-        "errors": {},
-        "full_name": "",
+        "invitation": membership.read_invitation(db, token, now()),
+        "errors": errors or {},
+        "full_name": full_name,
         "min_length": MIN_PASSWORD_LENGTH,
     }
-    return render(request, "account/invitation.html", context)
+    return render(request, "account/invitation.html", context, status_code=status_code)
+
+
+@router.get("/invitation/{token}", response_class=HTMLResponse)
+def invitation_page(request: Request, token: str, db: DB) -> HTMLResponse:
+    return _invitation_page(request, db, token)
 
 
 @router.post("/invitation/{token}", response_class=HTMLResponse, response_model=None)
@@ -169,15 +173,9 @@ def accept_invitation(
         )
     except Invalid as exc:
         db.rollback()
-        context = {
-            "user": None,
-            "token": token,
-            "invitation": membership.read_invitation(db, token, now()),
-            "errors": _field_errors(exc),
-            "full_name": full_name,
-            "min_length": MIN_PASSWORD_LENGTH,
-        }
-        return render(request, "account/invitation.html", context, status_code=422)
+        return _invitation_page(
+            request, db, token, errors=_field_errors(exc), full_name=full_name, status_code=422
+        )
     start_session(request.session, user)
     flash(request, "Bienvenue : vous êtes membre de l'organisme et voyez ses dossiers.")
     return RedirectResponse("/mes-dossiers", status_code=303)
@@ -204,6 +202,21 @@ def _account_page(
         "landing": LANDING.get(user.role, "/"),
     }
     return render(request, "account/mon_compte.html", context, status_code=status_code)
+
+
+def _account_change(
+    request: Request, db: DB, user: User, csrf: str, change: Callable[[], str]
+) -> HTMLResponse | RedirectResponse:
+    """A change made from the account page: `change` returns what to say once it is made; a refusal
+    shows the page again (422) with each field's reason, nothing recorded."""
+    check_csrf(request, csrf)
+    try:
+        message = change()
+    except Invalid as exc:
+        db.rollback()
+        return _account_page(request, db, user, errors=_field_errors(exc), status_code=422)
+    flash(request, message)
+    return RedirectResponse("/mon-compte", status_code=303)
 
 
 @router.post("/territoire", response_model=None)
@@ -254,14 +267,11 @@ def rename(
     csrf: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    check_csrf(request, csrf)
-    try:
+    def change() -> str:
         recovery.rename(db, user, full_name)
-    except Invalid as exc:
-        db.rollback()
-        return _account_page(request, db, user, errors=_field_errors(exc), status_code=422)
-    flash(request, "Votre nom est enregistré.")
-    return RedirectResponse("/mon-compte", status_code=303)
+        return "Votre nom est enregistré."
+
+    return _account_change(request, db, user, csrf, change)
 
 
 @router.post("/mon-compte/adresse", response_class=HTMLResponse, response_model=None)
@@ -275,17 +285,14 @@ def change_email(
     email: Annotated[str, Form()] = "",
     email_password: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    check_csrf(request, csrf)
-    try:
+    def change() -> str:
         answer = email_change.request_change(
             db, user, email[:400], email_password[:500], now=now(), base_url=settings.base_url
         )
-    except Invalid as exc:
-        db.rollback()
-        return _account_page(request, db, user, errors=_field_errors(exc), status_code=422)
-    _send_later(request, tasks, db)
-    flash(request, answer)
-    return RedirectResponse("/mon-compte", status_code=303)
+        _send_later(request, tasks, db)
+        return answer
+
+    return _account_change(request, db, user, csrf, change)
 
 
 @router.get("/changement-adresse/{token}", response_class=HTMLResponse)
@@ -320,15 +327,12 @@ def change_password(
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    check_csrf(request, csrf)
-    try:
+    def change() -> str:
         recovery.change_password(db, user, current_password[:500], new_password[:500])
-    except Invalid as exc:
-        db.rollback()
-        return _account_page(request, db, user, errors=_field_errors(exc), status_code=422)
-    start_session(request.session, user)  # this browser stays logged in; every other session is cut
-    flash(request, "Votre mot de passe est changé. Vos autres sessions et jetons d'accès sont fermés.")
-    return RedirectResponse("/mon-compte", status_code=303)
+        start_session(request.session, user)  # this browser stays logged in; every other session is cut
+        return "Votre mot de passe est changé. Vos autres sessions et jetons d'accès sont fermés."
+
+    return _account_change(request, db, user, csrf, change)
 
 
 @router.post("/mon-compte/preferences", response_model=None)

@@ -15,6 +15,7 @@ from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 from aap.web.staff.common import error_list, page_user, parse_day, see_other
+from workflows.labels import PARTNER_AVIS_LABELS
 
 router = APIRouter(include_in_schema=False)
 Partner = Annotated[User, Depends(page_user("partenaire"))]
@@ -29,7 +30,7 @@ def inbox_page(request: Request, db: DB, user: Partner) -> HTMLResponse:
         {
             "user": user,
             "items": service.inbox(db, user),
-            "labels": service.AVIS_LABELS,
+            "labels": PARTNER_AVIS_LABELS,
             "today": now().date(),
         },
     )
@@ -60,7 +61,7 @@ def _answer_page(
             "answers_html": form.render_html(
                 dossier.answers or {}, form_context(db, dossier.campaign), readonly=True
             ),
-            "labels": service.AVIS_LABELS,
+            "labels": PARTNER_AVIS_LABELS,
             "entered": entered or {},
             "errors": errors or [],
         },

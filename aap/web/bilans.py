@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from aap.bilans import focus, rapport, service
 from aap.bilans.repository import STATE_LABELS as BILAN_LABELS
@@ -22,17 +21,11 @@ from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
 from aap.models import Bilan, Dossier, User
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
+from aap.web.posting import Posted, upload_then_back
 from aap.web.rendering import flash, render, time_short
+from workflows.labels import AGE_LABELS, BILAN_STEP_DONE
 
 router = APIRouter(include_in_schema=False)
-
-
-async def posted(request: Request) -> list[tuple[str, Any]]:
-    form = await request.form()
-    return list(form.multi_items())
-
-
-Posted = Annotated[list[tuple[str, Any]], Depends(posted)]
 
 
 def _checklist(db: DB, dossier: Dossier, bilan: Bilan) -> list[views.SectionStatus]:
@@ -128,32 +121,19 @@ def _section_page(
 ) -> HTMLResponse:
     context = _context(db, user, dossier, bilan)
     form = context["form"]
-    keys = [s.key for s in form.sections]
-    if key not in keys:
+    if key not in [s.key for s in form.sections]:
         raise NotFound("Cette section du bilan n'existe pas.", code="section_introuvable")
-    i = keys.index(key)
-    section = form.sections[i]
-    is_pieces = any(f.type == "attachment" for f in section.fields)
+    shown = bilan.answers if answers is None else answers
+    context.update(
+        views.section_context(form, key, shown, context["form_ctx"], errors, editable=context["editable"])
+    )
     context.update(
         {
-            "section": section,
-            "previous": form.sections[i - 1] if i > 0 else None,
-            "next": form.sections[i + 1] if i + 1 < len(keys) else None,
-            "position": i + 1,
-            "count": len(keys),
-            "form_html": form.render_html(
-                answers if answers is not None else bilan.answers,
-                context["form_ctx"],
-                list(errors),
-                section=key,
-                readonly=not context["editable"],
-            ),
             "problem": problem,
             "stale": stale,
-            "is_pieces": is_pieces,
             "pieces": [
                 {"kind": f.key, "label": f.label, "attachment_id": (bilan.answers.get(key) or {}).get(f.key)}
-                for f in section.fields
+                for f in context["section"].fields
                 if f.type == "attachment"
             ],
         }
@@ -237,38 +217,22 @@ def save_section(
 async def upload_piece(
     request: Request, dossier_id: int, db: DB, user: Porteur, settings: AppSettings
 ) -> Response:
-    from aap.attachments import files
-
-    back = RedirectResponse(f"/dossiers/{dossier_id}/bilan/section/pieces", status_code=303)
-    await run_in_threadpool(service.check_before_upload, db, user, dossier_id, now())
-    try:
-        received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
-    except AppError as exc:
-        flash(request, f"Le fichier n'a pas été enregistré : {exc.message}", "error")
-        return back
-    try:
-        check_csrf(request, received.fields.get("csrf"))
-        _, attachment = await run_in_threadpool(
-            service.attach_file, db, user, dossier_id, received, settings.data_dir, now()
-        )
-    except AppError as exc:
-        await run_in_threadpool(db.rollback)
-        if exc.status_code in (403, 404):
-            raise
-        flash(request, f"Le fichier n'a pas été enregistré : {exc.message}", "error")
-        return back
-    finally:
-        received.discard()
-    flash(request, f"Fichier « {attachment.filename} » joint au bilan.")
-    return back
+    return await upload_then_back(
+        request,
+        db,
+        settings,
+        RedirectResponse(f"/dossiers/{dossier_id}/bilan/section/pieces", status_code=303),
+        check=lambda: service.check_before_upload(db, user, dossier_id, now()),
+        attach=lambda received: service.attach_file(db, user, dossier_id, received, settings.data_dir, now())[
+            1
+        ],
+        refused="Le fichier n'a pas été enregistré",
+        done="Fichier « {filename} » joint au bilan.",
+        raised=(403, 404),
+    )
 
 
 BILAN_STEPS = {"deposer": "deposer_bilan", "renvoyer": "renvoyer_bilan", "valider": "valider_bilan"}
-DONE = {
-    "deposer_bilan": "Votre bilan est déposé : l'équipe du contrat de ville va l'examiner.",
-    "renvoyer_bilan": "Le bilan est renvoyé au porteur, qui reçoit votre message par courriel.",
-    "valider_bilan": "Le bilan est validé : le dossier est clôturé et le solde peut être versé.",
-}
 
 
 @router.post("/dossiers/{dossier_id}/bilan/{step}", response_model=None)
@@ -298,7 +262,7 @@ def bilan_transition(
         if exc.status_code == 404:
             raise
         return _bilan_page(request, db, user, dossier_id, refused=exc, status_code=exc.status_code)
-    flash(request, DONE[name])
+    flash(request, BILAN_STEP_DONE[name])
     return RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)
 
 
@@ -329,7 +293,7 @@ def focus_page(request: Request, db: DB, user: Caller, annee: int | None = None)
             "sessions": focus.sessions_out(db, user, sessions),
             "funded": _funded(db, user),
             "age_bands": focus.AGE_BANDS,
-            "age_labels": rapport.AGE_LABELS,
+            "age_labels": AGE_LABELS,
         },
     )
 
@@ -421,6 +385,4 @@ def add_contribution(
 @router.get("/campagnes/{campaign_id}/rapport", response_class=HTMLResponse)
 def report_page(request: Request, campaign_id: int, db: DB, user: Caller) -> HTMLResponse:
     data = rapport.report(db, user, campaign_id, now().date())
-    return render(
-        request, "bilans/rapport.html", {"user": user, "data": data, "age_labels": rapport.AGE_LABELS}
-    )
+    return render(request, "bilans/rapport.html", {"user": user, "data": data, "age_labels": AGE_LABELS})

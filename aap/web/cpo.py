@@ -33,12 +33,6 @@ from workflows import cpo as lifecycle
 router = APIRouter(include_in_schema=False)
 Anyone = Annotated[User, Depends(page_user("admin", "instructeur", "financeur", "porteur"))]
 Staff = Annotated[User, Depends(page_user("admin", "instructeur"))]
-EVENT_LABELS = {t.name: t.label for t in lifecycle.TRANSITIONS} | {
-    "proposer": "CPO proposée",
-    "signer": "Signature d'un financeur",
-    "dossier_annuel": "Dossier annuel créé",
-    "avance_avant_bilan": "Avance votée avant le bilan",
-}
 MAX_YEARS = lifecycle.MAX_YEARS
 
 
@@ -113,7 +107,7 @@ def _detail(
             "user": user,
             "cpo": view,
             "history": service.history(db, user, cpo_id),
-            "event_labels": EVENT_LABELS,
+            "event_labels": lifecycle.HISTORY_LABELS,
             "problem": problem,
             "mine": user.financeur.code if user.financeur else None,
         },

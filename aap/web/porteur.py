@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from aap.accounts.mail import deliver_soon
@@ -29,19 +29,11 @@ from aap.models import Dossier, User
 from aap.ratelimit import RateLimit
 from aap.web import porteur_views as views
 from aap.web.csrf import check_csrf
+from aap.web.posting import Posted, upload_then_back
 from aap.web.rendering import LANDING, flash, render, time_short
 from workflows import labels
 
 router = APIRouter(include_in_schema=False)
-
-
-async def posted(request: Request) -> list[tuple[str, Any]]:
-    """The posted form as (name, value) pairs, read before the (sync) route runs in its thread."""
-    form = await request.form()
-    return list(form.multi_items())
-
-
-Posted = Annotated[list[tuple[str, Any]], Depends(posted)]
 
 
 def today() -> date:
@@ -134,10 +126,15 @@ def registration_siret(request: Request, siret: str, settings: AppSettings) -> J
 # --- my dossiers -------------------------------------------------------------------------------------
 
 
+MY_PAGE = 50  # dossiers per page of « Mes dossiers »
+
+
 @router.get("/mes-dossiers", response_class=HTMLResponse)
-def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
+def my_dossiers(
+    request: Request, db: DB, user: Porteur, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
     day = today()
-    items, _total = dossiers.list_dossiers(db, user, limit=500)
+    items, total = dossiers.list_dossiers(db, user, limit=MY_PAGE, offset=(page - 1) * MY_PAGE)
     cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
     targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
     rows: list[dict[str, Any]] = [
@@ -157,6 +154,8 @@ def my_dossiers(request: Request, db: DB, user: Porteur) -> HTMLResponse:
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,
+        "page": page,
+        "pages": max(1, -(-total // MY_PAGE)),
     }
     return render(request, "porteur/mes_dossiers.html", context)
 
@@ -214,7 +213,7 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
         "today": day,
-        "wording": views.save_wording(dossier.state),
+        "wording": labels.save_wording(dossier.state),
     }
 
 
@@ -291,28 +290,11 @@ def _section_page(
     context = _context(db, user, dossier)
     form = context["form"]
     section = _section_or_404(form, key)
-    keys = [s.key for s in form.sections]
-    i = keys.index(key)
+    shown = dossier.answers if answers is None else answers
     context.update(
-        {
-            "section": section,
-            "previous": form.sections[i - 1] if i > 0 else None,
-            "next": form.sections[i + 1] if i + 1 < len(keys) else None,
-            "position": i + 1,
-            "count": len(keys),
-            "form_html": form.render_html(
-                answers if answers is not None else dossier.answers,
-                context["form_ctx"],
-                list(errors),
-                section=key,
-                readonly=not context["editable"],
-            ),
-            "problem": problem,
-            "stale": stale,
-            "is_pieces": any(f.type == "attachment" for f in section.fields),
-            "pieces": _pieces(db, user, dossier, section),
-        }
+        views.section_context(form, key, shown, context["form_ctx"], errors, editable=context["editable"])
     )
+    context.update({"problem": problem, "stale": stale, "pieces": _pieces(db, user, dossier, section)})
     return render(request, "porteur/section.html", context, status_code=status_code)
 
 
@@ -322,9 +304,6 @@ async def upload_piece(
 ) -> Response:
     """A pièce sent from the dossier's pièces section (multipart); one of the organisation's is kept for
     all its dossiers. Streamed like the API's upload, then back to the section with a message."""
-    from starlette.concurrency import run_in_threadpool
-
-    from aap.attachments import files
     from aap.attachments import service as attachments
 
     section = request.query_params.get("section", "pieces")
@@ -334,27 +313,18 @@ async def upload_piece(
         else f"/dossiers/{dossier_id}/section/{section}",
         status_code=303,
     )
-    await run_in_threadpool(attachments.check_dossier_upload, db, user, dossier_id, now())
-    try:
-        received = await files.receive_upload(request, settings.max_upload_bytes, settings.data_dir)
-    except AppError as exc:
-        flash(request, f"La pièce n'a pas été enregistrée : {exc.message}", "error")
-        return back
-    try:
-        check_csrf(request, received.fields.get("csrf"))
-        attachment = await run_in_threadpool(
-            attachments.add_to_dossier, db, user, dossier_id, received, settings.data_dir, now()
-        )
-    except AppError as exc:
-        await run_in_threadpool(db.rollback)
-        if exc.status_code == 403:
-            raise
-        flash(request, f"La pièce n'a pas été enregistrée : {exc.message}", "error")
-        return back
-    finally:
-        received.discard()
-    flash(request, f"Pièce « {attachment.filename} » enregistrée.")
-    return back
+    return await upload_then_back(
+        request,
+        db,
+        settings,
+        back,
+        check=lambda: attachments.check_dossier_upload(db, user, dossier_id, now()),
+        attach=lambda received: attachments.add_to_dossier(
+            db, user, dossier_id, received, settings.data_dir, now()
+        ),
+        refused="La pièce n'a pas été enregistrée",
+        done="Pièce « {filename} » enregistrée.",
+    )
 
 
 def _pieces(db: DB, user: User, dossier: Dossier, section: Any) -> list[dict[str, Any]]:
@@ -411,7 +381,7 @@ def save_section(
             message = (
                 "Ce dossier a été modifié ailleurs depuis que vous avez ouvert cette page (autre onglet ou "
                 "autre membre de l'association). Vos saisies ci-dessous n'ont PAS été enregistrées : "
-                f"vérifiez-les, puis cliquez à nouveau sur « {views.save_wording(current.state).button} »."
+                f"vérifiez-les, puis cliquez à nouveau sur « {labels.save_wording(current.state).button} »."
             )
         return _section_page(
             request,
@@ -433,14 +403,14 @@ def save_section(
                 "ok": True,
                 "version": saved.version,
                 "saved_at": time_short(saved.updated_at),
-                "message": views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)),
+                "message": labels.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)),
                 "missing": {s.key: len(s.missing) for s in status},
                 "missing_total": sum(len(s.missing) for s in status),
             }
         )
     keys = [s.key for s in form.sections]
     i = keys.index(key)
-    flash(request, views.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)))
+    flash(request, labels.save_wording(saved.state).saved.format(time=time_short(saved.updated_at)))
     if action == "suivante" and i + 1 < len(keys):
         return RedirectResponse(f"/dossiers/{dossier_id}/section/{keys[i + 1]}", status_code=303)
     if action == "suivante":

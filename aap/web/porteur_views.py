@@ -6,6 +6,7 @@ the lifecycle diagram with the current state marked, the checklist of missing an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -43,28 +44,7 @@ ROAD_POSITION = {
     "rejete": ROAD_INDEX["programme"],
 }
 
-PAST_LABELS = {
-    "creer": "Création du brouillon",
-    "budget_ajuste": "Budget ajusté déposé",
-    "deposer": "Dossier déposé",
-    "prendre_en_instruction": "Pris en instruction",
-    "demander_complements": "Compléments demandés",
-    "completer": "Compléments transmis",
-    "terminer_instruction": "Instruction terminée",
-    "rendre_avis": "Avis du comité technique rendu",
-    "programmer": "Dossier programmé",
-    "rejeter": "Dossier rejeté : aucun financement accordé",
-    "conventionner": "Convention ou notification établie",
-    "deposer_bilan": "Bilan déposé",
-    "renvoyer_bilan": "Bilan renvoyé pour corrections",
-    "valider_bilan": "Bilan validé, dossier clôturé",
-    "abandonner": "Dossier abandonné",
-    "expirer": "Brouillon non déposé à la clôture du dépôt",
-    "decision_financeur": "Décision d'un financeur",
-    "accorder_delai": "Délai de dépôt accordé",
-}
-# A transition added to the table later still gets a label: its button's.
-EVENT_LABELS = {**{t.name: t.label for t in lifecycle.TRANSITIONS}, **PAST_LABELS}
+EVENT_LABELS = lifecycle.PAST_HISTORY_LABELS
 
 
 @dataclass
@@ -277,35 +257,26 @@ def flat_form(items: list[tuple[str, Any]]) -> dict[str, str | list[str]]:
     return out
 
 
-@dataclass(frozen=True)
-class SaveWording:
-    """What the save button and its messages say: a deposited dossier is never called a draft."""
-
-    button: str
-    saved: str  # "{time}" is replaced by the time of the save
-    hint: str
-
-
-SAVE_WORDING: dict[str, SaveWording] = {
-    "brouillon": SaveWording(
-        "Enregistrer le brouillon",
-        "Brouillon enregistré à {time} (pas encore déposé).",
-        "Enregistrer ne dépose pas le dossier. Le dépôt se fait depuis la page du dossier, avec le bouton "
-        "« Déposer le dossier ».",
-    ),
-    "depose": SaveWording(
-        "Enregistrer les modifications",
-        "Modifications enregistrées à {time} : le dossier reste déposé.",
-        "Le dossier est déposé : l'instructeur lira vos modifications.",
-    ),
-    "complements_demandes": SaveWording(
-        "Enregistrer les compléments",
-        "Compléments enregistrés à {time} : transmettez-les depuis la page du dossier.",
-        "Enregistrer ne transmet pas les compléments : une fois prêts, cliquez sur « Transmettre les "
-        "compléments » sur la page du dossier.",
-    ),
-}
-
-
-def save_wording(state: str) -> SaveWording:
-    return SAVE_WORDING.get(state, SAVE_WORDING["brouillon"])
+def section_context(
+    form: Any,
+    key: str,
+    answers: dict[str, Any],
+    form_ctx: Any,
+    errors: Sequence[Any],
+    *,
+    editable: bool,
+) -> dict[str, Any]:
+    """What a page of one section shows, for the dossier's form and the bilan's: the section, its
+    neighbours and place, its fields as HTML (read-only once it may no longer change)."""
+    keys = [s.key for s in form.sections]
+    i = keys.index(key)
+    section = form.sections[i]
+    return {
+        "section": section,
+        "previous": form.sections[i - 1] if i > 0 else None,
+        "next": form.sections[i + 1] if i + 1 < len(keys) else None,
+        "position": i + 1,
+        "count": len(keys),
+        "form_html": form.render_html(answers, form_ctx, list(errors), section=key, readonly=not editable),
+        "is_pieces": any(f.type == "attachment" for f in section.fields),
+    }

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from aap.attachments.files import french_size
 from aap.web.csrf import csrf_token
 from workflows.dossier import STATE_LABELS
+from workflows.labels import ROLE_LABELS
 from workflows.money import format_euros
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -32,14 +33,6 @@ MONTHS = (
     "novembre",
     "décembre",
 )
-
-ROLE_LABELS = {
-    "admin": "Équipe du contrat de ville",
-    "instructeur": "Instructeur",
-    "porteur": "Porteur de projet",
-    "financeur": "Financeur",
-    "partenaire": "Partenaire ou service consulté",
-}
 
 LANDING = {
     "porteur": "/mes-dossiers",

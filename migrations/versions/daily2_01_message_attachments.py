@@ -2,7 +2,7 @@
 inhabitants without SIRET (FPH)
 
 Revision ID: daily2_01
-Revises: terr2_01
+Revises: scale2_01
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "daily2_01"
-down_revision: str | None = "terr2_01"
+down_revision: str | None = "scale2_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

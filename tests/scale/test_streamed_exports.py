@@ -42,3 +42,27 @@ def test_the_csv_reads_pages_of_plain_rows_and_totals_every_row(db_engine: Engin
         demande = totals[header.index(f"{code} demandé")]
         assert demande == f"{expected_sums['financements'][code]['demande']:.2f}".replace(".", ",")
         assert subtotals[0][header.index(f"{code} demandé")] == demande  # one commune: the whole
+
+
+def test_the_json_table_is_written_as_its_rows_are_read(db_engine: Engine, demo: date) -> None:
+    import json
+
+    from aap.financing.schemas import ProgrammeOut
+
+    campaign = generate(db_engine, 25, 2, today=demo)
+    with Session(db_engine) as session:
+        user = session.scalar(select(User).where(User.email == INSTRUCTEUR))
+        assert user is not None
+        table = programmation.open_table(session, user, campaign.id, programmation.parse_states("tous"))
+        before = len(session.identity_map)
+        held: list[int] = []
+        chunks: list[bytes] = []
+        for chunk in programmation.json_stream(session, user, table, chunk=10):
+            chunks.append(chunk)
+            held.append(len(session.identity_map))
+        expected_sums = programmation.sql_sums(session, user, table)
+    assert max(held) == before  # no dossier is held as an object while writing
+    answer = ProgrammeOut.model_validate(json.loads(b"".join(chunks)))  # the published shape
+    assert answer.total == len(answer.items) == 25
+    assert len({item.dossier_id for item in answer.items}) == 25
+    assert answer.totaux.budget_total == expected_sums["budget_total"]

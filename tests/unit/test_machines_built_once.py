@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import transitions
 
-from workflows import cofinancement, dossier
+from workflows import cofinancement, cpo, dossier
+from workflows.cpo import CpoFacts
 from workflows.dossier import DossierFacts
 
 
@@ -38,3 +39,14 @@ def test_moving_cofinancement_lines_builds_at_most_one_machine(constructions: li
         assert cofinancement.next_line_state("sollicite", "proposer") == "propose"
         assert cofinancement.next_line_state("propose", "accorder") == "accorde"
     assert len(constructions) <= 1
+
+
+def test_firing_cpo_transitions_and_drawing_both_lifecycles_builds_no_other_machine(
+    constructions: list[object],
+) -> None:
+    facts = CpoFacts(now=datetime(2027, 3, 1, 10), annees=[2027, 2028], payload={"motif": "Fin de l'action"})
+    for _ in range(20):
+        assert cpo.fire("resilier", "active", "admin", facts) == "resiliee"
+    assert "projet --> signee" in cpo.mermaid("active")
+    assert "depose --> en_instruction" in dossier.mermaid("depose")
+    assert constructions == []  # each table's Machine was built when its module was imported

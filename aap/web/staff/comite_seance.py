@@ -17,6 +17,7 @@ from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 from aap.web.staff.common import page_user, parse_day, see_other
+from workflows.labels import PARTNER_AVIS_LABELS
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
@@ -58,7 +59,7 @@ def _page(
             "max_rows": MAX_ROWS,
             "requested": {d.id: dossiers.requested_total(d) for d in items},
             "partner_avis": avis.for_dossiers(db, user, [d.id for d in items]),
-            "partner_labels": avis.AVIS_LABELS,
+            "partner_labels": PARTNER_AVIS_LABELS,
             "entered": entered or {},
             "row_errors": by_dossier,
             "general_errors": general,

@@ -16,15 +16,10 @@ from aap.errors import AppError, Forbidden, Unauthorized
 from aap.models import User
 from aap.web.rendering import templates
 from forms.values import lenient_amount, parse_amount, parse_date
-from workflows.dossier import TRANSITIONS
+from workflows.dossier import HISTORY_LABELS
 from workflows.labels import AVIS_LABELS, DECISION_LABELS, LINE_STATE_LABELS
 
-EVENT_LABELS = {t.name: t.label for t in TRANSITIONS} | {
-    "creer": "Création du brouillon",
-    "decision_financeur": "Décision d'un financeur",
-    "accorder_delai": "Délai de dépôt accordé",
-    "budget_ajuste": "Budget ajusté déposé",
-}
+EVENT_LABELS = HISTORY_LABELS
 
 
 def page_user(*roles: str) -> Callable[..., User]:

@@ -21,17 +21,14 @@ from aap.web.staff import queries
 from aap.web.staff.charts import Bar, bar_chart
 from aap.web.staff.common import page_user
 from workflows.cofinancement import format_euros
+from workflows.labels import TOTAUX_DELAY_LABELS
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, Depends(page_user("admin", "instructeur", "financeur"))]
 
 ZERO = Decimal("0.00")
 CPO_TARGET = totaux.CPO_TARGET * 100
-DELAY_LABELS = {
-    "depot_decision": "Dépôt → décision des financeurs",
-    "decision_convention": "Décision → convention ou notification",
-    "decision_premier_paiement": "Décision → premier paiement",
-}
+DELAY_LABELS = TOTAUX_DELAY_LABELS
 
 
 def _label(o: dict[str, Any]) -> str:

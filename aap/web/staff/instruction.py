@@ -19,7 +19,7 @@ from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
 from aap.financing import echeancier, programmation
 from aap.financing import service as financing
-from aap.financing.documents import TITLES, document_out, list_documents
+from aap.financing.documents import document_out, list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
 from aap.web.csrf import check_csrf
@@ -27,6 +27,7 @@ from aap.web.rendering import flash, render
 from aap.web.staff import queries
 from aap.web.staff.common import error_list, page_user, parse_day, parse_money, see_other
 from workflows import dossier as lifecycle
+from workflows.labels import DOCUMENT_TITLES, PARTNER_AVIS_LABELS
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
@@ -119,8 +120,8 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "echeancier": echeancier.schedules(
             session, dossier, user.financeur_id if user.role == "financeur" else None
         ),
-        "PAYMENT_LABELS": echeancier.PAYMENT_LABELS,
-        "DOCUMENT_TITLES": TITLES,
+        "PAYMENT_LABELS": echeancier.RECORDABLE_PAYMENTS,
+        "DOCUMENT_TITLES": DOCUMENT_TITLES,
     }
 
 
@@ -239,7 +240,7 @@ def _dossier_page(
             "avis_partenaires": avis.for_dossier(db, user, dossier.id),
             "can_ask_avis": dossier.state in avis.ASKABLE_STATES,
             "partners": avis.partners_of(db, user),
-            "partner_labels": avis.AVIS_LABELS,
+            "partner_labels": PARTNER_AVIS_LABELS,
         }
     )
     return render(request, "staff/instruction_dossier.html", ctx, status_code=status_code)

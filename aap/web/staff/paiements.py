@@ -11,7 +11,6 @@ from aap.clock import now
 from aap.deps import DB
 from aap.errors import AppError, Invalid, NotFound
 from aap.financing import service as financing
-from aap.financing.echeancier import PAYMENT_LABELS
 from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash
@@ -19,6 +18,7 @@ from aap.web.staff import financeur as financeur_pages
 from aap.web.staff import instruction as instruction_pages
 from aap.web.staff.common import error_list, page_user, parse_day, parse_money, see_other
 from workflows.cofinancement import format_euros
+from workflows.labels import PAYMENT_LABELS
 
 router = APIRouter(include_in_schema=False)
 Payer = Annotated[User, Depends(page_user("instructeur", "admin", "financeur"))]

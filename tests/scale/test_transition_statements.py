@@ -1,0 +1,45 @@
+"""A transition through the service issues few statements: the dossier is read once (locked, with its
+lines), and no statement recounts the campaign's totals when the move changes none of them."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from aap.demo.volume import generate
+from aap.dossiers import service
+from aap.financing import summary
+from aap.models import Dossier, User
+from tests.scale.test_lists_in_sql import statements
+from tests.web.staff_helpers import INSTRUCTEUR
+
+
+def test_prendre_en_instruction_reads_the_dossier_once_and_leaves_the_totals_alone(
+    db_engine: Engine, demo: date
+) -> None:
+    campaign = generate(db_engine, 60, 3, today=demo)
+    with Session(db_engine, expire_on_commit=False) as session:  # as the app's sessions
+        user = session.scalar(select(User).where(User.email == INSTRUCTEUR))
+        assert user is not None
+        first, second = session.scalars(
+            select(Dossier.id)
+            .where(Dossier.campaign_id == campaign.id, Dossier.state == "depose")
+            .order_by(Dossier.id)
+            .limit(2)
+        )
+        now = datetime.now(UTC)
+        service.fire_transition(session, user, first, "prendre_en_instruction", {}, now)  # warm
+        with statements(db_engine) as seen:
+            moved = service.fire_transition(session, user, second, "prendre_en_instruction", {}, now)
+    assert moved.state == "en_instruction" and moved.cofinancements  # answered from what was written
+    reads_of_the_dossier = [
+        s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM dossiers" in s
+    ]
+    assert len(reads_of_the_dossier) == 1, reads_of_the_dossier
+    assert not [s for s in seen if "campaign_sums" in s or "GROUP BY" in s.upper()]
+    # the lock read (dossier, organisation, lines, financers, payments), the campaign, the pièces, the
+    # history row, the dossier's row, and the answers' pièces with their list columns
+    assert len(seen) <= 17, "\n".join(seen)
+    with Session(db_engine) as s:
+        delta = summary.check(s, campaign.id)
+        assert not delta.sums and not delta.delays
