@@ -37,6 +37,7 @@ from aap.settings import Settings, get_settings
 from aap.web.account import router as account_pages_router
 from aap.web.avis import router as web_avis_router
 from aap.web.bilans import router as bilans_web_router
+from aap.web.budget_ajuste import router as web_budget_ajuste_router
 from aap.web.cpo import router as cpo_pages_router
 from aap.web.errors import install_web_error_handlers
 from aap.web.messages import router as web_messages_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api)
     app.include_router(web_avis_router)
     app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
+    app.include_router(web_budget_ajuste_router)  # idem
     app.include_router(web_router)
     app.include_router(password_router)
     app.include_router(account_pages_router)

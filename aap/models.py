@@ -184,6 +184,8 @@ class Campaign(Base):
     form_code: Mapped[str] = mapped_column(String(64))
     form_version: Mapped[int]
     late_completion: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the call accepts groups of inhabitants without SIRET (the FPH): `groupes_habitants` of its file
+    inhabitant_groups: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # `globale` (one validation of the whole programme) or `par_commune` (`CampaignCommune`)
     validation: Mapped[str] = mapped_column(String(16), default="globale", server_default="globale")
     created_at: Mapped[datetime] = created()
@@ -245,8 +247,14 @@ class EnveloppeChange(Base):
 # --- Organisations and accounts ----------------------------------------------------------------
 
 
+# A group of inhabitants without legal form (no SIRET), through a referent inhabitant: it files to the
+# calls that accept such groups (`Campaign.inhabitant_groups`, the FPH).
+GROUPE_HABITANTS = "groupe_habitants"
+ORGANISATION_KINDS = ("association", GROUPE_HABITANTS)
+
+
 class Organisation(Base):
-    """A porteur: an association or a public body."""
+    """A porteur: an association or a public body, or a group of inhabitants (`GROUPE_HABITANTS`)."""
 
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -592,6 +600,11 @@ class Attachment(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     financeur_id: Mapped[int | None] = mapped_column(ForeignKey("financeurs.id"))
+    # a file sent with a message of the dialogue: read by whoever reads that message, never listed
+    # among the dossier's pièces
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossier_messages.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(120))

@@ -16,9 +16,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from forms.context import FormContext
-from forms.definition import FieldDef, FormDef, SectionDef
+from forms.definition import FieldDef, FormDef, RuleDef, SectionDef
 from forms.errors import FieldError
 from forms.schema import widget_of
+from forms.validate import rule_totals
 from forms.values import french_amount, parse_amount
 from forms.walk import is_blank, option_pairs, same, shown
 
@@ -56,6 +57,7 @@ class Node:
     visible: bool = True
     errors: list[str] = field(default_factory=list)
     attrs: dict[str, str] = field(default_factory=dict)
+    totals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -79,8 +81,10 @@ def render(
 ) -> Markup:
     """The form (or one section of it) as HTML, with its error summary."""
     sections = [s for s in form.sections if section is None or s.key == section]
-    builder = _Builder(ctx, answers)
+    builder = _Builder(ctx, answers, _summed(form))
     nodes = [builder.section(s) for s in sections]
+    for node in nodes:
+        node.totals = _totals(form, node.name, answers, ctx)
     index: dict[str, Node] = {}
     for n in nodes:
         _index(n, index)
@@ -98,6 +102,67 @@ def render(
             form=form, sections=nodes, summary=summary, readonly=readonly, single=section is not None
         )
     )
+
+
+# --- totals of the amounts rules (balance, not_above), shown where the amounts are typed ---------------
+
+TOTAL_RULES = ("balance", "not_above")  # the inputs they add up are marked
+BOXED_RULES = ("balance",)  # a totals box under the amounts (a not_above refusal names both totals)
+
+
+def _amount_rules(form: FormDef) -> list[RuleDef]:
+    return [r for r in form.rules if r.kind in TOTAL_RULES]
+
+
+def _summed(form: FormDef) -> dict[str, tuple[str, list[str]]]:
+    """For each path a total adds up (a list, per-financer amounts, an amount): the column read in a
+    list's lines and the tokens « rule:side » that the page's inputs carry (`data-sum`), so that the
+    browser adds up exactly what the check adds up."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for rule in _amount_rules(form):
+        for side, paths in (("left", rule.left), ("right", rule.right)):
+            for path in paths:
+                out.setdefault(path, (rule.column, []))[1].append(f"{rule.code}:{side}")
+    return out
+
+
+def _totals(form: FormDef, section: str, answers: dict[str, Any], ctx: FormContext) -> list[dict[str, Any]]:
+    """The totals box of each amounts rule located in this section: both sides as the server adds them
+    up, and the sentences the browser reuses when it adds them up again as the person types."""
+    out = []
+    for rule in _amount_rules(form):
+        if rule.kind not in BOXED_RULES or rule.path.split(".")[0] != section:
+            continue
+        left, right = rule_totals(form, rule, answers, ctx)
+        texts = {
+            "equal": "Budget équilibré.",
+            "gap": f"Écart de {{ecart}} : le {rule.label_left} et le {rule.label_right} doivent être égaux.",
+            "over": f"Le {rule.label_left} dépasse le {rule.label_right} de {{ecart}}.",
+            "unreadable": "Un montant n'est pas lisible : corrigez-le pour voir le total.",
+        }
+        if left is None or right is None:
+            verdict = texts["unreadable"]
+        elif rule.kind == "balance":
+            verdict = (
+                texts["equal"]
+                if left == right
+                else texts["gap"].format(ecart=french_amount(abs(left - right)))
+            )
+        else:
+            verdict = texts["over"].format(ecart=french_amount(left - right)) if left > right else ""
+        out.append(
+            {
+                "code": rule.code,
+                "kind": rule.kind,
+                "label_left": rule.label_left[:1].upper() + rule.label_left[1:],
+                "label_right": rule.label_right[:1].upper() + rule.label_right[1:],
+                "left": french_amount(left) if left is not None else "—",
+                "right": french_amount(right) if right is not None else "—",
+                "verdict": verdict,
+                "texts": texts,
+            }
+        )
+    return out
 
 
 def _index(node: Node, index: dict[str, Node]) -> None:
@@ -120,9 +185,15 @@ def _nearest(path: str, index: dict[str, Node]) -> str | None:
 
 
 class _Builder:
-    def __init__(self, ctx: FormContext, answers: dict[str, Any]):
+    def __init__(
+        self,
+        ctx: FormContext,
+        answers: dict[str, Any],
+        summed: dict[str, tuple[str, list[str]]] | None = None,
+    ):
         self.ctx = ctx
         self.answers = answers
+        self.summed = summed or {}
 
     def section(self, s: SectionDef) -> Node:
         value = self.answers.get(s.key)
@@ -169,20 +240,36 @@ class _Builder:
             for i in range(max(total, 1)):
                 item = items[i] if i < len(items) else {}
                 node.rows.append(self.fields(f.fields or [], item, f"{path}.{i}"))
+            if f.max_items:
+                node.attrs["data-max-items"] = str(f.max_items)
+            self._mark_sums(path, [child for row in node.rows for child in row])
         elif t == "per_financeur":
             amounts = v if isinstance(v, dict) else {}
             for code, name in self.ctx.financeurs:
                 child = Node(widget="amount", name=f"{path}.{code}", label=name)
                 self._scalar_value(child, "amount", amounts.get(code))
                 node.children.append(child)
+            self._mark_sums(path, node.children, column=None)
         elif t in ("choice", "multichoice"):
             node.options = option_pairs(f, self.ctx)
             self._scalar_value(node, t, v)
         else:
             self._scalar_value(node, t, v)
+            if t == "amount":
+                self._mark_sums(path, [node], column=None)
         if f.placeholder:
             node.attrs["placeholder"] = f.placeholder
         return node
+
+    def _mark_sums(self, path: str, nodes: list[Node], column: str | None = "") -> None:
+        """Marks the inputs a total adds up at `path` (a list's lines: those of the rule's column)."""
+        summed = self.summed.get(_unindexed(path))
+        if summed is None:
+            return
+        wanted = summed[0] if column == "" else None
+        for n in nodes:
+            if wanted is None or n.name.rsplit(".", 1)[-1] == wanted:
+                n.attrs["data-sum"] = " ".join(summed[1])
 
     def _scalar_value(self, node: Node, t: str, v: Any) -> None:
         if is_blank(v):
@@ -218,6 +305,11 @@ class _Builder:
             if same(value, equals):
                 return label
         return str(equals)
+
+
+def _unindexed(path: str) -> str:
+    """« budget.charges.2.montant » → « budget.charges.montant »: the path a rule names."""
+    return ".".join(p for p in path.split(".") if not p.isdigit())
 
 
 def _attr(value: Any) -> str:

@@ -29,6 +29,15 @@ def check(form: FormDef, answers: Any, ctx: FormContext, complete: bool) -> list
     return _Checker(form, ctx, complete).run(answers)
 
 
+def rule_totals(
+    form: FormDef, rule: RuleDef, answers: dict[str, Any], ctx: FormContext
+) -> tuple[Decimal | None, Decimal | None]:
+    """The two sides of an amounts rule (`balance`, `not_above`) as the check adds them up; None for a
+    side holding an unreadable amount. The form's pages show these totals (`forms/render.py`)."""
+    checker = _Checker(form, ctx, complete=True)
+    return checker.total(rule.left, answers, rule.column), checker.total(rule.right, answers, rule.column)
+
+
 class _Checker:
     def __init__(self, form: FormDef, ctx: FormContext, complete: bool):
         self.form = form

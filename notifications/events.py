@@ -91,6 +91,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             **render.event_facts(event.at),
             "message_texte": event.comment or "",
             "message_auteur": (event.data or {}).get("auteur", ""),
+            "pieces_jointes": (event.data or {}).get("pieces_jointes", []),
         }
     return None, {}
 
@@ -150,6 +151,8 @@ def messages_for(
     rows = dossier_rows(session, [dossier.id])
     out = []
     for rule in rules:
+        if rule.when is not None and not extra.get(rule.when):
+            continue
         for person in _people(session, rule, rows, event, dossier.id):
             ctx = render.context(
                 facts,

@@ -89,6 +89,8 @@ class Rule(RulesModel):
     digest: bool = False
     repeat_daily: bool = False
     cpo: bool = False  # only the dossiers of a CPO (its years' dossiers)
+    # an event message sent only when this fact of the event holds (a convention awaits signatures)
+    when: Literal["avec_convention"] | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:

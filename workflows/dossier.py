@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "fire",
     "mermaid",
+    "svg",
     "spec",
     "time_driven",
 ]
@@ -355,6 +356,27 @@ def time_driven(state: str, facts: DossierFacts) -> list[str]:
 
 
 allowed_next = LIFECYCLE.allowed_next
+
+
+def svg(current: str | None = None) -> str:
+    """The lifecycle drawn as SVG from the same table (`workflows/svg.py`), `current` highlighted."""
+    from workflows.svg import Edge, lifecycle_svg
+
+    edges = [
+        Edge(source, t.dest, t.label + (" (automatique)" if t.automatic else ""))
+        for t in TRANSITIONS
+        for source in t.sources
+    ]
+    return lifecycle_svg(
+        STATES,
+        edges,
+        STATE_LABELS,
+        initial=INITIAL_STATE,
+        current=current,
+        terminal=TERMINAL_STATES,
+        title="Les étapes d'un dossier"
+        + (f" ; l'état actuel : « {STATE_LABELS.get(current, current)} »" if current else ""),
+    )
 
 
 mermaid = LIFECYCLE.mermaid

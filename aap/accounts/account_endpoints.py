@@ -6,7 +6,7 @@ Thin: parse, call the service (the same ones the pages call), answer.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,7 +43,13 @@ class _Body(BaseModel):
 
 class OrganisationIn(_Body):
     name: str = Field(max_length=300)
-    siret: str = Field(max_length=20)
+    kind: Literal["association", "groupe_habitants"] = Field(
+        default="association",
+        description="`groupe_habitants` : un groupe d'habitants sans SIRET (le compte est celui de l'habitant "
+        "référent, dont `full_name` et `phone` sont alors demandés) ; il dépose aux appels à projets qui "
+        "l'acceptent (FPH).",
+    )
+    siret: str = Field(default="", max_length=20)
     rna: str | None = Field(default=None, max_length=10)
     address_line: str | None = Field(default=None, max_length=300)
     postal_code: str | None = Field(default=None, max_length=5)

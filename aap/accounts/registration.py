@@ -25,7 +25,7 @@ from aap.accounts.passwords import password_problem
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user, normalize_email
 from aap.errors import Forbidden, Invalid
-from aap.models import Membership, Organisation, User
+from aap.models import GROUPE_HABITANTS, ORGANISATION_KINDS, Membership, Organisation, User
 from forms.siret import siret_valid
 
 ORGANISATION_FIELDS = ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
@@ -57,7 +57,18 @@ def _clean_organisation(organisation: dict[str, str | None]) -> dict[str, str | 
         v = organisation.get(k)
         out[k] = (str(v).strip() or None) if v is not None else None
     out["siret"] = "".join((out["siret"] or "").split()) or None
+    kind = str(organisation.get("kind") or "association").strip()
+    out["kind"] = kind if kind in ORGANISATION_KINDS else "association"
     return out
+
+
+def _referent_problems(org: dict[str, str | None], full_name: str) -> list[dict[str, str]]:
+    """A group of inhabitants has no SIRET: it is reached through its referent inhabitant."""
+    wanted = {
+        "full_name": (full_name, "Indiquez le nom et le prénom de l'habitant référent du groupe."),
+        "phone": (org["phone"], "Indiquez un téléphone pour joindre l'habitant référent du groupe."),
+    }
+    return [{"path": k, "code": "required", "message": m} for k, (v, m) in wanted.items() if not v]
 
 
 def _check(email: str, password: str, org: dict[str, str | None], full_name: str) -> None:
@@ -72,11 +83,18 @@ def _check(email: str, password: str, org: dict[str, str | None], full_name: str
     weak = password_problem(password or "", [email, full_name, org.get("name") or ""])
     if weak:
         err("password", "mot_de_passe_faible", weak)
+    group = org.get("kind") == GROUPE_HABITANTS
     if not org["name"]:
-        err("name", "required", "Indiquez le nom de l'organisme.")
-    if not org["siret"]:
+        err(
+            "name",
+            "required",
+            "Indiquez le nom du groupe d'habitants." if group else "Indiquez le nom de l'organisme.",
+        )
+    if group:
+        errors.extend(_referent_problems(org, full_name))
+    if not org["siret"] and not group:
         err("siret", "required", "Indiquez le numéro SIRET de l'organisme (14 chiffres).")
-    elif not siret_valid(org["siret"]):
+    elif org["siret"] and not siret_valid(org["siret"]):
         err(
             "siret",
             "siret_invalide",
@@ -192,7 +210,22 @@ def verify(session: Session, raw: str, *, now: datetime, base_url: str) -> Verif
         raise Forbidden("Ce compte est désactivé.", code="compte_desactive")
     user.email_verified_at = now
     org_data = dict((row.data or {}).get("organisation") or {})
+    kind = org_data.pop("kind", None) or "association"
     siret = org_data.get("siret")
+    if not siret and kind == GROUPE_HABITANTS:  # no registry number to share: a group of its own
+        group = Organisation(
+            kind=kind,
+            email=user.email,
+            representative_name=user.full_name or None,
+            representative_role="Habitant référent",
+            representative_email=user.email,
+            **org_data,
+        )
+        session.add(group)
+        session.flush()
+        session.add(Membership(user_id=user.id, organisation_id=group.id))
+        session.commit()
+        return Verified(user, group, "organisation_creee")
     if not siret:
         session.commit()
         return Verified(user, None, "deja_membre")
@@ -202,7 +235,7 @@ def verify(session: Session, raw: str, *, now: datetime, base_url: str) -> Verif
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"siret:{siret}"})
     known = session.scalar(select(Organisation).where(Organisation.siret == siret).order_by(Organisation.id))
     if known is None:
-        org = Organisation(kind="association", email=user.email, **org_data)
+        org = Organisation(kind=kind, email=user.email, **org_data)
         session.add(org)
         session.flush()
         session.add(Membership(user_id=user.id, organisation_id=org.id))

@@ -169,6 +169,10 @@ class Received:
     fields: dict[str, str] = field(default_factory=dict)
     handle: IO[bytes] | None = None  # open and locked (`flock`) until the file is stored or discarded
 
+    @property
+    def has_file(self) -> bool:
+        return bool(self.sha256)
+
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
         self.release()
@@ -200,8 +204,9 @@ def tmp_dir(data_dir: Path) -> Path:
 class _Collector:
     """Callbacks of the streaming multipart parser: the ``file`` part goes to disk, the rest to memory."""
 
-    def __init__(self, target: Path, out: IO[bytes], limit: int):
+    def __init__(self, target: Path, out: IO[bytes], limit: int, max_field_bytes: int = MAX_FIELD_BYTES):
         self.limit = limit
+        self.max_field_bytes = max_field_bytes
         self.out = out
         self.received = Received(path=target, handle=out)
         self.digest = hashlib.sha256()
@@ -246,7 +251,7 @@ class _Collector:
                 raise too_large(self.limit)
             self.digest.update(chunk)
             self.out.write(chunk)
-        elif len(self._data) + len(chunk) <= MAX_FIELD_BYTES:
+        elif len(self._data) + len(chunk) <= self.max_field_bytes:
             self._data.extend(chunk)
         else:
             raise Invalid(f"Le champ « {self._name} » est trop long.", code="champ_trop_long")
@@ -270,8 +275,17 @@ class _Collector:
         }
 
 
-async def receive_upload(request: Request, limit: int, data_dir: Path) -> Received:
-    """Reads a multipart body (``file`` and text fields) into a temporary file, bounded by ``limit``."""
+async def receive_upload(
+    request: Request,
+    limit: int,
+    data_dir: Path,
+    *,
+    max_field_bytes: int = MAX_FIELD_BYTES,
+    file_required: bool = True,
+) -> Received:
+    """Reads a multipart body (``file`` and text fields) into a temporary file, bounded by ``limit``.
+    A message with an optional file says ``file_required=False`` (no file: ``Received.has_file`` is
+    false) and lets its text field be longer than the usual ``kind``."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
         raise Invalid(
@@ -279,10 +293,14 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
             code="multipart_attendu",
         )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+    if (
+        declared is not None
+        and declared.isdigit()
+        and int(declared) > limit + MULTIPART_SLACK + max_field_bytes
+    ):
         raise too_large(limit)
     target, out = _locked_temp(tmp_dir(data_dir), "upload-")
-    collector = _Collector(target, out, limit)
+    collector = _Collector(target, out, limit, max_field_bytes)
     try:
         parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
         try:
@@ -295,6 +313,10 @@ async def receive_upload(request: Request, limit: int, data_dir: Path) -> Receiv
                 "Le corps multipart/form-data est mal formé : renvoyez le fichier.", code="multipart_invalide"
             ) from exc
         collector.out.flush()
+        nothing = collector.files == 0 or (collector.received.size == 0 and not collector.received.filename)
+        if nothing and not file_required:
+            collector.received.discard()
+            return collector.received
         if collector.files == 0:
             raise Invalid(
                 "Aucun fichier reçu : joignez-le dans le champ « file ».",

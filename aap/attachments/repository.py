@@ -2,8 +2,9 @@
 
 A dossier's file: whoever reads the dossier (`visible_dossiers`), except that a financer reads only
 the documents addressed by itself (a file carrying another financer's `financeur_id`, such as the
-Ville's notification letter, stays hidden from the State). A pièce of an organisation: its members,
-and whoever reads one of its dossiers.
+Ville's notification letter, stays hidden from the State), and a file sent with a message only by
+whoever reads that message (a staff note's file never by the porteur). A pièce of an organisation: its
+members, and whoever reads one of its dossiers.
 
 Financers and partners read only the versions in force: a file not replaced, or one a dossier they
 read relies on (`DossierPiece`, written at dépôt); an earlier RIB the association replaced stays with
@@ -12,8 +13,8 @@ the association and the team.
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
-from aap.dossiers.access import visible_dossiers
-from aap.models import Attachment, Dossier, DossierPiece, Membership, User
+from aap.dossiers.access import readable_message_audiences, visible_dossiers
+from aap.models import Attachment, Dossier, DossierMessage, DossierPiece, Membership, User
 
 
 def readable_files(user: User) -> Select[Attachment]:
@@ -24,6 +25,11 @@ def readable_files(user: User) -> Select[Attachment]:
         dossier_file = and_(dossier_file, own_or_shared)
     elif user.role == "partenaire":  # asked for an avis: the porteur's files, no financer's letter
         dossier_file = and_(dossier_file, Attachment.financeur_id.is_(None))
+    message_read = exists().where(
+        DossierMessage.id == Attachment.message_id,
+        DossierMessage.audience.in_(readable_message_audiences(user)),
+    )
+    dossier_file = and_(dossier_file, or_(Attachment.message_id.is_(None), message_read))
     member = exists().where(
         Membership.user_id == user.id, Membership.organisation_id == Attachment.organisation_id
     )

@@ -243,7 +243,9 @@ def dossier_files(session: Session, user: User, dossier_id: int) -> tuple[list[A
     pieces = effective_pieces(session, dossier, form)
     own = list(
         session.scalars(
-            readable_files(user).where(Attachment.dossier_id == dossier.id).order_by(Attachment.id)
+            readable_files(user)
+            .where(Attachment.dossier_id == dossier.id, Attachment.message_id.is_(None))  # not the thread's
+            .order_by(Attachment.id)
         )
     )
     items = {a.id: a for a in own}

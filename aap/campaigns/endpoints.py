@@ -37,6 +37,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "dates": dict(campaign.dates),
         "depot_ouvert": service.depot_open(campaign, today),
         "completion_apres_cloture": campaign.late_completion,
+        "groupes_habitants": campaign.inhabitant_groups,
         "validation": campaign.validation,
         "form": {"code": campaign.form_code, "version": campaign.form_version},
         "timeline": [

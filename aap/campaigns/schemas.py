@@ -58,6 +58,9 @@ class CampaignOut(BaseModel):
     dates: dict[str, str] = Field(description="Les dates nommées de l'appel (ISO 8601)")
     depot_ouvert: bool
     completion_apres_cloture: bool
+    groupes_habitants: bool = Field(
+        default=False, description="L'appel accepte les groupes d'habitants sans SIRET (FPH)"
+    )
     validation: str = Field(description="globale ou par_commune")
     validation_communes: ValidationCommunes | None = Field(
         default=None, description="Pour un appel validé par commune : les communes qui restent à valider"

@@ -103,6 +103,7 @@ def save_campaign(
     campaign.depot_cloture = data.dates["depot_cloture"]
     campaign.form_code, campaign.form_version = data.form.code, data.form.version
     campaign.late_completion = data.completion_apres_cloture
+    campaign.inhabitant_groups = data.groupes_habitants
     session.flush()
     by_code = {f.code: f for f in territory.financeurs}
     lines = {line.financeur.code: line for line in campaign.financeurs}

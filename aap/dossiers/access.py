@@ -114,3 +114,15 @@ def check_editable(user: User, dossier: Dossier, today: date) -> None:
             f"Un dossier à l'état « {STATE_LABELS[dossier.state]} » ne se modifie plus.",
             code="dossier_non_modifiable",
         )
+
+
+# --- the dialogue around a dossier -----------------------------------------------------------------
+
+MESSAGE_STAFF = ("admin", "instructeur", "financeur")
+
+
+def readable_message_audiences(user: User) -> tuple[str, ...]:
+    """Who reads which messages of a dossier's dialogue (`aap/messages`), decided once: everyone who sees
+    the dossier reads the exchange (`echange`); only staff read the notes (`interne`). The files sent with
+    a message follow it (`aap/attachments/repository.py`)."""
+    return ("echange", "interne") if user.role in MESSAGE_STAFF else ("echange",)

@@ -30,6 +30,7 @@ from aap.dossiers.repository import (
 )
 from aap.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aap.models import (
+    GROUPE_HABITANTS,
     Campaign,
     CampaignFinanceur,
     Cofinancement,
@@ -170,6 +171,13 @@ def create_dossier(
             code="depot_ferme",
         )
     organisation = _organisation_of(user, organisation_id)
+    if organisation.kind == GROUPE_HABITANTS and not campaign.inhabitant_groups:
+        raise Forbidden(
+            f"L'appel à projets « {campaign.title} » s'adresse aux organismes dotés d'un SIRET ; un groupe "
+            "d'habitants dépose sa demande aux appels qui l'acceptent, comme le Fonds de participation des "
+            "habitants.",
+            code="groupe_habitants_non_accepte",
+        )
     form = campaign_form(campaign)
     ctx = form_context(session, campaign)
     initial = form.prefill(organisation.profile())

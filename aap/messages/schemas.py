@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from aap.messages.service import AUDIENCES
-from aap.models import DossierMessage
+from aap.models import Attachment, DossierMessage
 
 
 class NewMessage(BaseModel):
@@ -17,6 +17,16 @@ class NewMessage(BaseModel):
     )
 
 
+class MessageFile(BaseModel):
+    """A file sent with a message: read by whoever reads the message."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="Le téléchargement (`GET /api/v1/attachments/{id}`).")
+
+
 class MessageOut(BaseModel):
     id: int
     audience: str
@@ -25,6 +35,7 @@ class MessageOut(BaseModel):
     role: str
     texte: str
     at: str
+    pieces_jointes: list[MessageFile] = Field(default_factory=list)
 
 
 class MessagePage(BaseModel):
@@ -32,7 +43,7 @@ class MessagePage(BaseModel):
     total: int
 
 
-def message_out(m: DossierMessage) -> MessageOut:
+def message_out(m: DossierMessage, attached: list[Attachment] | None = None) -> MessageOut:
     return MessageOut(
         id=m.id,
         audience=m.audience,
@@ -41,4 +52,14 @@ def message_out(m: DossierMessage) -> MessageOut:
         role=m.author_role,
         texte=m.body,
         at=m.created_at.isoformat(),
+        pieces_jointes=[
+            MessageFile(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                url=f"/api/v1/attachments/{a.id}",
+            )
+            for a in attached or []
+        ],
     )

@@ -2,32 +2,33 @@
 
 Who reads what is decided here, once: everyone who sees the dossier reads the exchange (`echange`);
 only staff (the team, the instructeurs, the financers concerned) read the notes (`interne`). A message
-of the exchange is e-mailed to the other side through the outbox, in the same transaction.
+of the exchange is e-mailed to the other side through the outbox, in the same transaction. A message
+may carry a file (the same checks as the pièces: size, type by content); the file is read by whoever
+reads its message, never listed among the dossier's pièces.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.attachments import files
+from aap.attachments.repository import readable_files
+from aap.dossiers.access import readable_message_audiences as readable_audiences
 from aap.dossiers.service import get_dossier
 from aap.errors import Forbidden, Invalid
-from aap.models import Dossier, DossierMessage, User
+from aap.models import Attachment, Dossier, DossierMessage, User
 from notifications.events import DossierNews, after_transition
 from workflows.labels import AUDIENCE_LABELS
 
 Audience = Literal["echange", "interne"]
 AUDIENCES = AUDIENCE_LABELS  # who reads each box (`workflows/labels.py`)
 MAX_LENGTH = 5000
-STAFF = ("admin", "instructeur", "financeur")
 WRITES_EXCHANGE = ("porteur", "admin", "instructeur")
-
-
-def readable_audiences(user: User) -> tuple[str, ...]:
-    return ("echange", "interne") if user.role in STAFF else ("echange",)
 
 
 def writable_audiences(user: User) -> tuple[str, ...]:
@@ -73,10 +74,29 @@ def _checked_body(body: str) -> str:
     return text
 
 
+def check_may_write(session: Session, user: User, dossier_id: int) -> None:
+    """Before a file streams in: the dossier is visible to the caller, who may write on it at all.
+    Ends the read transaction either way (nothing held while the body is read)."""
+    try:
+        get_dossier(session, user, dossier_id)
+        if not writable_audiences(user):
+            raise Forbidden("Votre rôle ne permet pas d'écrire sur ce dossier.", code="audience_interdite")
+    finally:
+        session.rollback()
+
+
 def post_message(
-    session: Session, user: User, dossier_id: int, body: str, audience: str, now: datetime
+    session: Session,
+    user: User,
+    dossier_id: int,
+    body: str,
+    audience: str,
+    now: datetime,
+    *,
+    received: files.Received | None = None,
+    data_dir: Path | None = None,
 ) -> DossierMessage:
-    """Writes a message or a note; the other side of an exchange gets an e-mail."""
+    """Writes a message or a note, with its file if any; the other side of an exchange gets an e-mail."""
     dossier = get_dossier(session, user, dossier_id, lock=True)
     if audience not in AUDIENCES:
         raise Invalid(
@@ -106,14 +126,67 @@ def post_message(
     )
     session.add(message)
     session.flush()
+    attached = (
+        [_attach(session, dossier, message, received, data_dir, user, now)]
+        if received is not None and received.has_file and data_dir is not None
+        else []
+    )
     if audience == "echange":
-        _tell_the_other_side(session, dossier, message, user, now)
+        _tell_the_other_side(session, dossier, message, user, now, [a.filename for a in attached])
     session.commit()
     return message
 
 
+def _attach(
+    session: Session,
+    dossier: Dossier,
+    message: DossierMessage,
+    received: files.Received,
+    data_dir: Path,
+    user: User,
+    now: datetime,
+) -> Attachment:
+    """The file of a message: typed by its content like every upload, stored by its hash."""
+    content_type = files.check_type(received.path)
+    files.store(session, data_dir, received)
+    attachment = Attachment(
+        organisation_id=dossier.organisation_id,
+        dossier_id=dossier.id,
+        message_id=message.id,
+        kind="message",
+        filename=files.clean_filename(received.filename, content_type),
+        content_type=content_type,
+        size=received.size,
+        sha256=received.sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def files_of(session: Session, user: User, messages: list[DossierMessage]) -> dict[int, list[Attachment]]:
+    """The files of these messages that the caller may read (`readable_files`), by message."""
+    out: dict[int, list[Attachment]] = {m.id: [] for m in messages}
+    if not out:
+        return out
+    rows = session.scalars(
+        readable_files(user).where(Attachment.message_id.in_(list(out))).order_by(Attachment.id)
+    )
+    for a in rows:
+        if a.message_id is not None:
+            out[a.message_id].append(a)
+    return out
+
+
 def _tell_the_other_side(
-    session: Session, dossier: Dossier, message: DossierMessage, user: User, now: datetime
+    session: Session,
+    dossier: Dossier,
+    message: DossierMessage,
+    user: User,
+    now: datetime,
+    filenames: list[str],
 ) -> None:
     event = "message_du_porteur" if user.role == "porteur" else "message_de_l_equipe"
     author = (
@@ -121,16 +194,20 @@ def _tell_the_other_side(
         if user.role == "porteur"
         else f"{message.author_name}, équipe du contrat de ville"
     )
-    news = DossierNews(f"m{message.id}", event, now, message.body, {"auteur": author})
+    news = DossierNews(
+        f"m{message.id}", event, now, message.body, {"auteur": author, "pieces_jointes": filenames}
+    )
     after_transition(session, dossier, news, now)
 
 
 def thread(session: Session, user: User, dossier_id: int) -> dict[str, object]:
     """What a dossier page shows of the dialogue: the messages this caller reads, and the boxes it may
     write in, each saying who will read it."""
+    items = list_messages(session, user, dossier_id)
     return {
         "dossier_id": dossier_id,
-        "items": list_messages(session, user, dossier_id),
+        "items": items,
+        "files": files_of(session, user, items),
         "audiences": [(code, AUDIENCES[code]) for code in writable_audiences(user)],
         "labels": AUDIENCES,
     }

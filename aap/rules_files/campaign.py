@@ -46,6 +46,8 @@ class CampaignFile(RulesModel):
     dates: dict[DateName, date] = Field(min_length=1)
     form: FormRef
     completion_apres_cloture: bool = False
+    groupes_habitants: bool = False
+    """Accepts requests of inhabitants' groups without SIRET, through a referent inhabitant (the FPH)."""
     financeurs: list[CampaignFinanceurSpec] = Field(min_length=1)
     validation: ValidationMode = "globale"
     """`par_commune`: each commune validates its part of the programme at its own instance."""

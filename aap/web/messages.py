@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
+from aap.attachments import files
 from aap.clock import now
-from aap.deps import DB
+from aap.deps import DB, AppSettings
 from aap.dossiers.service import get_dossier
-from aap.errors import Invalid, NotFound
+from aap.errors import AppError
 from aap.messages import service
 from aap.models import User
 from aap.web.csrf import check_csrf
@@ -57,27 +59,62 @@ def messages_page(request: Request, dossier_id: int, db: DB, user: Reader) -> HT
 
 
 @router.post("/dossiers/{dossier_id}/messages", response_class=HTMLResponse, response_model=None)
-def post_message(
-    request: Request,
-    dossier_id: int,
-    db: DB,
-    user: Reader,
-    csrf: Annotated[str, Form()] = "",
-    texte: Annotated[str, Form()] = "",
-    audience: Annotated[str, Form()] = "echange",
+async def post_message(
+    request: Request, dossier_id: int, db: DB, user: Reader, settings: AppSettings
 ) -> HTMLResponse | RedirectResponse:
-    check_csrf(request, csrf)
+    """A message, with a file if one is chosen (multipart, streamed and checked like the pièces)."""
+    received: files.Received | None = None
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
     try:
-        message = service.post_message(db, user, dossier_id, texte, audience, now())
-    except (Invalid, NotFound) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        db.rollback()
-        errors = [{"message": e.get("message", exc.message)} for e in exc.errors or []] or [
-            {"message": exc.message}
-        ]
-        entered = {"texte": texte, "audience": audience}
-        return _page(request, db, user, dossier_id, entered=entered, errors=errors, status_code=422)
+        if multipart:
+            await run_in_threadpool(service.check_may_write, db, user, dossier_id)
+            try:
+                received = await files.receive_upload(
+                    request,
+                    settings.max_upload_bytes,
+                    settings.data_dir,
+                    max_field_bytes=4 * service.MAX_LENGTH + 1024,
+                    file_required=False,
+                )
+            except AppError as exc:
+                if exc.status_code in (403, 404):
+                    raise
+                flash(request, f"Le message n'a pas été envoyé : {exc.message}", "error")
+                return RedirectResponse(_back(user, dossier_id) + "#echanges", status_code=303)
+            posted = received.fields
+        else:
+            posted = {k: str(v) for k, v in (await request.form()).items()}
+        check_csrf(request, posted.get("csrf"))
+        texte, audience = posted.get("texte", ""), posted.get("audience", "echange")
+        try:
+            message = await run_in_threadpool(
+                lambda: service.post_message(
+                    db,
+                    user,
+                    dossier_id,
+                    texte,
+                    audience,
+                    now(),
+                    received=received,
+                    data_dir=settings.data_dir,
+                )
+            )
+        except AppError as exc:
+            await run_in_threadpool(db.rollback)
+            if exc.status_code in (403, 404):
+                raise
+            errors = [{"message": e.get("message", exc.message)} for e in exc.errors or []] or [
+                {"message": exc.message}
+            ]
+            if received is not None and received.has_file:
+                errors.append({"message": "Choisissez à nouveau le fichier à joindre."})
+            entered = {"texte": texte, "audience": audience}
+            return await run_in_threadpool(
+                lambda: _page(request, db, user, dossier_id, entered=entered, errors=errors, status_code=422)
+            )
+    finally:
+        if received is not None:
+            received.discard()
     flash(
         request,
         "Note interne enregistrée."

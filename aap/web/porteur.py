@@ -22,7 +22,7 @@ from aap.deps import DB, AppSettings, Caller, MaybeCaller, Porteur
 from aap.dossiers import complements
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
-from aap.financing import echeancier
+from aap.financing import ajustement, echeancier
 from aap.financing.documents import list_documents
 from aap.messages import service as messages
 from aap.models import Dossier, User
@@ -48,6 +48,7 @@ def _version(raw: str | None) -> int | None:
 
 REGISTRATION_FIELDS = (
     "email",
+    "kind",
     "full_name",
     "name",
     "siret",
@@ -79,7 +80,7 @@ def register(
     check_csrf(request, data.get("csrf"))
     values = {k: data.get(k, "").strip() for k in REGISTRATION_FIELDS}
     organisation: dict[str, str | None] = {
-        k: values[k] for k in ("name", "siret", "rna", "address_line", "postal_code", "city", "phone")
+        k: values[k] for k in ("kind", "name", "siret", "rna", "address_line", "postal_code", "city", "phone")
     }
     try:
         register_porteur(
@@ -258,6 +259,7 @@ def _dossier_page(
             "payment_labels": labels.PAYMENT_LABELS,
             "documents": list_documents(db, user, dossier.id),
             "echeancier": echeancier.schedules(db, dossier, user),
+            "ajustement": ajustement.state_of(dossier),
             "thread": messages.thread(db, user, dossier.id),
             "requested_pieces": complements.requested_with_files(db, dossier),
         }

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from aap.campaigns.service import calendar_of, depot_open
 from aap.models import Campaign, Dossier, DossierEvent
 from forms import FieldError
@@ -139,7 +141,7 @@ def follow_road(dossier: Dossier) -> list[RoadStep]:
 
 
 def diagram(current: str) -> dict[str, Any]:
-    """The lifecycle as a list a page can draw (current state marked) and its Mermaid text."""
+    """The lifecycle as a list (current state marked), its drawing (SVG) and its Mermaid text."""
     states = [
         {
             "code": s,
@@ -149,7 +151,7 @@ def diagram(current: str) -> dict[str, Any]:
         }
         for s in lifecycle.STATES
     ]
-    return {"states": states, "mermaid": lifecycle.mermaid(current)}
+    return {"states": states, "svg": Markup(lifecycle.svg(current)), "mermaid": lifecycle.mermaid(current)}
 
 
 def history_rows(events: list[DossierEvent], financeur_names: dict[str, str]) -> list[dict[str, Any]]:

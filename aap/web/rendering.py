@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from aap.attachments.files import french_size
 from aap.web.csrf import csrf_token
 from workflows.dossier import STATE_LABELS
 from workflows.labels import ROLE_LABELS
@@ -119,7 +120,11 @@ def nav_for(request: Request, user: Any) -> list[dict[str, Any]]:
 
 templates.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS, nav_for=nav_for)
 templates.env.filters.update(
-    date_long=date_long, datetime_long=datetime_long, time_short=time_short, euros=euros
+    date_long=date_long,
+    datetime_long=datetime_long,
+    time_short=time_short,
+    euros=euros,
+    file_size=french_size,
 )
 
 

@@ -257,3 +257,115 @@ def test_a_porteur_answers_a_request_for_complements(page: Page) -> None:
     expect(page.locator(".badge").first).to_have_text("En instruction")
 
     # filing the bilan of last year's action: tests/browser/test_bilan.py
+
+
+def test_the_sticky_save_bar_never_hides_the_field_that_takes_the_focus(page: Page) -> None:
+    """WCAG 2.4.11: tabbing down the form, each field lands above the save bar, not under it."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Description de l'action").first.click()
+    bar = page.locator(".save-bar")
+    fields = page.locator("#section-form").locator("input:visible, textarea:visible, select:visible")
+    count = fields.count()
+    assert count >= 3
+    last = fields.nth(count - 1).get_attribute("name")
+    page.evaluate("window.scrollTo(0, 0)")
+    fields.nth(0).focus()
+    focused, seen = "", 0
+    while focused != last and seen < 3 * count:  # radios take one Tab per group
+        page.keyboard.press("Tab")
+        seen += 1
+        focused = page.evaluate("document.activeElement.name")
+        box = page.evaluate("document.activeElement.getBoundingClientRect().toJSON()")
+        bar_top = bar.bounding_box()["y"]  # type: ignore[index]
+        assert box["bottom"] <= bar_top + 0.5, (focused, box, bar_top)
+    assert focused == last  # the last field above the bar was reached, and seen whole
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+
+
+def test_the_budget_adds_a_line_and_its_totals_follow_the_typing_as_the_server_adds_them(page: Page) -> None:
+    """« Ajouter une ligne » under the charges; the totals change as the person types, and after saving
+    the server's totals are the same figures."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Budget prévisionnel de l'action").first.click()
+    box = page.locator('[data-totals="budget_unbalanced"]')
+    left, right = box.locator('[data-side="left"]'), box.locator('[data-side="right"]')
+    server_left = _norm(left.inner_text())
+    rows = page.locator("#f-budget-charges > fieldset.row")
+    before = rows.count()
+
+    page.get_by_role("button", name="Ajouter une ligne : Charges").click()
+    expect(rows).to_have_count(before + 1)
+    new = before  # index of the new line
+    expect(page.locator(f"#f-budget-charges-{new}-compte")).to_be_focused()
+    page.get_by_label("Compte").nth(new).select_option("60")
+    page.locator(f"#f-budget-charges-{new}-libelle").fill("Graines et terreau")
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,50")
+    expect(left).not_to_have_text(server_left)
+    typed_left, typed_right = _norm(left.inner_text()), _norm(right.inner_text())
+    verdict = _norm(box.locator("[data-verdict]").inner_text())
+    assert "Écart de" in verdict or verdict == "Budget équilibré."
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,5x")
+    expect(box.locator("[data-verdict]")).to_contain_text("pas lisible")
+    page.locator(f"#f-budget-charges-{new}-montant").fill("1 234,50")
+
+    page.get_by_role("button", name=re.compile("^Enregistrer")).first.click()
+    expect(page.locator(f"#f-budget-charges-{new}-libelle")).to_have_value("Graines et terreau")
+    # the page as the server sends it (before any script runs): its totals are the ones the browser showed
+    served = page.request.get(page.url).text()
+    sides = dict(re.findall(r'<output data-side="(left|right)">([^<]*)</output>', served)[:2])
+    assert (_norm(sides["left"]), _norm(sides["right"])) == (typed_left, typed_right)
+    page.evaluate("localStorage.clear()")
+    axe_check(page)
+
+
+def test_the_lifecycle_is_a_drawing_with_its_words_not_mermaid_source(page: Page) -> None:
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    drawing = page.get_by_role(
+        "img", name=re.compile("Les étapes d'un dossier ; l'état actuel : « Brouillon »")
+    )
+    expect(drawing).to_be_visible()
+    box = drawing.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 300  # drawn, not a line of text
+    expect(drawing.locator(".lc-state.current")).to_have_attribute("data-state", "brouillon")
+    assert "stateDiagram" not in page.locator("body").inner_text()
+    axe_check(page)
+    login_as(page, "instructeur@demo.aap.test")
+    page.goto("/instruction")
+    page.locator("a[href^='/instruction/dossiers/']").first.click()
+    expect(
+        page.get_by_role("img", name=re.compile("Les étapes d'un dossier ; l'état actuel : «"))
+    ).to_be_visible()
+    assert "stateDiagram" not in page.locator("body").inner_text()
+
+
+def test_a_line_added_and_not_yet_saved_comes_back_after_a_reload(page: Page) -> None:
+    """Offline, the porteur adds a line to the charges and types it; the page is reloaded: the line and
+    what was typed are back, then saved."""
+    login_as(page, PORTEUR)
+    _open_dossier(page, "Jardin partagé du Quartier Est")
+    page.get_by_role("link", name="Budget prévisionnel de l'action").first.click()
+    rows = page.locator("#f-budget-charges > fieldset.row")
+    before = rows.count()
+
+    def offline(route):  # type: ignore[no-untyped-def]
+        if route.request.method == "POST":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/section/budget", offline)
+    page.get_by_role("button", name="Ajouter une ligne : Charges").click()
+    page.locator(f"#f-budget-charges-{before}-libelle").fill("Location de la salle")
+    expect(page.locator("#autosave-status")).to_contain_text("Pas de connexion", timeout=8000)
+    page.unroute("**/section/budget")
+    page.reload()
+    expect(rows).to_have_count(before + 1)
+    expect(page.locator(f"#f-budget-charges-{before}-libelle")).to_have_value("Location de la salle")
+    expect(page.locator("#autosave-status")).not_to_contain_text("Pas de connexion", timeout=8000)
+    page.evaluate("localStorage.clear()")

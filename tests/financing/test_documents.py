@@ -78,6 +78,11 @@ def test_from_23000_euros_a_year_the_financer_sends_a_convention(client: TestCli
     assert [x["kind"] for x in etat] == ["convention"]
     pdf = w.agents["ETAT"].get(f"/api/v1/dossiers/{d['id']}/documents/{etat[0]['id']}")
     assert pdf.content.startswith(b"%PDF") and etat[0]["filename"].endswith(".pdf")
+    # the instructeurs are told that a convention awaits signatures
+    notes = w.instructeur.get(f"/api/v1/dossiers/{d['id']}/notifications").json()["items"]
+    to_sign = [n for n in notes if n["rule"] == "convention_a_signer"]
+    assert "instructeur@demo.aap.test" in {n["recipient"] for n in to_sign}
+    assert all("convention à faire signer" in n["subject"] for n in to_sign)
 
 
 def test_the_convention_carries_the_legal_mentions_and_the_amount(

@@ -75,6 +75,7 @@ def test_the_notice_says_convention_only_for_a_convention(client: TestClient, de
     notes = w.instructeur.get(f"/api/v1/dossiers/{d['id']}/notifications").json()["items"]
     subjects = {n["subject"] for n in notes if n["rule"] == "convention_disponible"}
     assert subjects and all("notification" in s and "convention" not in s for s in subjects), subjects
+    assert not [n for n in notes if n["rule"] == "convention_a_signer"]  # nothing to sign
 
 
 def test_a_decision_at_00_49_in_paris_on_the_2nd_is_dated_the_2nd(

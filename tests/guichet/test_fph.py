@@ -102,3 +102,79 @@ def test_a_dossier_of_the_fph_campaign_is_filled_and_deposed_with_the_lighter_fo
     assert deposed.status_code == 200, deposed.text
     assert deposed.json()["state"] == "depose"
     assert "pieces" not in deposed.json()["answers"]  # no pièce asked by this form
+
+
+def _verification_token(engine, email: str) -> str:  # type: ignore[no-untyped-def]
+    import re
+
+    from sqlalchemy import select
+
+    from aap.models import Notification
+
+    with Session(engine) as session:
+        body = session.scalar(
+            select(Notification.body_text)
+            .where(Notification.recipient == email)
+            .order_by(Notification.id.desc())
+            .limit(1)
+        )
+    match = re.search(r"/verification/([A-Za-z0-9_\-]+)", body or "")
+    assert match, body
+    return match.group(1)
+
+
+def test_an_inhabitants_group_without_siret_files_an_fph_request_but_not_to_the_annual_call(
+    client: TestClient, demo, db_engine
+) -> None:
+    """Leïla registers the « Voisins des Tilleuls » as a group of inhabitants, without SIRET, as its
+    referent; the group files to the FPH, whose file accepts such groups, and is told why the annual call
+    does not take it."""
+    fph_id = _load_example_open_today(db_engine)
+    group = {"kind": "groupe_habitants", "name": "Les Voisins des Tilleuls", "city": "Manosque"}
+    registration = {
+        "email": "leila@tilleuls.test",
+        "password": "Tilleuls en fleurs 2026 !",
+        "organisation": group,
+    }
+    refused = client.post("/api/v1/auth/register", json=registration)  # no referent named, no phone
+    assert refused.status_code == 422
+    assert {e["path"] for e in refused.json()["detail"]["errors"]} == {"full_name", "phone"}
+    association = {
+        **registration,
+        "full_name": "Leïla Haddad",
+        "organisation": {**group, "kind": "association"},
+    }
+    refused = client.post("/api/v1/auth/register", json=association)
+    assert "siret" in {e["path"] for e in refused.json()["detail"]["errors"]}  # an association has one
+
+    registration = {
+        **registration,
+        "full_name": "Leïla Haddad",
+        "organisation": {**group, "phone": "06 11 22 33 44"},
+    }
+    assert client.post("/api/v1/auth/register", json=registration).status_code == 202
+    done = client.post(
+        "/api/v1/auth/verify", json={"token": _verification_token(db_engine, "leila@tilleuls.test")}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["outcome"] == "organisation_creee"
+    assert done.json()["organisation"]["siret"] is None
+
+    leila = Actor(client, "leila@tilleuls.test", "Tilleuls en fleurs 2026 !")
+    assert leila.get("/api/v1/campaigns").json()["items"]
+    fph = leila.get(f"/api/v1/campaigns/{fph_id}").json()
+    assert fph["groupes_habitants"] is True
+    created = leila.post(f"/api/v1/campaigns/{fph_id}/dossiers")
+    assert created.status_code == 201, created.text
+    assert created.json()["answers"]["collectif"]["nom"] == "Les Voisins des Tilleuls"
+
+    annual = next(
+        c
+        for c in leila.get("/api/v1/campaigns").json()["items"]
+        if c["depot_ouvert"] and c["kind"] == "fonctionnement"
+    )
+    assert annual["groupes_habitants"] is False
+    not_here = leila.post(f"/api/v1/campaigns/{annual['id']}/dossiers")
+    assert not_here.status_code == 403
+    assert not_here.json()["detail"]["code"] == "groupe_habitants_non_accepte"
+    assert "Fonds de participation des habitants" in not_here.json()["detail"]["message"]

@@ -391,3 +391,40 @@ class Lifecycle(RuleBasedStateMachine):
 
 TestLifecycle = Lifecycle.TestCase
 TestLifecycle.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+def test_the_lifecycle_is_drawn_as_svg_from_the_table_with_its_text_alternative() -> None:
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.fromstring(d.svg("instruit"))
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "lc-title lc-desc"
+    assert "Instruit" in (root.findtext("s:title", namespaces=ns) or "")
+    desc = root.findtext("s:desc", namespaces=ns) or ""
+    for t in d.TRANSITIONS:  # every transition is told in words
+        assert t.label in desc, t.label
+    boxes = {g.get("data-state"): g for g in root.findall("s:g", ns) if "lc-state" in (g.get("class") or "")}
+    assert list(boxes) == list(d.STATES)
+    assert [s for s, g in boxes.items() if "current" in (g.get("class") or "")] == ["instruit"]
+    assert {g.findtext("s:text", namespaces=ns) for g in boxes.values()} == set(d.STATE_LABELS.values())
+    pairs = {(s, t.dest) for t in d.TRANSITIONS for s in t.sources}
+    edges = [g for g in root.findall("s:g", ns) if g.get("class") == "lc-edge"]
+    assert len(edges) == len(pairs)
+
+    rects = []
+    for g in boxes.values():
+        r = g.find("s:rect", ns)
+        assert r is not None
+        x, y, w, h = (float(r.get(k) or 0) for k in ("x", "y", "width", "height"))
+        rects.append((x, y, x + w, y + h))
+    for i, a in enumerate(rects):  # no two boxes overlap
+        for b in rects[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    for g in edges:  # no bend of a line inside a box: lines go round them
+        line = g.find("s:polyline", ns)
+        assert line is not None
+        points = [tuple(map(float, p.split(","))) for p in (line.get("points") or "").split()]
+        for px, py in points[1:-1]:
+            assert not any(x1 < px < x2 and y1 < py < y2 for x1, y1, x2, y2 in rects), (px, py)
+    with pytest.raises(ValueError):
+        d.svg("nulle_part")

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from aap.attachments import service as attachments
@@ -89,7 +90,12 @@ def lifecycle_view(dossier: Dossier, passed: set[str]) -> dict[str, Any]:
         }
         for t in lifecycle.TRANSITIONS
     ]
-    return {"states": states, "transitions": rows, "mermaid": lifecycle.mermaid(dossier.state)}
+    return {
+        "states": states,
+        "transitions": rows,
+        "svg": Markup(lifecycle.svg(dossier.state)),
+        "mermaid": lifecycle.mermaid(dossier.state),
+    }
 
 
 def dossier_context(session: Session, user: User, dossier: Dossier, when: datetime) -> dict[str, Any]:

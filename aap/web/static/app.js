@@ -3,7 +3,9 @@
      of unsaved answers in this browser so that nothing typed is lost (reload, stale version, offline);
    - conditional questions show only when they apply;
    - the SIRET fills the organisation's name and address when the registry knows it;
-   - the error summary takes the focus so screen readers announce it. */
+   - the error summary takes the focus so screen readers announce it;
+   - the sticky save bar never covers the field that has the focus;
+   - the budget shows its totals as they are typed, and a table of lines gets « Ajouter une ligne ». */
 (function () {
   "use strict";
 
@@ -69,7 +71,22 @@
     return out;
   }
 
+  // Lines added in the browser and not saved yet: add them again before putting their answers back.
+  function ensureRows(form, saved) {
+    Object.keys(saved).forEach(function (key) {
+      var name = key.split("\u0000")[0];
+      if (fieldsOf(form).some(function (el) { return el.name === name; })) { return; }
+      $all("fieldset[data-list]", form).forEach(function (list) {
+        var base = list.getAttribute("data-list") + ".";
+        if (name.indexOf(base) !== 0 || !list.aapAddRow) { return; }
+        var index = parseInt(name.slice(base.length).split(".")[0], 10);
+        while (!isNaN(index) && list.aapRowCount() <= index && list.aapAddRow(false)) { /* one line more */ }
+      });
+    });
+  }
+
   function restore(form, saved) {
+    ensureRows(form, saved);
     var changed = false;
     fieldsOf(form).forEach(function (el) {
       if (el.type === "checkbox" || el.type === "radio") {
@@ -174,6 +191,132 @@
     form.addEventListener("submit", function () { keepCopy(); if (timer) { clearTimeout(timer); } });
   }
 
+  // --- budget totals, added up again as the person types -------------------------------------------
+  // The server marks each amount a total adds up (data-sum="<rule>:<side>", from the form's rules) and
+  // gives the sentences; this only adds the marked amounts up and shows them. The server stays the judge.
+  function cents(text) {
+    var t = String(text || "").replace(/[\s\u00a0\u202f€]/g, "").replace(",", ".");
+    if (t === "") { return 0; }
+    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(t);
+    if (!m) { return null; }
+    return parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10);
+  }
+  var EUROS = window.Intl ? new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" }) : null;
+  function euros(c) { return EUROS ? EUROS.format(c / 100) : (c / 100).toFixed(2).replace(".", ",") + " €"; }
+
+  function liveTotals(form) {
+    var boxes = $all("[data-totals]", form);
+    if (!boxes.length) { return; }
+    function side(code, name) {
+      var total = 0, readable = true;
+      $all("[data-sum]", form).forEach(function (el) {
+        if ((" " + el.getAttribute("data-sum") + " ").indexOf(" " + code + ":" + name + " ") < 0) { return; }
+        var c = cents(el.value);
+        if (c === null) { readable = false; } else { total += c; }
+      });
+      return readable ? total : null;
+    }
+    function update() {
+      boxes.forEach(function (box) {
+        var code = box.getAttribute("data-totals");
+        var left = side(code, "left"), right = side(code, "right");
+        box.querySelector('[data-side="left"]').textContent = left === null ? "—" : euros(left);
+        box.querySelector('[data-side="right"]').textContent = right === null ? "—" : euros(right);
+        var verdict = "";
+        if (left === null || right === null) {
+          verdict = box.getAttribute("data-text-unreadable");
+        } else if (box.getAttribute("data-kind") === "balance") {
+          verdict = left === right ? box.getAttribute("data-text-equal")
+            : box.getAttribute("data-text-gap").replace("{ecart}", euros(Math.abs(left - right)));
+        } else if (left > right) {
+          verdict = box.getAttribute("data-text-over").replace("{ecart}", euros(left - right));
+        }
+        box.querySelector("[data-verdict]").textContent = verdict;
+      });
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("aap:rows", update);
+    update();
+  }
+
+  // --- « Ajouter une ligne » under each table of lines ------------------------------------------------
+  // Without JavaScript the page offers blank lines; with it, a new line is a copy of the last one, its
+  // names and ids renumbered (budget.charges.3.montant), empty, and takes the focus.
+  function addLineButtons(form) {
+    $all("fieldset[data-list]", form).forEach(function (list) {
+      var max = parseInt(list.getAttribute("data-max-items") || "0", 10);
+      var label = list.querySelector("legend");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button secondary small add-line";
+      button.textContent = "Ajouter une ligne";
+      if (label) { button.setAttribute("aria-label", "Ajouter une ligne : " + label.textContent.replace("*", "").trim()); }
+      list.appendChild(button);
+      function rows() { return $all(":scope > fieldset[data-row]", list); }
+      function refresh() { button.hidden = max > 0 && rows().length >= max; }
+      function addRow(focus) {
+        var all = rows(), last = all[all.length - 1];
+        if (!last || button.hidden) { return false; }
+        var from = parseInt(last.getAttribute("data-row"), 10), to = from + 1;
+        var base = list.getAttribute("data-list"), baseId = list.id;
+        var copy = last.cloneNode(true);
+        function renumber(value, sep, prefix) {
+          var old = prefix + sep + from, now = prefix + sep + to;
+          return value.indexOf(old) === 0 ? now + value.slice(old.length) : value;
+        }
+        copy.setAttribute("data-row", String(to));
+        copy.id = renumber(copy.id, "-", baseId);
+        var legend = copy.querySelector("legend");
+        if (legend) { legend.textContent = "Ligne " + (all.length + 1); }
+        $all("[id], [for], [name], [aria-describedby]", copy).forEach(function (el) {
+          if (el.id) { el.id = renumber(el.id, "-", baseId); }
+          if (el.htmlFor) { el.htmlFor = renumber(el.htmlFor, "-", baseId); }
+          if (el.name) { el.name = renumber(el.name, ".", base); }
+          var described = el.getAttribute("aria-describedby");
+          if (described) {
+            el.setAttribute("aria-describedby", described.split(" ").filter(function (id) { return !/-error$/.test(id); })
+              .map(function (id) { return renumber(id, "-", baseId); }).join(" "));
+          }
+          el.removeAttribute("aria-invalid");
+          if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+          else if (el.type === "checkbox" || el.type === "radio") { el.checked = false; }
+          else if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") { el.value = ""; }
+        });
+        $all(".field-error", copy).forEach(function (el) { el.parentNode.removeChild(el); });
+        $all(".field-invalid", copy).forEach(function (el) { el.classList.remove("field-invalid"); });
+        last.parentNode.insertBefore(copy, last.nextSibling);
+        refresh();
+        form.dispatchEvent(new Event("aap:rows"));
+        var first = copy.querySelector("input, select, textarea");
+        if (first && focus) { first.focus(); }
+        return true;
+      }
+      button.addEventListener("click", function () { addRow(true); });
+      list.aapAddRow = addRow;  // the autosave's copy of added lines puts them back (restore)
+      list.aapRowCount = function () { return rows().length; };
+      refresh();
+    });
+  }
+
+  // --- the sticky save bar never hides the focused field (WCAG 2.4.11) -------------------------------
+  function saveBarPadding(bar) {
+    function measure() {
+      document.documentElement.style.setProperty("--save-bar-height", bar.getBoundingClientRect().height + "px");
+    }
+    measure();
+    window.addEventListener("resize", measure);
+    if (window.ResizeObserver) { new ResizeObserver(measure).observe(bar); }  // the status line grows
+    // The browser scrolls a focused field into view only when it is off screen: one that is on screen
+    // but under the bar is scrolled up above it here.
+    document.addEventListener("focusin", function (event) {
+      var el = event.target;
+      if (!el || !el.getBoundingClientRect || bar.contains(el) || getComputedStyle(bar).position !== "sticky") { return; }
+      var box = el.getBoundingClientRect(), top = bar.getBoundingClientRect().top;
+      var hidden = box.bottom - top + 8;
+      if (hidden > 0) { window.scrollBy(0, Math.min(hidden, Math.max(box.top - 8, 0))); }
+    });
+  }
+
   // --- SIRET prefill --------------------------------------------------------------------------------
   function siretLookup(form) {
     var siret = form.querySelector('[name="siret"]');
@@ -212,7 +355,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     focusProblems();
     $all("form").forEach(conditionalFields);
+    $all("form").forEach(addLineButtons);  // before the autosave, which may put added lines back
     $all("form[data-autosave]").forEach(autosave);
     $all("form[data-siret-lookup]").forEach(siretLookup);
+    $all("form").forEach(liveTotals);
+    $all(".save-bar").slice(0, 1).forEach(saveBarPadding);
   });
 })();
