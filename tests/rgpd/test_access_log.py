@@ -139,3 +139,20 @@ def test_a_write_from_a_page_is_logged_like_one_from_the_api(
 def test_no_log_row_outside_a_request(session: Session, demo) -> None:
     """The demo loader and the cron write through their own sessions: the log records people's requests."""
     assert session.scalar(select(func.count()).select_from(AccessLog)) == 0
+
+
+def test_an_admin_reads_only_the_log_of_its_own_territory(
+    client: TestClient, demo, db_engine, session: Session
+) -> None:
+    from tests.territories.helpers import PASSWORD, load_metro
+
+    session.close()
+    load_metro(db_engine, demo)
+    Actor(client, PORTEUR).get("/api/v1/account/export")
+    Actor(client, "porteur@metro.test", PASSWORD).get("/api/v1/account/export")
+    ours = Actor(client, ADMIN).get("/api/v1/access-log", params={"kind": "users"}).json()
+    theirs = (
+        Actor(client, "admin@metro.test", PASSWORD).get("/api/v1/access-log", params={"kind": "users"}).json()
+    )
+    assert {i["email"] for i in ours["items"]} == {PORTEUR}
+    assert {i["email"] for i in theirs["items"]} == {"porteur@metro.test"}
