@@ -203,7 +203,11 @@ def _digest_line(
         "when": when,
         "extra": extra,
         "deadline_fr": fr_date(occ.deadline),
-        "link": render.dossier_link(base_url, row.id),
+        "link": (
+            base_url.rstrip("/") + dict(occ.facts)["lien"]
+            if "lien" in dict(occ.facts)
+            else render.dossier_link(base_url, row.id)
+        ),
     }
 
 

@@ -170,21 +170,23 @@ def _avis_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) -
             AvisPartenaire.avis.is_(None), AvisPartenaire.due_date >= lo, AvisPartenaire.due_date <= hi
         )
     per_partner = rule.recipients == "partenaire_sollicite"
-    groups: dict[tuple[int, int | date], tuple[date, list[str]]] = {}
+    groups: dict[tuple[int, int | date], tuple[date, list[str], int]] = {}
     for avis, name, email in session.execute(query):
         given = avis.given_at.date() if avis.given_at is not None else None
         anchor = given if rule.date_name == "given_at" and given is not None else avis.due_date
         service = name or email
         said = f"{service} : {PARTNER_AVIS_LABELS.get(avis.avis, avis.avis)}" if avis.avis else service
         key: tuple[int, int | date] = (avis.dossier_id, avis.partner_id if per_partner else anchor)
-        first, names = groups.get(key, (anchor, []))
-        groups[key] = (min(first, anchor), [*names, said])
+        first, names, first_id = groups.get(key, (anchor, [], avis.id))
+        nearest = first_id if first <= anchor else avis.id
+        groups[key] = (min(first, anchor), [*names, said], nearest)
     out: list[DueOccurrence] = []
-    for (dossier_id, who), (anchor, names) in groups.items():
+    for (dossier_id, who), (anchor, names, avis_id) in groups.items():
         offset = rule.occurrence(anchor, today)
         if offset is None:
             continue
-        facts = () if per_partner else (("avis_services", " ; ".join(names)),)
+        # the partner answers from its page of the avis; the team reads who said what
+        facts = (("lien", f"/avis/{avis_id}"),) if per_partner else (("avis_services", " ; ".join(names)),)
         for_user = who if per_partner and isinstance(who, int) else None
         out.append(DueOccurrence(rule, dossier_id, anchor, offset, facts, for_user))
     return out

@@ -64,6 +64,7 @@ def test_the_partner_gets_one_digest_of_its_avis_awaited_and_the_instructeur_the
     assert "Service jeunesse" not in late  # its own avis: no need to name it
     assert "EN RETARD : avis attendu le" in late and "il y a 3 jours" in late
     assert "EN RETARD" not in awaited and "dans 5 jours" in awaited
+    assert "/avis/" in late  # the line opens the page where the partner answers
     (told,) = _digests_to(smtp, INSTRUCTEUR)
     assert "Avis des partenaires en retard (date limite passée sans réponse) (1)" in told
     assert "Service jeunesse de la Ville" in _line_of(told, first["number"], "Avis des partenaires en retard")
