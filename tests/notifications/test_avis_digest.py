@@ -4,21 +4,41 @@ marked), the instructeurs' avis received and overdue; through the real cron pass
 from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from aap.accounts.service import create_user
+from aap.models import User
 from aap.settings import Settings
 from notifications.cron import run_pass
 from tests.api.helpers import Actor, complete_draft
 from tests.dialogue.test_avis_partenaires import PARTNER, _partner
 from tests.notifications.conftest import SmtpServer, smtp  # noqa: F401  (the real SMTP server fixture)
-from tests.web.staff_helpers import INSTRUCTEUR
+from tests.web.staff_helpers import ADMIN, INSTRUCTEUR
+
+OTHER_PARTNER = "logement@bailleur.demo.aap.test"
 
 
-def _ask(instructeur: Actor, dossier_id: int, due: date) -> None:
+def _other_partner(engine: Engine) -> None:
+    with Session(engine) as session:
+        admin = session.scalar(select(User).where(User.email == ADMIN))
+        assert admin is not None
+        create_user(
+            session,
+            email=OTHER_PARTNER,
+            password="mot de passe du bailleur",
+            role="partenaire",
+            full_name="Bailleur social",
+            territory_id=admin.territory_id,
+        )
+        session.commit()
+
+
+def _ask(instructeur: Actor, dossier_id: int, due: date, partner: str = PARTNER) -> None:
     asked = instructeur.post(
         f"/api/v1/dossiers/{dossier_id}/avis-partenaires",
         json={
-            "destinataire": PARTNER,
+            "destinataire": partner,
             "question": "Ce public est-il suivi ?",
             "date_limite": due.isoformat(),
         },
@@ -45,6 +65,7 @@ def test_the_partner_gets_one_digest_of_its_avis_awaited_and_the_instructeur_the
     smtp: SmtpServer,  # noqa: F811
 ) -> None:
     _partner(db_engine)
+    _other_partner(db_engine)
     porteur = Actor(client, "porteur@demo.aap.test")
     instructeur = Actor(client, INSTRUCTEUR)
     first = complete_draft(porteur)
@@ -54,6 +75,7 @@ def test_the_partner_gets_one_digest_of_its_avis_awaited_and_the_instructeur_the
     today = date.today()
     _ask(instructeur, first["id"], today + timedelta(days=2))  # late in five days
     _ask(instructeur, second["id"], today + timedelta(days=10))
+    _ask(instructeur, first["id"], today + timedelta(days=9), partner=OTHER_PARTNER)  # not late
     live = settings.model_copy(update={"smtp_url": smtp.url})
     five_days_on = datetime.now(UTC).replace(hour=7) + timedelta(days=5)
 
@@ -65,9 +87,13 @@ def test_the_partner_gets_one_digest_of_its_avis_awaited_and_the_instructeur_the
     assert "EN RETARD : avis attendu le" in late and "il y a 3 jours" in late
     assert "EN RETARD" not in awaited and "dans 5 jours" in awaited
     assert "/avis/" in late  # the line opens the page where the partner answers
+    (theirs,) = _digests_to(smtp, OTHER_PARTNER)  # another partner sees its own avis only
+    assert "pas encore rendus (1)" in theirs and second["number"] not in theirs
+    assert "EN RETARD" not in theirs and "dans 4 jours" in _line_of(theirs, first["number"])
     (told,) = _digests_to(smtp, INSTRUCTEUR)
     assert "Avis des partenaires en retard (date limite passée sans réponse) (1)" in told
-    assert "Service jeunesse de la Ville" in _line_of(told, first["number"], "Avis des partenaires en retard")
+    overdue = _line_of(told, first["number"], "Avis des partenaires en retard")
+    assert "Service jeunesse de la Ville" in overdue and "Bailleur" not in overdue
 
     before = len(smtp.inbox.messages)
     run_pass(db_engine, live, five_days_on + timedelta(hours=2))
