@@ -100,6 +100,9 @@ def test_the_partner_gets_one_digest_of_its_avis_awaited_and_the_instructeur_the
     assert len(smtp.inbox.messages) == before  # the same day: nothing more
 
     partner = Actor(client, PARTNER, password="mot de passe du service jeunesse")
+    rules = {p["rule"]: p["optional"] for p in partner.get("/api/v1/me/preferences").json()["items"]}
+    assert rules.get("partenaire_avis_en_attente") is True and rules.get("avis_demande") is False
+    assert "instructeurs_avis_recus" not in rules  # the team's rules are not the partner's
     pending = partner.get("/api/v1/avis-partenaires", params={"en_attente": True}).json()["items"]
     on_second = next(a for a in pending if a["dossier_id"] == second["id"])
     given = partner.post(
