@@ -547,7 +547,7 @@ class AvisPartenaire(Base):
     requested_at: Mapped[datetime] = created()
     avis: Mapped[str | None] = mapped_column(String(16))
     texte: Mapped[str | None] = mapped_column(Text)
-    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the digest of avis received
 
     partner: Mapped[User] = relationship(foreign_keys=[partner_id])
     dossier: Mapped[Dossier] = relationship()

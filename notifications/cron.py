@@ -131,6 +131,8 @@ def record_reminders(
         for person in people[occ.rule.recipients].get(occ.dossier_id, []):
             if occ.rule.optional and (person.user_id, occ.rule.code) in off:
                 continue
+            if occ.for_user is not None and person.user_id != occ.for_user:
+                continue
             key = occ.rule.item_key(occ.dossier_id, person.user_id, occ.anchor, occ.offset, today)
             wanted.append((occ, person, key))
     known = existing_keys(session, (k for _, _, k in wanted))
@@ -178,9 +180,14 @@ def _digest_line(
 ) -> dict[str, Any]:
     if occ.rule.date_name == "deposited_at":
         when = f"déposé le {fr_date(occ.anchor)} ({render.days_left_text(occ.anchor, today)})"
+    elif occ.rule.anchor == "avis.given_at":
+        when = f"avis rendu le {fr_date(occ.anchor)}"
+    elif occ.rule.anchor == "avis.due_date":
+        late = "EN RETARD : " if occ.deadline < today else ""
+        when = f"{late}avis attendu le {fr_date(occ.deadline)} ({render.days_left_text(occ.deadline, today)})"
     else:
         when = f"échéance : {fr_date(occ.deadline)} ({render.days_left_text(occ.deadline, today)})"
-    extra = ""
+    extra = dict(occ.facts).get("avis_services", "")
     if occ.rule.recipients == "financeurs_concernes":
         mine = [ln for ln in lines if ln.financeur_id in agent_financeurs.get(person.user_id, set())]
         extra = " ; ".join(
@@ -196,7 +203,11 @@ def _digest_line(
         "when": when,
         "extra": extra,
         "deadline_fr": fr_date(occ.deadline),
-        "link": render.dossier_link(base_url, row.id),
+        "link": (
+            base_url.rstrip("/") + dict(occ.facts)["lien"]
+            if "lien" in dict(occ.facts)
+            else render.dossier_link(base_url, row.id)
+        ),
     }
 
 
@@ -280,6 +291,8 @@ def _items_per_user(
     for occ in occurrences:
         for person in people[occ.rule.recipients].get(occ.dossier_id, []):
             if occ.rule.optional and (person.user_id, occ.rule.code) in off:
+                continue
+            if occ.for_user is not None and person.user_id != occ.for_user:
                 continue
             who[person.user_id] = person
             per_user[person.user_id].append(

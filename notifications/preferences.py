@@ -27,6 +27,8 @@ def _audiences(user: User) -> set[str]:
         return {"porteurs"}
     if user.role == "financeur":
         return {"financeurs"}
+    if user.role == "partenaire":  # the avis asked of it: the requests, reminders and its digest
+        return {"partenaires", "destinataire"}
     return {"instructeurs"}
 
 

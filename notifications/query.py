@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from aap.cpo import repository as cpo_repository
 from aap.models import (
+    AvisPartenaire,
     Bilan,
     Campaign,
     Cofinancement,
@@ -31,6 +32,7 @@ from aap.models import (
     User,
 )
 from notifications.rules import DueOccurrence, Rule
+from workflows.labels import PARTNER_AVIS_LABELS
 
 INDEXED_CAMPAIGN_DATES = {
     "depot_cloture": Campaign.depot_cloture,
@@ -113,6 +115,8 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         return _focus_sessions(session, rule, today, lo, hi)
     if rule.scope == "cpo":
         return _cpo_ends(session, rule, today, lo, hi)
+    if rule.scope == "avis":
+        return _avis_dates(session, rule, today, lo, hi)
     if rule.scope == "dossier":
         return _dossier_dates(session, rule, today, lo, hi, only_cpo)
     for campaign, anchor in _campaigns_with_date(session, rule.date_name, lo, hi):
@@ -140,6 +144,51 @@ def _cpo_ends(session: Session, rule: Rule, today: date, lo: date, hi: date) -> 
         offset = rule.occurrence(end, today)
         if offset is not None and state in rule.states:
             out.append(DueOccurrence(rule, dossier_id, end, offset))
+    return out
+
+
+def _avis_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """The avis asked of partners, by their indexed deadline (`avis.due_date`: the avis still awaited)
+    or the day they were given (`avis.given_at`). One occurrence per dossier and date; for the partner
+    asked (`partenaire_sollicite`), one per dossier and partner, at its nearest deadline."""
+    state = func.coalesce(Dossier.state, "")
+    query = (
+        select(AvisPartenaire, User.full_name, User.email)
+        .join(Dossier, Dossier.id == AvisPartenaire.dossier_id)
+        .join(User, User.id == AvisPartenaire.partner_id)
+        .where(state.in_(rule.states))
+        .order_by(AvisPartenaire.id)
+    )
+    if rule.date_name == "given_at":  # a time stamp: the window in UTC days
+        query = query.where(
+            AvisPartenaire.avis.is_not(None),
+            AvisPartenaire.given_at >= datetime.combine(lo, time(), UTC),
+            AvisPartenaire.given_at < datetime.combine(hi + timedelta(days=1), time(), UTC),
+        )
+    else:
+        query = query.where(
+            AvisPartenaire.avis.is_(None), AvisPartenaire.due_date >= lo, AvisPartenaire.due_date <= hi
+        )
+    per_partner = rule.recipients == "partenaire_sollicite"
+    groups: dict[tuple[int, int | date], tuple[date, list[str], int]] = {}
+    for avis, name, email in session.execute(query):
+        given = avis.given_at.date() if avis.given_at is not None else None
+        anchor = given if rule.date_name == "given_at" and given is not None else avis.due_date
+        service = name or email
+        said = f"{service} : {PARTNER_AVIS_LABELS.get(avis.avis, avis.avis)}" if avis.avis else service
+        key: tuple[int, int | date] = (avis.dossier_id, avis.partner_id if per_partner else anchor)
+        first, names, first_id = groups.get(key, (anchor, [], avis.id))
+        nearest = first_id if first <= anchor else avis.id
+        groups[key] = (min(first, anchor), [*names, said], nearest)
+    out: list[DueOccurrence] = []
+    for (dossier_id, who), (anchor, names, avis_id) in groups.items():
+        offset = rule.occurrence(anchor, today)
+        if offset is None:
+            continue
+        # the partner answers from its page of the avis; the team reads who said what
+        facts = (("lien", f"/avis/{avis_id}"),) if per_partner else (("avis_services", " ; ".join(names)),)
+        for_user = who if per_partner and isinstance(who, int) else None
+        out.append(DueOccurrence(rule, dossier_id, anchor, offset, facts, for_user))
     return out
 
 
@@ -342,6 +391,29 @@ def agents_of(session: Session, financeur_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
+def partners_asked(session: Session, dossier_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """The active partner accounts with an avis still awaited on each dossier (each occurrence then
+    goes to its own partner only: `DueOccurrence.for_user`)."""
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    for chunk in _chunks(dossier_ids):
+        query = (
+            select(AvisPartenaire.dossier_id, User)
+            .join(User, User.id == AvisPartenaire.partner_id)
+            .where(
+                AvisPartenaire.dossier_id.in_(chunk),
+                AvisPartenaire.avis.is_(None),
+                User.role == "partenaire",
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
+            .distinct()
+            .order_by(AvisPartenaire.dossier_id, User.id)
+        )
+        for dossier_id, user in session.execute(query):
+            out[dossier_id].append(_recipient(user))
+    return out
+
+
 def recipients_for(
     session: Session, recipients: str, rows: dict[int, DossierRow]
 ) -> dict[int, list[Recipient]]:
@@ -354,6 +426,8 @@ def recipients_for(
     if recipients == "instructeurs":
         by_territory = instructeurs_of(session, (r.territory_id for r in rows.values()))
         return {d: by_territory.get(r.territory_id, []) for d, r in rows.items()}
+    if recipients == "partenaire_sollicite":
+        return partners_asked(session, rows)
     lines = pending_lines(session, rows)
     agents = agents_of(session, (line.financeur_id for ls in lines.values() for line in ls))
     for dossier_id in rows:

@@ -37,14 +37,23 @@ HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.yaml"
 TEMPLATES_DIR = HERE / "templates"
 
-# `destinataire`: the one account the event names (a partner asked for its avis)
-Recipients = Literal["porteurs", "instructeurs", "financeurs_concernes", "destinataire", "agents_commune"]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune"]
+# `destinataire`: the one account the event names (a partner asked for its avis);
+# `partenaire_sollicite`: on an `avis.due_date` reminder, the partner asked for that avis
+Recipients = Literal[
+    "porteurs",
+    "instructeurs",
+    "financeurs_concernes",
+    "destinataire",
+    "agents_commune",
+    "partenaire_sollicite",
+]
+AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune", "avis"]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 # The other dates: a returned bilan's new due date; a focus bénéficiaires session (its funded actions).
-SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",)}
+# An avis asked of a partner: `due_date` its deadline while it is awaited, `given_at` the day it was given.
+SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",), "avis": ("due_date", "given_at")}
 # A commune's part of a `par_commune` campaign: the date of its instance (`notifications/commune_reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
 # CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
@@ -79,7 +88,8 @@ class Rule(RulesModel):
     template: str = Field(pattern=CODE_SNAKE)
     recipients: Recipients
     anchor: str | None = Field(
-        default=None, pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune)\.[a-z][a-z0-9_]*$"
+        default=None,
+        pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune|avis)\.[a-z][a-z0-9_]*$",
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -118,9 +128,9 @@ class Rule(RulesModel):
 
     @property
     def audience(self) -> str:
-        return (
-            "financeurs" if self.recipients in ("financeurs_concernes", "agents_commune") else self.recipients
-        )
+        if self.recipients in ("financeurs_concernes", "agents_commune"):
+            return "financeurs"
+        return "partenaires" if self.recipients == "partenaire_sollicite" else self.recipients
 
     @property
     def per_commune(self) -> bool:
@@ -203,6 +213,7 @@ def _rule_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Enviro
     return [
         *_dated_problems(rule),
         *_commune_problems(rule),
+        *_partner_problems(rule),
         *_event_problems(rule),
         *_cpo_anchor_problems(rule),
         *_state_problems(rule),
@@ -245,6 +256,19 @@ def _commune_problems(rule: dict[str, Any]) -> list[Problem]:
             )
         )
     return out
+
+
+def _partner_problems(rule: dict[str, Any]) -> list[Problem]:
+    """The partner asked for an avis is known only on a reminder about an awaited avis."""
+    if rule.get("recipients") != "partenaire_sollicite" or rule.get("anchor") == "avis.due_date":
+        return []
+    return [
+        (
+            ("recipients",),
+            "« partenaire_sollicite » ne vaut que pour un rappel sur un avis attendu (anchor: avis.due_date)",
+            "partner_recipients",
+        )
+    ]
 
 
 def _dated_problems(rule: dict[str, Any]) -> list[Problem]:
@@ -420,8 +444,10 @@ class DueOccurrence:
     dossier_id: int
     anchor: date
     offset: int
-    # what the message says beyond the dossier (a focus session's place and time)
+    # what the message says beyond the dossier (a focus session's place and time, the partners asked)
     facts: tuple[tuple[str, str], ...] = ()
+    # the only account it goes to, when the occurrence is one person's (the partner asked for an avis)
+    for_user: int | None = None
 
     @property
     def deadline(self) -> date:

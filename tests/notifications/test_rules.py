@@ -158,3 +158,39 @@ def test_every_rule_renders_in_french_with_the_link_and_what_to_do(code: str) ->
     )
     assert "Bonjour" in rendered.text and '<html lang="fr">' in rendered.html
     assert "Ce qu'il vous reste à faire" in rendered.text or "Et maintenant" in rendered.text
+
+
+def test_an_avis_reminder_names_a_known_avis_date_and_only_it_goes_to_the_partner_asked(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "version: 1\n"
+        "rules:\n"
+        "  - code: attendus\n"
+        "    label: Avis attendus\n"
+        "    anchor: avis.rendu_le\n"  # 5: no such avis date
+        "    offsets: [-7]\n"
+        "    states: [depose]\n"
+        "    recipients: partenaire_sollicite\n"  # 8: the partner asked is known on avis.due_date only
+        "    template: digest\n"
+        "    digest: true\n"
+        "  - code: deposes\n"
+        "    label: Déposés\n"
+        "    anchor: dossier.deposited_at\n"
+        "    offsets: [5]\n"
+        "    states: [depose]\n"
+        "    recipients: partenaire_sollicite\n"  # 16: not an avis reminder
+        "    template: digest\n"
+        "    digest: true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesFileError) as refused:
+        parse_rules_file(path)
+    errors = {(e.line, e.path, e.code) for e in refused.value.errors}
+    assert (5, "rules[0].anchor", "unknown_anchor") in errors
+    assert (8, "rules[0].recipients", "partner_recipients") in errors
+    assert (16, "rules[1].recipients", "partner_recipients") in errors
+    assert "due_date, given_at" in str(refused.value)
+    shipped = default_rules().get("partenaire_avis_en_attente")
+    assert shipped is not None and shipped.anchor == "avis.due_date" and shipped.digest
