@@ -143,8 +143,17 @@ class ImportRefused(Invalid):
     code = "import_refuse"
 
 
+MAX_CSV_BYTES = 2_000_000
+
+
 def parse_staff_csv(content: bytes) -> list[tuple[int, StaffInvite]]:
     """The rows of the file (with their line numbers), or every problem of its shape located."""
+    if len(content) > MAX_CSV_BYTES:
+        raise ImportRefused(
+            "Le fichier n'a pas été importé.",
+            code="import_refuse",
+            errors=[{"path": "fichier", "code": "fichier_trop_gros", "message": "Le fichier dépasse 2 Mo."}],
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

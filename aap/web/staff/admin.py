@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.accounts.mail import deliver_soon
 from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account, set_active
-from aap.accounts.staff_invitation import StaffInvite, import_staff, invite_staff
+from aap.accounts.staff_invitation import MAX_CSV_BYTES, StaffInvite, import_staff, invite_staff
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB, AppSettings
@@ -194,6 +195,7 @@ def invite_account(
     db: DB,
     user: AdminUser,
     settings: AppSettings,
+    tasks: BackgroundTasks,
     csrf: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
@@ -215,9 +217,10 @@ def invite_account(
         ids = {k: f"i-{k.replace('_', '-')}" for k in ("email", "full_name", "role", "financeur")}
         problem = {
             "invite_errors": error_list(exc, ids),
-            "entered": {"email": email, "full_name": full_name, "role": role, "financeur": financeur},
+            "invite_entered": {"email": email, "full_name": full_name, "role": role, "financeur": financeur},
         }
         return _users_page(request, db, user, status_code=422, problem=problem)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
     flash(
         request, f"Invitation envoyée à {invited.email} : le lien pour choisir son mot de passe vaut 7 jours."
     )
@@ -225,23 +228,25 @@ def invite_account(
 
 
 @router.post("/admin/utilisateurs/import", response_class=HTMLResponse, response_model=None)
-async def import_accounts(
+def import_accounts(
     request: Request,
     db: DB,
     user: AdminUser,
     settings: AppSettings,
+    tasks: BackgroundTasks,
     csrf: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse | RedirectResponse:
     """A CSV of staff (email, nom, role, financeur), all or nothing, the same service as `aap admin import-staff`."""
     check_csrf(request, csrf)
-    content = await fichier.read(2_000_000) if fichier is not None else b""
+    content = fichier.file.read(MAX_CSV_BYTES + 1) if fichier is not None else b""
     try:
         invited = import_staff(db, user, user.territory_id, content, now=now(), base_url=settings.base_url)
     except Invalid as exc:
         db.rollback()
         problem = {"import_errors": error_list(exc)}
         return _users_page(request, db, user, status_code=422, problem=problem)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
     flash(request, f"{len(invited)} invitation(s) envoyée(s).")
     return see_other("/admin/utilisateurs")
 
