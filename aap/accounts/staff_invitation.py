@@ -146,8 +146,9 @@ class ImportRefused(Invalid):
 MAX_CSV_BYTES = 2_000_000
 
 
-def parse_staff_csv(content: bytes) -> list[tuple[int, StaffInvite]]:
-    """The rows of the file (with their line numbers), or every problem of its shape located."""
+def parse_staff_csv(content: bytes) -> list[tuple[int, StaffInvite, bool]]:
+    """The rows of the file (line number, invitation, whether it has more cells than the header), or every
+    problem of the header located."""
     if len(content) > MAX_CSV_BYTES:
         raise ImportRefused(
             "Le fichier n'a pas été importé.",
@@ -202,6 +203,7 @@ def parse_staff_csv(content: bytes) -> list[tuple[int, StaffInvite]]:
                     role=values.get("role", "").lower(),
                     financeur_code=values.get("financeur") or None,
                 ),
+                any(c.strip() for c in cells[len(header) :]),
             )
         )
     return out
@@ -228,7 +230,15 @@ def import_staff(
     errors: list[dict[str, str]] = []
     checked: list[tuple[StaffInvite, Financeur | None]] = []
     taken: set[str] = set()
-    for number, invite in rows:
+    for number, invite, too_many_cells in rows:
+        if too_many_cells:
+            errors.append(
+                {
+                    "path": f"ligne {number}",
+                    "code": "colonnes_en_trop",
+                    "message": f"Ligne {number} : plus de valeurs que de colonnes (séparateur dans un nom ?).",
+                }
+            )
         problems, financeur = _problems(session, territory_id, invite, taken)
         taken.add(normalize_email(invite.email))
         for p in problems:

@@ -219,10 +219,14 @@ def test_the_import_staff_command(
 ) -> None:  # type: ignore[no-untyped-def]
     _admin(session)
     bad = tmp_path / "bad.csv"
-    bad.write_text("email;nom;role\nx@metro.test;;instructeur\ny@metro.test;Yves;chef\n", encoding="utf-8")
+    bad.write_text(
+        "email;nom;role\nx@metro.test;;instructeur\ny@metro.test;Yves;chef\nz@metro.test;Zoé;admin;en trop\n",
+        encoding="utf-8",
+    )
     refused = _cli(db_engine, tmp_path, smtp.url, "admin", "import-staff", str(bad), "--territory", "metro")
     assert refused.returncode == 1
     assert "Ligne 2, colonne « nom »" in refused.stderr and "Ligne 3, colonne « role »" in refused.stderr
+    assert "Ligne 4 : plus de valeurs que de colonnes" in refused.stderr
     assert _count_users(session) == 1
 
     good = tmp_path / "equipe.csv"
