@@ -236,6 +236,55 @@ def admin_create(
         typer.echo(f"Lien pour choisir le mot de passe (usage unique, valable {LINK_HOURS} h) :\n{link}")
 
 
+@admin_app.command("import-staff")
+def admin_import_staff(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    territory: str = typer.Option(..., "--territory", help="Code du territoire (déjà chargé)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Vérifie le fichier sans rien écrire ni envoyer."),
+) -> None:
+    """Invite l'équipe d'un territoire depuis un CSV (email;nom;role;financeur) : tout ou rien."""
+    from aap.accounts.staff_invitation import import_staff
+    from aap.clock import now
+    from aap.db import session_scope
+    from aap.errors import AppError
+    from aap.settings import get_settings
+    from aap.territories.service import get_by_code
+
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            found = get_by_code(session, territory)
+            if found is None:
+                typer.echo(
+                    f"Territoire « {territory} » inconnu : chargez-le d'abord (aap territory load).", err=True
+                )
+                raise typer.Exit(1)
+            invited = import_staff(
+                session,
+                None,
+                found.id,
+                file.read_bytes(),
+                now=now(),
+                base_url=settings.base_url,
+                dry_run=dry_run,
+            )
+            lines = [f"  {u.email} ({u.role})" for u in invited]
+    except AppError as exc:
+        typer.echo(f"{file} refusé : {exc.message}", err=True)
+        for error in exc.errors or []:
+            typer.echo(f"  {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    if dry_run:
+        typer.echo(f"Vérifié, rien n'a été écrit : {len(lines)} invitation(s) seraient envoyées.")
+    else:
+        from aap.accounts.mail import deliver_soon
+        from aap.db import get_sessionmaker
+
+        deliver_soon(get_sessionmaker(), settings)  # without AAP_SMTP_URL they wait in the outbox
+        typer.echo(f"{len(lines)} invitation(s) envoyée(s) :")
+    typer.echo("\n".join(lines))
+
+
 def _load_data_file(kind: str, path: Path) -> None:
     from aap.db import session_scope
     from aap.rules_files import RulesFileError

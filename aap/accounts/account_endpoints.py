@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from aap.accounts import email_change, membership, recovery, registration, staff
+from aap.accounts import email_change, membership, recovery, registration, staff, staff_invitation
 from aap.accounts.endpoints import describe_user
 from aap.accounts.mail import deliver_soon
 from aap.accounts.schemas import (
@@ -22,6 +22,7 @@ from aap.accounts.schemas import (
     MembersOut,
     MeOut,
     MessageOut,
+    StaffInvitationOut,
     TokenOut,
     VerifiedOut,
 )
@@ -103,6 +104,15 @@ class DecisionIn(_Body):
 
 class ActiveIn(_Body):
     active: bool
+
+
+class StaffInvitationIn(_Body):
+    email: str = Field(max_length=320)
+    full_name: str = Field(max_length=300, description="Nom et prénom, ou nom du service.")
+    role: str = Field(max_length=40, description="instructeur, financeur, partenaire ou admin.")
+    financeur: str | None = Field(
+        default=None, max_length=60, description="Pour un agent de financeur : le code du financeur."
+    )
 
 
 def _later(request: Request, tasks: BackgroundTasks, db: Session) -> None:
@@ -330,3 +340,28 @@ def decide_join(
 def set_active(user_id: int, body: ActiveIn, db: DB, user: Admin) -> dict[str, Any]:
     target = staff.set_active(db, user, user_id, body.active)
     return {"id": target.id, "email": target.email, "active": target.active}
+
+
+@router.post(
+    "/users/invitations",
+    status_code=201,
+    summary="Inviter un membre de l'équipe par e-mail (équipe du contrat de ville)",
+    response_model=StaffInvitationOut,
+)
+def invite_staff(
+    body: StaffInvitationIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    db: DB,
+    user: Admin,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    invite = staff_invitation.StaffInvite(body.email, body.full_name, body.role, body.financeur)
+    invited = staff_invitation.invite_staff(db, user, invite, now=now(), base_url=settings.base_url)
+    _later(request, tasks, db)
+    return {
+        "id": invited.id,
+        "email": invited.email,
+        "role": invited.role,
+        "message": f"Invitation envoyée à {invited.email} : le lien vaut 7 jours, une seule fois.",
+    }

@@ -19,12 +19,14 @@ VERIFY_EMAIL = "verification"
 RESET_PASSWORD = "reinitialisation"
 INVITATION = "invitation"
 CHANGE_EMAIL = "changement_adresse"
+STAFF_INVITATION = "invitation_equipe"
 
 LIFETIMES = {
     VERIFY_EMAIL: timedelta(days=2),
     RESET_PASSWORD: timedelta(hours=1),
     INVITATION: timedelta(days=7),
     CHANGE_EMAIL: timedelta(days=2),
+    STAFF_INVITATION: timedelta(days=7),
 }
 
 

@@ -97,6 +97,13 @@ class JoinDecisionOut(BaseModel):
     state: str = Field(description="acceptee ou refusee")
 
 
+class StaffInvitationOut(BaseModel):
+    id: int = Field(description="Le compte créé (sans mot de passe utilisable avant le lien).")
+    email: str
+    role: str
+    message: str
+
+
 class AccountActiveOut(BaseModel):
     id: int
     email: str

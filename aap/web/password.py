@@ -1,13 +1,15 @@
-"""The one-time link of a new account (`aap admin create`): choose a password, then log in."""
+"""The one-time link of a new account (`aap admin create`, a staff invitation): choose a password, then
+log in."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from aap.accounts.staff_invitation import DeadLink, choose_password, invited_account
+from aap.clock import now
 from aap.deps import DB, AppSettings
-from aap.errors import Invalid, NotFound
-from aap.territories.onboarding import set_password, user_of_token
+from aap.errors import Invalid
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 
@@ -17,8 +19,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/mot-de-passe/{token}", response_class=HTMLResponse)
 def set_password_page(request: Request, token: str, db: DB, settings: AppSettings) -> HTMLResponse:
     try:
-        user = user_of_token(db, settings.secret_key, token)
-    except NotFound as exc:
+        user = invited_account(db, settings.secret_key, token, now())
+    except DeadLink as exc:
         return render(request, "set_password.html", {"user": None, "dead": exc.message}, status_code=404)
     return render(request, "set_password.html", {"user": None, "email": user.email, "token": token})
 
@@ -35,11 +37,12 @@ def set_password_submit(
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf)
     try:
-        user = set_password(db, settings.secret_key, token, password, confirmation)
-    except NotFound as exc:
+        user = choose_password(db, settings.secret_key, token, password, confirmation, now())
+    except DeadLink as exc:
         return render(request, "set_password.html", {"user": None, "dead": exc.message}, status_code=404)
     except Invalid as exc:
-        email = user_of_token(db, settings.secret_key, token).email
+        db.rollback()
+        email = invited_account(db, settings.secret_key, token, now()).email
         context = {"user": None, "email": email, "token": token, "errors": exc.errors or []}
         return render(request, "set_password.html", context, status_code=422)
     flash(request, f"Mot de passe enregistré pour {user.email} : vous pouvez vous connecter.")

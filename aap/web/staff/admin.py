@@ -2,15 +2,17 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.accounts.mail import deliver_soon
 from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account, set_active
+from aap.accounts.staff_invitation import MAX_CSV_BYTES, StaffInvite, import_staff, invite_staff
 from aap.campaigns import service as campaigns
 from aap.clock import now
-from aap.deps import DB
+from aap.deps import DB, AppSettings
 from aap.errors import AppError, Conflict, Invalid, NotFound
 from aap.financing import service as financing
 from aap.models import Commune, Priority, Territory, User
@@ -184,6 +186,68 @@ def create_account(
         }
         return _users_page(request, db, user, status_code=422, problem=problem)
     flash(request, f"Compte créé pour {created.email}. Transmettez-lui son mot de passe provisoire.")
+    return see_other("/admin/utilisateurs")
+
+
+@router.post("/admin/utilisateurs/invitations", response_class=HTMLResponse, response_model=None)
+def invite_account(
+    request: Request,
+    db: DB,
+    user: AdminUser,
+    settings: AppSettings,
+    tasks: BackgroundTasks,
+    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    financeur: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """The same service as `POST /api/v1/users/invitations`: an account without password, a link by e-mail."""
+    check_csrf(request, csrf)
+    try:
+        invited = invite_staff(
+            db,
+            user,
+            StaffInvite(email, full_name, role, financeur or None),
+            now=now(),
+            base_url=settings.base_url,
+        )
+    except Invalid as exc:
+        db.rollback()
+        ids = {k: f"i-{k.replace('_', '-')}" for k in ("email", "full_name", "role", "financeur")}
+        problem = {
+            "invite_errors": error_list(exc, ids),
+            "invite_entered": {"email": email, "full_name": full_name, "role": role, "financeur": financeur},
+        }
+        return _users_page(request, db, user, status_code=422, problem=problem)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
+    flash(
+        request, f"Invitation envoyée à {invited.email} : le lien pour choisir son mot de passe vaut 7 jours."
+    )
+    return see_other("/admin/utilisateurs")
+
+
+@router.post("/admin/utilisateurs/import", response_class=HTMLResponse, response_model=None)
+def import_accounts(
+    request: Request,
+    db: DB,
+    user: AdminUser,
+    settings: AppSettings,
+    tasks: BackgroundTasks,
+    csrf: Annotated[str, Form()] = "",
+    fichier: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse | RedirectResponse:
+    """A CSV of staff (email, nom, role, financeur), all or nothing, the same service as `aap admin import-staff`."""
+    check_csrf(request, csrf)
+    content = fichier.file.read(MAX_CSV_BYTES + 1) if fichier is not None else b""
+    try:
+        invited = import_staff(db, user, user.territory_id, content, now=now(), base_url=settings.base_url)
+    except Invalid as exc:
+        db.rollback()
+        problem = {"import_errors": error_list(exc)}
+        return _users_page(request, db, user, status_code=422, problem=problem)
+    tasks.add_task(deliver_soon, request.app.state.sessionmaker, request.app.state.settings, db)
+    flash(request, f"{len(invited)} invitation(s) envoyée(s).")
     return see_other("/admin/utilisateurs")
 
 
