@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 from aap.accounts import links, mail
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user, normalize_email
-from aap.errors import Forbidden, Invalid, NotFound
+from aap.errors import Forbidden, Invalid
 from aap.models import Financeur, User
-from aap.territories import onboarding
 
 INVITED_ROLES = ("instructeur", "financeur", "partenaire", "admin")
 LINK_PATH = "/mot-de-passe"
@@ -266,44 +265,3 @@ def import_staff(
     else:
         session.commit()
     return users
-
-
-# --- the password-setting page (`/mot-de-passe/…`) ------------------------------------------------------
-
-
-def _signed(token: str) -> bool:
-    """`aap admin create`'s links are signed (they hold dots); invitations' are random tokens."""
-    return "." in token
-
-
-def invited_account(session: Session, secret: str, token: str, now: datetime) -> User:
-    """The account a link is for while it may be used; else a French refusal (NotFound or LinkRefused)."""
-    if _signed(token):
-        return onboarding.user_of_token(session, secret, token)
-    row = links.peek(session, links.STAFF_INVITATION, token, now)
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        raise links.LinkRefused("Ce compte est désactivé.", code="compte_desactive")
-    return user
-
-
-def choose_password(
-    session: Session, secret: str, token: str, password: str, confirmation: str, now: datetime
-) -> User:
-    """Sets the password through the link (checked before the link is spent); the address is verified.
-    Commits."""
-    if _signed(token):
-        return onboarding.set_password(session, secret, token, password, confirmation)
-    user = invited_account(session, secret, token, now)
-    errors = onboarding.password_problems(password, confirmation)
-    if errors:
-        raise Invalid("Le mot de passe n'a pas été enregistré.", code="mot_de_passe_invalide", errors=errors)
-    links.use(session, links.STAFF_INVITATION, token, now)
-    user.password_hash = hash_password(password)
-    if user.email_verified_at is None:
-        user.email_verified_at = now
-    session.commit()
-    return user
-
-
-DeadLink = (NotFound, links.LinkRefused)

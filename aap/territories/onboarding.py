@@ -6,11 +6,13 @@ password is set, the hash changes and the link is dead; it also expires after `L
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aap.accounts import links
 from aap.accounts.security import hash_password
 from aap.accounts.service import MIN_PASSWORD_LENGTH, create_user, normalize_email
 from aap.errors import Invalid, NotFound
@@ -117,3 +119,44 @@ def set_password(session: Session, secret: str, token: str, password: str, confi
     user.password_hash = hash_password(password)
     session.commit()
     return user
+
+
+# --- the password-setting page (`/mot-de-passe/…`) ------------------------------------------------------
+
+
+def _signed(token: str) -> bool:
+    """`aap admin create`'s links are signed (they hold dots); invitations' are random tokens."""
+    return "." in token
+
+
+def invited_account(session: Session, secret: str, token: str, now: datetime) -> User:
+    """The account a link is for while it may be used; else a French refusal (NotFound or LinkRefused)."""
+    if _signed(token):
+        return user_of_token(session, secret, token)
+    row = links.peek(session, links.STAFF_INVITATION, token, now)
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise links.LinkRefused("Ce compte est désactivé.", code="compte_desactive")
+    return user
+
+
+def choose_password(
+    session: Session, secret: str, token: str, password: str, confirmation: str, now: datetime
+) -> User:
+    """Sets the password through the link (checked before the link is spent); the address is verified.
+    Commits."""
+    if _signed(token):
+        return set_password(session, secret, token, password, confirmation)
+    user = invited_account(session, secret, token, now)
+    errors = password_problems(password, confirmation)
+    if errors:
+        raise Invalid("Le mot de passe n'a pas été enregistré.", code="mot_de_passe_invalide", errors=errors)
+    links.use(session, links.STAFF_INVITATION, token, now)
+    user.password_hash = hash_password(password)
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    session.commit()
+    return user
+
+
+DeadLink = (NotFound, links.LinkRefused)

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from aap.accounts.staff_invitation import DeadLink, choose_password, invited_account
 from aap.clock import now
 from aap.deps import DB, AppSettings
 from aap.errors import Invalid
+from aap.territories.onboarding import DeadLink, choose_password, invited_account
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 
