@@ -356,7 +356,7 @@ def invite_staff(
     user: Admin,
     settings: AppSettings,
 ) -> dict[str, Any]:
-    invite = staff_invitation.StaffInvite(body.email, body.full_name, body.role, body.financeur)
+    invite = staff.StaffInvite(body.email, body.full_name, body.role, body.financeur)
     invited = staff_invitation.invite_staff(db, user, invite, now=now(), base_url=settings.base_url)
     _later(request, tasks, db)
     return {

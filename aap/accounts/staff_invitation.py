@@ -10,68 +10,19 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aap.accounts import links, mail
 from aap.accounts.security import hash_password
 from aap.accounts.service import create_user, normalize_email
+from aap.accounts.staff import StaffInvite, staff_problems
 from aap.errors import Forbidden, Invalid
 from aap.models import Financeur, User
 
 INVITED_ROLES = ("instructeur", "financeur", "partenaire", "admin")
 LINK_PATH = "/mot-de-passe"
-
-
-@dataclass(frozen=True)
-class StaffInvite:
-    email: str
-    full_name: str
-    role: str
-    financeur_code: str | None = None
-
-
-def _problems(
-    session: Session, territory_id: int | None, invite: StaffInvite, taken: set[str]
-) -> tuple[list[dict[str, str]], Financeur | None]:
-    """Every problem of one invitation (paths: email, full_name, role, financeur) and its financer."""
-    errors: list[dict[str, str]] = []
-
-    def err(path: str, code: str, message: str) -> None:
-        errors.append({"path": path, "code": code, "message": message})
-
-    email = normalize_email(invite.email)
-    if not email or "@" not in email or "." not in email.rsplit("@", 1)[-1]:
-        err("email", "email_invalide", "Indiquez une adresse électronique valide (par exemple nom@ville.fr).")
-    elif email in taken or session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        err("email", "email_deja_utilise", "Un compte existe déjà avec cette adresse électronique.")
-    if not invite.full_name.strip():
-        err("full_name", "required", "Indiquez le nom et le prénom de la personne (ou le nom du service).")
-    elif len(invite.full_name.strip()) > 200 or "\x00" in invite.full_name:
-        err("full_name", "nom_invalide", "200 caractères au plus, sans caractère nul.")
-    financeur: Financeur | None = None
-    if invite.role not in INVITED_ROLES:
-        err(
-            "role",
-            "role_invalide",
-            f"Rôle « {invite.role} » inconnu : choisissez instructeur, financeur, partenaire ou admin.",
-        )
-    elif invite.role == "financeur":
-        code = (invite.financeur_code or "").strip()
-        if not code:
-            err("financeur", "financeur_requis", "Choisissez le financeur dont la personne est l'agent.")
-        else:
-            financeur = session.scalar(
-                select(Financeur).where(Financeur.territory_id == territory_id, Financeur.code == code)
-            )
-            if financeur is None:
-                err("financeur", "financeur_inconnu", f"Financeur « {code} » inconnu dans ce territoire.")
-    elif (invite.financeur_code or "").strip():
-        err("financeur", "financeur_inattendu", "Seul un agent de financeur est rattaché à un financeur.")
-    return errors, financeur
 
 
 def _create_and_send(
@@ -125,7 +76,7 @@ def _check_admin(by: User) -> None:
 def invite_staff(session: Session, by: User, invite: StaffInvite, *, now: datetime, base_url: str) -> User:
     """One person invited by an admin of its territory; every problem at once. Commits."""
     _check_admin(by)
-    errors, financeur = _problems(session, by.territory_id, invite, set())
+    errors, financeur = staff_problems(session, by.territory_id, invite, roles=INVITED_ROLES)
     if errors:
         raise Invalid("L'invitation n'a pas été envoyée.", code="invitation_invalide", errors=errors)
     user = _create_and_send(session, by, by.territory_id, invite, financeur, now=now, base_url=base_url)
@@ -238,7 +189,7 @@ def import_staff(
                     "message": f"Ligne {number} : plus de valeurs que de colonnes (séparateur dans un nom ?).",
                 }
             )
-        problems, financeur = _problems(session, territory_id, invite, taken)
+        problems, financeur = staff_problems(session, territory_id, invite, roles=INVITED_ROLES, taken=taken)
         taken.add(normalize_email(invite.email))
         for p in problems:
             column = COLUMN_OF_PATH[p["path"]]

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.accounts.mail import deliver_soon
-from aap.accounts.staff import MIN_PASSWORD_LENGTH, create_staff_account, set_active
-from aap.accounts.staff_invitation import MAX_CSV_BYTES, StaffInvite, import_staff, invite_staff
+from aap.accounts.staff import MIN_PASSWORD_LENGTH, StaffInvite, create_staff_account, set_active
+from aap.accounts.staff_invitation import MAX_CSV_BYTES, import_staff, invite_staff
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB, AppSettings
