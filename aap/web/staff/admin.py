@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aap.accounts.mail import deliver_soon
-from aap.accounts.staff import MIN_PASSWORD_LENGTH, StaffInvite, create_staff_account, set_active
-from aap.accounts.staff_invitation import MAX_CSV_BYTES, import_staff, invite_staff
+from aap.accounts.staff import MIN_PASSWORD_LENGTH, STAFF_ROLES, StaffInvite, create_staff_account, set_active
+from aap.accounts.staff_invitation import INVITED_ROLES, MAX_CSV_BYTES, import_staff, invite_staff
 from aap.campaigns import service as campaigns
 from aap.clock import now
 from aap.deps import DB, AppSettings
@@ -142,6 +142,8 @@ def _users_page(
             "financeurs": queries.financeurs(db, user.territory_id),
             "problem": problem,
             "min_password": MIN_PASSWORD_LENGTH,
+            "staff_roles": STAFF_ROLES,
+            "invited_roles": INVITED_ROLES,
         },
         status_code=status_code,
     )
