@@ -326,6 +326,10 @@ def _bulk_statement(state: ORMExecuteState) -> Any:
         reached = reached.join(Payment, Payment.cofinancement_id == Cofinancement.id)
     if where is not None:
         reached = reached.where(where)
+    if (
+        model is Dossier and state.is_delete
+    ):  # deleting dossiers the totals never counted (drafts) changes nothing
+        reached = reached.where(Dossier.state.in_(totaux.COUNTED_STATES))
     campaigns = set(state.session.scalars(reached))
     result = state.invoke_statement()
     for campaign_id in sorted(campaigns):
