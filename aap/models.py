@@ -456,7 +456,8 @@ class DossierTarget(Base):
     commune and the reload checks are SQL, not JSON scans. The one table of a dossier's places."""
 
     __tablename__ = "dossier_targets"
-    __table_args__ = (Index("ix_dossier_targets_kind_code", "kind", "code"),)
+    # (code, kind): a QPV filter asks both; a join by dossier never starts from `kind` alone
+    __table_args__ = (Index("ix_dossier_targets_code_kind", "code", "kind"),)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
