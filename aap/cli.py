@@ -419,25 +419,61 @@ def notifications_preview(
 
 @bench_app.command("generate")
 def bench_generate(
-    dossiers: int = typer.Option(..., "--dossiers", min=1, help="Nombre de dossiers (déposés et au-delà)."),
+    dossiers: int | None = typer.Option(
+        None, "--dossiers", min=1, help="Nombre de dossiers (déposés et au-delà) d'un appel à projets."
+    ),
     financeurs: int = typer.Option(4, "--financeurs", min=1, help="Lignes de cofinancement par dossier."),
+    national: bool = typer.Option(
+        False,
+        "--national",
+        help="Le jeu national : 435 contrats de ville, 1 500 QPV, 12 000 organisations, "
+        "~25 000 dossiers par an à 4 financeurs, sur --years années.",
+    ),
+    years: int = typer.Option(10, "--years", min=1, help="Avec --national : années d'appels à projets."),
+    territoires: int = typer.Option(
+        435,
+        "--territoires",
+        min=1,
+        hidden=True,
+        help="Avec --national : moins de contrats, mêmes proportions.",
+    ),
 ) -> None:
     """Ajoute à la base (migrée, démo chargée) un appel à projets du territoire de démonstration
-    avec N dossiers dans des états réalistes."""
+    avec N dossiers dans des états réalistes (--dossiers N), ou le jeu national (--national)."""
     import time
+    from dataclasses import replace
 
     from aap.db import get_engine
+    from aap.demo.national import NATIONAL, generate_national
     from aap.demo.volume import GenerateRefused, generate
 
+    if (dossiers is None) == (not national):
+        typer.echo("Indiquez --dossiers N ou --national (l'un des deux).", err=True)
+        raise typer.Exit(2)
     started = time.perf_counter()
     try:
-        campaign = generate(get_engine(), dossiers, financeurs)
+        if national:
+            scale = replace(NATIONAL.scaled(territoires), years=years)
+            report = generate_national(get_engine(), scale)
+        else:
+            assert dossiers is not None
+            campaign = generate(get_engine(), dossiers, financeurs)
     except GenerateRefused as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    elapsed = time.perf_counter() - started
+    if national:
+        typer.echo(
+            f"Jeu national : {report.territories} contrats de ville, {report.qpv} QPV, "
+            f"{report.organisations} organisations, {report.campaigns} appels à projets, "
+            f"{report.dossiers} dossiers, {report.lines} lignes de cofinancement, en {elapsed:.1f} s. "
+            f"Le plus grand appel de l'année (id {report.biggest_campaign_id}, {report.biggest_dossiers} "
+            f"dossiers) : {report.biggest_instructeur}, mot de passe des comptes de démonstration."
+        )
+        return
     typer.echo(
         f"Appel à projets {campaign.code} (id {campaign.id}) : {dossiers} dossiers, "
-        f"{financeurs} financeurs chacun, en {time.perf_counter() - started:.1f} s."
+        f"{financeurs} financeurs chacun, en {elapsed:.1f} s."
     )
 
 

@@ -10,7 +10,6 @@ action, varied in title, QPV, orientation and amounts, with a balanced budget; t
 (`aap.dossiers.search_columns`) are filled as a save would fill them.
 """
 
-import copy
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,6 +129,7 @@ class Context:
     instructeur: User | None
     admin: User | None
     agents: dict[int, User]
+    mix: tuple[tuple[str, int], ...] | None = None  # (state, weight); None: STATE_MIX
 
 
 def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -201,9 +201,10 @@ def _context(session: Session, dossiers: int, k: int, today: date) -> Context:
 def _answers(
     ctx: Context, rng: random.Random, org_name: str, title: str, asked: dict[str, Decimal]
 ) -> dict[str, Any]:
-    answers = copy.deepcopy(ctx.template)
-    answers["organisation"]["nom"] = org_name
-    action = answers["action"]
+    # a copy of the parts that change; the rest is shared (read-only, written out as JSON)
+    answers = dict(ctx.template)
+    answers["organisation"] = {**answers["organisation"], "nom": org_name}
+    action = answers["action"] = dict(answers["action"])
     action["titre"] = title
     action["qpv"] = rng.sample(ctx.qpvs, k=1 if rng.random() < 0.7 or len(ctx.qpvs) < 2 else 2)
     action["orientation"] = rng.choice(ctx.orientations)
@@ -228,14 +229,14 @@ def _answers(
     return answers
 
 
-def _state(rng: random.Random) -> str:
-    total = sum(w for _, w in STATE_MIX)
+def _state(rng: random.Random, mix: tuple[tuple[str, int], ...] = STATE_MIX) -> str:
+    total = sum(w for _, w in mix)
     pick = rng.uniform(0, total)
-    for state, weight in STATE_MIX:
+    for state, weight in mix:
         pick -= weight
         if pick <= 0:
             return state
-    return STATE_MIX[-1][0]
+    return mix[-1][0]
 
 
 @dataclass
@@ -253,7 +254,7 @@ def _dossier_rows(
 ) -> Rows:
     """One dossier, its lines, payments and history, as rows (ids given by the caller)."""
     d = ctx.dates
-    state = _state(rng)
+    state = _state(rng, ctx.mix or STATE_MIX)
     steps = PATH[state]
     deposited = _at(
         d["depot_ouverture"] + timedelta(days=rng.randrange(0, 40)), rng.randrange(8, 18), rng.randrange(60)
@@ -440,11 +441,14 @@ def _flush(session: Session, rows: Rows) -> None:
             items.clear()
 
 
-def _reset_sequences(session: Session) -> None:
+WRITTEN = ("organisations", "dossiers", "cofinancements", "payments", "dossier_events")
+
+
+def _reset_sequences(session: Session, tables: tuple[str, ...] = WRITTEN) -> None:
     """PostgreSQL: the serial sequences past the ids written explicitly."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for table in ("organisations", "dossiers", "cofinancements", "payments", "dossier_events"):
+    for table in tables:
         session.execute(
             text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         )
