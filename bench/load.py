@@ -10,6 +10,7 @@ rate: p50, p95, p99 latency and the errors (timeouts, 5xx, refused connections).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ class LoadResult:
     conflicts: int = 0
     shed: int = 0  # 503: refused at once by the server's bounded concurrency
     causes: dict[str, int] = field(default_factory=dict)  # error -> count (status code or exception)
+    load_avg: float = 0.0  # the machine's 1-minute load average at the end of the run
 
     def error(self, cause: str) -> None:
         self.errors += 1
@@ -52,6 +54,7 @@ class LoadResult:
             "shed_503": self.shed,
             "conflicts_412": self.conflicts,
             "causes": self.causes,
+            "load_avg": self.load_avg,
         }
 
 
@@ -113,6 +116,7 @@ async def run_rate(
             tasks.append(asyncio.create_task(_one(client, result, make(i), drafts)))
             result.sent += 1
         await asyncio.gather(*tasks)
+    result.load_avg = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -187,7 +191,7 @@ def load_test(
 
 def print_load(rows: list[dict[str, Any]], title: str) -> None:
     print(f"\n{title}")
-    head = f"{'requête':<24} {'req/s':>6} {'envoyées':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'erreurs':>8} {'503':>6} {'412':>6}"
+    head = f"{'requête':<24} {'req/s':>6} {'envoyées':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'erreurs':>8} {'503':>6} {'412':>6} {'charge':>7}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -195,4 +199,5 @@ def print_load(rows: list[dict[str, Any]], title: str) -> None:
         text = "".join(f"{'—' if c is None else c:>9}" for c in cells)
         print(
             f"{r['kind']:<24} {r['rate']:>6} {r['sent']:>8}{text} {r['errors']:>8} {r['shed_503']:>6} {r['conflicts_412']:>6}"
+            f" {r.get('load_avg', 0):>7.1f}"
         )

@@ -8,7 +8,13 @@ filters), the dashboard, the comité page, the financer page, the totals, the AP
 the programme CSV and XLSX; and its peak RSS is read from /proc. Then transitions per second
 (`prendre_en_instruction`) through the service against the same writes in raw SQL.
 
-Printed as tables, and written as JSON under `var/bench/`. Ratios (30k/1k, service/raw) are what to
+Then the national data set (`aap bench generate --national`: 435 contrats de ville, ten years, ~250 000
+dossiers; `BENCH_NATIONAL=N` for N contracts in the same proportions, 0 to skip) is added to the same
+database, and the staff pages of the biggest contract's newest call are timed beside the single
+campaign's: they must not grow with the instance.
+
+Printed as tables, and written as JSON under `var/bench/`; the load average is noted beside each
+figure (the machine may be shared). Ratios (30k/1k, service/raw) are what to
 compare between machines; absolute times depend on the machine and its load.
 """
 
@@ -23,26 +29,29 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from aap.db import make_engine
 from aap.demo.loader import load_demo
+from aap.demo.national import NATIONAL, generate_national
 from aap.demo.volume import generate
 from aap.migrate import upgrade
-from aap.models import Dossier, DossierEvent, User
+from aap.models import Campaign, Dossier, DossierEvent, Qpv, User
 from bench.load import load_test, print_load
 
 SIZES = (1_000, 10_000, 30_000)
 # open-loop load at the largest size (`BENCH_LOAD_RATES=50,100,200`; empty: skipped)
 LOAD_RATES = tuple(int(r) for r in os.environ.get("BENCH_LOAD_RATES", "50,100,200").split(",") if r.strip())
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
+NATIONAL_TERRITORIES = int(os.environ.get("BENCH_NATIONAL", str(NATIONAL.territories)))
+NATIONAL_YEARS = int(os.environ.get("BENCH_NATIONAL_YEARS", str(NATIONAL.years)))
 REPEAT = 3
 INSTRUCTEUR, AGENT = "instructeur@demo.aap.test", "etat@demo.aap.test"
 OUT_DIR = Path("var/bench")
@@ -59,6 +68,32 @@ class SizeResult:
     service_per_s: float = 0.0
     raw_per_s: float = 0.0
     load: list[dict[str, Any]] = field(default_factory=list)  # open-loop load, largest size only
+    load_avg: float = 0.0  # 1-minute load average when the pages were timed
+
+
+@dataclass
+class NationalResult:
+    """The pages of one contract's newest call, the whole national set in the database."""
+
+    backend: str
+    generate_s: float
+    report: dict[str, Any]
+    dossiers_in_base: int = 0
+    times: dict[str, float] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    rss_mb: float = 0.0
+    load_avg: float = 0.0
+
+
+# what the national section times (names of `operations`)
+NATIONAL_OPERATIONS = (
+    "liste /instruction (page de 50)",
+    "liste filtrée (état, QPV, orientation)",
+    "tableau de bord",
+    "API totaux",
+    "lecture d'un dossier (page)",
+    "API lecture d'un dossier",
+)
 
 
 def free_port() -> int:
@@ -67,7 +102,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def operations(campaign_id: int) -> list[tuple[str, str, str]]:
+def operations(
+    campaign_id: int, dossier_id: int, qpvs: tuple[str, str] = ("QN00401M", "QN00402M")
+) -> list[tuple[str, str, str]]:
     """(name, who, path): who is `web` (instructeur's session), `agent` (a financer's) or `api`."""
     c = campaign_id
     return [
@@ -75,14 +112,16 @@ def operations(campaign_id: int) -> list[tuple[str, str, str]]:
         (
             "liste filtrée (état, QPV, orientation)",
             "web",
-            f"/instruction?campagne={c}&etat=conventionne&qpv=QN00401M&orientation=C",
+            f"/instruction?campagne={c}&etat=conventionne&qpv={qpvs[0]}&orientation=C",
         ),
         ("liste, page 20", "web", f"/instruction?campagne={c}&page=20"),
         ("tableau de bord", "web", f"/tableau-de-bord?campagne={c}"),
         ("page du comité", "web", f"/instruction/comite/{c}"),
         ("page du financeur", "agent", f"/financeur?campagne={c}"),
         ("API totaux", "api", f"/api/v1/campaigns/{c}/totaux"),
-        ("API liste filtrée (50)", "api", f"/api/v1/dossiers?campaign_id={c}&qpv=QN00402M&orientation=A"),
+        ("API liste filtrée (50)", "api", f"/api/v1/dossiers?campaign_id={c}&qpv={qpvs[1]}&orientation=A"),
+        ("lecture d'un dossier (page)", "web", f"/instruction/dossiers/{dossier_id}"),
+        ("API lecture d'un dossier", "api", f"/api/v1/dossiers/{dossier_id}"),
         ("programmation CSV (tous)", "api", f"/api/v1/campaigns/{c}/programmation?format=csv&state=tous"),
         ("programmation XLSX (tous)", "api", f"/api/v1/campaigns/{c}/programmation?format=xlsx&state=tous"),
     ]
@@ -147,13 +186,19 @@ def api_client(base: str, email: str) -> httpx.Client:
     return client
 
 
-def time_pages(server: Server, campaign_id: int, result: SizeResult) -> None:
+def time_pages(
+    server: Server,
+    ops: list[tuple[str, str, str]],
+    result: SizeResult | NationalResult,
+    instructeur: str = INSTRUCTEUR,
+    agent: str = AGENT,
+) -> None:
     clients = {
-        "web": web_client(server.base, INSTRUCTEUR),
-        "agent": web_client(server.base, AGENT),
-        "api": api_client(server.base, INSTRUCTEUR),
+        "web": web_client(server.base, instructeur),
+        "agent": web_client(server.base, agent),
+        "api": api_client(server.base, instructeur),
     }
-    for name, who, path in operations(campaign_id):
+    for name, who, path in ops:
         client = clients[who]
         client.get(path)  # warm: templates, forms, plans
         samples = []
@@ -166,6 +211,53 @@ def time_pages(server: Server, campaign_id: int, result: SizeResult) -> None:
         result.sizes[name] = len(r.content)
     for client in clients.values():
         client.close()
+    result.load_avg = os.getloadavg()[0]
+
+
+def first_dossier(engine: Engine, campaign_id: int) -> int:
+    with Session(engine) as s:
+        found = s.scalar(select(func.min(Dossier.id)).where(Dossier.campaign_id == campaign_id))
+    assert found is not None
+    return int(found)
+
+
+def run_national(backend: str, url: str, engine: Engine, data_dir: Path) -> NationalResult:
+    """The national set added to the database, then the pages of its biggest newest call."""
+    print(f"… {backend} : jeu national ({NATIONAL_TERRITORIES} contrats)", file=sys.stderr, flush=True)
+    scale = replace(NATIONAL.scaled(NATIONAL_TERRITORIES), years=NATIONAL_YEARS)
+    started = time.perf_counter()
+    report = generate_national(engine, scale)
+    result = NationalResult(backend, time.perf_counter() - started, asdict(report))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    with Session(engine) as s:
+        result.dossiers_in_base = int(s.scalar(select(func.count()).select_from(Dossier)) or 0)
+        territory_id = s.scalar(
+            select(Campaign.territory_id).where(Campaign.id == report.biggest_campaign_id)
+        )
+        qpvs = list(s.scalars(select(Qpv.code).where(Qpv.territory_id == territory_id).order_by(Qpv.code)))
+    code = report.biggest_instructeur.split("@")[1]
+    wanted = [
+        op
+        for op in operations(
+            report.biggest_campaign_id,
+            first_dossier(engine, report.biggest_campaign_id),
+            (qpvs[0], qpvs[-1]),
+        )
+        if op[0] in NATIONAL_OPERATIONS
+    ]
+    server = Server(url, data_dir)
+    try:
+        time_pages(server, wanted, result, report.biggest_instructeur, f"etat@{code}")
+        result.rss_mb = server.peak_rss_mb()
+    finally:
+        server.stop()
+    print(
+        f"  {backend} national : généré en {result.generate_s:.1f} s, {result.dossiers_in_base} dossiers en base",
+        file=sys.stderr,
+    )
+    return result
 
 
 def transitions_per_second(engine: Engine, campaign_id: int, count: int = 100) -> tuple[float, float]:
@@ -240,7 +332,9 @@ def prepare(url: str, data_dir: Path) -> Engine:
     return engine
 
 
-def run_backend(backend: str, url: str, sizes: tuple[int, ...], tmp: Path) -> list[SizeResult]:
+def run_backend(
+    backend: str, url: str, sizes: tuple[int, ...], tmp: Path
+) -> tuple[list[SizeResult], NationalResult | None]:
     data_dir = tmp / f"data-{backend}"
     print(f"… {backend} : base, démo", file=sys.stderr, flush=True)
     engine = prepare(url, data_dir)
@@ -255,7 +349,7 @@ def run_backend(backend: str, url: str, sizes: tuple[int, ...], tmp: Path) -> li
                 conn.execute(text("ANALYZE"))
         server = Server(url, data_dir)
         try:
-            time_pages(server, campaign.id, result)
+            time_pages(server, operations(campaign.id, first_dossier(engine, campaign.id)), result)
             result.rss_mb = server.peak_rss_mb()
         finally:
             server.stop()
@@ -269,14 +363,39 @@ def run_backend(backend: str, url: str, sizes: tuple[int, ...], tmp: Path) -> li
             out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS)
         finally:
             server.stop()
+    national = run_national(backend, url, engine, data_dir) if NATIONAL_TERRITORIES else None
     engine.dispose()
-    return out
+    return out, national
 
 
 def _print_one(r: SizeResult) -> None:
     print(
-        f"  {r.backend} {r.dossiers}: généré en {r.generate_s:.1f} s, RSS {r.rss_mb:.0f} Mo", file=sys.stderr
+        f"  {r.backend} {r.dossiers}: généré en {r.generate_s:.1f} s, RSS {r.rss_mb:.0f} Mo, "
+        f"charge {r.load_avg:.1f}",
+        file=sys.stderr,
     )
+
+
+def print_national(results: list[SizeResult], national: list[NationalResult]) -> None:
+    for n in national:
+        lone = max((r for r in results if r.backend == n.backend), key=lambda r: r.dossiers, default=None)
+        rep = n.report
+        in_base = f"{n.dossiers_in_base:,}".replace(",", " ")
+        print(
+            f"\nÉchelle nationale, {n.backend} : {rep['territories']} contrats, {rep['campaigns']} appels, "
+            f"{in_base} dossiers en base (généré en {n.generate_s:.0f} s) ; appel mesuré : "
+            f"{rep['biggest_dossiers']} dossiers (médianes, secondes ; serveur `aap serve --workers 1`)"
+        )
+        lone_head = f"{lone.dossiers:,} seul".replace(",", " ") if lone else "appel seul"
+        head = f"{'opération':<42}{lone_head:>14}{'national':>12}{'ratio':>9}"
+        print(head)
+        print("-" * len(head))
+        for name, t in n.times.items():
+            alone = lone.times.get(name) if lone else None
+            ratio = f"{t / alone:>8.2f}×" if alone else f"{'—':>9}"
+            print(f"{name:<42}{'—' if alone is None else f'{alone:.3f}':>14}{t:>12.3f}{ratio}")
+        print(f"{'RSS maximal du serveur (Mo)':<42}{(lone.rss_mb if lone else 0):>14.0f}{n.rss_mb:>12.0f}")
+        print(f"{'charge moyenne (1 min)':<42}{(lone.load_avg if lone else 0):>14.1f}{n.load_avg:>12.1f}")
 
 
 def print_tables(results: list[SizeResult]) -> None:
@@ -301,6 +420,7 @@ def print_tables(results: list[SizeResult]) -> None:
             rss += f"{last.rss_mb / first.rss_mb:>8.1f}×"
         print(rss)
         print(f"{'génération (aap bench generate, s)':<42}" + "".join(f"{r.generate_s:>10.1f}" for r in rows))
+        print(f"{'charge moyenne (1 min)':<42}" + "".join(f"{r.load_avg:>10.1f}" for r in rows))
         print(f"\nTransitions par seconde, {backend} (prendre_en_instruction)")
         print(f"{'dossiers':>10} | {'service':>8} | {'SQL brut':>8} | {'service / brut':>14}")
         for r in rows:
@@ -324,15 +444,27 @@ def main(argv: list[str] | None = None) -> list[SizeResult]:
     if os.environ.get("AAP_TEST_POSTGRES_URL"):
         backends.append(("postgresql", os.environ["AAP_TEST_POSTGRES_URL"]))
     results: list[SizeResult] = []
+    national: list[NationalResult] = []
     with tempfile.TemporaryDirectory(prefix="aap-bench-scale-") as tmp:
         for backend, url in backends:
             url = url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-            results += run_backend(backend, url, sizes, Path(tmp))
+            sized, nat = run_backend(backend, url, sizes, Path(tmp))
+            results += sized
+            national += [nat] if nat else []
     print_tables(results)
+    print_national(results, national)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUT_DIR / f"scale-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    path = OUT_DIR / f"scale-{stamp}.json"
     path.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nFigures : {path}")
+    if national:
+        npath = OUT_DIR / f"national-{stamp}.json"
+        npath.write_text(
+            json.dumps([asdict(n) for n in national], indent=2, ensure_ascii=False, default=str),
+            encoding="utf-8",
+        )
+        print(f"Échelle nationale : {npath}")
     return results
 
 
