@@ -1,6 +1,6 @@
 """The form of a campaign and the context it is filled in (the territory's QPV, tree, financers)."""
 
-from sqlalchemy import select
+from sqlalchemy import String, case, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from aap.models import Campaign, Orientation, Priority, Qpv
@@ -9,28 +9,45 @@ from workflows.labels import PLACE_KIND_LABELS
 
 
 def form_context(session: Session, campaign: Campaign) -> FormContext:
+    """The territory's places (QPV first, then the places hors QPV labelled by their kind), orientation
+    tree and priorities in one statement (an autosave asks for them each time), and the campaign's
+    financers."""
     tid = campaign.territory_id
-    # QPV first, then the places hors QPV the territory names, labelled by their kind
-    places = session.execute(
-        select(Qpv.code, Qpv.name, Qpv.kind)
-        .where(Qpv.territory_id == tid)
-        .order_by((Qpv.kind != "qpv"), Qpv.id)
-    ).all()
-    qpvs = [(c, n if k == "qpv" else f"{n} ({PLACE_KIND_LABELS.get(k, k)}, hors QPV)") for c, n, k in places]
-    orientations = session.execute(
-        select(Orientation.code, Orientation.label)
-        .where(Orientation.territory_id == tid)
-        .order_by(Orientation.position)
-    ).all()
-    priorities = session.execute(
-        select(Priority.code, Priority.label).where(Priority.territory_id == tid).order_by(Priority.position)
-    ).all()
+    places = select(
+        literal_column("'q'", String).label("t"),
+        Qpv.code,
+        Qpv.name.label("label"),
+        Qpv.kind,
+        case((Qpv.kind == "qpv", 0), else_=1).label("rank"),
+        Qpv.id.label("pos"),
+    ).where(Qpv.territory_id == tid)
+    tree = select(
+        literal_column("'o'", String),
+        Orientation.code,
+        Orientation.label,
+        Orientation.code,
+        literal(0),
+        Orientation.position,
+    ).where(Orientation.territory_id == tid)
+    priorities = select(
+        literal_column("'p'", String),
+        Priority.code,
+        Priority.label,
+        Priority.code,
+        literal(0),
+        Priority.position,
+    ).where(Priority.territory_id == tid)
+    rows = session.execute(union_all(places, tree, priorities).order_by("t", "rank", "pos")).all()
     return FormContext(
         year=campaign.year,
         financeurs=tuple((line.financeur.code, line.financeur.name) for line in campaign.financeurs),
-        qpvs=tuple((c, n) for c, n in qpvs),
-        orientations=tuple((c, label) for c, label in orientations),
-        priorites=tuple((c, label) for c, label in priorities),
+        qpvs=tuple(
+            (code, label if kind == "qpv" else f"{label} ({PLACE_KIND_LABELS.get(kind, kind)}, hors QPV)")
+            for t, code, label, kind, _, _ in rows
+            if t == "q"
+        ),
+        orientations=tuple((code, label) for t, code, label, *_ in rows if t == "o"),
+        priorites=tuple((code, label) for t, code, label, *_ in rows if t == "p"),
     )
 
 

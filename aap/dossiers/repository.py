@@ -30,9 +30,10 @@ __all__ = [
 
 
 def with_lines(query: Select[Dossier]) -> Select[Dossier]:
-    """The dossier with its cofinancement lines, their financer and payments, and its organisation."""
+    """The dossier with its cofinancement lines, their financer (in the lines' query) and payments,
+    and its organisation."""
     return query.options(
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
+        selectinload(Dossier.cofinancements).joinedload(Cofinancement.financeur, innerjoin=True),
         selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
         selectinload(Dossier.organisation),
     )

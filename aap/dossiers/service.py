@@ -373,7 +373,8 @@ def update_answers(
     dossier.updated_at = now
     _sync_cofinancements(session, dossier, campaign, ctx)
     session.commit()
-    return get_dossier(session, user, dossier.id)
+    # the dossier and its lines as saved (nothing expires at commit): no second read of them
+    return dossier
 
 
 def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign, ctx: FormContext) -> None:
