@@ -9,7 +9,8 @@ the programme CSV and XLSX; and its peak RSS is read from /proc. Then transition
 (`prendre_en_instruction`) through the service against the same writes in raw SQL.
 
 Then the national data set (`aap bench generate --national`: 435 contrats de ville, ten years, ~250 000
-dossiers; `BENCH_NATIONAL=N` for N contracts in the same proportions, 0 to skip) is added to the same
+dossiers; `BENCH_NATIONAL=N` for N contracts in the same proportions, 0 to skip; `BENCH_BACKENDS=postgresql`
+for one database only) is added to the same
 database, and the staff pages of the biggest contract's newest call are timed beside the single
 campaign's: they must not grow with the instance.
 
@@ -443,6 +444,9 @@ def main(argv: list[str] | None = None) -> list[SizeResult]:
     backends = [("sqlite", "")]
     if os.environ.get("AAP_TEST_POSTGRES_URL"):
         backends.append(("postgresql", os.environ["AAP_TEST_POSTGRES_URL"]))
+    only = os.environ.get("BENCH_BACKENDS")  # e.g. `postgresql`: the others skipped
+    if only:
+        backends = [b for b in backends if b[0] in only.split(",")]
     results: list[SizeResult] = []
     national: list[NationalResult] = []
     with tempfile.TemporaryDirectory(prefix="aap-bench-scale-") as tmp:
@@ -466,6 +470,33 @@ def main(argv: list[str] | None = None) -> list[SizeResult]:
         )
         print(f"Échelle nationale : {npath}")
     return results
+
+
+def load_main(argv: list[str]) -> list[dict[str, Any]]:
+    """`python -m bench load [N]`: only the open-loop load, on one campaign of N dossiers (30 000), on
+    PostgreSQL when `scripts/with-postgres` gives one, else SQLite."""
+    size = int(argv[0].replace("_", "")) if argv else SIZES[-1]
+    url = os.environ.get("AAP_TEST_POSTGRES_URL", "")
+    backend = "postgresql" if url else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="aap-bench-load-") as tmp:
+        url = url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        engine = prepare(url, Path(tmp) / "data")
+        campaign = generate(engine, size, 4)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        engine.dispose()
+        server = Server(url, Path(tmp) / "data", workers=2)
+        try:
+            rows = load_test(server.base, campaign.id, LOAD_RATES or (50, 100, 200), LOAD_SECONDS)
+        finally:
+            server.stop()
+    print_load(rows, f"Charge à débit fixe, {backend}, {size} dossiers, `aap serve --workers 2`")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"load-{backend}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"\nFigures : {path}")
+    return rows
 
 
 if __name__ == "__main__":
