@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from aap.dossiers.access import visible_dossiers
 from aap.errors import NotFound
@@ -29,19 +29,25 @@ __all__ = [
 ]
 
 
-def with_lines(query: Select[Dossier]) -> Select[Dossier]:
+def with_lines(query: Select[Dossier], *, join_organisation: bool = False) -> Select[Dossier]:
     """The dossier with its cofinancement lines, their financer (in the lines' query) and payments,
-    and its organisation."""
+    and its organisation (joined in the dossier's own query when asked: one dossier, one statement less;
+    a lock then stays on the dossier's row, `with_for_update(of=Dossier)`)."""
+    organisation = (
+        joinedload(Dossier.organisation, innerjoin=True)
+        if join_organisation
+        else selectinload(Dossier.organisation)
+    )
     return query.options(
         selectinload(Dossier.cofinancements).joinedload(Cofinancement.financeur, innerjoin=True),
         selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-        selectinload(Dossier.organisation),
+        organisation,
     )
 
 
 def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = False) -> Dossier:
     """The dossier if `user` may see it (404 otherwise); `lock` holds its row until the commit."""
-    query = with_lines(visible_dossiers(user).where(Dossier.id == dossier_id))
+    query = with_lines(visible_dossiers(user).where(Dossier.id == dossier_id), join_organisation=True)
     if lock:
         query = query.with_for_update(of=Dossier)
     dossier = session.scalar(query)
