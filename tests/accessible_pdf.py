@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NumberObject
 
 
-def _clean(text: str) -> str:
+def plain(text: str) -> str:
+    """Text as compared in tests: no-break spaces as spaces, runs of spaces as one."""
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
@@ -99,7 +100,7 @@ def _element(node: DictionaryObject, page: int | None, contents: dict[tuple[int,
             child = _element(kid, page, contents)
             children.append(child)
             parts.append(child.text)
-    return Element(str(node.get("/S", "")).lstrip("/"), _clean(" ".join(parts)), children)
+    return Element(str(node.get("/S", "")).lstrip("/"), plain(" ".join(parts)), children)
 
 
 def read(content: bytes) -> Reading:
@@ -125,7 +126,7 @@ def read(content: bytes) -> Reading:
         display_title=bool(prefs and prefs.get_object().get("/DisplayDocTitle")),
         pdfua_part=part,
         tree=tree,
-        text=_clean(" ".join(page.extract_text() for page in reader.pages)),
+        text=plain(" ".join(page.extract_text() for page in reader.pages)),
     )
 
 
@@ -146,3 +147,23 @@ def accessible(content: bytes, title: str) -> Reading:
 def table_rows(table: Element) -> list[list[str]]:
     """A table as a reader walks it: each row's header and data cells, in order."""
     return [[cell.text for cell in row.children if cell.role in ("TH", "TD")] for row in table.all("TR")]
+
+
+def fonts(content: bytes) -> dict[str, bool]:
+    """Each font the pages use, and whether its glyphs are embedded (no font taken from the reader's
+    machine)."""
+    out: dict[str, bool] = {}
+    for page in PdfReader(io.BytesIO(content)).pages:
+        resources = page.get("/Resources")
+        font_dict = resources.get_object().get("/Font") if resources is not None else None
+        for font in (font_dict.get_object() if font_dict is not None else {}).values():
+            font = font.get_object()
+            descriptors = [font.get("/FontDescriptor")] + [
+                d.get_object().get("/FontDescriptor") for d in font.get("/DescendantFonts") or []
+            ]
+            embedded = any(
+                d is not None and any(k in d.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                for d in descriptors
+            )
+            out[str(font.get("/BaseFont"))] = embedded
+    return out

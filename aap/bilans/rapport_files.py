@@ -18,7 +18,7 @@ from workflows.labels import AGE_LABELS, BILAN_COUNT_LABELS
 
 COUNT_LABELS = BILAN_COUNT_LABELS
 TEMPLATES = Path(__file__).parent / "templates"
-BAR_WIDTH_MM = 70
+BAR_WIDTH_MM = 60  # shared by the series of a row: the labels keep the rest of the line
 SERIES_CSS = {"Nombre": "nombre", "Prévu": "prevu", "Réalisé": "realise"}
 
 
@@ -46,7 +46,7 @@ def _chart(
                     {
                         "shown": _number(value),
                         "css": SERIES_CSS.get(series[i], ""),
-                        "width": f"{max(BAR_WIDTH_MM * value / top, 0.3):.1f}",
+                        "width": f"{max(BAR_WIDTH_MM / len(series) * value / top, 0.3):.1f}",
                     }
                     for i, value in enumerate(values)
                 ],
