@@ -96,7 +96,7 @@ def cpo_out(
     today: date,
 ) -> dict[str, Any]:
     years = [a.annee for a in cpo.annees]
-    annees = [
+    annees: list[dict[str, Any]] = [
         {
             "annee": a.annee,
             "dossier_id": a.dossier_id,
