@@ -8,7 +8,8 @@ licence beside it) and loaded through @font-face, so « œuvre », « € » and
 themselves on any machine, whatever fonts the system has. WeasyPrint needs Pango (Debian:
 libpango-1.0-0, libpangoft2-1.0-0).
 
-Rendering is serialized: WeasyPrint and the fontconfig set-up it shares are not documented as
+WeasyPrint is imported on the first document, not when the application starts. Rendering is
+serialized: WeasyPrint and the fontconfig set-up it shares are not documented as
 thread-safe, and FastAPI runs synchronous routes in threads. A document takes a fraction of a second.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ def html_to_pdf(html: str, *, title: str | None = None, now: datetime | None = N
         metadata.lang = metadata.lang or "fr"
         metadata.authors = metadata.authors or [AUTHOR]
         if now is not None:
-            stamp = now.replace(microsecond=0).isoformat()
+            aware = now if now.tzinfo else now.replace(tzinfo=UTC)  # stored times are UTC
+            stamp = aware.replace(microsecond=0).isoformat()
             metadata.created = metadata.created or stamp
             metadata.modified = metadata.modified or stamp
         content = document.write_pdf(pdf_variant=VARIANT, pdf_identifier=True)
