@@ -19,7 +19,8 @@ from workflows.labels import AGE_LABELS, BILAN_COUNT_LABELS
 COUNT_LABELS = BILAN_COUNT_LABELS
 TEMPLATES = Path(__file__).parent / "templates"
 BAR_WIDTH_MM = 60  # shared by the series of a row: the labels keep the rest of the line
-SERIES_CSS = {"Nombre": "nombre", "Prévu": "prevu", "Réalisé": "realise"}
+COUNT = [("Nombre", "nombre")]  # the series of a chart: (column header, bar colour's CSS class)
+PREVU_REALISE = [("Prévu", "prevu"), ("Réalisé", "realise")]
 
 
 def _euros(value: str) -> str:
@@ -31,21 +32,24 @@ def _number(value: float) -> str:
 
 
 def _chart(
-    items: list[tuple[str, list[float]]], series: list[str], item: str, caption: str | None = None
+    items: list[tuple[str, list[float]]],
+    series: list[tuple[str, str]],
+    item: str,
+    heading: str | None = None,
 ) -> dict[str, Any]:
     """A horizontal bar chart as a table: one row per item, one cell (value and bar) per series."""
     top = max((v for _, values in items for v in values), default=0) or 1
     return {
-        "caption": caption,
+        "heading": heading,
         "item": item,
-        "series": series,
+        "series": [name for name, _ in series],
         "rows": [
             {
                 "label": label,
                 "cells": [
                     {
                         "shown": _number(value),
-                        "css": SERIES_CSS.get(series[i], ""),
+                        "css": series[i][1],
                         "width": f"{max(BAR_WIDTH_MM / len(series) * value / top, 0.3):.1f}",
                     }
                     for i, value in enumerate(values)
@@ -59,11 +63,10 @@ def _chart(
 def report_context(data: dict[str, Any]) -> dict[str, Any]:
     campaign = data["campaign"]
     benef, money, f = data["beneficiaires"], data["montants"], data["focus"]
-    prevu_realise = ["Prévu", "Réalisé"]
     montants = [
         _chart(
             [(r["name"], [float(r["prevu"]), float(r["realise"])]) for r in money["par_financeur"]],
-            prevu_realise,
+            PREVU_REALISE,
             "Financeur",
             "Par financeur",
         )
@@ -75,7 +78,7 @@ def report_context(data: dict[str, Any]) -> dict[str, Any]:
                     (f"{r['orientation']} {r['label']}", [float(r["prevu"]), float(r["realise"])])
                     for r in money["par_orientation"]
                 ],
-                prevu_realise,
+                PREVU_REALISE,
                 "Orientation",
                 "Par orientation (charges de l'action)",
             )
@@ -87,13 +90,11 @@ def report_context(data: dict[str, Any]) -> dict[str, Any]:
         "bilans": [(label, data["bilans"][key]) for key, label in COUNT_LABELS.items()],
         "beneficiaires_total": benef["total"],
         "beneficiaires": [
-            _chart([(k.capitalize(), [float(v)]) for k, v in benef["par_sexe"].items()], ["Nombre"], "Sexe"),
-            _chart(
-                [(AGE_LABELS.get(k, k), [float(v)]) for k, v in benef["par_age"].items()], ["Nombre"], "Âge"
-            ),
+            _chart([(k.capitalize(), [float(v)]) for k, v in benef["par_sexe"].items()], COUNT, "Sexe"),
+            _chart([(AGE_LABELS.get(k, k), [float(v)]) for k, v in benef["par_age"].items()], COUNT, "Âge"),
             _chart(
                 [(benef["qpv_noms"].get(k, k), [float(v)]) for k, v in benef["par_qpv"].items()],
-                ["Nombre"],
+                COUNT,
                 "Quartier",
             ),
         ],
