@@ -353,8 +353,8 @@ def _event_problems(rule: dict[str, Any]) -> list[Problem]:
 
 
 def _history_problems(rule: dict[str, Any]) -> list[Problem]:
-    """A rule on a step of the history names a known step; `when` on a dated rule needs the one
-    anchor that knows that fact."""
+    """A rule on a step of the history names a known step; a dated rule has no event to name its
+    `destinataire`; `when` on a dated rule needs the one anchor that knows that fact."""
     anchor, when = rule.get("anchor"), rule.get("when")
     out: list[Problem] = []
     if isinstance(anchor, str) and anchor.startswith("evenement."):
@@ -367,6 +367,14 @@ def _history_problems(rule: dict[str, Any]) -> list[Problem]:
                     "unknown_anchor",
                 )
             )
+    if anchor is not None and rule.get("recipients") == "destinataire":
+        out.append(
+            (
+                ("recipients",),
+                "« destinataire » (le compte que l'événement nomme) ne vaut que pour un message d'événement",
+                "destinataire_recipients",
+            )
+        )
     if anchor is not None and isinstance(when, str) and WHEN_ANCHORS.get(when) != anchor:
         out.append(
             (

@@ -22,6 +22,7 @@ def test_an_inhabitants_group_registers_without_siret_and_files_an_fph_request(
     year = date.today().year
 
     page.goto("/inscription")
+    expect(page.locator("#f-phone-help")).to_contain_text("Obligatoire pour un groupe d'habitants")
     page.get_by_label("Adresse électronique").fill(EMAIL)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_label("Un groupe d'habitants sans SIRET").check()

@@ -217,7 +217,7 @@ def test_a_digest_on_a_step_of_the_history_names_a_known_step_and_when_only_wher
         "    when: avec_convention\n"  # 14: the budget ajusté does not know whether a convention goes
         "    offsets: [0]\n"
         "    states: [programme]\n"
-        "    recipients: instructeurs\n"
+        "    recipients: destinataire\n"  # 17: a dated rule has no event naming its recipient
         "    template: digest\n"
         "    digest: true\n",
         encoding="utf-8",
@@ -227,6 +227,7 @@ def test_a_digest_on_a_step_of_the_history_names_a_known_step_and_when_only_wher
     errors = {(e.line, e.path, e.code) for e in refused.value.errors}
     assert (5, "rules[0].anchor", "unknown_anchor") in errors
     assert (14, "rules[1].when", "when_anchor") in errors
+    assert (17, "rules[1].recipients", "destinataire_recipients") in errors
     assert "budget_ajuste" in str(refused.value) and "evenement.conventionner" in str(refused.value)
     shipped = default_rules().by_code()
     assert shipped["instructeurs_conventions_a_signer"].anchor == "evenement.conventionner"
