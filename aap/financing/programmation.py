@@ -18,10 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, case, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Integer, case, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
@@ -93,29 +93,49 @@ class Table:
     commune: str | None = None  # `?commune=INSEE`: that commune's dossiers only
     communes: "CommuneNames" = field(default_factory=lambda: CommuneNames({}, {}))
     count: int = 0
-    budget: Decimal = ZERO
-    totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    budget: int = 0  # cents, as every running total
+    totals: dict[str, list[int]] = field(default_factory=dict)  # code -> [demandé, proposé, accordé]
 
     def __post_init__(self) -> None:
-        self.totals = {code: {k: ZERO for k, _ in AMOUNTS} for code, _ in self.financeurs}
+        self.totals = {code: [0, 0, 0] for code, _ in self.financeurs}
+
+    def amounts(self, source: "Source") -> tuple[int | None, list[int | None]]:
+        """(budget, amounts) of a dossier's row in cents, the amounts per financer of the table as
+        demandé, proposé, accordé (accordé only once decided so), counted in the running totals.
+        The one place that reads a row's figures: the page, the CSV, the XLSX and the JSON."""
+        per: list[int | None] = []
+        lines = source.lines
+        for code, _ in self.financeurs:
+            line = lines.get(code)
+            if line is None:
+                per += (None, None, None)
+                continue
+            accorde = line.accorde if line.decision == "accorde" else None
+            totals = self.totals[code]
+            totals[0] += line.demande
+            if line.propose is not None:
+                totals[1] += line.propose
+            if accorde is not None:
+                totals[2] += accorde
+            per += (line.demande, line.propose, accorde)
+        budget = source.budget_total()
+        self.budget += budget or 0
+        self.count += 1
+        return budget, per
 
     def row(self, source: "Source") -> dict[str, Any]:
-        """A dossier's row (the one place that builds it: the page, the CSV, the XLSX, the JSON)."""
+        """A dossier's row as the page and the JSON show it (amounts as Decimal)."""
+        budget, per = self.amounts(source)
         amounts: dict[str, dict[str, Any]] = {}
-        for code, _ in self.financeurs:
+        for i, (code, _) in enumerate(self.financeurs):
             line = source.lines.get(code)
-            values = {
-                "demande": line.demande if line else None,
-                "propose": line.propose if line else None,
-                "accorde": line.accorde if line and line.decision == "accorde" else None,
+            demande, propose, accorde = per[3 * i : 3 * i + 3]
+            amounts[code] = {
+                "demande": _decimal(demande),
+                "propose": _decimal(propose),
+                "accorde": _decimal(accorde),
+                "decision": line.decision if line else None,
             }
-            for k, v in values.items():
-                if v is not None:
-                    self.totals[code][k] += v
-            amounts[code] = {**values, "decision": line.decision if line else None}
-        budget = source.budget_total()
-        self.budget += budget or ZERO
-        self.count += 1
         qpvs, orientation = source.qpvs, source.orientation
         return {
             "dossier_id": source.id,
@@ -127,7 +147,7 @@ class Table:
             "communes": self.communes.of(qpvs),
             "orientation": orientation,
             "orientation_label": self.orientation_labels.get(orientation or "", None),
-            "budget_total": budget,
+            "budget_total": _decimal(budget),
             "avis": source.avis,
             "state": source.state,
             "state_label": STATE_LABELS.get(source.state, source.state),
@@ -136,12 +156,18 @@ class Table:
 
     def sums(self) -> dict[str, Any]:
         """The totals row: the budget and, per financer, what is requested, proposed, accorded."""
-        per = {code: dict(values) for code, values in self.totals.items()}
+        per = {
+            code: {k: _cents(v) for (k, _), v in zip(AMOUNTS, values, strict=True)}
+            for code, values in self.totals.items()
+        }
         return {
             "dossiers": self.count,
-            "budget_total": self.budget,
+            "budget_total": _cents(self.budget),
             "financements": per,
-            **{k: sum((v[k] for v in per.values()), ZERO) for k, _ in AMOUNTS},
+            **{
+                k: _cents(sum(values[i] for values in self.totals.values()))
+                for i, (k, _) in enumerate(AMOUNTS)
+            },
         }
 
 
@@ -188,12 +214,13 @@ def open_table(
     )
 
 
-@dataclass(frozen=True)
-class LineSource:
-    demande: Decimal
-    propose: Decimal | None
+class LineSource(NamedTuple):
+    """A financer's line, amounts in cents."""
+
+    demande: int
+    propose: int | None
     decision: str | None
-    accorde: Decimal | None
+    accorde: int | None
 
 
 @dataclass
@@ -208,16 +235,17 @@ class Source:
     avis: str | None
     porteur: str
     orientation: str | None
-    budget: Decimal | None  # from the answers (`Dossier.budget_total`)
+    budget: int | None  # cents, from the answers (`Dossier.budget_total`)
     form_has_budget: bool
     qpvs: list[str] = field(default_factory=list)
     lines: dict[str, LineSource] = field(default_factory=dict)
 
-    def budget_total(self) -> Decimal | None:
-        """As `budget_total`: the answers' budget, or the amounts requested when the form has none."""
+    def budget_total(self) -> int | None:
+        """As `budget_total` (in cents): the answers' budget, or the amounts requested when the form
+        has none."""
         if self.form_has_budget:
             return self.budget
-        return sum((line.demande for line in self.lines.values()), ZERO) or None
+        return sum(line.demande for line in self.lines.values()) or None
 
 
 def _where(user: User, table: Table) -> list[Any]:
@@ -231,10 +259,19 @@ def _where(user: User, table: Table) -> list[Any]:
     ]
 
 
+def _in_cents(column: Any) -> Any:
+    """A `Money` column read as its stored integer cents (no Decimal per value)."""
+    return type_coerce(column, BigInteger)
+
+
 def read_sources(
     session: Session, user: User, table: Table, *, limit: int, offset: int = 0, after: int = 0
 ) -> list[Source]:
-    """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV."""
+    """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV.
+
+    Three statements whatever the page's size: the dossiers, then their lines and their QPV, read
+    between the page's first and last id under the same conditions (no list of ids to bind)."""
+    where = _where(user, table)
     query = (
         select(
             Dossier.id,
@@ -245,53 +282,67 @@ def read_sources(
             Dossier.form_code,
             Dossier.form_version,
             Dossier.orientation_code,
-            Dossier.budget_total,
+            _in_cents(Dossier.budget_total),
             Organisation.name,
         )
         .join(Organisation, Organisation.id == Dossier.organisation_id)
-        .where(*_where(user, table), Dossier.id > after)
+        .where(*where, Dossier.id > after)
         .order_by(Dossier.id)
         .limit(limit)
         .offset(offset)
     )
-    sources = {
-        r.id: Source(
-            id=r.id,
-            number=r.number,
-            title=r.title,
-            state=r.state,
-            avis=r.avis,
-            porteur=r.name,
-            orientation=r.orientation_code,
-            budget=r.budget_total,
-            form_has_budget=bool(_paths(r.form_code, r.form_version).budget),
-        )
-        for r in session.execute(query)
-    }
+    has_budget: dict[tuple[str, int], bool] = {}
+    sources: dict[int, Source] = {}
+    connection = session.connection()  # plain rows: no ORM loading step per row
+    for (
+        id_,
+        number,
+        title,
+        state,
+        avis,
+        form_code,
+        form_version,
+        orientation,
+        budget,
+        porteur,
+    ) in connection.execute(query):
+        form = (form_code, form_version)
+        if form not in has_budget:
+            has_budget[form] = bool(_paths(form_code, form_version).budget)
+        sources[id_] = Source(id_, number, title, state, avis, porteur, orientation, budget, has_budget[form])
     if not sources:
         return []
     ids = list(sources)
-    lines = session.execute(
+    in_page = [*where, Dossier.id.between(ids[0], ids[-1])]
+    # aliases: the visibility conditions hold their own subqueries on lines and places
+    line, target = aliased(Cofinancement), aliased(DossierTarget)
+    lines = connection.execute(
         select(
-            Cofinancement.dossier_id,
+            line.dossier_id,
             Financeur.code,
-            Cofinancement.montant_demande,
-            Cofinancement.montant_propose,
-            Cofinancement.decision,
-            Cofinancement.montant_accorde,
+            _in_cents(line.montant_demande),
+            _in_cents(line.montant_propose),
+            line.decision,
+            _in_cents(line.montant_accorde),
         )
-        .join(Financeur, Financeur.id == Cofinancement.financeur_id)
-        .where(Cofinancement.dossier_id.in_(ids))
+        .join(Financeur, Financeur.id == line.financeur_id)
+        .join(Dossier, Dossier.id == line.dossier_id)
+        .where(*in_page)
     )
     for dossier_id, code, demande, propose, decision, accorde in lines:
-        sources[dossier_id].lines[code] = LineSource(demande, propose, decision, accorde)
-    qpvs = session.execute(
-        select(DossierTarget.dossier_id, DossierTarget.code)
-        .where(DossierTarget.dossier_id.in_(ids), DossierTarget.kind == "qpv")
-        .order_by(DossierTarget.dossier_id, DossierTarget.code)
+        source = sources.get(dossier_id)
+        if source is not None:
+            source.lines[code] = LineSource(demande, propose, decision, accorde)
+    qpvs = connection.execute(
+        select(target.dossier_id, target.code)
+        .join(Dossier, Dossier.id == target.dossier_id)
+        .where(*in_page, target.kind == "qpv")
+        .order_by(target.dossier_id, target.code)
     )
     for dossier_id, code in qpvs:
-        sources[dossier_id].qpvs.append(code)
+        source = sources.get(dossier_id)
+        if source is not None:
+            source.qpvs.append(code)
     return list(sources.values())
 
 
@@ -357,7 +408,21 @@ def sql_sums(session: Session, user: User, table: Table) -> dict[str, Any]:
 
 
 def _cents(value: Any) -> Decimal:
-    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
+    return Decimal(int(value or 0)).scaleb(-2)
+
+
+def _decimal(cents: int | None) -> Decimal | None:
+    """Cents as the euro amount (``Decimal('1234.50')``)."""
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+def _texts_of(cents: list[int | None], comma: bool) -> list[str]:
+    """Cents as text, ``1234.50`` (or ``1234,50``), "" for None: what ``f"{Decimal:.2f}"`` gives.
+
+    Through a float: exact to the cent for any amount below a hundred billion euros (a double holds
+    15 significant digits), and one C call per amount instead of Decimal arithmetic."""
+    texts = ["" if c is None else "%.2f" % (c / 100) for c in cents]
+    return [t.replace(".", ",") for t in texts] if comma else texts
 
 
 # --- formats -------------------------------------------------------------------------------------
@@ -390,24 +455,53 @@ def headers(table: Table) -> list[str]:
     return cols
 
 
-def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal | None]]:
-    """(text cells, amount cells) of a row, in the column order of `headers`."""
-    orientation = row["orientation"] or ""
-    if row["orientation_label"]:
-        orientation = f"{orientation} – {row['orientation_label']}"
-    commune = ", ".join(table.communes.names.get(i, i) for i in row["communes"])
-    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), commune, orientation]
-    text = [neutralise(c) for c in text]  # typed by porteurs: never a formula in the export
-    amounts: list[Decimal | None] = [row["budget_total"]]
-    tail = [neutralise(AVIS_LABELS.get(row["avis"] or "", row["avis"] or "")), row["state_label"]]
-    per: list[Decimal | None] = []
-    sums = dict.fromkeys((k for k, _ in AMOUNTS), ZERO)
-    for code, _ in table.financeurs:
-        for k, _ in AMOUNTS:
-            v = row["financements"][code][k]
-            per.append(v)
-            sums[k] += v or ZERO
-    return [*text, *amounts, *tail], [*per, *sums.values()]
+class _Cells:
+    """A row's cells in the column order of `headers`: the text cells (neutralised: typed by porteurs,
+    never a formula in the export) and the amounts in cents. The labels a campaign repeats on every
+    row (orientation, commune, avis, state) are worked out once each."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self._orientations: dict[str | None, str] = {}
+        self._communes: dict[tuple[str, ...], str] = {}
+        self._tails: dict[tuple[str | None, str], tuple[str, str]] = {}
+
+    def orientation(self, code: str | None) -> str:
+        if code not in self._orientations:
+            label = self.table.orientation_labels.get(code or "")
+            self._orientations[code] = neutralise(f"{code} – {label}" if label else code or "")
+        return self._orientations[code]
+
+    def commune(self, qpvs: tuple[str, ...]) -> str:
+        if qpvs not in self._communes:
+            names = self.table.communes.names
+            self._communes[qpvs] = neutralise(
+                ", ".join(names.get(i, i) for i in self.table.communes.of(list(qpvs)))
+            )
+        return self._communes[qpvs]
+
+    def tail(self, avis: str | None, state: str) -> tuple[str, str]:
+        key = (avis, state)
+        if key not in self._tails:
+            avis_label = neutralise(AVIS_LABELS.get(avis or "", avis or ""))
+            self._tails[key] = (avis_label, STATE_LABELS.get(state, state))
+        return self._tails[key]
+
+    def of(self, source: Source) -> tuple[list[str], int | None, list[str], list[int | None]]:
+        """(the text cells before the budget, the budget, the two after it, the amounts): the
+        amounts per financer (`Table.amounts`) then the row's demandé, proposé, accordé."""
+        budget, per = self.table.amounts(source)
+        qpvs = tuple(source.qpvs)
+        text = [
+            neutralise(source.number),
+            neutralise(source.porteur),
+            neutralise(source.title or ""),
+            neutralise(", ".join(qpvs)),
+            self.commune(qpvs),
+            self.orientation(source.orientation),
+        ]
+        sums = [sum(v for v in per[k::3] if v is not None) for k in range(3)]
+        return text, budget, list(self.tail(source.avis, source.state)), [*per, *sums]
 
 
 def _totals_cells(table: Table) -> tuple[list[Any], list[Decimal | None]]:
@@ -430,17 +524,16 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
 
     writer.writerow(headers(table))
     yield "\ufeff".encode() + flush()
-    for n, row in enumerate(rows(session, user, table, chunk), start=1):
-        text, amounts = _cells(table, row)
-        writer.writerow(
-            [_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts]
-        )
-        if n % 200 == 0:
+    cells = _Cells(table)
+    for n, source in enumerate(iter_sources(session, user, table, chunk), start=1):
+        front, budget, tail, amounts = cells.of(source)
+        writer.writerow([*front, *_texts_of([budget], True), *tail, *_texts_of(amounts, True)])
+        if n % 500 == 0:
             yield flush()
-    for text, amounts in commune_subtotals(session, user, table):
-        writer.writerow(text + [_fr(a) for a in amounts])
-    text, amounts = _totals_cells(table)
-    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+    for text, sub in commune_subtotals(session, user, table):
+        writer.writerow(text + [_fr(a) for a in sub])
+    text, sub = _totals_cells(table)
+    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in sub])
     yield flush()
 
 
@@ -454,17 +547,21 @@ def xlsx_file(
     out = xlsx.spooled()
     sheet = xlsx.SheetWriter(out, "Programmation", widths)
     sheet.row((n, Style.HEADER) for n in names)
-    text_styles = [Style.EURO if i == BUDGET else Style.DEFAULT for i in range(len(_TEXT_COLUMNS))]
-    for row in rows(session, user, table, chunk):
-        text, amounts = _cells(table, row)
-        sheet.row([*zip(text, text_styles, strict=True), *((a, Style.EURO) for a in amounts)])
-    for text, amounts in commune_subtotals(session, user, table):
-        sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in amounts)])
-    text, amounts = _totals_cells(table)
+    columns = xlsx.Columns(
+        [(i == BUDGET, Style.EURO if i == BUDGET else Style.DEFAULT) for i in range(len(_TEXT_COLUMNS))]
+        + [(True, Style.EURO)] * (len(names) - len(_TEXT_COLUMNS))
+    )
+    cells = _Cells(table)
+    for source in iter_sources(session, user, table, chunk):
+        front, budget, tail, amounts = cells.of(source)
+        sheet.typed_row(columns, [*front, *_texts_of([budget], False), *tail, *_texts_of(amounts, False)])
+    for text, sub in commune_subtotals(session, user, table):
+        sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in sub)])
+    text, sub = _totals_cells(table)
     sheet.row(
         [
             *((c, Style.EURO_BOLD if i == BUDGET else Style.DEFAULT) for i, c in enumerate(text)),
-            *((a, Style.EURO_BOLD) for a in amounts),
+            *((a, Style.EURO_BOLD) for a in sub),
         ]
     )
     sheet.close()

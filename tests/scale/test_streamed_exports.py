@@ -66,3 +66,12 @@ def test_the_json_table_is_written_as_its_rows_are_read(db_engine: Engine, demo:
     assert answer.total == len(answer.items) == 25
     assert len({item.dossier_id for item in answer.items}) == 25
     assert answer.totaux.budget_total == expected_sums["budget_total"]
+
+
+def test_amounts_in_cents_are_written_as_decimal_would_write_them() -> None:
+    from decimal import Decimal
+
+    cents = [0, 1, 5, 10, 99, 100, 123450, 999_999_999, 10**13 - 1, -1, -150, None]
+    expected = ["" if c is None else f"{Decimal(c).scaleb(-2):.2f}" for c in cents]
+    assert programmation._texts_of(cents, comma=False) == expected
+    assert programmation._texts_of(cents, comma=True) == [e.replace(".", ",") for e in expected]
