@@ -95,6 +95,9 @@ class Table:
     count: int = 0
     budget: int = 0  # cents, as every running total
     totals: dict[str, list[int]] = field(default_factory=dict)  # code -> [demandé, proposé, accordé]
+    # INSEE -> [dossiers, then demandé, proposé, accordé per financer]: the subtotals per commune
+    by_commune: dict[str | None, list[int]] = field(default_factory=dict)
+    _communes_of: dict[tuple[str, ...], list[str | None]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.totals = {code: [0, 0, 0] for code, _ in self.financeurs}
@@ -121,7 +124,25 @@ class Table:
         budget = source.budget_total()
         self.budget += budget or 0
         self.count += 1
+        self._count_in_communes(source, per)
         return budget, per
+
+    def _count_in_communes(self, source: "Source", per: list[int | None]) -> None:
+        """A dossier counts in every commune one of its QPV (or places) lies in (with `?commune=`,
+        in that one only)."""
+        key = tuple(source.qpvs)
+        communes = self._communes_of.get(key)
+        if communes is None:
+            communes = [c for c in self.communes.of(source.qpvs) if self.commune in (None, c)]
+            self._communes_of[key] = communes
+        for insee in communes:
+            sums = self.by_commune.get(insee)
+            if sums is None:
+                sums = self.by_commune[insee] = [0] * (1 + len(per))
+            sums[0] += 1
+            for i, value in enumerate(per, start=1):
+                if value is not None:
+                    sums[i] += value
 
     def row(self, source: "Source") -> dict[str, Any]:
         """A dossier's row as the page and the JSON show it (amounts as Decimal)."""
@@ -265,13 +286,21 @@ def _in_cents(column: Any) -> Any:
 
 
 def read_sources(
-    session: Session, user: User, table: Table, *, limit: int, offset: int = 0, after: int = 0
+    session: Session,
+    user: User,
+    table: Table,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: int = 0,
+    where: list[Any] | None = None,
 ) -> list[Source]:
     """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV.
 
     Three statements whatever the page's size: the dossiers, then their lines and their QPV, read
     between the page's first and last id under the same conditions (no list of ids to bind)."""
-    where = _where(user, table)
+    if where is None:
+        where = _where(user, table)
     query = (
         select(
             Dossier.id,
@@ -305,7 +334,7 @@ def read_sources(
         orientation,
         budget,
         porteur,
-    ) in connection.execute(query):
+    ) in connection.execute(query).all():
         form = (form_code, form_version)
         if form not in has_budget:
             has_budget[form] = bool(_paths(form_code, form_version).budget)
@@ -327,19 +356,19 @@ def read_sources(
         )
         .join(Financeur, Financeur.id == line.financeur_id)
         .join(Dossier, Dossier.id == line.dossier_id)
-        .where(*in_page)
+        .where(*in_page, line.dossier_id.between(ids[0], ids[-1]))  # the range on the lines' index too
     )
-    for dossier_id, code, demande, propose, decision, accorde in lines:
+    for dossier_id, code, demande, propose, decision, accorde in lines.all():
         source = sources.get(dossier_id)
         if source is not None:
             source.lines[code] = LineSource(demande, propose, decision, accorde)
     qpvs = connection.execute(
         select(target.dossier_id, target.code)
         .join(Dossier, Dossier.id == target.dossier_id)
-        .where(*in_page, target.kind == "qpv")
+        .where(*in_page, target.dossier_id.between(ids[0], ids[-1]), target.kind == "qpv")
         .order_by(target.dossier_id, target.code)
     )
-    for dossier_id, code in qpvs:
+    for dossier_id, code in qpvs.all():
         source = sources.get(dossier_id)
         if source is not None:
             source.qpvs.append(code)
@@ -353,7 +382,8 @@ def iter_sources(session: Session, user: User, table: Table, chunk: int = CHUNK)
     BEGIN IMMEDIATE would otherwise block every writer until the last row), and memory stays one
     page whatever the campaign's size."""
     after = 0
-    while page := read_sources(session, user, table, limit=chunk, after=after):
+    where = _where(user, table)  # built once: the caller and the campaign are not read again per page
+    while page := read_sources(session, user, table, limit=chunk, after=after, where=where):
         yield from page
         after = page[-1].id
         session.rollback()
@@ -530,7 +560,7 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
         writer.writerow([*front, *_texts_of([budget], True), *tail, *_texts_of(amounts, True)])
         if n % 500 == 0:
             yield flush()
-    for text, sub in commune_subtotals(session, user, table):
+    for text, sub in commune_subtotals(table):
         writer.writerow(text + [_fr(a) for a in sub])
     text, sub = _totals_cells(table)
     writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in sub])
@@ -555,7 +585,7 @@ def xlsx_file(
     for source in iter_sources(session, user, table, chunk):
         front, budget, tail, amounts = cells.of(source)
         sheet.typed_row(columns, [*front, *_texts_of([budget], False), *tail, *_texts_of(amounts, False)])
-    for text, sub in commune_subtotals(session, user, table):
+    for text, sub in commune_subtotals(table):
         sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in sub)])
     text, sub = _totals_cells(table)
     sheet.row(
@@ -619,7 +649,7 @@ def json_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) 
     tail = {
         "total": table.count,
         "totaux": _json_totals(table),
-        "sous_totaux_communes": commune_subtotals_json(session, user, table),
+        "sous_totaux_communes": commune_subtotals_json(table),
     }
     buffer.append("]," + dumps(tail)[1:])
     yield "".join(buffer).encode("utf-8")

@@ -149,7 +149,7 @@ class SheetWriter:
     `widths` are the column widths (in characters); `freeze_header` keeps the first row in view."""
 
     def __init__(self, out: IO[bytes], title: str, widths: Sequence[float], freeze_header: bool = True):
-        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         for name, body in (
             ("[Content_Types].xml", _CONTENT_TYPES),
             ("_rels/.rels", _ROOT_RELS),

@@ -61,7 +61,7 @@ def test_the_json_table_is_written_as_its_rows_are_read(db_engine: Engine, demo:
             chunks.append(chunk)
             held.append(len(session.identity_map))
         expected_sums = programmation.sql_sums(session, user, table)
-    assert max(held) == before  # no dossier is held as an object while writing
+    assert max(held) <= before  # no dossier is held as an object while writing
     answer = ProgrammeOut.model_validate(json.loads(b"".join(chunks)))  # the published shape
     assert answer.total == len(answer.items) == 25
     assert len({item.dossier_id for item in answer.items}) == 25
