@@ -2,7 +2,7 @@
 rows instead of every later dossier of the campaign (SQLite sorted them all for every page)
 
 Revision ID: exports3_01
-Revises: avisdigest_01
+Revises: daily3_01
 Create Date: 2026-12-02 12:45:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "exports3_01"
-down_revision: str | None = "avisdigest_01"
+down_revision: str | None = "daily3_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
