@@ -1,8 +1,10 @@
 """The programme table of a campaign, for the comités: a row per dossier, columns per financer.
 
-Rows are read by keyset pages of `CHUNK` dossiers and each page is let go before the next one, so a
-national-size campaign streams as CSV in constant memory; the XLSX is written by openpyxl's
-write-only mode to a spooled file. Which dossiers are rows by default: those whose instruction is
+Rows are read by keyset pages of `CHUNK` dossiers (one statement for the dossiers and their lines,
+one for their QPV, as plain integer cents) and each page is let go before the next one, so a
+national-size campaign streams as CSV or JSON in constant memory; the XLSX's sheet XML is written
+row by row into a spooled file (`aap.financing.xlsx`). The running totals and the subtotals per
+commune are summed as the rows go (`Table.amounts`, the one place reading a row's figures). Which dossiers are rows by default: those whose instruction is
 over and that are still in the programme (`DEFAULT_STATES`: instruit, avisé, programmé and after);
 rejected, abandoned and earlier dossiers only on request (`state=`).
 
@@ -293,8 +295,9 @@ def read_sources(
 ) -> list[Source]:
     """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV.
 
-    Three statements whatever the page's size: the dossiers, then their lines and their QPV, read
-    between the page's first and last id under the same conditions (no list of ids to bind)."""
+    Two statements whatever the page's size: the dossiers with their line of each financer, then
+    their QPV, read between the page's first and last id under the same conditions (no list of ids
+    to bind)."""
     if where is None:
         where = _where(user, table)
     # one row per dossier: its line of each financer of the table by an outer join on the
