@@ -1,22 +1,20 @@
 """The programme by commune: the `Commune` column, `?commune=INSEE`, and a subtotal row per commune
-(one grouped SQL query over the rows the caller may see). A dossier belongs to every commune one of its
+(summed as the rows the caller may see are read). A dossier belongs to every commune one of its
 QPV (or places) lies in: the subtotals of an action across two communes overlap, the grand total
 counts it once."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from aap.communes.service import dossier_communes
-from aap.dossiers.access import visible_dossiers
 from aap.errors import Invalid
-from aap.models import Cofinancement, Commune, Dossier, Financeur, Qpv, User
+from aap.models import Commune, Dossier, Qpv
 
 if TYPE_CHECKING:
     from aap.financing.programmation import Table
@@ -78,71 +76,33 @@ class CommuneSums:
         return sum((values[kind] for values in self.financements.values()), ZERO)
 
 
-def subtotals(session: Session, user: User, table: Table) -> list[CommuneSums]:
+def subtotals(table: Table) -> list[CommuneSums]:
     """Per commune of the territory with rows: dossiers, and per financer what is requested, proposed,
-    accorded (two grouped queries: the counts, the amounts)."""
-    campaign = table.campaign
-    rows = visible_dossiers(user).where(Dossier.campaign_id == campaign.id, Dossier.state.in_(table.states))
-    dossiers = rows.with_only_columns(Dossier.id).subquery()
-    where = dossier_communes(campaign.territory_id).subquery()
-    scope = select(where.c.dossier_id, where.c.commune_insee).join(
-        dossiers, dossiers.c.id == where.c.dossier_id
-    )
-    if table.commune is not None:
-        scope = scope.where(where.c.commune_insee == table.commune)
-    part = scope.subquery()
-    counts: dict[str, int] = {
-        insee: count
-        for insee, count in session.execute(
-            select(part.c.commune_insee, func.count(distinct(part.c.dossier_id))).group_by(
-                part.c.commune_insee
-            )
-        ).all()
-    }
-    accorde = case((Cofinancement.decision == "accorde", Cofinancement.montant_accorde), else_=None)
-    amounts = session.execute(
-        select(
-            part.c.commune_insee,
-            Financeur.code,
-            func.sum(Cofinancement.montant_demande),
-            func.sum(Cofinancement.montant_propose),
-            func.sum(accorde),
-        )
-        .join(Cofinancement, Cofinancement.dossier_id == part.c.dossier_id)
-        .join(Financeur, Financeur.id == Cofinancement.financeur_id)
-        .group_by(part.c.commune_insee, Financeur.code)
-    ).all()
-    per: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(dict)
-    for insee, code, demande, propose, accorde_sum in amounts:
-        per[insee][code] = {
-            "demande": demande or ZERO,
-            "propose": propose or ZERO,
-            "accorde": accorde_sum or ZERO,
-        }
+    accorded, as counted while the rows were read (`Table.amounts`): call once every row is read."""
     out = []
     for insee, name in table.communes.names.items():
-        if insee not in counts:
+        sums = table.by_commune.get(insee)
+        if sums is None:
             continue
         financements = {
-            code: per[insee].get(code, dict.fromkeys(KINDS, ZERO)) for code, _ in table.financeurs
+            code: {k: Decimal(sums[1 + 3 * i + j]).scaleb(-2) for j, k in enumerate(KINDS)}
+            for i, (code, _) in enumerate(table.financeurs)
         }
-        out.append(CommuneSums(insee, name, counts[insee], financements))
+        out.append(CommuneSums(insee, name, sums[0], financements))
     return out
 
 
-def commune_subtotals(
-    session: Session, user: User, table: Table
-) -> list[tuple[list[Any], list[Decimal | None]]]:
+def commune_subtotals(table: Table) -> list[tuple[list[Any], list[Decimal | None]]]:
     """The subtotal rows of the CSV and XLSX, in the columns of `programmation.headers`."""
     out: list[tuple[list[Any], list[Decimal | None]]] = []
-    for sums in subtotals(session, user, table):
+    for sums in subtotals(table):
         text = [f"Sous-total {sums.name} ({sums.dossiers} dossiers)", "", "", "", sums.name, "", "", "", ""]
         per = [sums.financements[code][k] for code, _ in table.financeurs for k in KINDS]
         out.append((text, [*per, *(sums.total(k) for k in KINDS)]))
     return out
 
 
-def commune_subtotals_json(session: Session, user: User, table: Table) -> list[dict[str, Any]]:
+def commune_subtotals_json(table: Table) -> list[dict[str, Any]]:
     return [
         {
             "commune": sums.insee,
@@ -153,5 +113,5 @@ def commune_subtotals_json(session: Session, user: User, table: Table) -> list[d
             },
             **{k: f"{sums.total(k):.2f}" for k in KINDS},
         }
-        for sums in subtotals(session, user, table)
+        for sums in subtotals(table)
     ]

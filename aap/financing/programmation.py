@@ -1,8 +1,10 @@
 """The programme table of a campaign, for the comités: a row per dossier, columns per financer.
 
-Rows are read by keyset pages of `CHUNK` dossiers and each page is let go before the next one, so a
-national-size campaign streams as CSV in constant memory; the XLSX is written by openpyxl's
-write-only mode to a spooled file. Which dossiers are rows by default: those whose instruction is
+Rows are read by keyset pages of `CHUNK` dossiers (one statement for the dossiers and their lines,
+one for their QPV, as plain integer cents) and each page is let go before the next one, so a
+national-size campaign streams as CSV or JSON in constant memory; the XLSX's sheet XML is written
+row by row into a spooled file (`aap.financing.xlsx`). The running totals and the subtotals per
+commune are summed as the rows go (`Table.amounts`, the one place reading a row's figures). Which dossiers are rows by default: those whose instruction is
 over and that are still in the programme (`DEFAULT_STATES`: instruit, avisé, programmé and after);
 rejected, abandoned and earlier dossiers only on request (`state=`).
 
@@ -20,8 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Integer, and_, case, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 
 from aap.campaigns.service import get_campaign
 from aap.dossiers.access import visible_dossiers
@@ -93,29 +95,71 @@ class Table:
     commune: str | None = None  # `?commune=INSEE`: that commune's dossiers only
     communes: "CommuneNames" = field(default_factory=lambda: CommuneNames({}, {}))
     count: int = 0
-    budget: Decimal = ZERO
-    totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    budget: int = 0  # cents, as every running total
+    totals: dict[str, list[int]] = field(default_factory=dict)  # code -> [demandé, proposé, accordé]
+    # INSEE -> [dossiers, then demandé, proposé, accordé per financer]: the subtotals per commune
+    by_commune: dict[str | None, list[int]] = field(default_factory=dict)
+    _communes_of: dict[tuple[str, ...], list[str | None]] = field(default_factory=dict, repr=False)
+    financeur_ids: list[int] = field(default_factory=list)  # of `financeurs`, in their order
 
     def __post_init__(self) -> None:
-        self.totals = {code: {k: ZERO for k, _ in AMOUNTS} for code, _ in self.financeurs}
+        self.totals = {code: [0, 0, 0] for code, _ in self.financeurs}
+
+    def amounts(self, source: "Source") -> tuple[int | None, list[int | None]]:
+        """(budget, amounts) of a dossier's row in cents, the amounts per financer of the table as
+        demandé, proposé, accordé (accordé only once decided so), counted in the running totals.
+        The one place that reads a row's figures: the page, the CSV, the XLSX and the JSON."""
+        per: list[int | None] = []
+        lines = source.lines
+        for i, (code, _) in enumerate(self.financeurs):
+            demande, propose, decision, accorde = lines[4 * i : 4 * i + 4]
+            if demande is None:  # no line for this financer
+                per += (None, None, None)
+                continue
+            if decision != "accorde":
+                accorde = None
+            totals = self.totals[code]
+            totals[0] += demande
+            if propose is not None:
+                totals[1] += propose
+            if accorde is not None:
+                totals[2] += accorde
+            per += (demande, propose, accorde)
+        budget = source.budget_total()
+        self.budget += budget or 0
+        self.count += 1
+        self._count_in_communes(source, per)
+        return budget, per
+
+    def _count_in_communes(self, source: "Source", per: list[int | None]) -> None:
+        """A dossier counts in every commune one of its QPV (or places) lies in (with `?commune=`,
+        in that one only)."""
+        key = tuple(source.qpvs)
+        communes = self._communes_of.get(key)
+        if communes is None:
+            communes = [c for c in self.communes.of(source.qpvs) if self.commune in (None, c)]
+            self._communes_of[key] = communes
+        for insee in communes:
+            sums = self.by_commune.get(insee)
+            if sums is None:
+                sums = self.by_commune[insee] = [0] * (1 + len(per))
+            sums[0] += 1
+            for i, value in enumerate(per, start=1):
+                if value is not None:
+                    sums[i] += value
 
     def row(self, source: "Source") -> dict[str, Any]:
-        """A dossier's row (the one place that builds it: the page, the CSV, the XLSX, the JSON)."""
+        """A dossier's row as the page and the JSON show it (amounts as Decimal)."""
+        budget, per = self.amounts(source)
         amounts: dict[str, dict[str, Any]] = {}
-        for code, _ in self.financeurs:
-            line = source.lines.get(code)
-            values = {
-                "demande": line.demande if line else None,
-                "propose": line.propose if line else None,
-                "accorde": line.accorde if line and line.decision == "accorde" else None,
+        for i, (code, _) in enumerate(self.financeurs):
+            demande, propose, accorde = per[3 * i : 3 * i + 3]
+            amounts[code] = {
+                "demande": _decimal(demande),
+                "propose": _decimal(propose),
+                "accorde": _decimal(accorde),
+                "decision": source.lines[4 * i + 2],
             }
-            for k, v in values.items():
-                if v is not None:
-                    self.totals[code][k] += v
-            amounts[code] = {**values, "decision": line.decision if line else None}
-        budget = source.budget_total()
-        self.budget += budget or ZERO
-        self.count += 1
         qpvs, orientation = source.qpvs, source.orientation
         return {
             "dossier_id": source.id,
@@ -127,7 +171,7 @@ class Table:
             "communes": self.communes.of(qpvs),
             "orientation": orientation,
             "orientation_label": self.orientation_labels.get(orientation or "", None),
-            "budget_total": budget,
+            "budget_total": _decimal(budget),
             "avis": source.avis,
             "state": source.state,
             "state_label": STATE_LABELS.get(source.state, source.state),
@@ -136,12 +180,18 @@ class Table:
 
     def sums(self) -> dict[str, Any]:
         """The totals row: the budget and, per financer, what is requested, proposed, accorded."""
-        per = {code: dict(values) for code, values in self.totals.items()}
+        per = {
+            code: {k: _cents(v) for (k, _), v in zip(AMOUNTS, values, strict=True)}
+            for code, values in self.totals.items()
+        }
         return {
             "dossiers": self.count,
-            "budget_total": self.budget,
+            "budget_total": _cents(self.budget),
             "financements": per,
-            **{k: sum((v[k] for v in per.values()), ZERO) for k, _ in AMOUNTS},
+            **{
+                k: _cents(sum(values[i] for values in self.totals.values()))
+                for i, (k, _) in enumerate(AMOUNTS)
+            },
         }
 
 
@@ -180,6 +230,7 @@ def open_table(
     return Table(
         campaign=campaign,
         financeurs=[(cf.financeur.code, cf.financeur.name) for cf in campaign.financeurs],
+        financeur_ids=[cf.financeur.id for cf in campaign.financeurs],
         qpv_names=qpvs,
         orientation_labels=orientations,
         states=states,
@@ -188,18 +239,10 @@ def open_table(
     )
 
 
-@dataclass(frozen=True)
-class LineSource:
-    demande: Decimal
-    propose: Decimal | None
-    decision: str | None
-    accorde: Decimal | None
-
-
 @dataclass
 class Source:
     """What a row shows of a dossier, read as plain rows (no ORM objects: a page of a thousand
-    costs three statements and little memory)."""
+    costs two statements and little memory)."""
 
     id: int
     number: str
@@ -208,16 +251,20 @@ class Source:
     avis: str | None
     porteur: str
     orientation: str | None
-    budget: Decimal | None  # from the answers (`Dossier.budget_total`)
+    budget: int | None  # cents, from the answers (`Dossier.budget_total`)
     form_has_budget: bool
+    requested: int | None  # cents: the sum requested on every line of the dossier
+    # per financer of the table, in its order: demandé, proposé, décision, accordé (cents); all None
+    # when the dossier has no line for that financer
+    lines: tuple[Any, ...] = ()
     qpvs: list[str] = field(default_factory=list)
-    lines: dict[str, LineSource] = field(default_factory=dict)
 
-    def budget_total(self) -> Decimal | None:
-        """As `budget_total`: the answers' budget, or the amounts requested when the form has none."""
+    def budget_total(self) -> int | None:
+        """As `budget_total` (in cents): the answers' budget, or the amounts requested when the form
+        has none."""
         if self.form_has_budget:
             return self.budget
-        return sum((line.demande for line in self.lines.values()), ZERO) or None
+        return int(self.requested or 0) or None  # PostgreSQL's sum of bigint is a numeric
 
 
 def _where(user: User, table: Table) -> list[Any]:
@@ -231,67 +278,102 @@ def _where(user: User, table: Table) -> list[Any]:
     ]
 
 
+def _in_cents(column: Any) -> Any:
+    """A `Money` column read as its stored integer cents (no Decimal per value)."""
+    return type_coerce(column, BigInteger)
+
+
 def read_sources(
-    session: Session, user: User, table: Table, *, limit: int, offset: int = 0, after: int = 0
+    session: Session,
+    user: User,
+    table: Table,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: int = 0,
+    where: list[Any] | None = None,
 ) -> list[Source]:
-    """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV."""
-    query = (
-        select(
-            Dossier.id,
-            Dossier.number,
-            Dossier.title,
-            Dossier.state,
-            Dossier.avis,
-            Dossier.form_code,
-            Dossier.form_version,
-            Dossier.orientation_code,
-            Dossier.budget_total,
-            Organisation.name,
-        )
-        .join(Organisation, Organisation.id == Dossier.organisation_id)
-        .where(*_where(user, table), Dossier.id > after)
-        .order_by(Dossier.id)
-        .limit(limit)
-        .offset(offset)
+    """One page of the table's dossiers by id (after `after`, skipping `offset`), with their lines and QPV.
+
+    Two statements whatever the page's size: the dossiers with their line of each financer, then
+    their QPV, read between the page's first and last id under the same conditions (no list of ids
+    to bind)."""
+    if where is None:
+        where = _where(user, table)
+    # one row per dossier: its line of each financer of the table by an outer join on the
+    # (dossier, financer) unique index; aliases, as the visibility conditions hold their own
+    lines = [aliased(Cofinancement) for _ in table.financeur_ids]
+    every_line = aliased(Cofinancement)
+    requested = (
+        select(func.sum(_in_cents(every_line.montant_demande)))
+        .where(every_line.dossier_id == Dossier.id)
+        .scalar_subquery()
     )
-    sources = {
-        r.id: Source(
-            id=r.id,
-            number=r.number,
-            title=r.title,
-            state=r.state,
-            avis=r.avis,
-            porteur=r.name,
-            orientation=r.orientation_code,
-            budget=r.budget_total,
-            form_has_budget=bool(_paths(r.form_code, r.form_version).budget),
+    query = select(
+        Dossier.id,
+        Dossier.number,
+        Dossier.title,
+        Dossier.state,
+        Dossier.avis,
+        Dossier.form_code,
+        Dossier.form_version,
+        Dossier.orientation_code,
+        _in_cents(Dossier.budget_total),
+        Organisation.name,
+        type_coerce(requested, BigInteger),
+        *(
+            column
+            for line in lines
+            for column in (
+                _in_cents(line.montant_demande),
+                _in_cents(line.montant_propose),
+                line.decision,
+                _in_cents(line.montant_accorde),
+            )
+        ),
+    ).join(Organisation, Organisation.id == Dossier.organisation_id)
+    for line, financeur_id in zip(lines, table.financeur_ids, strict=True):
+        # `> after` on the line too: PostgreSQL's merge join then starts at the page, not the first line
+        on = and_(line.dossier_id == Dossier.id, line.financeur_id == financeur_id, line.dossier_id > after)
+        query = query.outerjoin(line, on)
+    query = query.where(*where, Dossier.id > after).order_by(Dossier.id).limit(limit).offset(offset)
+    has_budget: dict[tuple[str, int], bool] = {}
+    sources: dict[int, Source] = {}
+    connection = session.connection()  # plain rows: no ORM loading step per row
+    for row in connection.execute(query).all():
+        head, lines_of_row = row[:11], row[11:]
+        id_, number, title, state, avis, form_code, form_version, orientation, budget, porteur, asked = head
+        form = (form_code, form_version)
+        if form not in has_budget:
+            has_budget[form] = bool(_paths(form_code, form_version).budget)
+        sources[id_] = Source(
+            id_,
+            number,
+            title,
+            state,
+            avis,
+            porteur,
+            orientation,
+            budget,
+            has_budget[form],
+            asked,
+            lines_of_row,
         )
-        for r in session.execute(query)
-    }
     if not sources:
         return []
     ids = list(sources)
-    lines = session.execute(
-        select(
-            Cofinancement.dossier_id,
-            Financeur.code,
-            Cofinancement.montant_demande,
-            Cofinancement.montant_propose,
-            Cofinancement.decision,
-            Cofinancement.montant_accorde,
-        )
-        .join(Financeur, Financeur.id == Cofinancement.financeur_id)
-        .where(Cofinancement.dossier_id.in_(ids))
+    in_page = [*where, Dossier.id.between(ids[0], ids[-1])]
+    target = aliased(DossierTarget)
+    qpvs = connection.execute(
+        select(target.dossier_id, target.code)
+        .join(Dossier, Dossier.id == target.dossier_id)
+        .where(*in_page, target.dossier_id.between(ids[0], ids[-1]), target.kind == "qpv")
+        .order_by(target.dossier_id, target.code)
     )
-    for dossier_id, code, demande, propose, decision, accorde in lines:
-        sources[dossier_id].lines[code] = LineSource(demande, propose, decision, accorde)
-    qpvs = session.execute(
-        select(DossierTarget.dossier_id, DossierTarget.code)
-        .where(DossierTarget.dossier_id.in_(ids), DossierTarget.kind == "qpv")
-        .order_by(DossierTarget.dossier_id, DossierTarget.code)
-    )
-    for dossier_id, code in qpvs:
-        sources[dossier_id].qpvs.append(code)
+    for dossier_id, code in qpvs.all():
+        source = sources.get(dossier_id)
+        if source is not None:
+            source.qpvs.append(code)
     return list(sources.values())
 
 
@@ -302,7 +384,8 @@ def iter_sources(session: Session, user: User, table: Table, chunk: int = CHUNK)
     BEGIN IMMEDIATE would otherwise block every writer until the last row), and memory stays one
     page whatever the campaign's size."""
     after = 0
-    while page := read_sources(session, user, table, limit=chunk, after=after):
+    where = _where(user, table)  # built once: the caller and the campaign are not read again per page
+    while page := read_sources(session, user, table, limit=chunk, after=after, where=where):
         yield from page
         after = page[-1].id
         session.rollback()
@@ -357,7 +440,21 @@ def sql_sums(session: Session, user: User, table: Table) -> dict[str, Any]:
 
 
 def _cents(value: Any) -> Decimal:
-    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
+    return Decimal(int(value or 0)).scaleb(-2)
+
+
+def _decimal(cents: int | None) -> Decimal | None:
+    """Cents as the euro amount (``Decimal('1234.50')``)."""
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+def _texts_of(cents: list[int | None], comma: bool) -> list[str]:
+    """Cents as text, ``1234.50`` (or ``1234,50``), "" for None: what ``f"{Decimal:.2f}"`` gives.
+
+    Through a float: exact to the cent for any amount below a hundred billion euros (a double holds
+    15 significant digits), and one C call per amount instead of Decimal arithmetic."""
+    texts = ["" if c is None else "%.2f" % (c / 100) for c in cents]
+    return [t.replace(".", ",") for t in texts] if comma else texts
 
 
 # --- formats -------------------------------------------------------------------------------------
@@ -390,24 +487,53 @@ def headers(table: Table) -> list[str]:
     return cols
 
 
-def _cells(table: Table, row: dict[str, Any]) -> tuple[list[Any], list[Decimal | None]]:
-    """(text cells, amount cells) of a row, in the column order of `headers`."""
-    orientation = row["orientation"] or ""
-    if row["orientation_label"]:
-        orientation = f"{orientation} – {row['orientation_label']}"
-    commune = ", ".join(table.communes.names.get(i, i) for i in row["communes"])
-    text = [row["numero"], row["porteur"], row["action"] or "", ", ".join(row["qpv"]), commune, orientation]
-    text = [neutralise(c) for c in text]  # typed by porteurs: never a formula in the export
-    amounts: list[Decimal | None] = [row["budget_total"]]
-    tail = [neutralise(AVIS_LABELS.get(row["avis"] or "", row["avis"] or "")), row["state_label"]]
-    per: list[Decimal | None] = []
-    sums = dict.fromkeys((k for k, _ in AMOUNTS), ZERO)
-    for code, _ in table.financeurs:
-        for k, _ in AMOUNTS:
-            v = row["financements"][code][k]
-            per.append(v)
-            sums[k] += v or ZERO
-    return [*text, *amounts, *tail], [*per, *sums.values()]
+class _Cells:
+    """A row's cells in the column order of `headers`: the text cells (neutralised: typed by porteurs,
+    never a formula in the export) and the amounts in cents. The labels a campaign repeats on every
+    row (orientation, commune, avis, state) are worked out once each."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self._orientations: dict[str | None, str] = {}
+        self._communes: dict[tuple[str, ...], str] = {}
+        self._tails: dict[tuple[str | None, str], tuple[str, str]] = {}
+
+    def orientation(self, code: str | None) -> str:
+        if code not in self._orientations:
+            label = self.table.orientation_labels.get(code or "")
+            self._orientations[code] = neutralise(f"{code} – {label}" if label else code or "")
+        return self._orientations[code]
+
+    def commune(self, qpvs: tuple[str, ...]) -> str:
+        if qpvs not in self._communes:
+            names = self.table.communes.names
+            self._communes[qpvs] = neutralise(
+                ", ".join(names.get(i, i) for i in self.table.communes.of(list(qpvs)))
+            )
+        return self._communes[qpvs]
+
+    def tail(self, avis: str | None, state: str) -> tuple[str, str]:
+        key = (avis, state)
+        if key not in self._tails:
+            avis_label = neutralise(AVIS_LABELS.get(avis or "", avis or ""))
+            self._tails[key] = (avis_label, STATE_LABELS.get(state, state))
+        return self._tails[key]
+
+    def of(self, source: Source) -> tuple[list[str], int | None, list[str], list[int | None]]:
+        """(the text cells before the budget, the budget, the two after it, the amounts): the
+        amounts per financer (`Table.amounts`) then the row's demandé, proposé, accordé."""
+        budget, per = self.table.amounts(source)
+        qpvs = tuple(source.qpvs)
+        text = [
+            neutralise(source.number),
+            neutralise(source.porteur),
+            neutralise(source.title or ""),
+            neutralise(", ".join(qpvs)),
+            self.commune(qpvs),
+            self.orientation(source.orientation),
+        ]
+        sums = [sum(v for v in per[k::3] if v is not None) for k in range(3)]
+        return text, budget, list(self.tail(source.avis, source.state)), [*per, *sums]
 
 
 def _totals_cells(table: Table) -> tuple[list[Any], list[Decimal | None]]:
@@ -430,17 +556,16 @@ def csv_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) -
 
     writer.writerow(headers(table))
     yield "\ufeff".encode() + flush()
-    for n, row in enumerate(rows(session, user, table, chunk), start=1):
-        text, amounts = _cells(table, row)
-        writer.writerow(
-            [_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts]
-        )
-        if n % 200 == 0:
+    cells = _Cells(table)
+    for n, source in enumerate(iter_sources(session, user, table, chunk), start=1):
+        front, budget, tail, amounts = cells.of(source)
+        writer.writerow([*front, *_texts_of([budget], True), *tail, *_texts_of(amounts, True)])
+        if n % 500 == 0:
             yield flush()
-    for text, amounts in commune_subtotals(session, user, table):
-        writer.writerow(text + [_fr(a) for a in amounts])
-    text, amounts = _totals_cells(table)
-    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in amounts])
+    for text, sub in commune_subtotals(table):
+        writer.writerow(text + [_fr(a) for a in sub])
+    text, sub = _totals_cells(table)
+    writer.writerow([_fr(c) if i == BUDGET else c for i, c in enumerate(text)] + [_fr(a) for a in sub])
     yield flush()
 
 
@@ -454,17 +579,21 @@ def xlsx_file(
     out = xlsx.spooled()
     sheet = xlsx.SheetWriter(out, "Programmation", widths)
     sheet.row((n, Style.HEADER) for n in names)
-    text_styles = [Style.EURO if i == BUDGET else Style.DEFAULT for i in range(len(_TEXT_COLUMNS))]
-    for row in rows(session, user, table, chunk):
-        text, amounts = _cells(table, row)
-        sheet.row([*zip(text, text_styles, strict=True), *((a, Style.EURO) for a in amounts)])
-    for text, amounts in commune_subtotals(session, user, table):
-        sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in amounts)])
-    text, amounts = _totals_cells(table)
+    columns = xlsx.Columns(
+        [(i == BUDGET, Style.EURO if i == BUDGET else Style.DEFAULT) for i in range(len(_TEXT_COLUMNS))]
+        + [(True, Style.EURO)] * (len(names) - len(_TEXT_COLUMNS))
+    )
+    cells = _Cells(table)
+    for source in iter_sources(session, user, table, chunk):
+        front, budget, tail, amounts = cells.of(source)
+        sheet.typed_row(columns, [*front, *_texts_of([budget], False), *tail, *_texts_of(amounts, False)])
+    for text, sub in commune_subtotals(table):
+        sheet.row([*((c, Style.DEFAULT) for c in text), *((a, Style.EURO_BOLD) for a in sub)])
+    text, sub = _totals_cells(table)
     sheet.row(
         [
             *((c, Style.EURO_BOLD if i == BUDGET else Style.DEFAULT) for i, c in enumerate(text)),
-            *((a, Style.EURO_BOLD) for a in amounts),
+            *((a, Style.EURO_BOLD) for a in sub),
         ]
     )
     sheet.close()
@@ -522,7 +651,7 @@ def json_stream(session: Session, user: User, table: Table, chunk: int = CHUNK) 
     tail = {
         "total": table.count,
         "totaux": _json_totals(table),
-        "sous_totaux_communes": commune_subtotals_json(session, user, table),
+        "sous_totaux_communes": commune_subtotals_json(table),
     }
     buffer.append("]," + dumps(tail)[1:])
     yield "".join(buffer).encode("utf-8")

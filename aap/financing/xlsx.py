@@ -133,13 +133,23 @@ def _text(value: str) -> str:
     return f"<is><t{space}>{escape(value)}</t></is>"
 
 
+class Columns:
+    """The cells of rows whose every column always holds one kind: (number?, style) per column."""
+
+    def __init__(self, kinds: Sequence[tuple[bool, Style]]):
+        self.cells = [
+            (column_letter(i), f' s="{int(style)}"' if style else "", number)
+            for i, (number, style) in enumerate(kinds)
+        ]
+
+
 class SheetWriter:
     """Writes one worksheet named `title` into `out` (a binary file), row by row.
 
     `widths` are the column widths (in characters); `freeze_header` keeps the first row in view."""
 
     def __init__(self, out: IO[bytes], title: str, widths: Sequence[float], freeze_header: bool = True):
-        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         for name, body in (
             ("[Content_Types].xml", _CONTENT_TYPES),
             ("_rels/.rels", _ROOT_RELS),
@@ -209,6 +219,26 @@ class SheetWriter:
                 parts.append(f'<c r="{ref}"{s}><v>{value}</v></c>')
             else:
                 parts.append(f'<c r="{ref}"{s} t="inlineStr">{_text(str(value))}</c>')
+        parts.append("</row>")
+        self._buffer.append("".join(parts))
+        if len(self._buffer) >= 500:
+            self._flush()
+
+    def typed_row(self, columns: Columns, values: Sequence[str | None]) -> None:
+        """One row of `columns`' kinds, faster than `row` for long tables: a text value is escaped
+        here, a number value is already its decimal text (``1234.50``); None or "" an empty (styled)
+        cell."""
+        self._row += 1
+        n = str(self._row)
+        parts = ['<row r="', n, '">']
+        for (letter, style, number), value in zip(columns.cells, values, strict=True):
+            if not value:
+                if style:
+                    parts += ('<c r="', letter, n, '"', style, "/>")
+            elif number:
+                parts += ('<c r="', letter, n, '"', style, "><v>", value, "</v></c>")
+            else:
+                parts += ('<c r="', letter, n, '"', style, ' t="inlineStr">', _text(value), "</c>")
         parts.append("</row>")
         self._buffer.append("".join(parts))
         if len(self._buffer) >= 500:

@@ -5,7 +5,7 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from aap.financing.xlsx import SheetWriter, Style, column_letter
+from aap.financing.xlsx import Columns, SheetWriter, Style, column_letter
 
 
 def test_cells_come_back_typed_styled_and_escaped() -> None:
@@ -31,6 +31,28 @@ def test_cells_come_back_typed_styled_and_escaped() -> None:
     assert ws["A5"].value == "'=1+1" and ws["A5"].data_type == "s" and ws["A5"].font.b
     assert ws["B5"].value == 7
     assert ws.max_row == 5
+
+
+def test_typed_rows_read_back_as_the_general_rows_do() -> None:
+    out = BytesIO()
+    sheet = SheetWriter(out, "Programmation", [12, 30, 14])
+    columns = Columns([(False, Style.DEFAULT), (True, Style.EURO), (True, Style.EURO_BOLD)])
+    sheet.row([("Action", Style.HEADER), ("Montant", Style.HEADER), ("Total", Style.HEADER)])
+    sheet.typed_row(columns, ['<b>A & B</b> "q"', "1234.50", "0.00"])
+    sheet.typed_row(columns, ["  bip\x07 fin  ", None, ""])
+    sheet.typed_row(columns, ["", "7.05", "-3.10"])
+    sheet.close()
+
+    ws = load_workbook(BytesIO(out.getvalue()))["Programmation"]
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=2)] == [
+        ['<b>A & B</b> "q"', 1234.5, 0],
+        ["  bip fin  ", None, None],
+        [None, 7.05, -3.1],
+    ]
+    assert ws["B2"].number_format == '#,##0.00 "€"' and not ws["B2"].font.b
+    assert ws["C2"].font.b and "€" in ws["C2"].number_format
+    assert ws["B3"].number_format == '#,##0.00 "€"'  # an empty amount keeps its format
+    assert ws.max_row == 4
 
 
 def test_column_letters() -> None:
