@@ -4,7 +4,7 @@ join its dossiers' places by dossier id; with (kind, code), SQLite without stati
 with the instance at national size) instead of the campaign's own
 
 Revision ID: bench3_01
-Revises: daily3_01
+Revises: exports3_01
 Create Date: 2026-12-02 12:50:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "bench3_01"
-down_revision: str | None = "daily3_01"
+down_revision: str | None = "exports3_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
