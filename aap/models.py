@@ -392,6 +392,8 @@ class Dossier(Base):
         Index("ix_dossiers_campaign_state", "campaign_id", "state"),
         UniqueConstraint("campaign_id", "number"),
         Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
+        # a page in number order read from the index, stopped at its limit (`aap.dossiers.queries`)
+        Index("ix_dossiers_campaign_id_order", "campaign_id", "id"),
         # a CPO gets one yearly dossier per campaign, however many cron passes race to make it
         UniqueConstraint("cpo_id", "campaign_id", name="uq_dossiers_cpo_campaign"),
     )
@@ -557,7 +559,19 @@ class Cofinancement(Base):
     """A dossier's line for one solicited financer: requested, proposed, decided, paid."""
 
     __tablename__ = "cofinancements"
-    __table_args__ = (UniqueConstraint("dossier_id", "financeur_id"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "financeur_id"),
+        # the per-financer sums (enveloppes, CPO share, programme totals) read from the index alone
+        Index(
+            "ix_cofinancements_amounts",
+            "dossier_id",
+            "financeur_id",
+            "decision",
+            "montant_demande",
+            "montant_propose",
+            "montant_accorde",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)

@@ -1,0 +1,33 @@
+"""indexes that keep the staff pages flat as a campaign grows: a campaign's dossiers in number order
+(a page of the list, or of the comité's table, read from the index and stopped at its limit, no sort
+of the whole campaign), and the financing lines' amounts beside their dossier (the enveloppes, the
+CPO share and the programme's totals summed from the index, not from every line's row)
+
+Revision ID: pages3_01
+Revises: avisdigest_01
+Create Date: 2026-12-02 12:55:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "pages3_01"
+down_revision: str | None = "avisdigest_01"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_dossiers_campaign_id_order", "dossiers", ["campaign_id", "id"], unique=False)
+    op.create_index(
+        "ix_cofinancements_amounts",
+        "cofinancements",
+        ["dossier_id", "financeur_id", "decision", "montant_demande", "montant_propose", "montant_accorde"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_cofinancements_amounts", table_name="cofinancements")
+    op.drop_index("ix_dossiers_campaign_id_order", table_name="dossiers")
