@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from aap.cpo.repository import BOUND_STATES
@@ -48,33 +48,41 @@ def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[st
         .distinct()
         .subquery()
     )
-    under = pairs.c.dossier_id.is_not(None)
     visible = visible_dossiers(user).whereclause
+    counted = and_(
+        Dossier.campaign_id == campaign.id,
+        *([visible] if visible is not None else []),
+        Dossier.state != "abandonne",
+        Cofinancement.decision == "accorde",
+    )
     accorde = func.coalesce(Cofinancement.montant_accorde, 0)
-    rows = session.execute(
-        select(
-            Cofinancement.financeur_id,
-            func.sum(case((under, accorde), else_=0)),
-            func.sum(accorde),
-            func.count(distinct(case((under, Dossier.id), else_=None))),
-            func.count(distinct(Dossier.id)),
-        )
+    # every accorded line: one pass over the campaign's lines (one line per dossier and financer, so
+    # the lines are the actions); the part under CPO driven by the few pairs signed, not by every line
+    totals = session.execute(
+        select(Cofinancement.financeur_id, func.sum(accorde), func.count())
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .outerjoin(
-            pairs,
-            and_(pairs.c.dossier_id == Dossier.id, pairs.c.financeur_id == Cofinancement.financeur_id),
-        )
-        .where(
-            and_(
-                Dossier.campaign_id == campaign.id,
-                *([visible] if visible is not None else []),
-                Dossier.state != "abandonne",
-                Cofinancement.decision == "accorde",
-            )
-        )
+        .where(counted)
         .group_by(Cofinancement.financeur_id)
     )
-    sums = {fid: (Decimal(c or 0), Decimal(t or 0), n_c, n_t) for fid, c, t, n_c, n_t in rows}
+    under = session.execute(
+        select(Cofinancement.financeur_id, func.sum(accorde), func.count())
+        .select_from(pairs)
+        .join(
+            Cofinancement,
+            and_(
+                Cofinancement.dossier_id == pairs.c.dossier_id,
+                Cofinancement.financeur_id == pairs.c.financeur_id,
+            ),
+        )
+        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+        .where(counted)
+        .group_by(Cofinancement.financeur_id)
+    )
+    cpo_part = {fid: (Decimal(c or 0), n) for fid, c, n in under}
+    sums: dict[int, tuple[Decimal, Decimal, int, int]] = {}
+    for fid, t, n_t in totals:
+        c, n_c = cpo_part.get(fid, (ZERO, 0))
+        sums[fid] = (c, Decimal(t or 0), n_c, n_t)
     financeurs = session.execute(
         select(Financeur.id, Financeur.code, Financeur.name)
         .join(CampaignFinanceur, CampaignFinanceur.financeur_id == Financeur.id)
