@@ -389,7 +389,8 @@ class Dossier(Base):
 
     __tablename__ = "dossiers"
     __table_args__ = (
-        Index("ix_dossiers_campaign_state", "campaign_id", "state"),
+        # by state, with the budget: the programme's count and budget read from the index alone
+        Index("ix_dossiers_campaign_state_budget", "campaign_id", "state", "budget_total"),
         UniqueConstraint("campaign_id", "number"),
         Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
         # a page in number order read from the index, stopped at its limit (`aap.dossiers.queries`)

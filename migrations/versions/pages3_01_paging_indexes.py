@@ -1,7 +1,9 @@
 """indexes that keep the staff pages flat as a campaign grows: a campaign's dossiers in number order
 (a page of the list, or of the comité's table, read from the index and stopped at its limit, no sort
 of the whole campaign), and the financing lines' amounts beside their dossier (the enveloppes, the
-CPO share and the programme's totals summed from the index, not from every line's row)
+CPO share and the programme's totals summed from the index, not from every line's row), and a
+campaign's dossiers by state with their budget (the programme's count and budget read from the index:
+the budget sits after the answers in the row, which SQLite would otherwise read through)
 
 Revision ID: pages3_01
 Revises: avisdigest_01
@@ -19,6 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_dossiers_campaign_state", table_name="dossiers")
+    op.create_index(
+        "ix_dossiers_campaign_state_budget", "dossiers", ["campaign_id", "state", "budget_total"], unique=False
+    )
     op.create_index("ix_dossiers_campaign_id_order", "dossiers", ["campaign_id", "id"], unique=False)
     op.create_index(
         "ix_cofinancements_amounts",
@@ -31,3 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cofinancements_amounts", table_name="cofinancements")
     op.drop_index("ix_dossiers_campaign_id_order", table_name="dossiers")
+    op.drop_index("ix_dossiers_campaign_state_budget", table_name="dossiers")
+    op.create_index("ix_dossiers_campaign_state", "dossiers", ["campaign_id", "state"], unique=False)
