@@ -10,9 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aap.models import Cpo, CpoEvent
+from aap.schemas import Euros
 from workflows import cpo as lifecycle
 
 ZERO = Decimal("0.00")
+TOTALS = ("prevu", "accorde", "paye")
 
 
 class Strict(BaseModel):
@@ -46,9 +48,15 @@ class AdvanceBody(Strict):
 
 class CpoYearFinanceur(BaseModel):
     financeur: str
-    prevu: str
-    accorde: str
-    paye: str
+    prevu: Euros
+    accorde: Euros
+    paye: Euros
+
+
+class CpoTotals(BaseModel):
+    prevu: Euros = Field(description="Le total prévu, toutes années et tous financeurs.")
+    accorde: Euros = Field(description="Le total accordé par les dossiers annuels.")
+    paye: Euros = Field(description="Le total versé.")
 
 
 class CpoYear(BaseModel):
@@ -68,6 +76,7 @@ class CpoOut(BaseModel):
     indicateurs: str | None
     signataires: list[dict[str, Any]]
     annees: list[CpoYear]
+    totaux: CpoTotals
     fin: str
     a_renouveler: bool = Field(description="La CPO se termine dans moins de 6 mois : la renouveler ou non.")
     motif_resiliation: str | None
@@ -87,6 +96,22 @@ def cpo_out(
     today: date,
 ) -> dict[str, Any]:
     years = [a.annee for a in cpo.annees]
+    annees: list[dict[str, Any]] = [
+        {
+            "annee": a.annee,
+            "dossier_id": a.dossier_id,
+            "financeurs": [
+                {
+                    "financeur": m.financeur.code,
+                    "prevu": m.prevu,
+                    "accorde": figures.get((a.annee, m.financeur_id), (ZERO, ZERO))[0],
+                    "paye": figures.get((a.annee, m.financeur_id), (ZERO, ZERO))[1],
+                }
+                for m in a.montants
+            ],
+        }
+        for a in cpo.annees
+    ]
     return {
         "id": cpo.id,
         "state": cpo.state,
@@ -104,22 +129,8 @@ def cpo_out(
             }
             for s in cpo.signataires
         ],
-        "annees": [
-            {
-                "annee": a.annee,
-                "dossier_id": a.dossier_id,
-                "financeurs": [
-                    {
-                        "financeur": m.financeur.code,
-                        "prevu": f"{m.prevu:.2f}",
-                        "accorde": f"{figures.get((a.annee, m.financeur_id), (ZERO, ZERO))[0]:.2f}",
-                        "paye": f"{figures.get((a.annee, m.financeur_id), (ZERO, ZERO))[1]:.2f}",
-                    }
-                    for m in a.montants
-                ],
-            }
-            for a in cpo.annees
-        ],
+        "annees": annees,
+        "totaux": {key: sum((f[key] for a in annees for f in a["financeurs"]), ZERO) for key in TOTALS},
         "fin": lifecycle.end_of(years).isoformat() if years else "",
         "a_renouveler": lifecycle.renewal_due(cpo.state, years, today),
         "motif_resiliation": cpo.motif_resiliation,

@@ -8,6 +8,7 @@ from html import unescape
 from fastapi.testclient import TestClient
 
 from tests.web.staff_helpers import ADMIN, AGENTS, INSTRUCTEUR, csrf_of, web_login
+from workflows.money import format_euros
 
 
 def _demo_cpo_id(client: TestClient) -> int:
@@ -23,6 +24,13 @@ def test_the_admin_list_shows_the_cpos_and_the_gauge_against_half(client: TestCl
     assert 'id="jauge-cpo" role="img"' in text and 'class="target"' in text and "Objectif : 50 %" in text
     demo_cpo = client.get("/api/v1/cpos", params={"state": "active"}).json()["items"][0]
     assert demo_cpo["action"] in text and f'href="/cpo/{demo_cpo["id"]}"' in text and "En cours" in text
+    # the row's planned, accorded and paid totals are the API's, summed over years and financers
+    lines = [f for year in demo_cpo["annees"] for f in year["financeurs"]]
+    for key in ("prevu", "accorde", "paye"):
+        total = sum((Decimal(f[key]) for f in lines), Decimal("0.00"))
+        assert demo_cpo["totaux"][key] == f"{total:.2f}"
+        assert format_euros(total) in text
+    assert demo_cpo["totaux"]["prevu"] != "0.00" and demo_cpo["totaux"]["paye"] != "0.00"
     previous = next(c for c in client.get("/api/v1/campaigns").json()["items"] if not c["depot_ouvert"])
     last_year = unescape(client.get(f"/cpo?campagne={previous['id']}").text)
     shares = {
