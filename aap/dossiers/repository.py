@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from aap.dossiers.access import visible_dossiers
 from aap.errors import NotFound
@@ -30,11 +30,14 @@ __all__ = [
 
 
 def with_lines(query: Select[Dossier]) -> Select[Dossier]:
-    """The dossier with its cofinancement lines, their financer and payments, and its organisation."""
+    """The dossier with its organisation and campaign (joined to its row), its cofinancement lines
+    with their financer (one statement), and their payments (another): three statements in all."""
+    lines = selectinload(Dossier.cofinancements)
     return query.options(
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.financeur),
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-        selectinload(Dossier.organisation),
+        joinedload(Dossier.organisation, innerjoin=True),
+        joinedload(Dossier.campaign, innerjoin=True),
+        lines.joinedload(Cofinancement.financeur, innerjoin=True),
+        lines.selectinload(Cofinancement.payments),
     )
 
 
