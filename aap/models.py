@@ -392,7 +392,8 @@ class Dossier(Base):
         # by state, with the budget: the programme's count and budget read from the index alone
         Index("ix_dossiers_campaign_state_budget", "campaign_id", "state", "budget_total"),
         UniqueConstraint("campaign_id", "number"),
-        Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
+        # an orientation and its descendants, counted by state from the index alone
+        Index("ix_dossiers_campaign_orientation_state", "campaign_id", "orientation_code", "state"),
         # a page in number order read from the index, stopped at its limit (`aap.dossiers.queries`)
         Index("ix_dossiers_campaign_id_order", "campaign_id", "id"),
         # a CPO gets one yearly dossier per campaign, however many cron passes race to make it

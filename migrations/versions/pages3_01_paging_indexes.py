@@ -3,7 +3,8 @@
 of the whole campaign), and the financing lines' amounts beside their dossier (the enveloppes, the
 CPO share and the programme's totals summed from the index, not from every line's row), and a
 campaign's dossiers by state with their budget (the programme's count and budget read from the index:
-the budget sits after the answers in the row, which SQLite would otherwise read through)
+the budget sits after the answers in the row, which SQLite would otherwise read through), and by
+orientation with their state (a list filtered by orientation counted by state from the index alone)
 
 Revision ID: pages3_01
 Revises: avisdigest_01
@@ -22,6 +23,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.drop_index("ix_dossiers_campaign_state", table_name="dossiers")
+    op.drop_index("ix_dossiers_campaign_orientation", table_name="dossiers")
+    op.create_index(
+        "ix_dossiers_campaign_orientation_state",
+        "dossiers",
+        ["campaign_id", "orientation_code", "state"],
+        unique=False,
+    )
     op.create_index(
         "ix_dossiers_campaign_state_budget", "dossiers", ["campaign_id", "state", "budget_total"], unique=False
     )
@@ -37,5 +45,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cofinancements_amounts", table_name="cofinancements")
     op.drop_index("ix_dossiers_campaign_id_order", table_name="dossiers")
+    op.drop_index("ix_dossiers_campaign_orientation_state", table_name="dossiers")
+    op.create_index(
+        "ix_dossiers_campaign_orientation", "dossiers", ["campaign_id", "orientation_code"], unique=False
+    )
     op.drop_index("ix_dossiers_campaign_state_budget", table_name="dossiers")
     op.create_index("ix_dossiers_campaign_state", "dossiers", ["campaign_id", "state"], unique=False)
