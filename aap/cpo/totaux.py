@@ -36,9 +36,16 @@ def _part(under: Decimal, total: Decimal) -> str:
     return f"{(under / total).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP) if total else Decimal('0'):.4f}"
 
 
-def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
+def cpo_shares(
+    session: Session,
+    user: User,
+    campaign: Campaign,
+    accorded: dict[int, tuple[Decimal, int]] | None = None,
+) -> list[dict[str, Any]]:
     """Per financer of the campaign: `montant_cpo`, `montant_total`, `part`, `actions_cpo`,
-    `actions_total`, `cible`."""
+    `actions_total`, `cible`. `accorded`: each financer's accorded money and lines (abandoned dossiers
+    aside) when the caller already knows them for every dossier of the campaign (the staff's kept
+    totals): then only the part under CPO is read."""
     # the (dossier, financer) pairs under a signed CPO: a few rows per CPO, joined once to the lines
     pairs = (
         select(CpoAnnee.dossier_id.label("dossier_id"), CpoMontant.financeur_id.label("financeur_id"))
@@ -58,11 +65,15 @@ def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[st
     accorde = func.coalesce(Cofinancement.montant_accorde, 0)
     # every accorded line: one pass over the campaign's lines (one line per dossier and financer, so
     # the lines are the actions); the part under CPO driven by the few pairs signed, not by every line
-    totals = session.execute(
-        select(Cofinancement.financeur_id, func.sum(accorde), func.count())
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(counted)
-        .group_by(Cofinancement.financeur_id)
+    totals = (
+        [(fid, t, n) for fid, (t, n) in accorded.items()]
+        if accorded is not None
+        else session.execute(
+            select(Cofinancement.financeur_id, func.sum(accorde), func.count())
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            .where(counted)
+            .group_by(Cofinancement.financeur_id)
+        )
     )
     under = session.execute(
         select(Cofinancement.financeur_id, func.sum(accorde), func.count())

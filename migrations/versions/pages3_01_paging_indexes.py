@@ -4,7 +4,8 @@ of the whole campaign), and the financing lines' amounts beside their dossier (t
 CPO share and the programme's totals summed from the index, not from every line's row), and a
 campaign's dossiers by state with their budget (the programme's count and budget read from the index:
 the budget sits after the answers in the row, which SQLite would otherwise read through), and by
-orientation with their state (a list filtered by orientation counted by state from the index alone)
+orientation with their state (a list filtered by orientation counted by state from the index alone);
+the kept campaign totals recounted, now with each financer's accorded lines (the CPO share's totals)
 
 Revision ID: pages3_01
 Revises: avisdigest_01
@@ -42,7 +43,25 @@ def upgrade() -> None:
     )
 
 
+    _recount()
+
+
+def _recount() -> None:
+    """Each existing campaign's kept totals, as the grouped queries compute them (with the `a` rows)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from aap.financing import summary
+
+    conn = op.get_bind()
+    session = Session(bind=conn)
+    for (campaign_id,) in conn.execute(sa.text("SELECT id FROM campaigns ORDER BY id")).all():
+        summary.rebuild(session, campaign_id)
+    session.flush()
+
+
 def downgrade() -> None:
+    op.execute("DELETE FROM campaign_sums WHERE dim = 'a'")
     op.drop_index("ix_cofinancements_amounts", table_name="cofinancements")
     op.drop_index("ix_dossiers_campaign_id_order", table_name="dossiers")
     op.drop_index("ix_dossiers_campaign_orientation_state", table_name="dossiers")
