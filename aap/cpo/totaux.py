@@ -46,12 +46,13 @@ def cpo_shares(
     `actions_total`, `cible`. `accorded`: each financer's accorded money and lines (abandoned dossiers
     aside) when the caller already knows them for every dossier of the campaign (the staff's kept
     totals): then only the part under CPO is read."""
-    # the (dossier, financer) pairs under a signed CPO: a few rows per CPO, joined once to the lines
+    # the (dossier, financer) pairs of this campaign under a signed CPO: a few rows per CPO
     pairs = (
         select(CpoAnnee.dossier_id.label("dossier_id"), CpoMontant.financeur_id.label("financeur_id"))
         .join(Cpo, Cpo.id == CpoAnnee.cpo_id)
         .join(CpoMontant, CpoMontant.cpo_annee_id == CpoAnnee.id)
-        .where(Cpo.state.in_(BOUND_STATES), CpoAnnee.dossier_id.is_not(None))
+        .join(Dossier, Dossier.id == CpoAnnee.dossier_id)
+        .where(Cpo.state.in_(BOUND_STATES), Dossier.campaign_id == campaign.id)
         .distinct()
         .subquery()
     )
@@ -63,8 +64,8 @@ def cpo_shares(
         Cofinancement.decision == "accorde",
     )
     accorde = func.coalesce(Cofinancement.montant_accorde, 0)
-    # every accorded line: one pass over the campaign's lines (one line per dossier and financer, so
-    # the lines are the actions); the part under CPO driven by the few pairs signed, not by every line
+    # every accorded line (one line per dossier and financer, so the lines are the actions): kept by
+    # the caller, else one pass over the campaign's lines
     totals = (
         [(fid, t, n) for fid, (t, n) in accorded.items()]
         if accorded is not None
@@ -75,21 +76,19 @@ def cpo_shares(
             .group_by(Cofinancement.financeur_id)
         )
     )
-    under = session.execute(
-        select(Cofinancement.financeur_id, func.sum(accorde), func.count())
-        .select_from(pairs)
-        .join(
-            Cofinancement,
-            and_(
-                Cofinancement.dossier_id == pairs.c.dossier_id,
-                Cofinancement.financeur_id == pairs.c.financeur_id,
-            ),
+    # the pairs first (a few per signed CPO), then only their dossiers' lines: never every line
+    signed = {(d, f) for d, f in session.execute(select(pairs.c.dossier_id, pairs.c.financeur_id))}
+    cpo_part: dict[int, tuple[Decimal, int]] = {}
+    if signed:
+        under = session.execute(
+            select(Cofinancement.dossier_id, Cofinancement.financeur_id, accorde)
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            .where(counted, Cofinancement.dossier_id.in_(sorted({d for d, _ in signed})))
         )
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(counted)
-        .group_by(Cofinancement.financeur_id)
-    )
-    cpo_part = {fid: (Decimal(c or 0), n) for fid, c, n in under}
+        for dossier_id, fid, amount in under:
+            if (dossier_id, fid) in signed:
+                c, n = cpo_part.get(fid, (ZERO, 0))
+                cpo_part[fid] = (c + Decimal(amount or 0), n + 1)
     sums: dict[int, tuple[Decimal, Decimal, int, int]] = {}
     for fid, t, n_t in totals:
         c, n_c = cpo_part.get(fid, (ZERO, 0))
