@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -25,6 +25,7 @@ from aap.financing.guards import GUARDS, PaymentAttempt
 from aap.models import (
     Campaign,
     CampaignFinanceur,
+    CampaignSum,
     Cofinancement,
     Dossier,
     EnveloppeChange,
@@ -124,24 +125,41 @@ def _sums(
 
 
 def _envelope_sums(session: Session, campaign_id: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """Per financer, the accorded and the proposed sums (`ACCORDED`, `PROPOSED`), in one pass over the
-    campaign's lines (read from their index, `ix_cofinancements_amounts`)."""
-    accorded = func.sum(case((and_(*ACCORDED), Cofinancement.montant_accorde)))
-    proposed = func.sum(case((and_(*PROPOSED), Cofinancement.montant_propose)))
-    rows = session.execute(
-        select(Cofinancement.financeur_id, accorded, proposed)
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .where(Dossier.campaign_id == campaign_id)
-        .group_by(Cofinancement.financeur_id)
+    """Per financer, the accorded and the proposed sums (`ACCORDED`, `PROPOSED`), from the campaign's
+    kept totals (`aap.financing.summary`): they count the dossiers deposited and beyond, abandoned
+    ones aside, which is where decisions and proposals are made (`PROPOSABLE_STATES`, decisions on
+    instructed dossiers; no dossier goes back to a draft). A rejected dossier's proposals no longer
+    engage: read from its few lines and taken off."""
+    from aap.financing import summary
+
+    def euros(cents: Any) -> Decimal:
+        return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
+
+    kept = session.execute(
+        select(
+            CampaignSum.dim,
+            CampaignSum.financeur_id,
+            func.sum(CampaignSum.propose),
+            func.sum(CampaignSum.accorde),
+        )
+        .where(
+            CampaignSum.campaign_id == campaign_id,
+            CampaignSum.dim.in_(("o", summary.ACCORDED)),
+            CampaignSum.financeur_id != summary.COUNT,
+        )
+        .group_by(CampaignSum.dim, CampaignSum.financeur_id)
     )
-    out_accorded: dict[int, Decimal] = {}
-    out_proposed: dict[int, Decimal] = {}
-    for fid, a, p in rows:
-        if a is not None:
-            out_accorded[fid] = a
-        if p is not None:
-            out_proposed[fid] = p
-    return out_accorded, out_proposed
+    accorded: dict[int, Decimal] = {}
+    proposed: dict[int, Decimal] = {}
+    for dim, fid, propose, accorde in kept:
+        if dim == summary.ACCORDED:
+            accorded[fid] = euros(accorde)
+        else:
+            proposed[fid] = euros(propose)
+    rejected = _sums(session, Cofinancement.montant_propose, campaign_id, (Dossier.state == "rejete",))
+    for fid, amount in rejected.items():
+        proposed[fid] = proposed.get(fid, ZERO) - amount
+    return accorded, proposed
 
 
 def _accorded(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
