@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from aap.dossiers.access import visible_dossiers
+from aap.dossiers.access import own_lines, visible_dossiers
 from aap.models import Cofinancement, Dossier, DossierTarget, Financeur, Organisation, User
 from workflows.dossier import STATES
 
@@ -241,12 +241,7 @@ def financer_lines(
 ) -> LinePage:
     """The caller's financer's lines in a campaign (those awaiting its decision only, if asked), by
     dossier number, a page at a time."""
-    query = (
-        visible_dossiers(user)
-        .add_columns(Cofinancement)
-        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
-        .where(Dossier.campaign_id == campaign_id, Cofinancement.financeur_id == user.financeur_id)
-    )
+    query = own_lines(user).where(Dossier.campaign_id == campaign_id)
     if awaiting:
         query = query.where(awaiting_clause())
     total = session.scalar(
@@ -263,14 +258,9 @@ def financer_lines(
 
 def has_awaiting(session: Session, user: User, campaign_id: int) -> bool:
     query = (
-        visible_dossiers(user)
+        own_lines(user)
         .with_only_columns(Dossier.id)
-        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
-        .where(
-            Dossier.campaign_id == campaign_id,
-            Cofinancement.financeur_id == user.financeur_id,
-            awaiting_clause(),
-        )
+        .where(Dossier.campaign_id == campaign_id, awaiting_clause())
         .limit(1)
     )
     return session.scalar(query) is not None
