@@ -509,6 +509,8 @@ class DossierEvent(Base):
     """The history: one row per transition, written with the state change."""
 
     __tablename__ = "dossier_events"
+    # the digest asks for one step's rows by day (budgets ajustés filed, conventions made)
+    __table_args__ = (Index("ix_dossier_events_transition_at", "transition", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     transition: Mapped[str] = mapped_column(String(64))

@@ -37,6 +37,7 @@ from notifications.query import due_occurrences as query_due
 from notifications.rules import DueOccurrence, Rule, RulesFile, default_rules
 from notifications.scheduled import PASSES
 from workflows.dossier import STATE_LABELS
+from workflows.labels import EVENT_LABELS, PAST_TRANSITION_LABELS
 from workflows.money import format_euros
 from workflows.reasons import fr_date
 
@@ -185,9 +186,16 @@ def _digest_line(
     elif occ.rule.anchor == "avis.due_date":
         late = "EN RETARD : " if occ.deadline < today else ""
         when = f"{late}avis attendu le {fr_date(occ.deadline)} ({render.days_left_text(occ.deadline, today)})"
+    elif occ.rule.scope == "evenement":
+        step = occ.rule.date_name
+        label = EVENT_LABELS.get(step) or PAST_TRANSITION_LABELS.get(step, step)
+        version = dict(occ.facts).get("version")
+        when = f"{label.lower()} le {fr_date(occ.anchor)}" + (f" (version {version})" if version else "")
     else:
         when = f"échéance : {fr_date(occ.deadline)} ({render.days_left_text(occ.deadline, today)})"
     extra = dict(occ.facts).get("avis_services", "")
+    if "conventions" in dict(occ.facts):
+        extra = f"Convention à faire signer par : {dict(occ.facts)['conventions']}"
     if occ.rule.recipients == "financeurs_concernes":
         mine = [ln for ln in lines if ln.financeur_id in agent_financeurs.get(person.user_id, set())]
         extra = " ; ".join(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from notifications.outbox import Message, record
 from notifications.query import Recipient, dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
 from workflows import depot
+from workflows.money import format_euros
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             "message_texte": event.comment or "",
             "pieces_transmises": [p["label"] for p in (event.data or {}).get("pieces_transmises", [])],
         }
+    if name == "budget_ajuste":
+        return None, {**render.event_facts(event.at), **_adjusted_budget_facts(dossier, event)}
     if name in ("avis_demande", "avis_rappel", "avis_recu"):
         data = event.data or {}
         due = date.fromisoformat(data["date_limite"]) if data.get("date_limite") else None
@@ -94,6 +98,36 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
             "pieces_jointes": (event.data or {}).get("pieces_jointes", []),
         }
     return None, {}
+
+
+def _charges(budget: object) -> Decimal:
+    lines = budget.get("charges") if isinstance(budget, dict) else None
+    return sum(
+        (Decimal(str(line.get("montant") or "0")) for line in lines or [] if isinstance(line, dict)),
+        Decimal("0"),
+    )
+
+
+def _adjusted_budget_facts(dossier: Dossier, event: Event) -> dict[str, Any]:
+    """The budget ajusté against the deposited one: its version, the action's cost before and after,
+    what each financer was asked and accorded."""
+    answers = dossier.answers if isinstance(dossier.answers, dict) else {}
+    filed = answers.get("budget_ajuste") if isinstance(answers.get("budget_ajuste"), dict) else {}
+    return {
+        "budget_version": (event.data or {}).get("version") or (filed or {}).get("version") or 1,
+        "cout_depose": format_euros(_charges(answers.get("budget"))),
+        "cout_ajuste": format_euros(_charges(filed)),
+        "subventions": [
+            {
+                "financeur": line.financeur.name,
+                "demande": format_euros(line.montant_demande or Decimal("0")),
+                "accorde": format_euros(line.montant_accorde or Decimal("0"))
+                if line.decision == "accorde"
+                else "refusé",
+            }
+            for line in dossier.cofinancements
+        ],
+    }
 
 
 DOCUMENT_LABELS = {"convention": "convention", "notification": "lettre de notification"}

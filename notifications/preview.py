@@ -89,6 +89,13 @@ def preview(
         "avis_service": "Service jeunesse de la Ville",
         "avis_label": avis_label("favorable"),
         "avis_texte": "Action complémentaire de notre accueil de loisirs.",
+        "budget_version": 1,
+        "cout_depose": "18 400,00 €",
+        "cout_ajuste": "15 200,00 €",
+        "subventions": [
+            {"financeur": "État (ANCT)", "demande": "8 000,00 €", "accorde": "4 800,00 €"},
+            {"financeur": "Ville de Manosque", "demande": "3 000,00 €", "accorde": "3 000,00 €"},
+        ],
     }
     if rule.event in (
         "deposer",
@@ -96,6 +103,7 @@ def preview(
         "completer",
         "message_du_porteur",
         "message_de_l_equipe",
+        "budget_ajuste",
     ):
         deadline = None  # type: ignore[assignment]
     ctx = render.context(

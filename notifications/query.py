@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from aap.cpo import repository as cpo_repository
 from aap.models import (
+    Attachment,
     AvisPartenaire,
     Bilan,
     Campaign,
     Cofinancement,
     Dossier,
+    DossierEvent,
     Financeur,
     FocusSession,
     Membership,
@@ -117,6 +119,8 @@ def due_occurrences(session: Session, rule: Rule, today: date) -> list[DueOccurr
         return _cpo_ends(session, rule, today, lo, hi)
     if rule.scope == "avis":
         return _avis_dates(session, rule, today, lo, hi)
+    if rule.scope == "evenement":
+        return _history_steps(session, rule, today, lo, hi)
     if rule.scope == "dossier":
         return _dossier_dates(session, rule, today, lo, hi, only_cpo)
     for campaign, anchor in _campaigns_with_date(session, rule.date_name, lo, hi):
@@ -189,6 +193,68 @@ def _avis_dates(session: Session, rule: Rule, today: date, lo: date, hi: date) -
         facts = (("lien", f"/avis/{avis_id}"),) if per_partner else (("avis_services", " ; ".join(names)),)
         for_user = who if per_partner and isinstance(who, int) else None
         out.append(DueOccurrence(rule, dossier_id, anchor, offset, facts, for_user))
+    return out
+
+
+def _history_steps(session: Session, rule: Rule, today: date, lo: date, hi: date) -> list[DueOccurrence]:
+    """A step of the dossiers' history (`evenement.<step>`), by its indexed (step, time): one
+    occurrence per dossier and UTC day. `when: avec_convention`: only the dossiers for which a
+    financer sends a convention (not a letter of notification), named in the line."""
+    state = func.coalesce(Dossier.state, "")
+    query = (
+        select(DossierEvent.dossier_id, DossierEvent.at, DossierEvent.data)
+        .join(Dossier, Dossier.id == DossierEvent.dossier_id)
+        .where(
+            DossierEvent.transition == rule.date_name,
+            DossierEvent.at >= datetime.combine(lo, time(), UTC),
+            DossierEvent.at < datetime.combine(hi + timedelta(days=1), time(), UTC),
+            state.in_(rule.states),
+        )
+        .order_by(DossierEvent.id)
+    )
+    days: dict[tuple[int, date], list[dict[str, object]]] = defaultdict(list)
+    for dossier_id, at, data in session.execute(query):
+        days[(dossier_id, at.date())].append(data if isinstance(data, dict) else {})
+    conventions = (
+        _convention_financeurs(session, {d for d, _ in days}) if rule.when == "avec_convention" else {}
+    )
+    out: list[DueOccurrence] = []
+    for (dossier_id, day), steps in days.items():
+        offset = rule.occurrence(day, today)
+        if offset is None:
+            continue
+        facts: tuple[tuple[str, str], ...] = ()
+        if rule.when == "avec_convention":
+            if not conventions.get(dossier_id):
+                continue
+            facts = (("conventions", " ; ".join(conventions[dossier_id])),)
+        versions = [v for v in (step.get("version") for step in steps) if isinstance(v, int)]
+        if rule.date_name == "budget_ajuste":  # filed twice in a day: its last version, on its page
+            facts = (*facts, ("lien", f"/dossiers/{dossier_id}/budget-ajuste"))
+        if versions:
+            facts = (*facts, ("version", str(max(versions))))
+        out.append(DueOccurrence(rule, dossier_id, day, offset, facts))
+    return out
+
+
+def _convention_financeurs(session: Session, dossier_ids: set[int]) -> dict[int, list[str]]:
+    """The financers whose convention (not a letter of notification) each dossier was issued: the
+    documents in force, as they were made at the convention (`aap.financing.documents`)."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(dossier_ids):
+        rows = session.execute(
+            select(Attachment.dossier_id, Financeur.name)
+            .join(Financeur, Financeur.id == Attachment.financeur_id)
+            .where(
+                Attachment.dossier_id.in_(chunk),
+                Attachment.kind == "convention",
+                Attachment.replaced_at.is_(None),
+            )
+            .order_by(Attachment.dossier_id, Financeur.id)
+        )
+        for dossier_id, name in rows:
+            if dossier_id is not None:
+                out[dossier_id].append(name)
     return out
 
 

@@ -47,7 +47,9 @@ Recipients = Literal[
     "agents_commune",
     "partenaire_sollicite",
 ]
-AnchorScope = Literal["campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune", "avis"]
+AnchorScope = Literal[
+    "campaign", "next_campaign", "dossier", "bilan", "focus", "cpo", "commune", "avis", "evenement"
+]
 
 # Dossier dates a rule may hang on (each one indexed in `aap/models.py`).
 DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
@@ -56,6 +58,11 @@ DOSSIER_ANCHORS = ("complements_due", "bilan_due", "deposited_at")
 SCOPED_ANCHORS = {"bilan": ("correction_due",), "focus": ("date",), "avis": ("due_date", "given_at")}
 # A commune's part of a `par_commune` campaign: the date of its instance (`notifications/commune_reminders.py`).
 COMMUNE_ANCHORS = ("validation",)
+# A step of the dossier's history (`evenement.<step>`): the day it was recorded (indexed by step and
+# time); a transition, or a step recorded without moving the dossier (the budget ajusté filed).
+HISTORY_STEPS = (*(t.name for t in TRANSITIONS), "budget_ajuste")
+# the fact of an event a rule may require (`when`), and the only dated anchor that knows it
+WHEN_ANCHORS = {"avec_convention": "evenement.conventionner"}
 # CPO dates a rule may hang on (the message goes about the dossier the CPO was made from)
 CPO_ANCHORS = ("fin",)
 # what happens on a dossier without moving it: a financer's decision, a message in the dialogue
@@ -66,6 +73,7 @@ NEWS = (
     "avis_demande",
     "avis_rappel",
     "avis_recu",
+    "budget_ajuste",
 )
 EVENTS = tuple(t.name for t in TRANSITIONS) + NEWS
 DIGEST_TEMPLATE = "digest"
@@ -89,7 +97,7 @@ class Rule(RulesModel):
     recipients: Recipients
     anchor: str | None = Field(
         default=None,
-        pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune|avis)\.[a-z][a-z0-9_]*$",
+        pattern=r"^(campaign|next_campaign|dossier|bilan|focus|cpo|commune|avis|evenement)\.[a-z][a-z0-9_]*$",
     )
     offsets: list[int] = Field(default_factory=list)
     grace_days: int = Field(default=7, ge=1, le=366)
@@ -99,7 +107,8 @@ class Rule(RulesModel):
     digest: bool = False
     repeat_daily: bool = False
     cpo: bool = False  # only the dossiers of a CPO (its years' dossiers)
-    # an event message sent only when this fact of the event holds (a convention awaits signatures)
+    # sent only when this fact of the event holds (a convention awaits signatures): an event message,
+    # or a digest line on the day of that event (`anchor: evenement.conventionner`)
     when: Literal["avec_convention"] | None = None
 
     @model_validator(mode="after")
@@ -216,6 +225,7 @@ def _rule_problems(rule: dict[str, Any], templates_dir: Path, env: jinja2.Enviro
         *_partner_problems(rule),
         *_event_problems(rule),
         *_cpo_anchor_problems(rule),
+        *_history_problems(rule),
         *_state_problems(rule),
         *_digest_problems(rule),
         *_message_problems(rule, templates_dir, env),
@@ -339,6 +349,41 @@ def _event_problems(rule: dict[str, Any]) -> list[Problem]:
         out.append((("offsets",), "un message d'événement part à l'événement : pas de décalage", "extra"))
     if rule.get("digest"):
         out.append((("digest",), "un message d'événement ne va pas dans un récapitulatif", "extra"))
+    return out
+
+
+def _history_problems(rule: dict[str, Any]) -> list[Problem]:
+    """A rule on a step of the history names a known step; a dated rule has no event to name its
+    `destinataire`; `when` on a dated rule needs the one anchor that knows that fact."""
+    anchor, when = rule.get("anchor"), rule.get("when")
+    out: list[Problem] = []
+    if isinstance(anchor, str) and anchor.startswith("evenement."):
+        name = anchor.split(".", 1)[1]
+        if name not in HISTORY_STEPS:
+            out.append(
+                (
+                    ("anchor",),
+                    f"étape de l'historique « {name} » inconnue (possibles : {', '.join(HISTORY_STEPS)})",
+                    "unknown_anchor",
+                )
+            )
+    if anchor is not None and rule.get("recipients") == "destinataire":
+        out.append(
+            (
+                ("recipients",),
+                "« destinataire » (le compte que l'événement nomme) ne vaut que pour un message d'événement",
+                "destinataire_recipients",
+            )
+        )
+    if anchor is not None and isinstance(when, str) and WHEN_ANCHORS.get(when) != anchor:
+        out.append(
+            (
+                ("when",),
+                f"« when: {when} » ne vaut que pour un message d'événement ou un rappel daté "
+                f"« anchor: {WHEN_ANCHORS.get(when, '?')} »",
+                "when_anchor",
+            )
+        )
     return out
 
 

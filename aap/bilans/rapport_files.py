@@ -1,155 +1,130 @@
-"""The annual report as files: a PDF with charts (a bundled Unicode font, so « œuvre » and « € » print
-as such) and an XLSX workbook. Both are drawn from the report's JSON, never recomputed."""
+"""The annual report as files: a tagged PDF (PDF/UA-1, `aap.pdf`; its charts are tables a screen
+reader reads, with bars for the eye; a bundled Unicode font, so « œuvre » and « € » print as such)
+and an XLSX workbook. Both are drawn from the report's JSON, never recomputed."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from aap.pdf_fonts import FAMILY, add_unicode_font
+from aap import pdf
 from forms.values import french_amount
 from workflows.labels import AGE_LABELS, BILAN_COUNT_LABELS
 
-BLUE, ORANGE, GREY = (0, 0, 145), (225, 0, 15), (120, 120, 120)
 COUNT_LABELS = BILAN_COUNT_LABELS
+TEMPLATES = Path(__file__).parent / "templates"
+BAR_WIDTH_MM = 60  # shared by the series of a row: the labels keep the rest of the line
+COUNT = [("Nombre", "nombre")]  # the series of a chart: (column header, bar colour's CSS class)
+PREVU_REALISE = [("Prévu", "prevu"), ("Réalisé", "realise")]
 
 
 def _euros(value: str) -> str:
     return french_amount(Decimal(value))
 
 
-class _Pdf(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(format="A4")
-        add_unicode_font(self)
-        self.report_title = title
-        self.set_auto_page_break(True, margin=15)
+def _number(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FAMILY, "", 8)
-        self.set_text_color(*GREY)
-        self.cell(0, 6, f"{self.report_title} — page {self.page_no()}", align="C")
-        self.set_text_color(0, 0, 0)
 
-    def heading(self, text: str) -> None:
-        self.ln(3)
-        self.set_font(FAMILY, "B", 13)
-        self.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
-        self.set_font(FAMILY, "", 10)
+def _chart(
+    items: list[tuple[str, list[float]]],
+    series: list[tuple[str, str]],
+    item: str,
+    heading: str | None = None,
+) -> dict[str, Any]:
+    """A horizontal bar chart as a table: one row per item, one cell (value and bar) per series."""
+    top = max((v for _, values in items for v in values), default=0) or 1
+    return {
+        "heading": heading,
+        "item": item,
+        "series": [name for name, _ in series],
+        "rows": [
+            {
+                "label": label,
+                "cells": [
+                    {
+                        "shown": _number(value),
+                        "css": series[i][1],
+                        "width": f"{max(BAR_WIDTH_MM / len(series) * value / top, 0.3):.1f}",
+                    }
+                    for i, value in enumerate(values)
+                ],
+            }
+            for label, values in items
+        ],
+    }
 
-    def line_of(self, label: str, value: str) -> None:
-        self.cell(110, 6, label)
-        self.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
-    def bars(self, items: list[tuple[str, list[float]]], legend: list[str]) -> None:
-        """A horizontal bar chart: one row per item, one bar per series (prévu / réalisé…)."""
-        top = max((v for _, values in items for v in values), default=0) or 1
-        colours = [BLUE, ORANGE]
-        width = 110
-        for label, values in items:
-            if self.get_y() > 260:
-                self.add_page()
-            y = self.get_y()
-            self.set_font(FAMILY, "", 8)
-            self.set_xy(self.l_margin, y)
-            self.cell(55, 5, label[:40])
-            for i, value in enumerate(values):
-                self.set_fill_color(*colours[i % 2])
-                self.rect(self.l_margin + 57, y + 1 + i * 3, max(width * value / top, 0.3), 2.6, style="F")
-            self.set_xy(self.l_margin + 57 + width + 2, y)
-            self.cell(0, 5, " / ".join(f"{v:,.0f}".replace(",", "\u202f") for v in values))
-            self.set_y(y + max(6, 3 * len(values) + 2))
-        if len(legend) > 1:
-            y = self.get_y()
-            for i, name in enumerate(legend):
-                self.set_fill_color(*colours[i % 2])
-                self.rect(self.l_margin + 57 + i * 40, y + 1.5, 4, 3, style="F")
-                self.set_xy(self.l_margin + 62 + i * 40, y)
-                self.cell(30, 6, name)
-            self.ln(8)
-        self.set_font(FAMILY, "", 10)
+def report_context(data: dict[str, Any]) -> dict[str, Any]:
+    campaign = data["campaign"]
+    benef, money, f = data["beneficiaires"], data["montants"], data["focus"]
+    montants = [
+        _chart(
+            [(r["name"], [float(r["prevu"]), float(r["realise"])]) for r in money["par_financeur"]],
+            PREVU_REALISE,
+            "Financeur",
+            "Par financeur",
+        )
+    ]
+    if money["par_orientation"]:
+        montants.append(
+            _chart(
+                [
+                    (f"{r['orientation']} {r['label']}", [float(r["prevu"]), float(r["realise"])])
+                    for r in money["par_orientation"]
+                ],
+                PREVU_REALISE,
+                "Orientation",
+                "Par orientation (charges de l'action)",
+            )
+        )
+    return {
+        "title": f"Rapport de suivi et de bilan — {campaign['title']}",
+        "campaign": campaign,
+        "date": data["date"],
+        "bilans": [(label, data["bilans"][key]) for key, label in COUNT_LABELS.items()],
+        "beneficiaires_total": benef["total"],
+        "beneficiaires": [
+            _chart([(k.capitalize(), [float(v)]) for k, v in benef["par_sexe"].items()], COUNT, "Sexe"),
+            _chart([(AGE_LABELS.get(k, k), [float(v)]) for k, v in benef["par_age"].items()], COUNT, "Âge"),
+            _chart(
+                [(benef["qpv_noms"].get(k, k), [float(v)]) for k, v in benef["par_qpv"].items()],
+                COUNT,
+                "Quartier",
+            ),
+        ],
+        "totaux": [
+            ("Total accordé (prévu)", _euros(money["total_prevu"])),
+            ("Total employé (réalisé)", _euros(money["total_realise"])),
+        ],
+        "montants": montants,
+        "indicateurs": data["indicateurs"],
+        "focus_chiffres": [
+            ("Séances", len(f["seances"])),
+            ("Opérateurs venus avec des bénéficiaires", f["operateurs"]),
+            ("Bénéficiaires venus", f["beneficiaires"]),
+        ],
+        "contributions": f["contributions"],
+        "delais": [
+            (
+                d["label"],
+                f"{d['moyenne_jours']} jours ({d['dossiers']} dossiers)"
+                if d["moyenne_jours"] is not None
+                else "—",
+            )
+            for d in data["delais"]
+        ],
+    }
 
 
 def report_pdf(data: dict[str, Any]) -> bytes:
-    campaign = data["campaign"]
-    title = f"Rapport de suivi et de bilan — {campaign['title']}"
-    pdf = _Pdf(title)
-    pdf.set_title(title)
-    pdf.add_page()
-    pdf.set_font(FAMILY, "B", 16)
-    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FAMILY, "", 10)
-    pdf.cell(
-        0, 6, f"Appel à projets {campaign['year']} — état au {data['date']}", new_x="LMARGIN", new_y="NEXT"
-    )
-
-    pdf.heading("Les bilans")
-    for key, label in COUNT_LABELS.items():
-        pdf.line_of(label, str(data["bilans"][key]))
-
-    benef = data["beneficiaires"]
-    pdf.heading(f"Les bénéficiaires ({benef['total']} au total, selon les bilans déposés)")
-    pdf.bars([(k.capitalize(), [float(v)]) for k, v in benef["par_sexe"].items()], ["Nombre"])
-    pdf.bars([(AGE_LABELS.get(k, k), [float(v)]) for k, v in benef["par_age"].items()], ["Nombre"])
-    pdf.bars([(benef["qpv_noms"].get(k, k), [float(v)]) for k, v in benef["par_qpv"].items()], ["Nombre"])
-
-    money = data["montants"]
-    pdf.heading("Les montants : prévu et réalisé")
-    pdf.line_of("Total accordé (prévu)", _euros(money["total_prevu"]))
-    pdf.line_of("Total employé (réalisé)", _euros(money["total_realise"]))
-    pdf.ln(2)
-    pdf.bars(
-        [(r["name"], [float(r["prevu"]), float(r["realise"])]) for r in money["par_financeur"]],
-        ["Prévu", "Réalisé"],
-    )
-    if money["par_orientation"]:
-        pdf.cell(0, 6, "Par orientation (charges de l'action)", new_x="LMARGIN", new_y="NEXT")
-        pdf.bars(
-            [
-                (f"{r['orientation']} {r['label']}", [float(r["prevu"]), float(r["realise"])])
-                for r in money["par_orientation"]
-            ],
-            ["Prévu", "Réalisé"],
-        )
-
-    pdf.heading("Vers le droit commun : les indicateurs")
-    for row in data["indicateurs"]:
-        pdf.multi_cell(
-            0,
-            5,
-            f"{row['dossier']} — {row['titre'] or ''} : {row['indicateur']} → {row['valeur']}",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-
-    f = data["focus"]
-    pdf.heading("Le focus bénéficiaires")
-    pdf.line_of("Séances", str(len(f["seances"])))
-    pdf.line_of("Opérateurs venus avec des bénéficiaires", str(f["operateurs"]))
-    pdf.line_of("Bénéficiaires venus", str(f["beneficiaires"]))
-    for c in f["contributions"]:
-        pdf.set_font(FAMILY, "B", 10)
-        pdf.multi_cell(0, 5, c["theme"], new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(0, 5, f"« {c['texte']} »", new_x="LMARGIN", new_y="NEXT")
-        if c["propositions"]:
-            pdf.multi_cell(0, 5, f"Propositions : {c['propositions']}", new_x="LMARGIN", new_y="NEXT")
-
-    pdf.heading("Les délais de l'année (moyennes)")
-    for d in data["delais"]:
-        shown = (
-            f"{d['moyenne_jours']} jours ({d['dossiers']} dossiers)"
-            if d["moyenne_jours"] is not None
-            else "—"
-        )
-        pdf.line_of(d["label"], shown)
-    return bytes(pdf.output())
+    ctx = report_context(data)
+    return pdf.render(TEMPLATES, "rapport.html.j2", ctx, title=ctx["title"])
 
 
 def _as_text(sheet: Any) -> None:

@@ -10,32 +10,25 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from aap import pdf
 from aap.attachments.service import organisation_kinds, store_organisation_piece
 from aap.models import Organisation, User
 
 RENEWED_EACH_YEAR = ("comptes_approuves", "rapport_activite")
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def piece_pdf(title: str, organisation: str, year: int) -> bytes:
     """A one-page PDF standing for a real pièce (fixed dates, so the same pièce has the same hash)."""
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(datetime(year, 1, 1, tzinfo=UTC))
-    pdf.set_title(f"{title} - {organisation}")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.multi_cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 12)
-    pdf.multi_cell(
-        0,
-        8,
-        f"{organisation}\nDocument de démonstration ({year}) : il tient lieu de la pièce réelle.",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    return bytes(pdf.output())
+    context = {
+        "title": f"{title} - {organisation}",
+        "piece": title,
+        "organisation": organisation,
+        "year": year,
+    }
+    return pdf.render(TEMPLATES, "piece.html.j2", context, now=datetime(year, 1, 1, tzinfo=UTC))
 
 
 def store_demo_pieces(

@@ -149,6 +149,29 @@ def _organisation_of(user: User, organisation_id: int | None) -> Organisation:
     return orgs[organisation_id]
 
 
+def filing_refusal(organisation: Organisation, campaign: Campaign) -> Forbidden | None:
+    """Why this organisation may not file in this call (a group of inhabitants in a call for SIRET
+    holders), or None: refused by `create_dossier`, said beforehand by the porteur's page."""
+    if organisation.kind == GROUPE_HABITANTS and not campaign.inhabitant_groups:
+        return Forbidden(
+            f"L'appel à projets « {campaign.title} » s'adresse aux organismes dotés d'un SIRET ; un groupe "
+            "d'habitants dépose sa demande aux appels qui l'acceptent, comme le Fonds de participation des "
+            "habitants.",
+            code="groupe_habitants_non_accepte",
+        )
+    return None
+
+
+def filing_refusals(user: User, campaigns: list[Campaign]) -> dict[int, str]:
+    """For each call the caller's organisation (the one a new dossier is made for) may not file in,
+    the French reason."""
+    orgs = list(user.organisations)
+    if not orgs:
+        return {}
+    refusals = {c.id: filing_refusal(orgs[0], c) for c in campaigns}
+    return {cid: r.message for cid, r in refusals.items() if r is not None}
+
+
 def create_dossier(
     session: Session,
     user: User,
@@ -171,13 +194,9 @@ def create_dossier(
             code="depot_ferme",
         )
     organisation = _organisation_of(user, organisation_id)
-    if organisation.kind == GROUPE_HABITANTS and not campaign.inhabitant_groups:
-        raise Forbidden(
-            f"L'appel à projets « {campaign.title} » s'adresse aux organismes dotés d'un SIRET ; un groupe "
-            "d'habitants dépose sa demande aux appels qui l'acceptent, comme le Fonds de participation des "
-            "habitants.",
-            code="groupe_habitants_non_accepte",
-        )
+    refusal = filing_refusal(organisation, campaign)
+    if refusal is not None:
+        raise refusal
     form = campaign_form(campaign)
     ctx = form_context(session, campaign)
     initial = form.prefill(organisation.profile())

@@ -4,7 +4,8 @@ convention; the convention and the letters annex it (`documents.adjusted_budget`
 
 It goes through the same form engine as the dossier (the form's `budget` section, checked complete
 and balanced); it is kept in the answers under ``budget_ajuste`` with its own version number, each
-filing bumps the dossier's version (If-Match, 412) and is recorded in the history.
+filing bumps the dossier's version (If-Match, 412), is recorded in the history and tells the instructeurs
+(e-mail `budget_ajuste_recu`, and their daily digest `instructeurs_budgets_ajustes`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from aap.dossiers import service as dossiers
 from aap.errors import Conflict, Forbidden, Invalid
 from aap.models import Dossier, User
 from forms import FieldError
+from forms.diff import changes
+from notifications.events import after_transition
 from workflows.cofinancement import format_euros
 
 ADJUSTABLE_STATES = ("programme",)
@@ -99,9 +102,21 @@ def file_adjusted_budget(
     previous = answers.get("budget_ajuste")
     version = (previous.get("version", 0) if isinstance(previous, dict) else 0) + 1
     answers["budget_ajuste"] = {**candidate["budget"], "version": version, "depose_le": now.isoformat()}
+    # what the history shows: this budget against the one it replaces (the last filed, else the deposited)
+    before = (
+        {k: v for k, v in previous.items() if k not in ("version", "depose_le")}
+        if isinstance(previous, dict)
+        else answers.get("budget")
+    )
+    changed = [
+        c.as_dict() for c in changes(form.definition, {"budget": before}, {"budget": candidate["budget"]})
+    ]
     dossier.answers = answers
     dossier.version += 1
     dossier.updated_at = now
-    dossiers.record_news(session, dossier, user, now, "budget_ajuste", {"version": version})
+    event = dossiers.record_news(
+        session, dossier, user, now, "budget_ajuste", {"version": version, "changements": changed}
+    )
+    after_transition(session, dossier, event, now)  # the instructeurs are told, in this transaction
     session.commit()
     return dossiers.get_dossier(session, user, dossier.id)

@@ -7,7 +7,7 @@ document a dead process left out. Dates are printed in the territory's time zone
 (DejaVu Sans, bundled in `aap/fonts`).
 
 For each line accorded, `conventionner` renders a Jinja2 template (French, with the legal mentions)
-to PDF (fpdf2) and stores it by content hash under ``data_dir`` as an `Attachment` of the dossier and
+to a tagged PDF (PDF/UA-1, `aap.pdf`) and stores it by content hash under ``data_dir`` as an `Attachment` of the dossier and
 the financer. The choice between the two follows ``workflows.cofinancement.document_kind``: a
 convention once what this financer accorded this organisation for the year (every campaign of that
 year, this line included) reaches 23 000 €, or under a CPO; a notification letter otherwise.
@@ -20,18 +20,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aap import access_log
+from aap import access_log, pdf
 from aap.cpo import repository as cpo_repository
 from aap.dossiers.effects import AfterCommitContext, EffectsTable
 from aap.dossiers.repository import get_dossier
 from aap.errors import NotFound
 from aap.models import Attachment, Campaign, Cofinancement, Dossier, Financeur, Organisation, User
-from aap.pdf_fonts import FAMILY, add_unicode_font
 from aap.settings import get_settings
 from workflows.cofinancement import document_kind, format_euros, payment_schedule
 from workflows.labels import AVIS_IN_A_SENTENCE, DOCUMENT_TITLES
@@ -43,12 +40,7 @@ TITLES = DOCUMENT_TITLES
 CONVENTIONED_STATES = ("conventionne", "bilan_depose", "cloture")
 log = logging.getLogger(__name__)
 
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def under_cpo(session: Session, organisation: Organisation, financeur: Financeur, year: int) -> bool:
@@ -189,6 +181,7 @@ def context(
     financeur = line.financeur
     return {
         "kind": kind,
+        "title": document_title(kind, dossier, financeur),
         "dossier": dossier,
         "organisation": org,
         "campaign": campaign,
@@ -238,28 +231,20 @@ def _date(value: Any) -> Any:
         return value
 
 
+def document_title(kind: str, dossier: Dossier, financeur: Financeur) -> str:
+    """The title a reader announces and the PDF's metadata carries."""
+    return f"{TITLES[kind]} – {dossier.number} – {financeur.name}"
+
+
 def render_html(kind: str, ctx: dict[str, Any]) -> str:
-    return _env.get_template(f"{kind}.html.j2").render(**ctx)
+    return pdf.render_html(TEMPLATES, f"{kind}.html.j2", ctx)
 
 
 def render_pdf(html: str, title: str, now: datetime) -> bytes:
-    """The document as PDF in DejaVu Sans (embedded, subset): any letter prints as itself (« œuvre »,
-    « € », « Šimić »). The language and title are set for assistive technologies; headings become the
-    document outline."""
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(now)
-    pdf.set_title(title)
-    pdf.set_lang("fr-FR")
-    pdf.set_subject(title)
-    pdf.set_author("aap - guichet unique du contrat de ville")
-    pdf.set_display_mode("fullpage")
-    add_unicode_font(pdf)
-    pdf.set_margins(20, 18, 20)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    pdf.set_font(FAMILY, size=10)
-    pdf.write_html(html, font_family=FAMILY)
-    return bytes(pdf.output())
+    """The document as a tagged PDF (PDF/UA-1: headings, paragraphs, tables and lists a screen reader
+    walks through; language « fr »; `title` shown by readers) in DejaVu Sans, embedded: any letter
+    prints as itself (« œuvre », « € », « Šimić »)."""
+    return pdf.html_to_pdf(html, title=title, now=now)
 
 
 def _store_document(
@@ -272,8 +257,8 @@ def _store_document(
     by_id: int | None,
 ) -> Attachment:
     total = accorded_in_year(session, dossier.organisation_id, line.financeur_id, dossier.campaign.year)
-    html = render_html(kind, context(session, dossier, line, kind, total, now))
-    content = render_pdf(html, f"{TITLES[kind]} – {dossier.number} – {line.financeur.name}", now)
+    ctx = context(session, dossier, line, kind, total, now)
+    content = render_pdf(render_html(kind, ctx), ctx["title"], now)
     digest = store(session, data_dir, content)
     for old in session.scalars(
         select(Attachment).where(

@@ -154,6 +154,7 @@ def my_dossiers(
         "groups": [g for g in by_campaign if g["rows"]],
         "today": day,
         "organisations": user.organisations,
+        "refusals": dossiers.filing_refusals(user, [card["campaign"] for card in cards]),
         "page": page,
         "pages": max(1, -(-total // MY_PAGE)),
     }

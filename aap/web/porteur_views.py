@@ -166,6 +166,8 @@ def history_rows(events: list[DossierEvent], financeur_names: dict[str, str]) ->
             label = f"Décision de {name} : {DECISION_LABELS.get(decision, decision)}"
         elif e.transition == "rendre_avis" and data.get("avis"):
             detail = f"Avis : {AVIS_LABELS.get(data['avis'], data['avis'])}"
+        elif e.transition == "budget_ajuste" and data.get("version"):
+            detail = f"Version {data['version']}"
         elif e.transition == "demander_complements" and data.get("due_date"):
             detail = f"À transmettre avant le {data['due_date']}"
         rows.append(

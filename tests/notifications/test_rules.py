@@ -194,3 +194,45 @@ def test_an_avis_reminder_names_a_known_avis_date_and_only_it_goes_to_the_partne
     assert "due_date, given_at" in str(refused.value)
     shipped = default_rules().get("partenaire_avis_en_attente")
     assert shipped is not None and shipped.anchor == "avis.due_date" and shipped.digest
+
+
+def test_a_digest_on_a_step_of_the_history_names_a_known_step_and_when_only_where_it_is_known(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "version: 1\n"
+        "rules:\n"
+        "  - code: signatures\n"
+        "    label: Conventions à signer\n"
+        "    anchor: evenement.signer_convention\n"  # 5: no such step in the history
+        "    offsets: [0]\n"
+        "    states: [conventionne]\n"
+        "    recipients: instructeurs\n"
+        "    template: digest\n"
+        "    digest: true\n"
+        "  - code: budgets\n"
+        "    label: Budgets ajustés\n"
+        "    anchor: evenement.budget_ajuste\n"
+        "    when: avec_convention\n"  # 14: the budget ajusté does not know whether a convention goes
+        "    offsets: [0]\n"
+        "    states: [programme]\n"
+        "    recipients: destinataire\n"  # 17: a dated rule has no event naming its recipient
+        "    template: digest\n"
+        "    digest: true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesFileError) as refused:
+        parse_rules_file(path)
+    errors = {(e.line, e.path, e.code) for e in refused.value.errors}
+    assert (5, "rules[0].anchor", "unknown_anchor") in errors
+    assert (14, "rules[1].when", "when_anchor") in errors
+    assert (17, "rules[1].recipients", "destinataire_recipients") in errors
+    assert "budget_ajuste" in str(refused.value) and "evenement.conventionner" in str(refused.value)
+    shipped = default_rules().by_code()
+    assert shipped["instructeurs_conventions_a_signer"].anchor == "evenement.conventionner"
+    assert shipped["instructeurs_conventions_a_signer"].when == "avec_convention"
+    assert (
+        shipped["instructeurs_budgets_ajustes"].digest
+        and shipped["budget_ajuste_recu"].event == "budget_ajuste"
+    )

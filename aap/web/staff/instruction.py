@@ -17,7 +17,7 @@ from aap.deps import DB
 from aap.dossiers import queries as dossier_queries
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
-from aap.financing import echeancier, programmation
+from aap.financing import ajustement, echeancier, programmation
 from aap.financing import service as financing
 from aap.financing.documents import document_out, list_documents
 from aap.messages import service as messages
@@ -107,6 +107,7 @@ def dossier_context(session: Session, user: User, dossier: Dossier, when: dateti
         "thread": messages.thread(session, user, dossier.id),
         "documents": staff_documents(session, user, dossier),
         "echeancier": echeancier.schedules(session, dossier, user),
+        "ajustement": ajustement.state_of(dossier),
         "PAYMENT_LABELS": echeancier.RECORDABLE_PAYMENTS,
         "DOCUMENT_TITLES": DOCUMENT_TITLES,
     }
