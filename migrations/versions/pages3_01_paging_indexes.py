@@ -8,7 +8,7 @@ orientation with their state (a list filtered by orientation counted by state fr
 the kept campaign totals recounted, now with each financer's accorded lines (the CPO share's totals)
 
 Revision ID: pages3_01
-Revises: avisdigest_01
+Revises: daily3_01
 Create Date: 2026-12-02 12:55:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "pages3_01"
-down_revision: str | None = "avisdigest_01"
+down_revision: str | None = "daily3_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
