@@ -389,10 +389,13 @@ class Dossier(Base):
 
     __tablename__ = "dossiers"
     __table_args__ = (
-        Index("ix_dossiers_campaign_state", "campaign_id", "state"),
+        # by state, with the budget: the programme's count and budget read from the index alone
+        Index("ix_dossiers_campaign_state_budget", "campaign_id", "state", "budget_total"),
         UniqueConstraint("campaign_id", "number"),
-        Index("ix_dossiers_campaign_orientation", "campaign_id", "orientation_code"),
-        # a campaign's dossiers in id order: the programme's keyset pages read 1 000 rows, not the rest
+        # an orientation and its descendants, counted by state from the index alone
+        Index("ix_dossiers_campaign_orientation_state", "campaign_id", "orientation_code", "state"),
+        # a campaign's dossiers in id order: the programme's keyset pages and the lists' pages in number
+        # order read from the index, stopped at their limit
         Index("ix_dossiers_campaign_id_id", "campaign_id", "id"),
         # a CPO gets one yearly dossier per campaign, however many cron passes race to make it
         UniqueConstraint("cpo_id", "campaign_id", name="uq_dossiers_cpo_campaign"),
@@ -562,7 +565,19 @@ class Cofinancement(Base):
     """A dossier's line for one solicited financer: requested, proposed, decided, paid."""
 
     __tablename__ = "cofinancements"
-    __table_args__ = (UniqueConstraint("dossier_id", "financeur_id"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "financeur_id"),
+        # the per-financer sums (enveloppes, CPO share, programme totals) read from the index alone
+        Index(
+            "ix_cofinancements_amounts",
+            "dossier_id",
+            "financeur_id",
+            "decision",
+            "montant_demande",
+            "montant_propose",
+            "montant_accorde",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     financeur_id: Mapped[int] = mapped_column(ForeignKey("financeurs.id"), index=True)

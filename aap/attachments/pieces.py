@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from aap.dossiers.effects import AnswersContext, EffectsTable, PreconditionContext, TransitionContext
@@ -69,6 +69,28 @@ def current_dossier_pieces(session: Session, dossier_id: int) -> dict[str, Attac
     return {a.kind: a for a in rows}
 
 
+def _current_pieces(
+    session: Session, dossier: Dossier
+) -> tuple[dict[str, Attachment], dict[str, Attachment]]:
+    """`current_organisation_pieces` and `current_dossier_pieces` of a dossier, in one query."""
+    rows = session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.replaced_at.is_(None),
+            or_(
+                and_(Attachment.organisation_id == dossier.organisation_id, Attachment.dossier_id.is_(None)),
+                Attachment.dossier_id == dossier.id,
+            ),
+        )
+        .order_by(Attachment.id)
+    )
+    org: dict[str, Attachment] = {}
+    own: dict[str, Attachment] = {}
+    for a in rows:
+        (own if a.dossier_id is not None else org)[a.kind] = a
+    return org, own
+
+
 def _linked(answers: dict[str, Any], section: str | None) -> dict[str, Any]:
     value = answers.get(section) if section else None
     return value if isinstance(value, dict) else {}
@@ -89,8 +111,7 @@ def effective_pieces(
         {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
     )
     live = _live(dossier) if live is None else live
-    org = current_organisation_pieces(session, dossier.organisation_id) if live else {}
-    own = current_dossier_pieces(session, dossier.id) if live else {}
+    org, own = _current_pieces(session, dossier) if live else ({}, {})
     out: dict[str, Attachment | None] = {}
     for kind, f in fields.items():
         current = (org if f.scope == "organisation" else own).get(kind)
@@ -134,12 +155,18 @@ def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
     answers = dict(dossier.answers or {})
     linked = {k: v for k, v in _linked(answers, section).items() if k not in piece_fields(form)}
     linked.update(have)
-    if linked:
-        answers[section] = linked
-    else:
-        answers.pop(section, None)
-    dossier.answers = answers
+    if linked != _linked(answers, section):  # the same links are not written again (nor re-indexed)
+        if linked:
+            answers[section] = linked
+        else:
+            answers.pop(section, None)
+        dossier.answers = answers
     # the same ids as rows: what financers may read of replaced versions, what retention keeps
+    rows = set(
+        session.scalars(select(DossierPiece.attachment_id).where(DossierPiece.dossier_id == dossier.id))
+    )
+    if rows == set(have.values()):
+        return
     session.execute(delete(DossierPiece).where(DossierPiece.dossier_id == dossier.id))
     if have:
         session.execute(

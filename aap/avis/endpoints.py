@@ -78,15 +78,28 @@ def request_avis(dossier_id: int, body: AvisRequestBody, db: DB, user: Caller) -
     response_model=AvisPage,
     summary="Les avis demandés sur un dossier (l'équipe ; un partenaire voit les siens)",
 )
-def dossier_avis(dossier_id: int, db: DB, user: Caller) -> AvisPage:
-    items = [avis_out(a) for a in service.for_dossier(db, user, dossier_id)]
-    return AvisPage(items=items, total=len(items))
+def dossier_avis(
+    dossier_id: int,
+    db: DB,
+    user: Caller,
+    limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> AvisPage:
+    items = [avis_out(a) for a in service.for_dossier(db, user, dossier_id, limit=limit, offset=offset)]
+    return AvisPage(items=items, total=service.for_dossier_total(db, user, dossier_id))
 
 
 @router.get("/avis-partenaires", response_model=AvisPage, summary="Les avis demandés au partenaire connecté")
-def inbox(db: DB, user: Caller, en_attente: bool = Query(False)) -> AvisPage:
-    items = [avis_out(a) for a in service.inbox(db, user, pending_only=en_attente)]
-    return AvisPage(items=items, total=len(items))
+def inbox(
+    db: DB,
+    user: Caller,
+    en_attente: bool = Query(False),
+    limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> AvisPage:
+    page = service.inbox(db, user, pending_only=en_attente, limit=limit, offset=offset)
+    items = [avis_out(a) for a in page]
+    return AvisPage(items=items, total=service.inbox_total(db, user, pending_only=en_attente))
 
 
 @router.post(

@@ -23,6 +23,8 @@ from workflows.labels import PARTNER_AVIS_LABELS
 
 ASKABLE_STATES = ("depose", "en_instruction", "complements_demandes", "instruit")
 MAX_TEXT = 5000
+PAGE_SIZE = 50  # the partner's list, a page at a time
+MAX_LIMIT = 500
 
 
 def _error(path: str, code: str, message: str) -> dict[str, str]:
@@ -130,15 +132,29 @@ def _readable(user: User) -> Select[AvisPartenaire]:
     return query.where(false())
 
 
-def for_dossier(session: Session, user: User, dossier_id: int) -> list[AvisPartenaire]:
+def for_dossier(
+    session: Session, user: User, dossier_id: int, *, limit: int = MAX_LIMIT, offset: int = 0
+) -> list[AvisPartenaire]:
     get_dossier(session, user, dossier_id)  # a dossier the caller may not see is a 404, whoever asks
     if user.role not in ("instructeur", "admin", "partenaire"):
         return []
     return list(
         session.scalars(
-            _readable(user).where(AvisPartenaire.dossier_id == dossier_id).order_by(AvisPartenaire.id)
+            _readable(user)
+            .where(AvisPartenaire.dossier_id == dossier_id)
+            .order_by(AvisPartenaire.id)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+            .offset(max(offset, 0))
         )
     )
+
+
+def for_dossier_total(session: Session, user: User, dossier_id: int) -> int:
+    """How many avis of this dossier the caller reads (its access checked by `for_dossier`)."""
+    if user.role not in ("instructeur", "admin", "partenaire"):
+        return 0
+    query = _readable(user).where(AvisPartenaire.dossier_id == dossier_id)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def for_dossiers(session: Session, user: User, dossier_ids: list[int]) -> dict[int, list[AvisPartenaire]]:
@@ -154,13 +170,31 @@ def for_dossiers(session: Session, user: User, dossier_ids: list[int]) -> dict[i
     return out
 
 
-def inbox(session: Session, user: User, *, pending_only: bool = False) -> list[AvisPartenaire]:
+def _inbox_query(user: User, pending_only: bool) -> Select[AvisPartenaire]:
     if user.role != "partenaire":
         raise Forbidden("Cette liste est celle des partenaires consultés.", code="role_interdit")
-    query = _readable(user).options(selectinload(AvisPartenaire.dossier))
-    if pending_only:
-        query = query.where(AvisPartenaire.avis.is_(None))
-    return list(session.scalars(query.order_by(AvisPartenaire.due_date, AvisPartenaire.id)))
+    query = _readable(user)
+    return query.where(AvisPartenaire.avis.is_(None)) if pending_only else query
+
+
+def inbox(
+    session: Session, user: User, *, pending_only: bool = False, limit: int = PAGE_SIZE, offset: int = 0
+) -> list[AvisPartenaire]:
+    """A page of the partner's requests, the most urgent first, with their dossier and its porteur."""
+    query = _inbox_query(user, pending_only).options(
+        selectinload(AvisPartenaire.dossier).selectinload(Dossier.organisation)
+    )
+    return list(
+        session.scalars(
+            query.order_by(AvisPartenaire.due_date, AvisPartenaire.id)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+            .offset(max(offset, 0))
+        )
+    )
+
+
+def inbox_total(session: Session, user: User, *, pending_only: bool = False) -> int:
+    return session.scalar(select(func.count()).select_from(_inbox_query(user, pending_only).subquery())) or 0
 
 
 def get_request(session: Session, user: User, request_id: int) -> AvisPartenaire:

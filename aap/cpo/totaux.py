@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from aap.cpo.repository import BOUND_STATES
@@ -36,45 +36,63 @@ def _part(under: Decimal, total: Decimal) -> str:
     return f"{(under / total).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP) if total else Decimal('0'):.4f}"
 
 
-def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
+def cpo_shares(
+    session: Session,
+    user: User,
+    campaign: Campaign,
+    accorded: dict[int, tuple[Decimal, int]] | None = None,
+) -> list[dict[str, Any]]:
     """Per financer of the campaign: `montant_cpo`, `montant_total`, `part`, `actions_cpo`,
-    `actions_total`, `cible`."""
-    # the (dossier, financer) pairs under a signed CPO: a few rows per CPO, joined once to the lines
+    `actions_total`, `cible`. `accorded`: each financer's accorded money and lines (abandoned dossiers
+    aside) when the caller already knows them for every dossier of the campaign (the staff's kept
+    totals): then only the part under CPO is read."""
+    # the (dossier, financer) pairs of this campaign under a signed CPO: a few rows per CPO
     pairs = (
         select(CpoAnnee.dossier_id.label("dossier_id"), CpoMontant.financeur_id.label("financeur_id"))
         .join(Cpo, Cpo.id == CpoAnnee.cpo_id)
         .join(CpoMontant, CpoMontant.cpo_annee_id == CpoAnnee.id)
-        .where(Cpo.state.in_(BOUND_STATES), CpoAnnee.dossier_id.is_not(None))
+        .join(Dossier, Dossier.id == CpoAnnee.dossier_id)
+        .where(Cpo.state.in_(BOUND_STATES), Dossier.campaign_id == campaign.id)
         .distinct()
         .subquery()
     )
-    under = pairs.c.dossier_id.is_not(None)
     visible = visible_dossiers(user).whereclause
-    accorde = func.coalesce(Cofinancement.montant_accorde, 0)
-    rows = session.execute(
-        select(
-            Cofinancement.financeur_id,
-            func.sum(case((under, accorde), else_=0)),
-            func.sum(accorde),
-            func.count(distinct(case((under, Dossier.id), else_=None))),
-            func.count(distinct(Dossier.id)),
-        )
-        .join(Dossier, Dossier.id == Cofinancement.dossier_id)
-        .outerjoin(
-            pairs,
-            and_(pairs.c.dossier_id == Dossier.id, pairs.c.financeur_id == Cofinancement.financeur_id),
-        )
-        .where(
-            and_(
-                Dossier.campaign_id == campaign.id,
-                *([visible] if visible is not None else []),
-                Dossier.state != "abandonne",
-                Cofinancement.decision == "accorde",
-            )
-        )
-        .group_by(Cofinancement.financeur_id)
+    counted = and_(
+        Dossier.campaign_id == campaign.id,
+        *([visible] if visible is not None else []),
+        Dossier.state != "abandonne",
+        Cofinancement.decision == "accorde",
     )
-    sums = {fid: (Decimal(c or 0), Decimal(t or 0), n_c, n_t) for fid, c, t, n_c, n_t in rows}
+    accorde = func.coalesce(Cofinancement.montant_accorde, 0)
+    # every accorded line (one line per dossier and financer, so the lines are the actions): kept by
+    # the caller, else one pass over the campaign's lines
+    totals = (
+        [(fid, t, n) for fid, (t, n) in accorded.items()]
+        if accorded is not None
+        else session.execute(
+            select(Cofinancement.financeur_id, func.sum(accorde), func.count())
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            .where(counted)
+            .group_by(Cofinancement.financeur_id)
+        )
+    )
+    # the pairs first (a few per signed CPO), then only their dossiers' lines: never every line
+    signed = {(d, f) for d, f in session.execute(select(pairs.c.dossier_id, pairs.c.financeur_id))}
+    cpo_part: dict[int, tuple[Decimal, int]] = {}
+    if signed:
+        under = session.execute(
+            select(Cofinancement.dossier_id, Cofinancement.financeur_id, accorde)
+            .join(Dossier, Dossier.id == Cofinancement.dossier_id)
+            .where(counted, Cofinancement.dossier_id.in_(sorted({d for d, _ in signed})))
+        )
+        for dossier_id, fid, amount in under:
+            if (dossier_id, fid) in signed:
+                c, n = cpo_part.get(fid, (ZERO, 0))
+                cpo_part[fid] = (c + Decimal(amount or 0), n + 1)
+    sums: dict[int, tuple[Decimal, Decimal, int, int]] = {}
+    for fid, t, n_t in totals:
+        c, n_c = cpo_part.get(fid, (ZERO, 0))
+        sums[fid] = (c, Decimal(t or 0), n_c, n_t)
     financeurs = session.execute(
         select(Financeur.id, Financeur.code, Financeur.name)
         .join(CampaignFinanceur, CampaignFinanceur.financeur_id == Financeur.id)

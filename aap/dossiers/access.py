@@ -42,6 +42,17 @@ def sees_payments(user: User, line: Cofinancement) -> bool:
     return sees_payments_of(user, line.financeur_id)
 
 
+def own_lines(user: User) -> Select[Dossier, Cofinancement]:
+    """A financer's own lines with their dossiers: the dossiers `visible_dossiers` shows it because
+    they solicit it, read from its lines (no test of the other ways in, which these rows pass anyway)."""
+    query = select(Dossier, Cofinancement).join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
+    if user.role != "financeur" or user.financeur_id is None:
+        return query.where(false())
+    return query.where(
+        Cofinancement.financeur_id == user.financeur_id, Dossier.state.not_in(HIDDEN_FROM_FINANCEURS)
+    )
+
+
 def visible_dossiers(user: User) -> Select[Dossier]:
     """A porteur: its organisations' dossiers; a financeur: the deposited dossiers that solicit it and,
     for a commune's financer, every deposited dossier of a QPV (or place) of that commune, even one

@@ -7,7 +7,8 @@ overdue, and a text searched in the number, the title and the porteur's name. Ev
 from the answers into indexed columns on every save (`aap.dossiers.search_columns`).
 
 A page costs a constant number of statements: one grouped count (the counts by state, and the total),
-one for the page's rows, and one per eager-loaded relation; never one per dossier.
+one for the page's ids (sorted from the indexes), one for those rows, and one per eager-loaded
+relation; never one per dossier.
 """
 
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from aap.dossiers.access import visible_dossiers
+from aap.dossiers.access import own_lines, visible_dossiers
 from aap.models import Cofinancement, Dossier, DossierTarget, Financeur, Organisation, User
 from workflows.dossier import STATES
 
@@ -114,12 +115,14 @@ def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]
             )
         )
     if f.orientation:
-        # the node itself and its descendants (A.1, A.1.2…): an index range, on every database
+        # the node itself and its descendants (A.1, A.1.2…): one index range [A, A/) on every database
+        # (with the state beside it in the index, the counts by state never read a row), then A or A.…
         code = f.orientation
         out.append(
-            or_(
-                Dossier.orientation_code == code,
-                and_(Dossier.orientation_code >= code + ".", Dossier.orientation_code < code + "/"),
+            and_(
+                Dossier.orientation_code >= code,
+                Dossier.orientation_code < code + "/",
+                or_(Dossier.orientation_code == code, Dossier.orientation_code >= code + "."),
             )
         )
     if f.financeur:
@@ -185,15 +188,26 @@ def page(
     counts = counts_by_state(session, user, f, now)
     total = counts.get(f.state, 0) if f.state else sum(counts.values())
     limit = max(1, min(limit, MAX_LIMIT))
-    query = (
-        filtered(user, f, now)
-        .options(*(list_options() if options is None else options))
-        .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
-        .limit(limit)
-        .offset(max(offset, 0))
+    if not total:
+        return DossierPage(items=[], total=total, counts=counts)
+    # the page's ids first (sorted from the indexes, never the whole rows), then those rows
+    order = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    ids = list(
+        session.scalars(
+            filtered(user, f, now)
+            .with_only_columns(Dossier.id)
+            .order_by(*order)
+            .limit(limit)
+            .offset(max(offset, 0))
+        )
     )
-    items = cast(list[Dossier], list(session.scalars(query))) if total else []
-    return DossierPage(items=items, total=total, counts=counts)
+    if not ids:
+        return DossierPage(items=[], total=total, counts=counts)
+    rows = session.scalars(
+        select(Dossier).where(Dossier.id.in_(ids)).options(*(list_options() if options is None else options))
+    )
+    by_id = {d.id: d for d in cast(list[Dossier], list(rows))}
+    return DossierPage(items=[by_id[i] for i in ids if i in by_id], total=total, counts=counts)
 
 
 # --- a financer's lines ----------------------------------------------------------------------------
@@ -227,12 +241,7 @@ def financer_lines(
 ) -> LinePage:
     """The caller's financer's lines in a campaign (those awaiting its decision only, if asked), by
     dossier number, a page at a time."""
-    query = (
-        visible_dossiers(user)
-        .add_columns(Cofinancement)
-        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
-        .where(Dossier.campaign_id == campaign_id, Cofinancement.financeur_id == user.financeur_id)
-    )
+    query = own_lines(user).where(Dossier.campaign_id == campaign_id)
     if awaiting:
         query = query.where(awaiting_clause())
     total = session.scalar(
@@ -249,14 +258,9 @@ def financer_lines(
 
 def has_awaiting(session: Session, user: User, campaign_id: int) -> bool:
     query = (
-        visible_dossiers(user)
+        own_lines(user)
         .with_only_columns(Dossier.id)
-        .join(Cofinancement, Cofinancement.dossier_id == Dossier.id)
-        .where(
-            Dossier.campaign_id == campaign_id,
-            Cofinancement.financeur_id == user.financeur_id,
-            awaiting_clause(),
-        )
+        .where(Dossier.campaign_id == campaign_id, awaiting_clause())
         .limit(1)
     )
     return session.scalar(query) is not None

@@ -29,25 +29,21 @@ __all__ = [
 ]
 
 
-def with_lines(query: Select[Dossier], *, join_organisation: bool = False) -> Select[Dossier]:
-    """The dossier with its cofinancement lines, their financer (in the lines' query) and payments,
-    and its organisation (joined in the dossier's own query when asked: one dossier, one statement less;
-    a lock then stays on the dossier's row, `with_for_update(of=Dossier)`)."""
-    organisation = (
-        joinedload(Dossier.organisation, innerjoin=True)
-        if join_organisation
-        else selectinload(Dossier.organisation)
-    )
+def with_lines(query: Select[Dossier]) -> Select[Dossier]:
+    """The dossier with its organisation and campaign (joined to its row), its cofinancement lines
+    with their financer (one statement), and their payments (another): three statements in all."""
+    lines = selectinload(Dossier.cofinancements)
     return query.options(
-        selectinload(Dossier.cofinancements).joinedload(Cofinancement.financeur, innerjoin=True),
-        selectinload(Dossier.cofinancements).selectinload(Cofinancement.payments),
-        organisation,
+        joinedload(Dossier.organisation, innerjoin=True),
+        joinedload(Dossier.campaign, innerjoin=True),
+        lines.joinedload(Cofinancement.financeur, innerjoin=True),
+        lines.selectinload(Cofinancement.payments),
     )
 
 
 def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = False) -> Dossier:
     """The dossier if `user` may see it (404 otherwise); `lock` holds its row until the commit."""
-    query = with_lines(visible_dossiers(user).where(Dossier.id == dossier_id), join_organisation=True)
+    query = with_lines(visible_dossiers(user).where(Dossier.id == dossier_id))
     if lock:
         query = query.with_for_update(of=Dossier)
     dossier = session.scalar(query)
@@ -57,8 +53,11 @@ def get_dossier(session: Session, user: User, dossier_id: int, *, lock: bool = F
 
 
 def load_locked(session: Session, dossier_id: int) -> Dossier | None:
-    """A dossier by id, locked, whoever asks (the cron pass acts as the system, not as a user)."""
-    return session.scalar(with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update())
+    """A dossier by id, locked, whoever asks (the cron pass acts as the system, not as a user); the lock
+    stays on the dossier's row, not on its organisation's or campaign's joined to it."""
+    return session.scalar(
+        with_lines(select(Dossier).where(Dossier.id == dossier_id)).with_for_update(of=Dossier)
+    )
 
 
 def list_dossiers(

@@ -25,6 +25,7 @@ from aap.financing.guards import GUARDS, PaymentAttempt
 from aap.models import (
     Campaign,
     CampaignFinanceur,
+    CampaignSum,
     Cofinancement,
     Dossier,
     EnveloppeChange,
@@ -121,6 +122,44 @@ def _sums(
     if financeur_id is not None:
         query = query.where(Cofinancement.financeur_id == financeur_id)
     return {fid: total for fid, total in session.execute(query) if total is not None}
+
+
+def _envelope_sums(session: Session, campaign_id: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Per financer, the accorded and the proposed sums (`ACCORDED`, `PROPOSED`), from the campaign's
+    kept totals (`aap.financing.summary`): they count the dossiers deposited and beyond, abandoned
+    ones aside, which is where decisions and proposals are made (`PROPOSABLE_STATES`, decisions on
+    instructed dossiers; no dossier goes back to a draft). A rejected dossier's proposals no longer
+    engage: read from its few lines and taken off."""
+    from aap.financing import summary
+
+    def euros(cents: Any) -> Decimal:
+        return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
+
+    kept = session.execute(
+        select(
+            CampaignSum.dim,
+            CampaignSum.financeur_id,
+            func.sum(CampaignSum.propose),
+            func.sum(CampaignSum.accorde),
+        )
+        .where(
+            CampaignSum.campaign_id == campaign_id,
+            CampaignSum.dim.in_(("o", summary.ACCORDED)),
+            CampaignSum.financeur_id != summary.COUNT,
+        )
+        .group_by(CampaignSum.dim, CampaignSum.financeur_id)
+    )
+    accorded: dict[int, Decimal] = {}
+    proposed: dict[int, Decimal] = {}
+    for dim, fid, propose, accorde in kept:
+        if dim == summary.ACCORDED:
+            accorded[fid] = euros(accorde)
+        else:
+            proposed[fid] = euros(propose)
+    rejected = _sums(session, Cofinancement.montant_propose, campaign_id, (Dossier.state == "rejete",))
+    for fid, amount in rejected.items():
+        proposed[fid] = proposed.get(fid, ZERO) - amount
+    return accorded, proposed
 
 
 def _accorded(session: Session, campaign_id: int, financeur_id: int) -> Decimal:
@@ -435,8 +474,7 @@ def enveloppes(session: Session, user: User, campaign_id: int) -> list[dict[str,
     """Every financer's enveloppe for staff; a financer's agent sees its own line only."""
     _envelope_reader(user)
     campaign = get_campaign(session, user, campaign_id)
-    accorded = _sums(session, Cofinancement.montant_accorde, campaign.id, ACCORDED)
-    proposed = _sums(session, Cofinancement.montant_propose, campaign.id, PROPOSED)
+    accorded, proposed = _envelope_sums(session, campaign.id)
     out = []
     for row in campaign.financeurs:
         if user.role == "financeur" and row.financeur_id != user.financeur_id:

@@ -30,6 +30,9 @@ from aap.financing import totaux
 from aap.models import CampaignDelay, CampaignSum, Cofinancement, Dossier, Payment
 
 COUNT = 0  # `financeur_id` of the rows that count dossiers
+# `dim` of each financer's accorded lines (`n`) and money (`accorde`), whatever the orientation or QPV:
+# the CPO share's totals (`aap.financing.totaux.kept_accorded`)
+ACCORDED = "a"
 AMOUNTS = ("demande", "propose", "accorde", "paye")
 DOSSIER_FIELDS = (
     "campaign_id",
@@ -95,6 +98,10 @@ def share(session: Session, campaign_id: int, dossier_ids: Iterable[int] | None 
                 s.dossiers,
                 *(_cents(getattr(s, k)) for k in AMOUNTS),
             ]
+            if dim == "o" and s.accordees:  # every line once: its financer's accorded lines
+                kept = out.sums[(campaign_id, ACCORDED, "", fid)]
+                kept[0] += s.accordees
+                kept[3] += _cents(s.accorde)
         for code, n in totaux.dossier_counts(session, scope, by_qpv=by_qpv).items():
             out.sums[(campaign_id, dim, code or "", COUNT)][0] += n
     for kind, histogram in totaux.delay_histograms(session, scope).items():

@@ -26,6 +26,7 @@ from aap.dossiers.access import sees_payments_of, visible_dossiers
 from aap.errors import Forbidden
 from aap.models import (
     Campaign,
+    CampaignSum,
     Cofinancement,
     Dossier,
     DossierTarget,
@@ -55,9 +56,11 @@ class Sums:
     propose: Decimal = ZERO
     accorde: Decimal = ZERO
     paye: Decimal = ZERO
+    accordees: int = 0  # accorded lines (the CPO share's actions), not part of `out`
 
     def add(self, other: "Sums") -> None:
         self.dossiers += other.dossiers
+        self.accordees += other.accordees
         for k in AMOUNT_KEYS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -116,6 +119,7 @@ def line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]
             func.sum(_cents(Cofinancement.montant_demande)).label("demande"),
             func.sum(func.coalesce(_cents(Cofinancement.montant_propose), 0)).label("propose"),
             func.sum(accorde).label("accorde"),
+            func.sum(case((Cofinancement.decision == "accorde", 1), else_=0)).label("accordees"),
         )
         .select_from(Cofinancement)
         .join(Dossier, Dossier.id == Cofinancement.dossier_id)
@@ -134,7 +138,9 @@ def line_groups(session: Session, scope: Scope, by_qpv: bool) -> dict[Key, Sums]
         lines = lines.join(PLACE, PLACES_OF_DOSSIER)
         paid = paid.join(PLACE, PLACES_OF_DOSSIER)
     out = {
-        (r.key, r.financeur_id): Sums(r.n, _euros(r.demande), _euros(r.propose), _euros(r.accorde))
+        (r.key, r.financeur_id): Sums(
+            r.n, _euros(r.demande), _euros(r.propose), _euros(r.accorde), accordees=int(r.accordees or 0)
+        )
         for r in session.execute(lines)
     }
     for r in session.execute(paid):
@@ -314,9 +320,12 @@ def _figures(by_orientation: dict[str | None, Sums], by_qpv: dict[str | None, Su
     return figures
 
 
-def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[str, Any]]:
+def cpo_shares(
+    session: Session, user: User, campaign: Campaign, accorded: dict[int, tuple[Decimal, int]] | None = None
+) -> list[dict[str, Any]]:
     """Per financer: the share of its accorded money under a CPO, against the 50 % target, from the
-    CPO domain's one grouped query (`aap.cpo.totaux`), as Decimals."""
+    CPO domain's grouped queries (`aap.cpo.totaux`), as Decimals. `accorded`: each financer's accorded
+    money and lines when already known (the kept totals)."""
     return [
         {
             **share,
@@ -325,7 +334,7 @@ def cpo_shares(session: Session, user: User, campaign: Campaign) -> list[dict[st
             "part": Decimal(share["part"]),
             "cible": Decimal(share["cible"]),
         }
-        for share in cpo_totaux.cpo_shares(session, user, campaign)
+        for share in cpo_totaux.cpo_shares(session, user, campaign, accorded)
     ]
 
 
@@ -352,14 +361,32 @@ def _from_summary(
     groups: dict[str, dict[Key, Sums]] = {"o": {}, "q": {}}
     counts: dict[str, dict[str | None, int]] = {"o": {}, "q": {}}
     for (_c, dim, code, fid), (n, *cents) in kept.sums.items():
+        if dim == summary.ACCORDED:
+            continue  # each financer's accorded lines: `kept_accorded`
         if fid == summary.COUNT:
             counts[dim][code or None] = n
         else:
-            groups[dim][(code or None, fid)] = Sums(n, *(_euros(v) for v in cents))
+            demande, propose, accorde, paye = (_euros(v) for v in cents)
+            groups[dim][(code or None, fid)] = Sums(n, demande, propose, accorde, paye)
     histograms: dict[str, dict[int, int]] = {}
     for (_c, kind, days), n in kept.delays.items():
         histograms.setdefault(kind, {})[days] = n
     return groups["o"], counts["o"], groups["q"], counts["q"], histograms
+
+
+def kept_accorded(session: Session, campaign_id: int) -> dict[int, tuple[Decimal, int]]:
+    """Each financer's accorded money and accorded lines in the campaign, from the kept totals."""
+    from aap.financing import summary
+
+    return {
+        fid: (_euros(accorde), n)
+        for fid, n, accorde in session.execute(
+            select(CampaignSum.financeur_id, CampaignSum.n, CampaignSum.accorde).where(
+                CampaignSum.campaign_id == campaign_id, CampaignSum.dim == summary.ACCORDED
+            )
+        )
+        if n
+    }
 
 
 def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
@@ -376,8 +403,10 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
             *([visible] if visible is not None else []),
         ]
     )
+    accorded = None
     if _summary_covers(user, campaign):  # the whole campaign: its kept totals (`summary`)
         by_orientation, counts_o, by_qpv, counts_q, histograms = _from_summary(session, campaign.id)
+        accorded = kept_accorded(session, campaign.id)
     else:
         by_orientation = line_groups(session, scope, by_qpv=False)
         by_qpv = line_groups(session, scope, by_qpv=True)
@@ -428,5 +457,5 @@ def totaux(session: Session, user: User, campaign_id: int) -> dict[str, Any]:
         "hors_qpv": every.hors_qpv,
         "delais": {kind: median_of(histograms.get(kind, {})) for kind in DELAYS},
         "propre": own,
-        "cpo": cpo_shares(session, user, campaign),
+        "cpo": cpo_shares(session, user, campaign, accorded),
     }

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from aap.attachments import files
@@ -49,11 +49,17 @@ MESSAGE_WITH_FILE: dict[str, Any] = {
     response_model=MessagePage,
     summary="Les échanges et, pour l'équipe, les notes internes d'un dossier",
 )
-def list_messages(dossier_id: int, db: DB, user: Caller) -> MessagePage:
-    messages = service.list_messages(db, user, dossier_id)
+def list_messages(
+    dossier_id: int,
+    db: DB,
+    user: Caller,
+    limit: int = Query(100, ge=1, le=service.MAX_LIMIT, description="Messages par page, du plus ancien"),
+    offset: int = Query(0, ge=0),
+) -> MessagePage:
+    messages = service.list_messages(db, user, dossier_id, limit=limit, offset=offset)
     attached = service.files_of(db, user, messages)
     items = [message_out(m, attached[m.id]) for m in messages]
-    return MessagePage(items=items, total=len(items))
+    return MessagePage(items=items, total=service.count_messages(db, user, dossier_id))
 
 
 @router.post(

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aap.attachments import files
@@ -42,18 +42,36 @@ def writable_audiences(user: User) -> tuple[str, ...]:
     return ()
 
 
-def list_messages(session: Session, user: User, dossier_id: int) -> list[DossierMessage]:
+PAGE_SIZE = 50  # a dossier page shows the latest messages; older ones a page at a time
+MAX_LIMIT = 500
+
+
+def _readable(user: User, dossier_id: int) -> Select[DossierMessage]:
+    return select(DossierMessage).where(
+        DossierMessage.dossier_id == dossier_id,
+        DossierMessage.audience.in_(readable_audiences(user)),
+    )
+
+
+def list_messages(
+    session: Session, user: User, dossier_id: int, *, limit: int = MAX_LIMIT, offset: int = 0
+) -> list[DossierMessage]:
+    """A page of the messages the caller reads, oldest first."""
     get_dossier(session, user, dossier_id)  # a hidden dossier is a 404
     return list(
         session.scalars(
-            select(DossierMessage)
-            .where(
-                DossierMessage.dossier_id == dossier_id,
-                DossierMessage.audience.in_(readable_audiences(user)),
-            )
+            _readable(user, dossier_id)
             .order_by(DossierMessage.id)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+            .offset(max(offset, 0))
         )
     )
+
+
+def count_messages(session: Session, user: User, dossier_id: int) -> int:
+    """How many messages of the dossier the caller reads (its access checked by `list_messages`)."""
+    query = _readable(user, dossier_id).with_only_columns(func.count(DossierMessage.id))
+    return session.scalar(query) or 0
 
 
 def _checked_body(body: str) -> str:
@@ -200,13 +218,26 @@ def _tell_the_other_side(
     after_transition(session, dossier, news, now)
 
 
-def thread(session: Session, user: User, dossier_id: int) -> dict[str, object]:
-    """What a dossier page shows of the dialogue: the messages this caller reads, and the boxes it may
-    write in, each saying who will read it."""
-    items = list_messages(session, user, dossier_id)
+def thread(session: Session, user: User, dossier_id: int, page: int = 1) -> dict[str, object]:
+    """What a dossier page shows of the dialogue: the latest messages this caller reads (page 2, 3…:
+    older ones), oldest first, and the boxes it may write in, each saying who will read it."""
+    get_dossier(session, user, dossier_id)  # a hidden dossier is a 404
+    total = count_messages(session, user, dossier_id)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    latest = session.scalars(
+        _readable(user, dossier_id)
+        .order_by(DossierMessage.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    items = list(reversed(list(latest)))
     return {
         "dossier_id": dossier_id,
         "items": items,
+        "total": total,
+        "page": page,
+        "pages": pages,
         "files": files_of(session, user, items),
         "audiences": [(code, AUDIENCES[code]) for code in writable_audiences(user)],
         "labels": AUDIENCES,

@@ -3,7 +3,7 @@ from its own list; the rules are in `aap/avis/service.py`."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from aap.avis import service
@@ -14,7 +14,7 @@ from aap.errors import AppError, NotFound
 from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
-from aap.web.staff.common import error_list, page_user, parse_day, see_other
+from aap.web.staff.common import error_list, page_links, page_user, parse_day, see_other
 from workflows.labels import PARTNER_AVIS_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -23,13 +23,22 @@ Instructing = Annotated[User, Depends(page_user("instructeur", "admin"))]
 
 
 @router.get("/avis", response_class=HTMLResponse)
-def inbox_page(request: Request, db: DB, user: Partner) -> HTMLResponse:
+def inbox_page(
+    request: Request, db: DB, user: Partner, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+) -> HTMLResponse:
+    total = service.inbox_total(db, user)
+    pages = max((total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1)
+    page = min(page, pages)
     return render(
         request,
         "avis/liste.html",
         {
             "user": user,
-            "items": service.inbox(db, user),
+            "items": service.inbox(db, user, offset=(page - 1) * service.PAGE_SIZE),
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "page_links": page_links(page, pages),
             "labels": PARTNER_AVIS_LABELS,
             "today": now().date(),
         },

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -38,6 +38,7 @@ def _page(
     user: User,
     dossier_id: int,
     *,
+    page: int = 1,
     entered: dict[str, str] | None = None,
     errors: list[dict[str, str]] | None = None,
     status_code: int = 200,
@@ -45,7 +46,7 @@ def _page(
     context = {
         "user": user,
         "dossier": get_dossier(db, user, dossier_id),
-        "thread": service.thread(db, user, dossier_id),
+        "thread": service.thread(db, user, dossier_id, page),
         "back": _back(user, dossier_id),
         "entered": entered,
         "errors": errors or [],
@@ -54,8 +55,15 @@ def _page(
 
 
 @router.get("/dossiers/{dossier_id}/echanges", response_class=HTMLResponse)
-def messages_page(request: Request, dossier_id: int, db: DB, user: Reader) -> HTMLResponse:
-    return _page(request, db, user, dossier_id)
+def messages_page(
+    request: Request,
+    dossier_id: int,
+    db: DB,
+    user: Reader,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    """Every message, a page at a time: page 1 the latest, page 2 the ones before…"""
+    return _page(request, db, user, dossier_id, page=page)
 
 
 @router.post("/dossiers/{dossier_id}/messages", response_class=HTMLResponse, response_model=None)

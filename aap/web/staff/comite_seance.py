@@ -1,9 +1,14 @@
-"""The comité's sitting page: the avis of every dossier examined, typed once, recorded all or nothing."""
+"""The comité's sitting page: the avis of the dossiers examined, typed once, recorded all or nothing.
+
+The instructed dossiers come a page at a time (by number, read in SQL, a fixed number of statements
+whatever the campaign's size); the avis of a page are recorded together, all or none. Recorded
+dossiers leave the list, so the next ones move up; the other pages stay a link away.
+"""
 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from aap.avis import service as avis
@@ -16,12 +21,12 @@ from aap.errors import AppError
 from aap.models import User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
-from aap.web.staff.common import page_user, parse_day, see_other
+from aap.web.staff.common import page_links, page_user, parse_day, see_other
 from workflows.labels import PARTNER_AVIS_LABELS
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
-MAX_ROWS = 500  # a sitting examines the dossiers instructed since the last one
+PAGE_SIZE = 50  # the dossiers of a page, whose avis are recorded together
 
 
 def _default_day(planned: date | None, today: date) -> date:
@@ -34,12 +39,27 @@ def _page(
     user: User,
     campaign_id: int,
     *,
+    page: int = 1,
     entered: dict[str, Any] | None = None,
     errors: list[dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     campaign = campaigns.get_campaign(db, user, campaign_id)
-    items, total = dossiers.list_dossiers(db, user, campaign_id=campaign.id, state="instruit", limit=MAX_ROWS)
+    items, total = dossiers.list_dossiers(
+        db, user, campaign_id=campaign.id, state="instruit", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page > pages and total:  # past the end (avis recorded meanwhile): the last page
+        return _page(
+            request,
+            db,
+            user,
+            campaign_id,
+            page=pages,
+            entered=entered,
+            errors=errors,
+            status_code=status_code,
+        )
     by_dossier: dict[int, list[str]] = {}
     general: list[str] = []
     for e in errors or []:
@@ -56,7 +76,10 @@ def _page(
             "campaign": campaign,
             "dossiers": items,
             "total": total,
-            "max_rows": MAX_ROWS,
+            "page": page,
+            "pages": pages,
+            "page_links": page_links(page, pages),
+            "page_size": PAGE_SIZE,
             "requested": {d.id: dossiers.requested_total(d) for d in items},
             "partner_avis": avis.for_dossiers(db, user, [d.id for d in items]),
             "partner_labels": PARTNER_AVIS_LABELS,
@@ -72,8 +95,14 @@ def _page(
 
 
 @router.get("/instruction/comite/{campaign_id}/seance", response_class=HTMLResponse)
-def sitting_page(request: Request, campaign_id: int, db: DB, user: StaffUser) -> HTMLResponse:
-    return _page(request, db, user, campaign_id)
+def sitting_page(
+    request: Request,
+    campaign_id: int,
+    db: DB,
+    user: StaffUser,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    return _page(request, db, user, campaign_id, page=page)
 
 
 @router.post("/instruction/comite/{campaign_id}/seance", response_class=HTMLResponse, response_model=None)
@@ -83,6 +112,8 @@ async def record_sitting(
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     entered = {key: str(value) for key, value in form.items() if key != "csrf"}
+    shown = entered.get("page", "1")
+    page = int(shown) if shown.isdigit() and 0 < int(shown) <= 1_000_000 else 1
     items = [
         comite.SittingAvis(int(key.removeprefix("avis-")), value, entered.get(f"commentaire-{key[5:]}"))
         for key, value in entered.items()
@@ -94,7 +125,17 @@ async def record_sitting(
         db.rollback()
         errors = exc.errors or [{"message": exc.message}]
         return _page(
-            request, db, user, campaign_id, entered=entered, errors=errors, status_code=exc.status_code
+            request,
+            db,
+            user,
+            campaign_id,
+            page=page,
+            entered=entered,
+            errors=errors,
+            status_code=exc.status_code,
         )
     flash(request, f"Séance enregistrée : {len(moved)} avis, datés du jour du comité.")
+    if dossiers.list_dossiers(db, user, campaign_id=campaign_id, state="instruit", limit=1)[1]:
+        # more dossiers await the comité's avis: back to the sitting, on the page the avis were typed
+        return see_other(f"/instruction/comite/{campaign_id}/seance" + (f"?page={page}" if page > 1 else ""))
     return see_other(f"/instruction/comite/{campaign_id}")

@@ -70,3 +70,14 @@ templates.env.globals.update(
     LINE_STATE_LABELS=LINE_STATE_LABELS,
     EVENT_LABELS=EVENT_LABELS,
 )
+
+
+def page_links(page: int, pages: int, around: int = 3) -> list[int | None]:
+    """The pages to link: the first, the last and a few around the current one (None: a gap)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for p in shown:
+        if out and p - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(p)
+    return out

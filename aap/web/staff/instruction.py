@@ -25,7 +25,7 @@ from aap.models import Dossier, User
 from aap.web.csrf import check_csrf
 from aap.web.rendering import flash, render
 from aap.web.staff import queries
-from aap.web.staff.common import error_list, page_user, parse_day, parse_money, see_other
+from aap.web.staff.common import error_list, page_links, page_user, parse_day, parse_money, see_other
 from workflows import dossier as lifecycle
 from workflows.labels import DOCUMENT_TITLES, PARTNER_AVIS_LABELS
 
@@ -36,17 +36,6 @@ StaffUser = Annotated[User, Depends(page_user("instructeur", "admin"))]
 FIELDS_OF_CONDITION = {"comment_given": "comment", "due_date_future": "due_date", "avis_valid": "avis"}
 PAGE_SIZE = 50
 COMITE_PAGE_SIZE = 100
-
-
-def page_links(page: int, pages: int, around: int = 3) -> list[int | None]:
-    """The pages to link: the first, the last and a few around the current one (None: a gap)."""
-    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
-    out: list[int | None] = []
-    for p in shown:
-        if out and p - (out[-1] or 0) > 1:
-            out.append(None)
-        out.append(p)
-    return out
 
 
 def transition_forms(user: User, dossier: Dossier) -> list[dict[str, Any]]:
