@@ -118,13 +118,9 @@ def _adjusted_budget_facts(dossier: Dossier, event: Event) -> dict[str, Any]:
         "cout_depose": format_euros(_charges(answers.get("budget"))),
         "cout_ajuste": format_euros(_charges(filed)),
         "subventions": [
-            {
-                "financeur": line.financeur.name,
-                "demande": format_euros(line.montant_demande or Decimal("0")),
-                "accorde": format_euros(line.montant_accorde or Decimal("0"))
-                if line.decision == "accorde"
-                else "refusé",
-            }
+            render.subsidy_facts(
+                line.financeur.name, line.montant_demande, line.decision, line.montant_accorde
+            )
             for line in dossier.cofinancements
         ],
     }

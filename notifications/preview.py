@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from notifications import render
 from notifications.rules import RulesFile, default_rules
@@ -93,8 +94,8 @@ def preview(
         "cout_depose": "18 400,00 €",
         "cout_ajuste": "15 200,00 €",
         "subventions": [
-            {"financeur": "État (ANCT)", "demande": "8 000,00 €", "accorde": "4 800,00 €"},
-            {"financeur": "Ville de Manosque", "demande": "3 000,00 €", "accorde": "3 000,00 €"},
+            render.subsidy_facts("État (ANCT)", Decimal("8000.00"), "accorde", Decimal("4800.00")),
+            render.subsidy_facts("Ville de Manosque", Decimal("3000.00"), "accorde", Decimal("3000.00")),
         ],
     }
     if rule.event in (

@@ -131,6 +131,18 @@ def decision_facts(
     }
 
 
+def subsidy_facts(
+    financeur_name: str, demande: Decimal | None, decision: str | None, accorde: Decimal | None
+) -> dict[str, Any]:
+    """One financer's line as the budget ajusté message shows it: asked, and accorded (or its decision)."""
+    granted = (
+        format_euros(accorde or Decimal("0"))
+        if decision == "accorde"
+        else (decision_label(decision) or "").lower()
+    )
+    return {"financeur": financeur_name, "demande": format_euros(demande or Decimal("0")), "accorde": granted}
+
+
 def render(rule: Rule, ctx: dict[str, Any]) -> Rendered:
     text_env, html_env = _envs()
     subject = " ".join(text_env.from_string(rule.subject or rule.label).render(ctx).split())

@@ -587,8 +587,11 @@ def record_decision(
 def record_news(
     session: Session, dossier: Dossier, user: User, now: datetime, name: str, data: dict[str, Any]
 ) -> DossierEvent:
-    """A history row for something done on the dossier without moving it (a budget ajusté…)."""
-    return _record(session, dossier, name, dossier.state, dossier.state, user, now, None, data)
+    """A history row for something done on the dossier without moving it (a budget ajusté…), and the
+    effects registered for it, in this transaction (the messages it calls for: `notifications.events`)."""
+    event = _record(session, dossier, name, dossier.state, dossier.state, user, now, None, data)
+    EFFECTS.run(TransitionContext(session, dossier, event, user, now))
+    return event
 
 
 def program_if_decided(session: Session, dossier: Dossier, now: datetime) -> str | None:

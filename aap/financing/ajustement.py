@@ -22,7 +22,6 @@ from aap.errors import Conflict, Forbidden, Invalid
 from aap.models import Dossier, User
 from forms import FieldError
 from forms.diff import changes
-from notifications.events import after_transition
 from workflows.cofinancement import format_euros
 
 ADJUSTABLE_STATES = ("programme",)
@@ -114,9 +113,9 @@ def file_adjusted_budget(
     dossier.answers = answers
     dossier.version += 1
     dossier.updated_at = now
-    event = dossiers.record_news(
+    # the history row, and the e-mail to the instructeurs the effects table queues for it
+    dossiers.record_news(
         session, dossier, user, now, "budget_ajuste", {"version": version, "changements": changed}
     )
-    after_transition(session, dossier, event, now)  # the instructeurs are told, in this transaction
     session.commit()
     return dossiers.get_dossier(session, user, dossier.id)
