@@ -48,9 +48,11 @@ from aap.models import Campaign, Dossier, DossierEvent, Qpv, User
 from bench.load import load_test, print_load
 
 SIZES = (1_000, 10_000, 30_000)
-# open-loop load at the largest size (`BENCH_LOAD_RATES=50,100,200`; empty: skipped)
+# open-loop load at the largest size (`BENCH_LOAD_RATES=50,100,200`; empty: skipped), on
+# `BENCH_LOAD_WORKERS` server processes (2)
 LOAD_RATES = tuple(int(r) for r in os.environ.get("BENCH_LOAD_RATES", "50,100,200").split(",") if r.strip())
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
+LOAD_WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
 NATIONAL_TERRITORIES = int(os.environ.get("BENCH_NATIONAL", str(NATIONAL.territories)))
 NATIONAL_YEARS = int(os.environ.get("BENCH_NATIONAL_YEARS", str(NATIONAL.years)))
 REPEAT = 3
@@ -359,7 +361,7 @@ def run_backend(
         _print_one(result)
     if LOAD_RATES and out:
         print(f"… {backend} : charge à débit fixe, 2 processus", file=sys.stderr, flush=True)
-        server = Server(url, data_dir, workers=2)
+        server = Server(url, data_dir, workers=LOAD_WORKERS)
         try:
             out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS)
         finally:
@@ -434,7 +436,7 @@ def print_tables(results: list[SizeResult]) -> None:
         if last.load:
             print_load(
                 last.load,
-                f"Charge à débit fixe, {backend}, {last.dossiers} dossiers, `aap serve --workers 2`",
+                f"Charge à débit fixe, {backend}, {last.dossiers} dossiers, `aap serve --workers {LOAD_WORKERS}`",
             )
 
 
@@ -486,12 +488,12 @@ def load_main(argv: list[str]) -> list[dict[str, Any]]:
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
         engine.dispose()
-        server = Server(url, Path(tmp) / "data", workers=2)
+        server = Server(url, Path(tmp) / "data", workers=LOAD_WORKERS)
         try:
             rows = load_test(server.base, campaign.id, LOAD_RATES or (50, 100, 200), LOAD_SECONDS)
         finally:
             server.stop()
-    print_load(rows, f"Charge à débit fixe, {backend}, {size} dossiers, `aap serve --workers 2`")
+    print_load(rows, f"Charge à débit fixe, {backend}, {size} dossiers, `aap serve --workers {LOAD_WORKERS}`")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / f"load-{backend}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
