@@ -194,12 +194,12 @@ def test_killed_in_the_middle_of_receiving_an_upload(
         + b"%PDF-1.4\n"
         + os.urandom(256 * 1024)
     )
-    halfway = threading.Event()
+    halfway, killed = threading.Event(), threading.Event()
 
     def body() -> Iterator[bytes]:
         yield head
         halfway.set()
-        time.sleep(30)  # never finishes: the server dies first
+        killed.wait(30)  # the rest never arrives in time: the server dies first
         yield b"\r\n--" + boundary.encode() + b"--\r\n"
 
     def send() -> None:
@@ -219,6 +219,7 @@ def test_killed_in_the_middle_of_receiving_an_upload(
         time.sleep(0.05)
     assert list((settings.data_dir / "files" / "tmp").glob("upload-*")), "l'envoi n'a pas commencé"
     server.kill()
+    killed.set()
     sender.join(timeout=60)
     started = server.start()
     assert "supprimés" in started
