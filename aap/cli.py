@@ -90,10 +90,8 @@ def serve(
 ) -> None:
     """Sert l'application web et l'API (uvicorn) : N processus, chacun avec AAP_THREADS fils d'exécution
     et autant de connexions à la base."""
-    import uvicorn
-
     from aap.security.secret_key import UnsafeSecretKey, check_serving_key
-    from aap.serving import default_workers
+    from aap.serving import default_workers, run_server
     from aap.settings import get_settings
 
     settings = get_settings()
@@ -109,13 +107,7 @@ def serve(
     # the limit is the app's (`aap.serving.ConcurrencyLimit`: a 503 with Retry-After), in every worker
     os.environ["AAP_LIMIT_CONCURRENCY"] = str(limit_concurrency or 4 * settings.threads)
     get_settings.cache_clear()  # one worker runs in this process: it reads the limit too
-    uvicorn.run(
-        "aap.main:app",
-        host=host,
-        port=port or settings.port,
-        proxy_headers=True,
-        workers=workers or default_workers(),
-    )
+    run_server("aap.main:app", host=host, port=port or settings.port, workers=workers or default_workers())
 
 
 @app.command("backup")

@@ -6,15 +6,46 @@ database connections smaller than that makes threads wait on the pool, a larger 
 connections. Several processes (`aap serve --workers N`) multiply both."""
 
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvicorn
 from anyio import to_thread
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aap.errors import RETRY_AFTER_SECONDS, Busy
+
+
+class SocketConfig(uvicorn.Config):
+    """uvicorn's settings, with a listening socket whose connections send without delay.
+
+    With several workers, uvicorn binds the socket itself and hands it to each process; asyncio then
+    leaves Nagle's algorithm on for the connections it accepts (it sets `TCP_NODELAY` only on sockets
+    it made itself), and a response written in two parts (headers, then body) waits for the client's
+    delayed acknowledgement: about 40 ms more per request. The option set on the listening socket is
+    inherited by every connection it accepts."""
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+
+def run_server(app: str, *, host: str, port: int, workers: int) -> None:
+    """`uvicorn.run` for `aap serve`: one worker serves in this process; several share one socket
+    (`SocketConfig`) under uvicorn's supervisor, which restarts a worker that dies."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = SocketConfig(app, host=host, port=port, proxy_headers=True, workers=workers)
+    server = uvicorn.Server(config=config)
+    if config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        server.run()
 
 
 def default_workers() -> int:
