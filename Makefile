@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	scripts/system-libraries
 	$(BIN)/aap secret init
 	$(BIN)/aap db upgrade
 	$(BIN)/aap demo --if-empty
@@ -32,6 +33,7 @@ lint: install
 # parallel, one process per core (TEST_WORKERS=0 for one process), each on its own databases.
 TEST_WORKERS ?= auto
 test: lint
+	scripts/system-libraries
 	@rc=0; scripts/with-postgres $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Aucun test n'a été exécuté." >&2; exit 1; fi; exit $$rc
 
