@@ -22,6 +22,7 @@ from notifications.outbox import Message, record
 from notifications.query import Recipient, dossier_rows, recipients_for
 from notifications.rules import Rule, default_rules
 from workflows import depot
+from workflows.labels import DOCUMENT_NAMES
 from workflows.money import format_euros
 
 
@@ -126,9 +127,6 @@ def _adjusted_budget_facts(dossier: Dossier, event: Event) -> dict[str, Any]:
     }
 
 
-DOCUMENT_LABELS = {"convention": "convention", "notification": "lettre de notification"}
-
-
 def _documents_facts(dossier: Dossier) -> dict[str, Any]:
     """Which document each financer sends: the message says « convention » only for a convention."""
     from sqlalchemy.orm import object_session
@@ -137,7 +135,7 @@ def _documents_facts(dossier: Dossier) -> dict[str, Any]:
 
     session = object_session(dossier)
     docs = [
-        {"financeur": line.financeur.name, "kind": kind, "label": DOCUMENT_LABELS[kind]}
+        {"financeur": line.financeur.name, "kind": kind, "label": DOCUMENT_NAMES[kind]}
         for line in dossier.cofinancements
         if line.decision == "accorde" and line.montant_accorde and session is not None
         for kind in [grant_kind(session, dossier, line)]

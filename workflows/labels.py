@@ -19,6 +19,7 @@ __all__ = [
     "BILAN_STEP_DONE",
     "CPO_EVENT_LABELS",
     "DECISION_LABELS",
+    "DOCUMENT_NAMES",
     "DOCUMENT_TITLES",
     "EVENT_LABELS",
     "LINE_STATE_LABELS",
@@ -70,6 +71,8 @@ DOCUMENT_TITLES: dict[str, str] = {
     "notification": "Notification de subvention",
     "refus": "Décision de refus de subvention",
 }
+# how a sentence names the document a financer sends (« vous recevrez la convention… »)
+DOCUMENT_NAMES: dict[str, str] = {"convention": "convention", "notification": "lettre de notification"}
 
 ROLE_LABELS: dict[str, str] = {
     "admin": "Équipe du contrat de ville",
