@@ -19,11 +19,13 @@ from aap.web.csrf import check_api_csrf
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# A dependency that does no I/O is `async`: FastAPI runs a plain `def` dependency in the thread pool, one
+# trip there and back for each, on every request that needs it.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def login_limiter(request: Request) -> LoginLimiter:
+async def login_limiter(request: Request) -> LoginLimiter:
     return request.app.state.login_limiter
 
 
@@ -122,7 +124,7 @@ def _web_territory(request: Request, db: Session, user: User, named: str | None)
     return named or chosen
 
 
-def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
     if user is None:
         raise Unauthorized(
             "Authentification requise.", code="non_authentifie", headers={"WWW-Authenticate": "Bearer"}
@@ -142,7 +144,7 @@ def the_account(user: Annotated[User, Depends(current_user)], db: DB) -> User:
 
 
 def require(*roles: str):  # type: ignore[no-untyped-def]
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden("Votre rôle ne permet pas cette action.", code="role_interdit")
         return user

@@ -363,7 +363,7 @@ def run_backend(
         print(f"… {backend} : charge à débit fixe, 2 processus", file=sys.stderr, flush=True)
         server = Server(url, data_dir, workers=LOAD_WORKERS)
         try:
-            out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS)
+            out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS, server.process.pid)
         finally:
             server.stop()
     national = run_national(backend, url, engine, data_dir) if NATIONAL_TERRITORIES else None
@@ -490,7 +490,9 @@ def load_main(argv: list[str]) -> list[dict[str, Any]]:
         engine.dispose()
         server = Server(url, Path(tmp) / "data", workers=LOAD_WORKERS)
         try:
-            rows = load_test(server.base, campaign.id, LOAD_RATES or (50, 100, 200), LOAD_SECONDS)
+            rows = load_test(
+                server.base, campaign.id, LOAD_RATES or (50, 100, 200), LOAD_SECONDS, server.process.pid
+            )
         finally:
             server.stop()
     print_load(rows, f"Charge à débit fixe, {backend}, {size} dossiers, `aap serve --workers {LOAD_WORKERS}`")

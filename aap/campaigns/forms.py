@@ -3,15 +3,15 @@
 from sqlalchemy import String, case, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from aap.models import Campaign, Orientation, Priority, Qpv
+from aap.models import Campaign, CampaignFinanceur, Financeur, Orientation, Priority, Qpv
 from forms import Form, FormContext, load_form
 from workflows.labels import PLACE_KIND_LABELS
 
 
 def form_context(session: Session, campaign: Campaign) -> FormContext:
     """The territory's places (QPV first, then the places hors QPV labelled by their kind), orientation
-    tree and priorities in one statement (an autosave asks for them each time), and the campaign's
-    financers."""
+    tree and priorities, and the campaign's financers, in one statement (an autosave asks for them each
+    time)."""
     tid = campaign.territory_id
     places = select(
         literal_column("'q'", String).label("t"),
@@ -37,10 +37,22 @@ def form_context(session: Session, campaign: Campaign) -> FormContext:
         literal(0),
         Priority.position,
     ).where(Priority.territory_id == tid)
-    rows = session.execute(union_all(places, tree, priorities).order_by("t", "rank", "pos")).all()
+    financeurs = (
+        select(
+            literal_column("'f'", String),
+            Financeur.code,
+            Financeur.name,
+            Financeur.code,
+            CampaignFinanceur.position,
+            CampaignFinanceur.id,
+        )
+        .join(CampaignFinanceur, CampaignFinanceur.financeur_id == Financeur.id)
+        .where(CampaignFinanceur.campaign_id == campaign.id)
+    )
+    rows = session.execute(union_all(places, tree, priorities, financeurs).order_by("t", "rank", "pos")).all()
     return FormContext(
         year=campaign.year,
-        financeurs=tuple((line.financeur.code, line.financeur.name) for line in campaign.financeurs),
+        financeurs=tuple((code, label) for t, code, label, *_ in rows if t == "f"),
         qpvs=tuple(
             (code, label if kind == "qpv" else f"{label} ({PLACE_KIND_LABELS.get(kind, kind)}, hors QPV)")
             for t, code, label, kind, _, _ in rows

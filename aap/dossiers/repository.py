@@ -30,14 +30,14 @@ __all__ = [
 
 
 def with_lines(query: Select[Dossier]) -> Select[Dossier]:
-    """The dossier with its organisation and campaign (joined to its row), its cofinancement lines
-    with their financer (one statement), and their payments (another): three statements in all."""
+    """The dossier with its organisation and campaign (joined to its row), then its cofinancement lines
+    with their financer and their payments (one statement): two statements in all."""
     lines = selectinload(Dossier.cofinancements)
     return query.options(
         joinedload(Dossier.organisation, innerjoin=True),
         joinedload(Dossier.campaign, innerjoin=True),
         lines.joinedload(Cofinancement.financeur, innerjoin=True),
-        lines.selectinload(Cofinancement.payments),
+        lines.joinedload(Cofinancement.payments),
     )
 
 

@@ -38,6 +38,7 @@ from aap.models import (
     CpoAnnee,
     Dossier,
     DossierEvent,
+    Financeur,
     Organisation,
     User,
 )
@@ -399,18 +400,20 @@ def update_answers(
 def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign, ctx: FormContext) -> None:
     """The cofinancement lines follow the budget's financements while the porteur may edit."""
     form = campaign_form_of(dossier)
-    requested = form.requested_amounts(dossier.answers, ctx)
+    solicited = {code for code, _name in ctx.financeurs}  # the campaign's financers
+    requested = {
+        code: amount
+        for code, amount in form.requested_amounts(dossier.answers, ctx).items()
+        if code in solicited
+    }
     lines = {line.financeur.code: line for line in dossier.cofinancements}
-    by_code: dict[str, CampaignFinanceur] = {cf.financeur.code: cf for cf in campaign.financeurs}
+    new_codes = [code for code in requested if code not in lines]
+    ids = _financeur_ids(session, campaign, new_codes) if new_codes else {}
     for code, amount in requested.items():
-        if code not in by_code:
-            continue
         line = lines.get(code)
         if line is None:
             dossier.cofinancements.append(
-                Cofinancement(
-                    financeur_id=by_code[code].financeur_id, montant_demande=amount, state="sollicite"
-                )
+                Cofinancement(financeur_id=ids[code], montant_demande=amount, state="sollicite")
             )
         elif line.decision is None:
             line.montant_demande = amount
@@ -418,6 +421,16 @@ def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign,
         if code not in requested and line.decision is None and line.montant_propose is None:
             dossier.cofinancements.remove(line)
     session.flush()
+
+
+def _financeur_ids(session: Session, campaign: Campaign, codes: list[str]) -> dict[str, int]:
+    """The ids of the campaign's financers with these codes (an autosave that opens a line)."""
+    rows = session.execute(
+        select(Financeur.code, CampaignFinanceur.financeur_id)
+        .join(CampaignFinanceur, CampaignFinanceur.financeur_id == Financeur.id)
+        .where(CampaignFinanceur.campaign_id == campaign.id, Financeur.code.in_(codes))
+    )
+    return {code: financeur_id for code, financeur_id in rows}
 
 
 # --- transitions -----------------------------------------------------------------------------------
