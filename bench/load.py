@@ -105,8 +105,9 @@ def _postgres() -> list[int]:
 
 
 def _cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes so far (0 for those gone or outside Linux)."""
-    return sum(int(st[11]) + int(st[12]) for pid in pids if (st := _stat(pid)) is not None) / _TICK
+    """User + system CPU seconds of these processes and of their children that ended (a PostgreSQL
+    backend's time passes to the postmaster when it exits); 0 for those gone or outside Linux."""
+    return sum(sum(map(int, st[11:15])) for pid in pids if (st := _stat(pid)) is not None) / _TICK
 
 
 class CpuMeter:
@@ -121,6 +122,8 @@ class CpuMeter:
         if not sent or not self.server:
             return {}
         end = (_cpu_s(self.server), _cpu_s(self.postgres), time.process_time())
+        # backends that connected during the run: their whole time is the run's
+        end = (end[0], end[1] + _cpu_s([pid for pid in _postgres() if pid not in self.postgres]), end[2])
         names = ("serveur", "postgresql", "générateur")
         return {n: round(1000 * (b - a) / sent, 2) for n, a, b in zip(names, self.start, end, strict=True)}
 
