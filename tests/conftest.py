@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aap.accounts import security
 from aap.app import create_app
 from aap.db import make_engine
 from aap.migrate import upgrade
@@ -19,6 +21,9 @@ from aap.settings import Settings
 from aap.wiring import wire
 
 wire()  # the transition effects table, as the app and the CLI fill it
+# the passwords the tests set are hashed with argon2's cheapest parameters: a login then costs
+# microseconds, not 0.1 s of CPU, and the suite logs in thousands of times
+security.use_parameters(profiles.CHEAPEST)
 
 POSTGRES_URL = os.environ.get("AAP_TEST_POSTGRES_URL")
 
