@@ -13,6 +13,8 @@ from aap.models import Dossier, User
 from tests.scale.test_lists_in_sql import statements
 from tests.web.staff_helpers import INSTRUCTEUR
 
+PORTEUR = "porteur@demo.aap.test"
+
 
 def test_prendre_en_instruction_reads_the_dossier_once_and_leaves_the_totals_alone(
     db_engine: Engine, demo: date
@@ -37,12 +39,45 @@ def test_prendre_en_instruction_reads_the_dossier_once_and_leaves_the_totals_alo
     ]
     assert len(reads_of_the_dossier) == 1, reads_of_the_dossier
     assert not [s for s in seen if "campaign_sums" in s or "GROUP BY" in s.upper()]
-    # the lock read (the dossier with its organisation and campaign; its lines with their financers;
+    # the lock read (the dossier with its organisation and campaign; its lines with their financers and
     # their payments), the history row, the dossier's row, the pièces in force (one query) and the
     # rows linking them: answers whose links did not change are not written again, nor their list
     # columns recomputed
-    assert len(seen) <= 9, "\n".join(seen)
+    assert len(seen) <= 8, "\n".join(seen)
     assert not [s for s in seen if "dossier_targets" in s or "answers=" in s], "\n".join(seen)
     with Session(db_engine) as s:
         delta = summary.check(s, campaign.id)
         assert not delta.sums and not delta.delays
+
+
+def test_an_autosave_reads_the_dossier_once_and_the_form_s_lists_in_one_statement(
+    db_engine: Engine, demo: date
+) -> None:
+    """A porteur's autosave: the dossier locked with its lines, the territory's places, orientations and
+    priorities with the campaign's financers in one statement (no financer fetched one by one), the
+    dossier's row; the lines it already has are not looked up again."""
+    with Session(db_engine, expire_on_commit=False) as session:
+        user = session.scalar(select(User).where(User.email == PORTEUR))
+        assert user is not None
+        drafts = [d for d in service.list_dossiers(session, user, state="brouillon")[0] if d.cofinancements]
+        assert drafts, "la démo donne au porteur un brouillon avec ses financements"
+        draft, version = drafts[0], drafts[0].version
+        now = datetime.now(UTC)
+        saved = service.update_answers(
+            session, user, draft.id, {"action": {"lieux": "Salle A"}}, version, now
+        )  # warm (the statements' compiled forms)
+    with Session(db_engine, expire_on_commit=False) as session:  # a request of its own, as the app's
+        user = session.scalar(select(User).where(User.email == PORTEUR))
+        assert user is not None
+        with statements(db_engine) as seen:
+            saved = service.update_answers(
+                session, user, draft.id, {"action": {"lieux": "Salle B"}}, saved.version, now
+            )
+    assert saved.answers["action"]["lieux"] == "Salle B"
+    assert saved.version == version + 2
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in selects if "FROM dossiers" in s]) == 1, "\n".join(selects)
+    assert len([s for s in selects if "financeurs" in s and "cofinancements" not in s]) == 1, "\n".join(
+        selects
+    )
+    assert len(selects) <= 3, "\n".join(selects)
