@@ -28,8 +28,11 @@ class Settings(BaseSettings):
     registry_timeout_seconds: float = 3.0
     # failed-login counters: "database" (the app's own, shared by every worker), "memory://", "redis://…"
     login_limits_storage: str = "database"
-    # requests served at once by one worker process (its thread pool), and its database connections
-    threads: int = 16
+    # requests served at once by one worker process (its thread pool), and its database connections. Python
+    # runs one thread at a time per process: threads only overlap waits on the database, and more of them
+    # fight over the interpreter's lock. Past what two cores serve, 8 per worker answered 2 to 3 times
+    # faster than 16 (`python -m bench load`); more cores take more workers, not more threads.
+    threads: int = 8
     # requests in progress per worker past which it answers 503 at once (`aap serve` sets it; None: no limit)
     limit_concurrency: int | None = None
     # a bilan line whose réalisé moves from its prévu by more than this share needs an explanation
