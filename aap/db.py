@@ -142,7 +142,12 @@ def request_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def get_engine() -> Engine:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.effective_database_url, pool_size=settings.threads)
+    # Every request a worker admits (`limit_concurrency`) may hold a connection: one whose endpoint is
+    # done on its thread keeps its connection until the event loop closes its session, and a loop slowed
+    # by a burst must not leave the next requests waiting `POOL_TIMEOUT` for one (at 200 requests/s on
+    # two cores, a whole limit's worth of requests got no answer for 5 s). Past the limit: 503 at once.
+    overflow = max(POOL_OVERFLOW, (settings.limit_concurrency or 0) - settings.threads)
+    return make_engine(settings.effective_database_url, pool_size=settings.threads, max_overflow=overflow)
 
 
 @lru_cache

@@ -1,0 +1,38 @@
+"""A worker's pool holds a connection for every request it admits: past `limit_concurrency` a request is
+refused at once (503), below it none waits `POOL_TIMEOUT` seconds for a connection that a finished
+request still holds until the event loop closes its session."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aap.db import get_engine, get_sessionmaker
+from aap.settings import get_settings
+
+
+@pytest.fixture
+def served_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """The settings `aap serve --workers N` gives each worker: 8 threads, 32 requests admitted."""
+    monkeypatch.setenv("AAP_DATABASE_URL", f"sqlite:///{tmp_path / 'pool.sqlite3'}")
+    monkeypatch.setenv("AAP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AAP_THREADS", "8")
+    monkeypatch.setenv("AAP_LIMIT_CONCURRENCY", "32")
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    yield
+    get_engine().dispose()
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+
+
+def test_every_admitted_request_gets_a_connection_at_once(served_settings: None) -> None:
+    engine = get_engine()
+    held = []
+    try:
+        held.extend(engine.pool.connect() for _ in range(32))  # no wait: a 33rd would be refused
+        assert len(held) == 32
+        assert engine.pool.size() == 8  # kept open between bursts: one per thread
+    finally:
+        for connection in held:
+            connection.close()
