@@ -89,7 +89,7 @@ def serve(
     ),
 ) -> None:
     """Sert l'application web et l'API (uvicorn) : N processus, chacun avec AAP_THREADS fils d'exécution
-    et autant de connexions à la base."""
+    et jusqu'à une connexion à la base par requête admise (--limit-concurrency)."""
     from aap.security.secret_key import UnsafeSecretKey, check_serving_key
     from aap.serving import default_workers, run_server
     from aap.settings import get_settings

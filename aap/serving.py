@@ -1,9 +1,9 @@
-"""How one worker process serves: as many requests at once as it has threads (`AAP_THREADS`), each
-with its own database connection from a pool of that size (`aap.db.get_engine`).
+"""How one worker process serves: as many requests at once as it has threads (`AAP_THREADS`), up to
+`limit_concurrency` in progress (`ConcurrencyLimit`, 503 past it), each able to hold a database connection
+(`aap.db.get_engine`: the pool keeps one per thread open and opens more up to the limit).
 
-FastAPI runs the (synchronous) endpoints in anyio's thread pool, 40 threads by default; a pool of
-database connections smaller than that makes threads wait on the pool, a larger one wastes
-connections. Several processes (`aap serve --workers N`) multiply both."""
+FastAPI runs the (synchronous) endpoints in anyio's thread pool, resized here to `AAP_THREADS`. Several
+processes (`aap serve --workers N`) multiply both."""
 
 import os
 import socket

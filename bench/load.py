@@ -190,13 +190,7 @@ async def run_rate(
             if delay > 0:
                 await asyncio.sleep(delay)
             key, request = make(i)
-            raw = client.encode(
-                request["method"],
-                request["url"],
-                headers=request.get("headers"),
-                params=request.get("params"),
-                json_body=request.get("json"),
-            )
+            raw = client.encode(**request)
             tasks.append(asyncio.create_task(_one(client, result, raw, drafts, key)))
             result.sent += 1
         await asyncio.gather(*tasks)

@@ -360,7 +360,7 @@ def run_backend(
         out.append(result)
         _print_one(result)
     if LOAD_RATES and out:
-        print(f"… {backend} : charge à débit fixe, 2 processus", file=sys.stderr, flush=True)
+        print(f"… {backend} : charge à débit fixe, {LOAD_WORKERS} processus", file=sys.stderr, flush=True)
         server = Server(url, data_dir, workers=LOAD_WORKERS)
         try:
             out[-1].load = load_test(server.base, campaign.id, LOAD_RATES, LOAD_SECONDS, server.process.pid)

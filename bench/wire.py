@@ -10,9 +10,9 @@ It speaks only what the benchmark needs: one request at a time per connection, a
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from dataclasses import dataclass
+from json import dumps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -96,12 +96,13 @@ class Client:
         url: str,
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
-        json_body: Any = None,
+        json: Any = None,
     ) -> bytes:
+        """A request's bytes, from httpx's arguments of the same names."""
         target = url + ("?" + urlencode(params) if params else "")
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        body = b"" if json_body is None else json.dumps(json_body).encode()
-        kind = "Content-Type: application/json\r\n" if json_body is not None else ""
+        body = b"" if json is None else dumps(json).encode()
+        kind = "Content-Type: application/json\r\n" if json is not None else ""
         head = (
             f"{method} {target} HTTP/1.1\r\nHost: {self.authority}\r\n{self.headers}{extra}{kind}"
             f"Content-Length: {len(body)}\r\n\r\n"

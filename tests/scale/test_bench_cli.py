@@ -9,22 +9,19 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from aap.cli import app
-from aap.db import get_engine, get_sessionmaker
 from aap.models import Campaign, Dossier
-from aap.settings import get_settings
+from tests.settings_env import settings_from_env
 
 
 @pytest.fixture
 def configured(db_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """The CLI's settings point at the test database."""
-    monkeypatch.setenv("AAP_DATABASE_URL", db_engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("AAP_DATA_DIR", str(tmp_path))
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
-    yield
-    get_engine().dispose()
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
+    with settings_from_env(
+        monkeypatch,
+        AAP_DATABASE_URL=db_engine.url.render_as_string(hide_password=False),
+        AAP_DATA_DIR=str(tmp_path),
+    ):
+        yield
 
 
 def test_generate_refuses_a_database_without_the_demo(configured: None) -> None:

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from aap.cli import app as cli
-from aap.db import get_engine, get_sessionmaker
 from aap.demo.national import NATIONAL, generate_national
 from aap.demo.volume import GenerateRefused
 from aap.financing import summary
 from aap.models import Campaign, Cofinancement, Dossier, DossierTarget, Organisation, Qpv, Territory
-from aap.settings import get_settings
+from tests.settings_env import settings_from_env
 from tests.web.staff_helpers import web_login
 
 SMALL = replace(NATIONAL.scaled(3), years=2)
@@ -149,14 +148,12 @@ def test_a_contracts_staff_open_their_pages_on_the_national_set(
 
 @pytest.fixture
 def configured(db_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("AAP_DATABASE_URL", db_engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("AAP_DATA_DIR", str(tmp_path))
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
-    yield
-    get_engine().dispose()
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
+    with settings_from_env(
+        monkeypatch,
+        AAP_DATABASE_URL=db_engine.url.render_as_string(hide_password=False),
+        AAP_DATA_DIR=str(tmp_path),
+    ):
+        yield
 
 
 def test_the_command_builds_the_national_set_or_one_campaign_not_both(configured: None, demo: date) -> None:

@@ -7,23 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from aap.db import get_engine, get_sessionmaker
-from aap.settings import get_settings
+from aap.db import get_engine
+from tests.settings_env import settings_from_env
 
 
 @pytest.fixture
 def served_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """The settings `aap serve --workers N` gives each worker: 8 threads, 32 requests admitted."""
-    monkeypatch.setenv("AAP_DATABASE_URL", f"sqlite:///{tmp_path / 'pool.sqlite3'}")
-    monkeypatch.setenv("AAP_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AAP_THREADS", "8")
-    monkeypatch.setenv("AAP_LIMIT_CONCURRENCY", "32")
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
-    yield
-    get_engine().dispose()
-    for cached in (get_settings, get_engine, get_sessionmaker):
-        cached.cache_clear()
+    with settings_from_env(
+        monkeypatch,
+        AAP_DATABASE_URL=f"sqlite:///{tmp_path / 'pool.sqlite3'}",
+        AAP_DATA_DIR=str(tmp_path),
+        AAP_THREADS="8",
+        AAP_LIMIT_CONCURRENCY="32",
+    ):
+        yield
 
 
 def test_every_admitted_request_gets_a_connection_at_once(served_settings: None) -> None:
