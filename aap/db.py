@@ -9,12 +9,13 @@ atomic and the lock is held only for the service's own statements, up to its com
 `Retry-After` (see `aap.errors`), as does a saturated connection pool, after `pool_timeout` seconds.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from aap.settings import get_settings
@@ -28,6 +29,10 @@ _READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "WITH", "EXPLAIN", 
 POOL_SIZE = 40
 POOL_OVERFLOW = 10
 POOL_TIMEOUT = 5.0
+# A PostgreSQL connection back from the pool is tested first (one round trip) only when it has been
+# idle this long: one in constant use is alive, and testing it on every checkout cost two round trips
+# per request (the auth's and the service's). Seconds.
+PING_AFTER_IDLE = 5.0
 # Bounded wait for SQLite's write lock, in ms: long for batch work, short for people.
 BUSY_TIMEOUT_BATCH = 30_000
 BUSY_TIMEOUT_REQUEST = 5_000
@@ -89,7 +94,30 @@ def make_engine(
                 tx["wrote"] = True
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    engine = create_engine(url, **pool)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle `PING_AFTER_IDLE` seconds or more: a server
+    restarted meanwhile (or a connection cut by a firewall) costs no request an error, the pool opens a
+    new connection instead (it retries a checkout that raises `DisconnectionError`)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"connexion perdue pendant son repos : {error}") from error
 
 
 def _take_write_lock(session: Session) -> bool:
@@ -142,12 +170,14 @@ def request_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def get_engine() -> Engine:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Every request a worker admits (`limit_concurrency`) may hold a connection: one whose endpoint is
-    # done on its thread keeps its connection until the event loop closes its session, and a loop slowed
-    # by a burst must not leave the next requests waiting `POOL_TIMEOUT` for one (at 200 requests/s on
-    # two cores, a whole limit's worth of requests got no answer for 5 s). Past the limit: 503 at once.
-    overflow = max(POOL_OVERFLOW, (settings.limit_concurrency or 0) - settings.threads)
-    return make_engine(settings.effective_database_url, pool_size=settings.threads, max_overflow=overflow)
+    # Every request a worker admits (`limit_concurrency`) holds a connection from its authentication to
+    # the end of its service (`aap.deps`), waiting for a thread included, and one whose endpoint is done
+    # keeps it until the event loop closes its session: a burst must not leave the next requests
+    # waiting `POOL_TIMEOUT` for one (at 200 requests/s on two cores, a whole limit's worth of requests
+    # got no answer for 5 s), and connections are kept between bursts (opening one costs PostgreSQL a
+    # process). Past the limit: 503 at once.
+    size = max(settings.threads, settings.limit_concurrency or 0)
+    return make_engine(settings.effective_database_url, pool_size=size, max_overflow=POOL_OVERFLOW)
 
 
 @lru_cache

@@ -97,9 +97,10 @@ def current_user_optional(
         user = act_within(db, user, territoire)  # detached: nothing the request changes on it is written
     if user is not None:
         access_log.set_actor(db, user.id, user.role)
-    # End this read here: no snapshot (nor PostgreSQL connection) is held while the request waits for
-    # a server thread; the service's own transaction starts fresh.
-    db.commit()
+    # The service goes on in this transaction: its connection stays with the request while it waits
+    # for a server thread (the pool holds one for every request admitted, `aap.db.get_engine`), which
+    # saves the commit, the next checkout and the next BEGIN. A read takes no lock on PostgreSQL nor
+    # SQLite's write lock (`aap.db`), so nothing waits on a request queued here.
     return user
 
 

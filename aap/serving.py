@@ -1,6 +1,6 @@
 """How one worker process serves: as many requests at once as it has threads (`AAP_THREADS`), up to
-`limit_concurrency` in progress (`ConcurrencyLimit`, 503 past it), each able to hold a database connection
-(`aap.db.get_engine`: the pool keeps one per thread open and opens more up to the limit).
+`limit_concurrency` in progress (`ConcurrencyLimit`, 503 past it), each holding a database connection
+(`aap.db.get_engine`: the pool keeps up to one per request admitted open).
 
 FastAPI runs the (synchronous) endpoints in anyio's thread pool, resized here to `AAP_THREADS`. Several
 processes (`aap serve --workers N`) multiply both."""

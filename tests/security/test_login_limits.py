@@ -110,7 +110,10 @@ def test_the_hash_is_checked_with_no_transaction_open(
                 from sqlalchemy import text
 
                 busy = conn.execute(
-                    text("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE state = 'idle in transaction' AND datname = current_database()"
+                    )
                 ).scalar_one()
             seen.append("verrou libre" if busy == 0 else f"{busy} transaction(s) ouverte(s)")
         return real(password_hash, password)
