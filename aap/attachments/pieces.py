@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from aap.dossiers.effects import AnswersContext, EffectsTable, PreconditionContext, TransitionContext
 from aap.models import Attachment, Dossier, DossierPiece
@@ -69,26 +69,56 @@ def current_dossier_pieces(session: Session, dossier_id: int) -> dict[str, Attac
     return {a.kind: a for a in rows}
 
 
-def _current_pieces(
-    session: Session, dossier: Dossier
-) -> tuple[dict[str, Attachment], dict[str, Attachment]]:
-    """`current_organisation_pieces` and `current_dossier_pieces` of a dossier, in one query."""
-    rows = session.scalars(
-        select(Attachment)
-        .where(
-            Attachment.replaced_at.is_(None),
-            or_(
-                and_(Attachment.organisation_id == dossier.organisation_id, Attachment.dossier_id.is_(None)),
-                Attachment.dossier_id == dossier.id,
-            ),
+def _is_current(attachment: Attachment, dossier: Dossier) -> bool:
+    """A pièce in force for the dossier: its own, or its organisation's (not replaced)."""
+    if attachment.replaced_at is not None:
+        return False
+    if attachment.dossier_id is None:
+        return attachment.organisation_id == dossier.organisation_id
+    return attachment.dossier_id == dossier.id
+
+
+def _pieces_in_play(
+    session: Session, dossier: Dossier, linked_ids: list[int], *, live: bool, relied_on: bool = False
+) -> tuple[dict[str, Attachment], dict[str, Attachment], dict[int, Attachment], set[int]]:
+    """In one query: the organisation's and the dossier's current pièces by kind (when `live`), the
+    attachments the answers link to by id, and (`relied_on`) the ids of the dossier's `DossierPiece` rows."""
+    wanted: list[ColumnElement[bool]] = [Attachment.id.in_(linked_ids)] if linked_ids else []
+    if live:
+        wanted.append(
+            and_(
+                Attachment.replaced_at.is_(None),
+                or_(
+                    and_(
+                        Attachment.organisation_id == dossier.organisation_id, Attachment.dossier_id.is_(None)
+                    ),
+                    Attachment.dossier_id == dossier.id,
+                ),
+            )
         )
-        .order_by(Attachment.id)
-    )
+    parts = [select(Attachment, literal(False).label("relied_on")).where(or_(*wanted))] if wanted else []
+    if relied_on:
+        parts.append(
+            select(Attachment, literal(True).label("relied_on"))
+            .join(DossierPiece, DossierPiece.attachment_id == Attachment.id)
+            .where(DossierPiece.dossier_id == dossier.id)
+        )
+    if not parts:
+        return {}, {}, {}, set()
+    found = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    row = aliased(Attachment, found)
     org: dict[str, Attachment] = {}
     own: dict[str, Attachment] = {}
-    for a in rows:
-        (own if a.dossier_id is not None else org)[a.kind] = a
-    return org, own
+    by_id: dict[int, Attachment] = {}
+    relied: set[int] = set()
+    for attachment, is_relied_on in session.execute(select(row, found.c.relied_on).order_by(found.c.id)):
+        if is_relied_on:
+            relied.add(attachment.id)
+            continue
+        by_id[attachment.id] = attachment
+        if live and _is_current(attachment, dossier):
+            (own if attachment.dossier_id is not None else org)[attachment.kind] = attachment
+    return org, own, {i: by_id[i] for i in linked_ids if i in by_id}, relied
 
 
 def _linked(answers: dict[str, Any], section: str | None) -> dict[str, Any]:
@@ -104,14 +134,18 @@ def effective_pieces(
     Live dossiers (the porteur may edit them) take the current pièces; a deposited dossier keeps
     those linked at its dépôt.
     """
+    return _effective(session, dossier, form, live=live)[0]
+
+
+def _effective(
+    session: Session, dossier: Dossier, form: Form, *, live: bool | None = None, relied_on: bool = False
+) -> tuple[dict[str, Attachment | None], set[int]]:
+    """`effective_pieces`, and the ids of the dossier's `DossierPiece` rows when `relied_on` (same query)."""
     fields = piece_fields(form)
     linked = _linked(dossier.answers or {}, piece_section(form))
     ids = [v for v in linked.values() if isinstance(v, int) and not isinstance(v, bool)]
-    by_id = (
-        {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
-    )
     live = _live(dossier) if live is None else live
-    org, own = _current_pieces(session, dossier) if live else ({}, {})
+    org, own, by_id, relied = _pieces_in_play(session, dossier, ids, live=live, relied_on=relied_on)
     out: dict[str, Attachment | None] = {}
     for kind, f in fields.items():
         current = (org if f.scope == "organisation" else own).get(kind)
@@ -119,7 +153,7 @@ def effective_pieces(
             candidate = by_id.get(linked.get(kind))  # type: ignore[arg-type]
             current = candidate if candidate is not None and _belongs(candidate, dossier, f) else None
         out[kind] = current
-    return out
+    return out, relied
 
 
 def _belongs(attachment: Attachment, dossier: Dossier, f: FieldDef) -> bool:
@@ -150,7 +184,7 @@ def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
     section = piece_section(form)
     if section is None:
         return
-    current = effective_pieces(session, dossier, form, live=True)
+    current, rows = _effective(session, dossier, form, live=True, relied_on=True)
     have = {kind: a.id for kind, a in current.items() if a is not None}
     answers = dict(dossier.answers or {})
     linked = {k: v for k, v in _linked(answers, section).items() if k not in piece_fields(form)}
@@ -162,9 +196,6 @@ def link_pieces(session: Session, dossier: Dossier, form: Form) -> None:
             answers.pop(section, None)
         dossier.answers = answers
     # the same ids as rows: what financers may read of replaced versions, what retention keeps
-    rows = set(
-        session.scalars(select(DossierPiece.attachment_id).where(DossierPiece.dossier_id == dossier.id))
-    )
     if rows == set(have.values()):
         return
     session.execute(delete(DossierPiece).where(DossierPiece.dossier_id == dossier.id))

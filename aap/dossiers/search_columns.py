@@ -57,14 +57,27 @@ def _before_insert(_mapper: Mapper[Dossier], _conn: Connection, target: Dossier)
 @event.listens_for(Dossier, "before_update")
 def _before_update(_mapper: Mapper[Dossier], _conn: Connection, target: Dossier) -> None:
     if _answers_changed(target):
-        _fill(target)
+        _fill(target, rewrite_targets=_targets_changed(target))
 
 
-def _fill(target: Dossier) -> None:
+def _targets_changed(target: Dossier) -> bool:
+    """Whether the saved answers name other places or orientations than those they replace (most
+    autosaves change a text: the dossier's `dossier_targets` rows stay as they are, two statements less).
+    Unknown (the former answers were never loaded, or the form changed with them): rewritten."""
+    state = inspect(target)
+    former = state.attrs.answers.history.deleted
+    if not former or any(state.attrs[name].history.has_changes() for name in ("form_code", "form_version")):
+        return True
+    form = (target.form_code, target.form_version)
+    return targets_of(*form, former[0] or {}) != targets_of(*form, target.answers or {})
+
+
+def _fill(target: Dossier, *, rewrite_targets: bool = True) -> None:
     facts = facts_of(target)
     target.orientation_code = facts.orientation
     target.budget_total = facts.budget
-    target.__dict__[_PENDING] = facts
+    if rewrite_targets:
+        target.__dict__[_PENDING] = facts
 
 
 @event.listens_for(Dossier, "after_insert")

@@ -2,6 +2,7 @@
 lines), and no statement recounts the campaign's totals when the move changes none of them."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from aap.demo.volume import generate
 from aap.dossiers import service
 from aap.financing import summary
-from aap.models import Dossier, User
+from aap.models import Dossier, DossierTarget, User
 from tests.scale.test_lists_in_sql import statements
 from tests.web.staff_helpers import INSTRUCTEUR
 
@@ -81,3 +82,31 @@ def test_an_autosave_reads_the_dossier_once_and_the_form_s_lists_in_one_statemen
         selects
     )
     assert len(selects) <= 3, "\n".join(selects)
+    # a text changed: the places and orientation the lists filter on are those already written
+    assert not [s for s in seen if "dossier_targets" in s], "\n".join(seen)
+
+
+def test_an_autosave_that_changes_the_places_rewrites_them_and_one_that_does_not_keeps_them(
+    db_engine: Engine, demo: date
+) -> None:
+    with Session(db_engine, expire_on_commit=False) as session:
+        user = session.scalar(select(User).where(User.email == PORTEUR))
+        assert user is not None
+        draft = next(d for d in service.list_dossiers(session, user, state="brouillon")[0])
+        now = datetime.now(UTC)
+
+        def save(answers: dict[str, Any], version: int) -> tuple[int, list[str]]:
+            with statements(db_engine) as seen:
+                saved = service.update_answers(session, user, draft.id, answers, version, now)
+            return saved.version, seen
+
+        version, seen = save({"action": {"qpv": ["QN00402M"]}}, draft.version)
+        assert [s for s in seen if s.lstrip().upper().startswith("INSERT INTO DOSSIER_TARGETS")]
+        version, seen = save({"action": {"lieux": "Salle C"}}, version)
+        assert not [s for s in seen if "dossier_targets" in s]
+        places = session.scalars(
+            select(DossierTarget.code).where(
+                DossierTarget.dossier_id == draft.id, DossierTarget.kind == "qpv"
+            )
+        ).all()
+    assert places == ["QN00402M"]
