@@ -3,7 +3,7 @@ who may change its answers and files today."""
 
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, exists, false, or_, select
 
 from aap.errors import Conflict, Forbidden
 from aap.models import (
@@ -58,20 +58,60 @@ def visible_dossiers(user: User) -> Select[Dossier]:
     for a commune's financer, every deposited dossier of a QPV (or place) of that commune, even one
     that asks it nothing (read only: a financer only writes on its own line); a partner: the dossiers
     it was asked an avis on; an instructeur or admin: the dossiers of its territory's campaigns."""
+    return _visible(user.role, user.id, user.territory_id, user.financeur_id)
+
+
+# --- the same query built once per kind of viewer, its values bound at each execution --------------
+
+ViewerShape = tuple[str, bool, bool, bool]
+"""What the visibility query's form depends on: the role, and which of the account's id, territory
+and financer are unset (an unset one is written as such, not bound)."""
+
+
+def viewer_shape(user: User) -> ViewerShape:
+    return (user.role, user.id is None, user.territory_id is None, user.financeur_id is None)
+
+
+def viewer_params(user: User) -> dict[str, int]:
+    """The values `visible_dossiers_of_shape` binds, for this account."""
+    values = {
+        "viewer_id": user.id,
+        "viewer_territory": user.territory_id,
+        "viewer_financeur": user.financeur_id,
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def visible_dossiers_of_shape(shape: ViewerShape) -> Select[Dossier]:
+    """`visible_dossiers` with the account's values as bind parameters (`viewer_params`): a statement
+    built once serves every account of this shape, its cache key computed once."""
+    role, no_id, no_territory, no_financeur = shape
+    return _visible(
+        role,
+        None if no_id else bindparam("viewer_id", type_=Integer),
+        None if no_territory else bindparam("viewer_territory", type_=Integer),
+        None if no_financeur else bindparam("viewer_financeur", type_=Integer),
+    )
+
+
+Value = int | BindParameter[int] | None
+
+
+def _visible(role: str, user_id: Value, territory_id: Value, financeur_id: Value) -> Select[Dossier]:
     query = select(Dossier)
-    if user.role == "porteur":
-        mine = select(Membership.organisation_id).where(Membership.user_id == user.id)
+    if role == "porteur":
+        mine = select(Membership.organisation_id).where(Membership.user_id == user_id)
         query = query.where(Dossier.organisation_id.in_(mine))
-        if user.territory_id is not None:  # an association acting in one of its contracts
+        if territory_id is not None:  # an association acting in one of its contracts
             query = query.where(
-                Dossier.campaign_id.in_(select(Campaign.id).where(Campaign.territory_id == user.territory_id))
+                Dossier.campaign_id.in_(select(Campaign.id).where(Campaign.territory_id == territory_id))
             )
         return query
-    if user.role == "financeur":
+    if role == "financeur":
         # correlated to the dossier only: a query that also reads lines keeps its own
         solicits = (
             exists()
-            .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == user.financeur_id)
+            .where(Cofinancement.dossier_id == Dossier.id, Cofinancement.financeur_id == financeur_id)
             .correlate_except(Cofinancement)
         )
         my_places = (
@@ -82,7 +122,7 @@ def visible_dossiers(user: User) -> Select[Dossier]:
                     Financeur.territory_id == Qpv.territory_id, Financeur.commune_insee == Qpv.commune_insee
                 ),
             )
-            .where(Financeur.id == user.financeur_id)
+            .where(Financeur.id == financeur_id)
         )
         in_my_commune = exists().where(
             DossierTarget.dossier_id == Dossier.id,
@@ -92,17 +132,17 @@ def visible_dossiers(user: User) -> Select[Dossier]:
         my_territory = (
             select(Campaign.id)
             .join(Financeur, Financeur.territory_id == Campaign.territory_id)
-            .where(Financeur.id == user.financeur_id)
+            .where(Financeur.id == financeur_id)
         )
         return query.where(
             or_(solicits, and_(Dossier.campaign_id.in_(my_territory), in_my_commune)),
             Dossier.state.not_in(HIDDEN_FROM_FINANCEURS),
         )
-    if user.role == "partenaire":  # a partner or service reads the dossiers it was asked an avis on
-        asked = exists().where(AvisPartenaire.dossier_id == Dossier.id, AvisPartenaire.partner_id == user.id)
+    if role == "partenaire":  # a partner or service reads the dossiers it was asked an avis on
+        asked = exists().where(AvisPartenaire.dossier_id == Dossier.id, AvisPartenaire.partner_id == user_id)
         return query.where(asked)
-    if user.role in ("admin", "instructeur"):
-        in_territory = select(Campaign.id).where(Campaign.territory_id == user.territory_id)
+    if role in ("admin", "instructeur"):
+        in_territory = select(Campaign.id).where(Campaign.territory_id == territory_id)
         return query.where(Dossier.campaign_id.in_(in_territory))
     return query.where(false())  # nobody else sees any dossier
 
