@@ -3,11 +3,28 @@
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+
+
+def later_the_same_day(moment: datetime, timezone: str, at_most: timedelta = timedelta(hours=3)) -> datetime:
+    """A moment after `moment` on the same day of the territory's calendar (halfway to its midnight at most).
+
+    A digest goes once a day in the territory's time: « three hours later » crosses midnight from 21:00 in France.
+    """
+    local = moment.astimezone(ZoneInfo(timezone))
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
+    return moment + min(at_most, (midnight - local) / 2)
+
+
+def local_day(moment: datetime, timezone: str) -> str:
+    """The date a message shows for `moment`: the territory's calendar day, not UTC's."""
+    return f"{moment.astimezone(ZoneInfo(timezone)):%d/%m/%Y}"
 
 
 def free_port() -> int:
