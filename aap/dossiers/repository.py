@@ -50,12 +50,14 @@ def with_lines(query: Select[Dossier]) -> Select[Dossier]:
 
 def _one_with_lines(query: Select[Dossier]) -> Select[Dossier]:
     """`with_lines` for one dossier: its lines joined to its row too, so one statement loads it all
-    (a second statement per read costs more than the few repeated columns of a dossier's 1 to 6 lines)."""
+    (a second statement per read costs more than the few repeated columns of a dossier's 1 to 6 lines).
+    The lines' financer is an outer join chained to them, not an inner join nested in theirs: SQLite
+    builds such a nested join for every line of the base before it keeps the dossier's."""
     lines = joinedload(Dossier.cofinancements)
     return query.options(
         joinedload(Dossier.organisation, innerjoin=True),
         joinedload(Dossier.campaign, innerjoin=True),
-        lines.joinedload(Cofinancement.financeur, innerjoin=True),
+        lines.joinedload(Cofinancement.financeur),
         lines.joinedload(Cofinancement.payments),
     )
 
