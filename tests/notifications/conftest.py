@@ -3,28 +3,19 @@
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
 
 
-def later_the_same_day(moment: datetime, timezone: str, at_most: timedelta = timedelta(hours=3)) -> datetime:
-    """A moment after `moment` on the same day of the territory's calendar (halfway to its midnight at most).
-
-    A digest goes once a day in the territory's time: « three hours later » crosses midnight from 21:00 in France.
-    """
-    local = moment.astimezone(ZoneInfo(timezone))
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
-    return moment + min(at_most, (midnight - local) / 2)
-
-
-def local_day(moment: datetime, timezone: str) -> str:
-    """The date a message shows for `moment`: the territory's calendar day, not UTC's."""
-    return f"{moment.astimezone(ZoneInfo(timezone)):%d/%m/%Y}"
+def later_the_same_day(moment: datetime, at_most: timedelta = timedelta(hours=3)) -> datetime:
+    """A moment after `moment` on the same day of the cron pass, which counts days in UTC (halfway to
+    that day's end at most): « three hours later » is the next day from 21:00 UTC."""
+    midnight = datetime.combine(moment.date() + timedelta(days=1), time(), UTC)
+    return moment + min(at_most, (midnight - moment) / 2)
 
 
 def free_port() -> int:

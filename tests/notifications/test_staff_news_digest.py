@@ -17,7 +17,7 @@ from aap.settings import Settings
 from notifications.cron import run_pass
 from tests.api.helpers import drafts
 from tests.financing.helpers import Actor, Walk, instruct, open_campaign, to_avise
-from tests.notifications.conftest import SmtpServer, later_the_same_day, local_day, smtp  # noqa: F401  (the real SMTP server fixture)
+from tests.notifications.conftest import SmtpServer, later_the_same_day, smtp  # noqa: F401  (the real SMTP server fixture)
 from tests.web.staff_helpers import INSTRUCTEUR, web_login
 from workflows.money import format_euros
 
@@ -123,13 +123,13 @@ def test_the_porteur_files_the_adjusted_budget_and_the_instructeurs_hear_of_it_b
     (digest,) = _to(smtp, "digest", INSTRUCTEUR)
     section = _section(smtp.inbox.text(digest), "Budgets ajustés déposés après une aide partielle")
     assert "(1)" in section.splitlines()[0] and d["number"] in section
-    assert f"budget ajusté déposé le {local_day(now, live.timezone)} (version 1)" in section
+    assert f"budget ajusté déposé le {now:%d/%m/%Y} (version 1)" in section
     assert f"/dossiers/{d['id']}/budget-ajuste" in section
     for mine in _to(smtp, "digest", COLLEAGUE):  # she turned that line off
         assert "Budgets ajustés" not in smtp.inbox.text(mine)
 
     before = len(smtp.inbox.messages)
-    run_pass(db_engine, live, later_the_same_day(now, live.timezone))
+    run_pass(db_engine, live, later_the_same_day(now))
     assert len(smtp.inbox.messages) == before  # the same day: nothing more
 
     # filed again the next morning: version 2, told again, and the next digest lists the new version
@@ -221,7 +221,7 @@ def test_the_instructeurs_digest_lists_the_conventions_to_have_signed_once(
     section = _section(smtp.inbox.text(digest), "Conventions à faire signer")
     assert section.splitlines()[0] == "== Conventions à faire signer (1) =="
     assert signed["number"] in section and letters["number"] not in section  # a letter is not signed
-    assert f"convention ou notification établie le {local_day(now, live.timezone)}" in section
+    assert f"convention ou notification établie le {now:%d/%m/%Y}" in section
     assert "Convention à faire signer par : " in section and "État" in section
     assert "Conventions à faire signer" in smtp.inbox.html(digest)
     for mine in _to(smtp, "digest", COLLEAGUE):  # she turned that line off
@@ -231,7 +231,7 @@ def test_the_instructeurs_digest_lists_the_conventions_to_have_signed_once(
     assert len(_to(smtp, "convention_a_signer", COLLEAGUE)) == 1
 
     before = len(smtp.inbox.messages)
-    run_pass(db_engine, live, later_the_same_day(now, live.timezone))
+    run_pass(db_engine, live, later_the_same_day(now))
     assert len(smtp.inbox.messages) == before  # the same day: nothing more
 
     run_pass(db_engine, live, now + timedelta(days=1))
