@@ -14,9 +14,21 @@ check of pièce ids in the answers are registered in the transition effects tabl
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from aap.dossiers.effects import AnswersContext, EffectsTable, PreconditionContext, TransitionContext
@@ -78,21 +90,24 @@ def _is_current(attachment: Attachment, dossier: Dossier) -> bool:
     return attachment.dossier_id == dossier.id
 
 
-def _pieces_in_play(
-    session: Session, dossier: Dossier, linked_ids: list[int], *, live: bool, relied_on: bool = False
-) -> tuple[dict[str, Attachment], dict[str, Attachment], dict[int, Attachment], set[int]]:
-    """In one query: the organisation's and the dossier's current pièces by kind (when `live`), the
-    attachments the answers link to by id, and (`relied_on`) the ids of the dossier's `DossierPiece` rows."""
-    wanted: list[ColumnElement[bool]] = [Attachment.id.in_(linked_ids)] if linked_ids else []
+@lru_cache(maxsize=8)
+def _in_play_statement(linked: bool, live: bool, relied_on: bool) -> Select[Attachment, bool] | None:
+    """The query of `_pieces_in_play` for one combination of what is asked, built once (its union's
+    column collection cost more than the database's answer), the dossier's values bound at execution:
+    `linked` (expanding list of ids), `organisation_id`, `dossier_id`."""
+    wanted: list[ColumnElement[bool]] = []
+    if linked:
+        wanted.append(Attachment.id.in_(bindparam("linked", expanding=True)))
     if live:
         wanted.append(
             and_(
                 Attachment.replaced_at.is_(None),
                 or_(
                     and_(
-                        Attachment.organisation_id == dossier.organisation_id, Attachment.dossier_id.is_(None)
+                        Attachment.organisation_id == bindparam("organisation_id"),
+                        Attachment.dossier_id.is_(None),
                     ),
-                    Attachment.dossier_id == dossier.id,
+                    Attachment.dossier_id == bindparam("dossier_id"),
                 ),
             )
         )
@@ -101,17 +116,30 @@ def _pieces_in_play(
         parts.append(
             select(Attachment, literal(True).label("relied_on"))
             .join(DossierPiece, DossierPiece.attachment_id == Attachment.id)
-            .where(DossierPiece.dossier_id == dossier.id)
+            .where(DossierPiece.dossier_id == bindparam("dossier_id"))
         )
     if not parts:
-        return {}, {}, {}, set()
+        return None
     found = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    row = aliased(Attachment, found)
+    return select(aliased(Attachment, found), found.c.relied_on).order_by(found.c.id)
+
+
+def _pieces_in_play(
+    session: Session, dossier: Dossier, linked_ids: list[int], *, live: bool, relied_on: bool = False
+) -> tuple[dict[str, Attachment], dict[str, Attachment], dict[int, Attachment], set[int]]:
+    """In one query: the organisation's and the dossier's current pièces by kind (when `live`), the
+    attachments the answers link to by id, and (`relied_on`) the ids of the dossier's `DossierPiece` rows."""
+    query = _in_play_statement(bool(linked_ids), live, relied_on)
+    if query is None:
+        return {}, {}, {}, set()
+    params: dict[str, Any] = {"organisation_id": dossier.organisation_id, "dossier_id": dossier.id}
+    if linked_ids:
+        params["linked"] = linked_ids
     org: dict[str, Attachment] = {}
     own: dict[str, Attachment] = {}
     by_id: dict[int, Attachment] = {}
     relied: set[int] = set()
-    for attachment, is_relied_on in session.execute(select(row, found.c.relied_on).order_by(found.c.id)):
+    for attachment, is_relied_on in session.execute(query, params):
         if is_relied_on:
             relied.add(attachment.id)
             continue
