@@ -160,12 +160,16 @@ def form_versions(code: str) -> list[int]:
 
 
 def load_form(code: str, version: int | None = None) -> Form:
-    """The form ``code`` at ``version`` (latest when None); FormNotFound when there is none."""
-    versions = form_versions(code)
-    if not versions or (version is not None and version not in versions):
-        wanted = f"{code} v{version}" if version is not None else code
-        raise FormNotFound(f"formulaire inconnu : {wanted}")
-    return _load(code, version if version is not None else versions[-1])
+    """The form ``code`` at ``version`` (latest when None); FormNotFound when there is none.
+
+    A given version is read once per process (every autosave and transition asks for its dossier's):
+    only the latest needs the directories listed."""
+    if version is None:
+        versions = form_versions(code)
+        if not versions:
+            raise FormNotFound(f"formulaire inconnu : {code}")
+        version = versions[-1]
+    return _load(code, version)
 
 
 @cache
