@@ -22,17 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.scale import INSTRUCTEUR, OUT_DIR, prepare, raw_instruction
+
 KINDS = ("read", "autosave", "transition", "raw")
 FEW, MANY = 10, 60
-OUT_DIR = Path("var/bench")
-INSTRUCTEUR = "instructeur@demo.aap.test"
 PORTEUR = "porteur@demo.aap.test"
 
 
 def build(path: Path, dossiers: int) -> None:
     """The database every run starts from: the demo and a campaign of `dossiers`."""
     from aap.demo.volume import generate
-    from bench.scale import prepare
 
     engine = prepare(f"sqlite:///{path}", path.parent / "data")
     generate(engine, dossiers, 4)
@@ -41,12 +40,12 @@ def build(path: Path, dossiers: int) -> None:
 
 def operate(path: Path, kind: str, count: int) -> None:
     """`count` operations of `kind` on the database at `path` (the process callgrind counts)."""
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from aap.db import make_engine
     from aap.dossiers import service
-    from aap.models import Dossier, DossierEvent, User
+    from aap.models import Dossier, User
     from aap.wiring import wire
 
     wire()  # the transition effects, as the app runs them
@@ -82,34 +81,8 @@ def operate(path: Path, kind: str, count: int) -> None:
             elif kind == "transition":
                 service.fire_transition(session, staff, deposited[i], "prendre_en_instruction", {}, now)
         if kind == "raw":  # the same writes as `bench.scale.transitions_per_second`'s raw side
-            dossier_id = deposited[i]
             with engine.connect() as conn, conn.begin():
-                current = conn.scalar(
-                    select(Dossier.version).where(Dossier.id == dossier_id, Dossier.state == "depose")
-                )
-                conn.execute(
-                    update(Dossier)
-                    .where(Dossier.id == dossier_id, Dossier.version == current)
-                    .values(
-                        state="en_instruction",
-                        version=(current or 0) + 1,
-                        instruction_started_at=now,
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    insert(DossierEvent).values(
-                        dossier_id=dossier_id,
-                        transition="prendre_en_instruction",
-                        from_state="depose",
-                        to_state="en_instruction",
-                        user_id=staff.id,
-                        email=staff.email,
-                        role="instructeur",
-                        at=now,
-                        data={},
-                    )
-                )
+                raw_instruction(conn, deposited[i], staff, now)
     engine.dispose()
 
 

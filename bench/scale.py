@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from aap.db import make_engine
@@ -263,6 +263,32 @@ def run_national(backend: str, url: str, engine: Engine, data_dir: Path) -> Nati
     return result
 
 
+def raw_instruction(conn: Connection, dossier_id: int, instructeur: User, now: datetime) -> None:
+    """`prendre_en_instruction`'s writes in SQL (state, version, time stamps, history row), in the
+    caller's transaction: what the service is measured against."""
+    version = conn.scalar(select(Dossier.version).where(Dossier.id == dossier_id, Dossier.state == "depose"))
+    conn.execute(
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.version == version)
+        .values(
+            state="en_instruction", version=(version or 0) + 1, instruction_started_at=now, updated_at=now
+        )
+    )
+    conn.execute(
+        insert(DossierEvent).values(
+            dossier_id=dossier_id,
+            transition="prendre_en_instruction",
+            from_state="depose",
+            to_state="en_instruction",
+            user_id=instructeur.id,
+            email=instructeur.email,
+            role="instructeur",
+            at=now,
+            data={},
+        )
+    )
+
+
 def transitions_per_second(engine: Engine, campaign_id: int, count: int = 100) -> tuple[float, float]:
     """`prendre_en_instruction` on deposited dossiers: through the service, then the same writes
     (state, version, time stamp, history row) in raw SQL on as many others."""
@@ -295,32 +321,7 @@ def transitions_per_second(engine: Engine, campaign_id: int, count: int = 100) -
         started = time.perf_counter()
         for dossier_id in raw:
             with conn.begin():
-                version = conn.scalar(
-                    select(Dossier.version).where(Dossier.id == dossier_id, Dossier.state == "depose")
-                )
-                conn.execute(
-                    update(Dossier)
-                    .where(Dossier.id == dossier_id, Dossier.version == version)
-                    .values(
-                        state="en_instruction",
-                        version=(version or 0) + 1,
-                        instruction_started_at=now,
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    insert(DossierEvent).values(
-                        dossier_id=dossier_id,
-                        transition="prendre_en_instruction",
-                        from_state="depose",
-                        to_state="en_instruction",
-                        user_id=instructeur.id,
-                        email=instructeur.email,
-                        role="instructeur",
-                        at=now,
-                        data={},
-                    )
-                )
+                raw_instruction(conn, dossier_id, instructeur, now)
         raw_s = time.perf_counter() - started
     return half / service_s, half / raw_s
 
