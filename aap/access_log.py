@@ -5,7 +5,7 @@ deletes, and each bulk statement, and write the log rows in the same transaction
 so a write rolled back leaves no row. Reads of sensitive data (a pièce or a RIB downloaded, the
 beneficiaries of a bilan or of a focus, an account's data) are noted by the service that authorises the
 read (`read`), and written when the request commits or, for a request that only reads, when it ends
-(`write_pending_reads`).
+(`end_request`).
 
 Who and from where come from the request: `aap.deps.get_db` puts the route and the client's address in
 the session's `info`, `aap.deps.current_user_optional` the caller (`begin_request`, `set_actor`).
@@ -112,19 +112,24 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_WRITES, None)  # the reads stay: they happened (`write_pending_reads`)
+    session.info.pop(_WRITES, None)  # the reads stay: they happened (`end_request`)
 
 
 def has_pending_reads(session: Session) -> bool:
     return bool(session.info.get(_READS))
 
 
-def write_pending_reads(session: Session) -> None:
-    """The reads of a request that committed nothing since: in a transaction of their own."""
-    if not session.info.get(_READS) or _CONTEXT not in session.info:
-        return
-    session.rollback()
-    session.commit()  # `_before_commit` writes them
+def end_request(session: Session) -> None:
+    """The end of a request whose service went through. What its transaction wrote and did not commit
+    is rolled back; then a COMMIT writes the request's pending reads, in a transaction of their own.
+
+    A transaction that wrote nothing ends with that COMMIT too, where `Session.close` would roll it
+    back: the same for the data, but psycopg forgets a connection's prepared statements at every
+    ROLLBACK, so PostgreSQL planned a dossier read's statements again at every request (2.4 ms of its
+    time, four times their execution)."""
+    if session.info.get(_WRITES) or session.new or session.dirty or session.deleted:
+        session.rollback()
+    session.commit()  # `_before_commit` writes the reads
 
 
 def install(factory: sessionmaker[Session]) -> None:

@@ -27,6 +27,7 @@ from aap.opendata.endpoints import pages as opendata_pages
 from aap.opendata.endpoints import router as opendata_router
 from aap.registry.endpoints import router as registry_router
 from aap.rgpd.endpoints import router as rgpd_router
+from aap.routes import API_PREFIX, add_routes
 from aap.rules_files.data_files import use_data_files
 from aap.schemas import Health
 from aap.security.body_limit import BodyLimit
@@ -98,13 +99,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     install_web_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1")
+    health_route = APIRouter(prefix=API_PREFIX)
 
-    @api.get("/health", tags=["exploitation"], summary="L'application répond", response_model=Health)
+    @health_route.get("/health", tags=["exploitation"], summary="L'application répond", response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for part in (
+    add_routes(  # one flat list, tested in this order (`aap.routes`)
+        app,
+        # the API, in the order of its documentation
+        health_route,
         accounts_router,
         account_self_service_router,
         campaigns_router,
@@ -120,27 +124,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         registry_router,
         rgpd_router,
         notifications_router,
-    ):
-        api.include_router(part)
-    app.include_router(api)
-    app.include_router(web_avis_router)
-    app.include_router(web_messages_router)  # before the porteur's /dossiers/{id}/{step}
-    app.include_router(web_budget_ajuste_router)  # idem
-    app.include_router(web_router)
-    app.include_router(password_router)
-    app.include_router(account_pages_router)
-    app.include_router(staff_instruction_router)
-    app.include_router(staff_comite_seance_router)
-    app.include_router(staff_financeur_router)
-    app.include_router(staff_admin_router)
-    app.include_router(staff_admin_journal_router)
-    app.include_router(staff_dashboard_router)
-    app.include_router(staff_paiements_router)
-    app.include_router(bilans_web_router)
-    app.include_router(porteur_router)
-    app.include_router(opendata_router)
-    app.include_router(opendata_pages)
-    app.include_router(cpo_pages_router)
+        # the pages
+        web_avis_router,
+        web_messages_router,  # before the porteur's /dossiers/{id}/{step}
+        web_budget_ajuste_router,  # idem
+        web_router,
+        password_router,
+        account_pages_router,
+        staff_instruction_router,
+        staff_comite_seance_router,
+        staff_financeur_router,
+        staff_admin_router,
+        staff_admin_journal_router,
+        staff_dashboard_router,
+        staff_paiements_router,
+        bilans_web_router,
+        porteur_router,
+        opendata_router,
+        opendata_pages,
+        cpo_pages_router,
+    )
     install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit)

@@ -37,8 +37,8 @@ def client_address(request: Request) -> str:
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request; the service commits, anything left is rolled back.
 
-    Async on purpose: the closing (a rollback, a few microseconds) runs on the event loop as soon as
-    the answer is ready, so a connection is never held while the request queues for a server thread
+    Async on purpose: the end of its transaction (`access_log.end_request`, one round trip) runs on
+    the event loop as soon as the answer is ready, so a connection is never held while the request queues for a server thread
     (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
     session = request.app.state.sessionmaker()
     session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
@@ -48,8 +48,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     access_log.begin_request(session, f"{request.method} {path}", client_address(request))
     try:
         yield session
-        if access_log.has_pending_reads(session):  # a request that only read: its reads, apart
-            await run_in_threadpool(access_log.write_pending_reads, session)
+        if access_log.has_pending_reads(session):  # rows to write, maybe a lock to wait for
+            await run_in_threadpool(access_log.end_request, session)
+        else:
+            access_log.end_request(session)
     finally:
         session.close()
 

@@ -11,11 +11,12 @@ from aap.deps import DB, Caller
 from aap.dossiers.repository import get_dossier
 from aap.errors import Invalid, NotFound
 from aap.models import Notification, User
+from aap.routes import API_PREFIX
 from notifications import preferences
 from notifications.log import dossier_notifications, user_notifications
 from notifications.schemas import NotificationPage, PreferenceOut, PreferencePage
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(prefix=API_PREFIX, tags=["notifications"])
 
 
 def notification_out(n: Notification, *, staff: bool = False) -> dict[str, Any]:

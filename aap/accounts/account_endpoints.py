@@ -29,8 +29,9 @@ from aap.accounts.schemas import (
 from aap.accounts.sessions import token_for
 from aap.clock import now
 from aap.deps import DB, Account, Admin, AppSettings, Caller, Porteur
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["comptes"])
+router = APIRouter(prefix=API_PREFIX, tags=["comptes"])
 
 REGISTRATION_ANSWER = (
     "Si l'inscription peut aboutir, un message vient d'être envoyé à cette adresse : ouvrez le lien qu'il "

@@ -12,8 +12,9 @@ from aap.accounts.sessions import token_for
 from aap.deps import DB, AppSettings, Caller, ClientAddress, Limiter
 from aap.errors import Unauthorized
 from aap.models import User
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["comptes"])
+router = APIRouter(prefix=API_PREFIX, tags=["comptes"])
 
 
 @router.post(

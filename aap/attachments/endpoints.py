@@ -17,9 +17,10 @@ from aap.clock import now
 from aap.deps import DB, AppSettings, Caller
 from aap.dossiers.schemas import iso
 from aap.models import Attachment
+from aap.routes import API_PREFIX
 from aap.schemas import FILE
 
-router = APIRouter(tags=["pièces jointes"])
+router = APIRouter(prefix=API_PREFIX, tags=["pièces jointes"])
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {

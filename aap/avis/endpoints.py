@@ -9,9 +9,10 @@ from aap.avis import service
 from aap.clock import now
 from aap.deps import DB, Caller
 from aap.models import AvisPartenaire
+from aap.routes import API_PREFIX
 from workflows.labels import PARTNER_AVIS_LABELS
 
-router = APIRouter(tags=["avis des partenaires"])
+router = APIRouter(prefix=API_PREFIX, tags=["avis des partenaires"])
 
 
 class AvisRequestBody(BaseModel):

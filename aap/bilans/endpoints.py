@@ -32,9 +32,10 @@ from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller
 from aap.dossiers.endpoints import parse_if_match
 from aap.models import Bilan, Dossier
+from aap.routes import API_PREFIX
 from aap.schemas import PDF, XLSX, file_of
 
-router = APIRouter(tags=["bilans"])
+router = APIRouter(prefix=API_PREFIX, tags=["bilans"])
 
 
 def answer(session: Session, response: Response | None, dossier: Dossier, bilan: Bilan) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from aap.campaigns.schemas import CampaignOut, CampaignPage, FormJsonSchema
 from aap.communes.service import validation_status
 from aap.deps import DB, Caller
 from aap.models import Campaign
+from aap.routes import API_PREFIX
 from aap.schemas import euros
 
-router = APIRouter(tags=["campagnes"])
+router = APIRouter(prefix=API_PREFIX, tags=["campagnes"])
 
 
 def _iso(value: date | None) -> str | None:

@@ -7,8 +7,9 @@ from aap import clock
 from aap.communes import service
 from aap.communes.schemas import CommunePart, CommuneParts
 from aap.deps import DB, Caller
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["communes"])
+router = APIRouter(prefix=API_PREFIX, tags=["communes"])
 
 
 class CommuneValidation(BaseModel):

@@ -13,10 +13,11 @@ from aap.cpo.schemas import AdvanceBody, CpoOut, CpoPage, CpoTransitionBody, New
 from aap.deps import DB, Caller
 from aap.dossiers.schemas import HistoryPage
 from aap.models import Cpo, User
+from aap.routes import API_PREFIX
 from aap.schemas import PDF, file_of
 from workflows import cpo as lifecycle
 
-router = APIRouter(tags=["cpo"])
+router = APIRouter(prefix=API_PREFIX, tags=["cpo"])
 
 
 def answer(session: Session, user: User, cpo: Cpo) -> dict[str, Any]:

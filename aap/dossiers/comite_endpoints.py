@@ -10,8 +10,9 @@ from aap.deps import DB, Staff
 from aap.dossiers import comite
 from aap.dossiers.schemas import DossierPage, dossier_out
 from aap.dossiers.service import transitions_for
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["comité technique"])
+router = APIRouter(prefix=API_PREFIX, tags=["comité technique"])
 
 
 class SittingLine(BaseModel):

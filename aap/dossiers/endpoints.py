@@ -23,9 +23,10 @@ from aap.dossiers.schemas import (
     event_out,
 )
 from aap.errors import AppError, Invalid
+from aap.routes import API_PREFIX
 from workflows import dossier as lifecycle
 
-router = APIRouter(tags=["dossiers"])
+router = APIRouter(prefix=API_PREFIX, tags=["dossiers"])
 
 _VERSION = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 

@@ -20,9 +20,10 @@ from aap.financing import ajustement, documents, programmation, service, totaux
 from aap.financing.schemas import BudgetAjusteBody, BudgetAjusteOut, DocumentPage, ProgrammeOut
 from aap.financing.totaux_schemas import TotauxOut
 from aap.models import Financeur, User
+from aap.routes import API_PREFIX
 from aap.schemas import FILE, Euros
 
-router = APIRouter(tags=["cofinancement"])
+router = APIRouter(prefix=API_PREFIX, tags=["cofinancement"])
 
 EUROS_NOTE = (
     "Montants : chaînes décimales à deux décimales (« 1234.50 ») ; les requêtes acceptent aussi "

@@ -10,8 +10,9 @@ from aap.clock import now
 from aap.deps import DB, AppSettings, Caller
 from aap.messages import service
 from aap.messages.schemas import MessageOut, MessagePage, NewMessage, message_out
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["échanges"])
+router = APIRouter(prefix=API_PREFIX, tags=["échanges"])
 
 MESSAGE_WITH_FILE: dict[str, Any] = {
     "requestBody": {

@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from aap.deps import AppSettings, Caller
 from aap.registry import service
 from aap.registry.schemas import SiretOut
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["répertoire des entreprises"])
+router = APIRouter(prefix=API_PREFIX, tags=["répertoire des entreprises"])
 
 
 @router.get(

@@ -12,8 +12,9 @@ from aap.clock import now
 from aap.deps import DB, Account, Admin
 from aap.rgpd import journal, personal_data
 from aap.rgpd.schemas import AccessLogPage, ErasureIn, ErasureOut, PersonalDataExport
+from aap.routes import API_PREFIX
 
-router = APIRouter(tags=["RGPD"])
+router = APIRouter(prefix=API_PREFIX, tags=["RGPD"])
 
 
 @router.get(

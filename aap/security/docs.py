@@ -6,6 +6,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from aap.routes import add_routes
+
 PAGE = """<!doctype html>
 <html lang="fr">
 <head>
@@ -32,4 +34,4 @@ def install_docs(app: FastAPI) -> None:
     def docs() -> HTMLResponse:
         return HTMLResponse(PAGE)
 
-    app.include_router(router)
+    add_routes(app, router)
