@@ -415,7 +415,7 @@ def _sync_cofinancements(session: Session, dossier: Dossier, campaign: Campaign,
             dossier.cofinancements.append(
                 Cofinancement(financeur_id=ids[code], montant_demande=amount, state="sollicite")
             )
-        elif line.decision is None:
+        elif line.decision is None and line.montant_demande != amount:  # an unchanged line stays clean
             line.montant_demande = amount
     for code, line in lines.items():
         if code not in requested and line.decision is None and line.montant_propose is None:

@@ -3,6 +3,7 @@ than its column, the NUL character, and unpaired surrogates (in text columns and
 Checked at every flush, so no entry point (API, page, CLI) can store it on one database and answer 500
 on the other; the caller gets a 422 naming the field."""
 
+import json
 import re
 from typing import Any
 
@@ -59,8 +60,20 @@ def check_object(obj: Any) -> list[dict[str, str]]:
                     }
                 )
                 continue
+        if isinstance(value, dict | list) and _clean_json(value):
+            continue
         _walk(value, attr.key, errors)
     return errors
+
+
+def _clean_json(value: dict[str, Any] | list[Any]) -> bool:
+    """True when no text inside `value` can be refused: one pass in C over its JSON, where the walk
+    goes through every key and value in Python (most answers are clean; a doubt walks them)."""
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, default=str)  # NUL is written \\u0000
+    except (TypeError, ValueError):  # keys JSON cannot write: the walk decides
+        return False
+    return "\\u0000" not in encoded and _REFUSED.search(encoded) is None
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:

@@ -91,6 +91,47 @@ def test_merge_is_a_pure_deep_merge_where_lists_replace_and_none_removes(form):
     assert form.merge(merged, {"action": None}) == {"organisation": merged["organisation"]}
 
 
+def _reference_merge(answers: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The merge as first written: copy everything, then apply the patch in place."""
+    out = copy.deepcopy(answers)
+
+    def into(base: dict[str, Any], part: dict[str, Any]) -> None:
+        for key, value in part.items():
+            if value is None:
+                base.pop(key, None)
+            elif isinstance(value, dict):
+                if not isinstance(base.get(key), dict):
+                    base[key] = {}
+                into(base[key], value)
+            else:
+                base[key] = copy.deepcopy(value)
+
+    into(out, patch)
+    return out
+
+
+_keys = st.sampled_from(["action", "budget", "titre", "qpv", "lignes", "montant"])
+_leaf = st.one_of(st.text(max_size=3), st.integers(), st.lists(st.text(max_size=2), max_size=2))
+_tree = st.recursive(_leaf, lambda inner: st.dictionaries(_keys, inner, max_size=4), max_leaves=12)
+_patch = st.recursive(
+    st.one_of(_leaf, st.none()), lambda inner: st.dictionaries(_keys, inner, max_size=4), max_leaves=8
+)
+
+
+@given(st.dictionaries(_keys, _tree, max_size=4), st.dictionaries(_keys, _patch, max_size=4))
+def test_merge_gives_what_copying_everything_gave_and_changes_neither_input(
+    answers: dict[str, Any], patch: dict[str, Any]
+) -> None:
+    from forms import transform
+
+    answers_before, patch_before = copy.deepcopy(answers), copy.deepcopy(patch)
+    merged = transform.merge(answers, patch)
+    assert merged == _reference_merge(answers, patch)
+    assert answers == answers_before and patch == patch_before
+    merged_again = transform.merge(merged, patch)  # what it shares with `answers` is not changed either
+    assert answers == answers_before and merged_again == _reference_merge(merged, patch)
+
+
 def test_requested_amounts_per_financer_only_above_zero(form):
     answers = complete_answers()
     answers["budget"]["financements"]["DLVA"] = "0.00"
