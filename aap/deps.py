@@ -38,8 +38,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request; the service commits, anything left is rolled back.
 
     Async on purpose: the end of its transaction (`access_log.end_request`, one round trip) runs on
-    the event loop as soon as the answer is ready, so a connection is never held while the request queues for a server thread
-    (with 200 clients on 40 threads, that queue emptied the pool and answered 503)."""
+    the event loop as soon as the answer is ready, so a connection is never held while the request
+    queues for a server thread (with 200 clients on 40 threads, that queue emptied the pool and
+    answered 503)."""
     session = request.app.state.sessionmaker()
     session.info["data_dir"] = request.app.state.settings.data_dir  # where after-commit effects store files
     path = request.url.path

@@ -2,10 +2,11 @@
 
 FastAPI 0.163 keeps a router given to `include_router` as a branch, and finds a request's route by
 testing the path against every route of every branch before the one that answers, then again inside
-that branch (and once more per level of nesting): 866 route tests for one dossier read, about 40 % of
-the framework's own time per request. The routers here add their routes to the application's list
-instead (`add_routes`), where each is tested once, in order, until the first that matches; the API's
-routers carry their `/api/v1` prefix themselves (`API_PREFIX`)."""
+that branch, each test wrapped in the branch's own bookkeeping (once more per level of nesting): a
+request refused at authentication cost 2.81 M processor instructions, 1.76 M with the routes flat. The
+routers here add their routes to the application's list instead (`add_routes`), where each is tested
+once, in order, until the first that matches; the API's routers carry their `/api/v1` prefix themselves
+(`API_PREFIX`)."""
 
 from fastapi import APIRouter, FastAPI
 
