@@ -24,8 +24,8 @@ def merge(answers: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """Deep merge by section and field: dicts merge, lists and scalars replace, None removes.
 
     The result is new wherever the patch reaches and shares the rest with `answers` (an autosave
-    changes a field or two of a form of hundreds: copying it all was a tenth of its time); answers are
-    never changed in place, here or elsewhere, so the sharing is safe."""
+    changes a field or two of a form of hundreds: copying it all was a tenth of its time). Neither is
+    to be changed in place: code that changes answers copies what it changes first."""
     return _merged(answers, patch)
 
 
