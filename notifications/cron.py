@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import Engine
@@ -57,7 +58,7 @@ class PassSummary:
 
     def text(self) -> str:
         """The French summary printed by `aap notifications run`."""
-        lines = [f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} UTC :"]
+        lines = [f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} ({self.now.tzname()}) :"]
         lines.append(f"- {self.expired} brouillon(s) passé(s) à « non déposé » (dépôt clos)")
         if self.cpo.get("cpo_dossiers_annuels") or self.cpo.get("cpo_transitions"):
             lines.append(
@@ -348,9 +349,13 @@ def run_pass(
     rules: RulesFile | None = None,
     deliver_messages: bool = True,
 ) -> PassSummary:
-    """`aap notifications run`: advance, record what is due today, deliver. Returns what it did."""
+    """`aap notifications run`: advance, record what is due today, deliver. Returns what it did.
+
+    Days are the app's calendar days (`AAP_TIMEZONE`, as `aap.clock`): a pass given a moment in UTC
+    (`--now 2027-01-31T23:30:00Z`, that is 1 February 00:30 in Paris) counts 1 February."""
     factory = _factory(bind)
     rules = rules or default_rules()
+    now = now.astimezone(ZoneInfo(settings.timezone))
     summary = PassSummary(now=now)
     today = now.date()
     with factory() as session:

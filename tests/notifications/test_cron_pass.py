@@ -419,3 +419,23 @@ def test_financers_still_to_decide_get_a_digest_a_week_before_validation(
     to = sorted(m["To"] for m in digests)
     assert to == sorted(f"{agent[code]}@demo.aap.test" for code in waiting)  # not the one who decided
     assert all(dossier.number in smtp.inbox.text(m) for m in digests)
+
+
+def test_a_pass_counts_days_in_the_territorys_calendar_not_in_utc(
+    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
+) -> None:
+    """23:30 UTC on the closing day is already the next day in Paris: the drafts left are non déposés,
+    and the summary says the hour of Paris, not an hour of Paris labelled UTC."""
+    campaign = open_campaign(session)
+    left = drafts(session, campaign)
+    assert left
+    closing = campaign.depot_cloture
+    before = go(db_engine, session, settings, smtp, datetime.combine(closing, time(21, 30), UTC))
+    assert before.expired == 0  # 22:30 or 23:30 in Paris: the closing day still
+
+    after = go(db_engine, session, settings, smtp, datetime.combine(closing, time(23, 30), UTC))
+
+    assert after.expired == len(left)
+    next_day = closing + timedelta(days=1)
+    assert after.text().startswith(f"Passe du {fr_date(next_day)} à 0")
+    assert "UTC" not in after.text().splitlines()[0]
