@@ -98,6 +98,10 @@ def make_engine(
     # their statements prepared and planned once (`aap.access_log.end_request`); the others sit idle
     engine = create_engine(url, pool_use_lifo=True, **pool)
     _ping_when_idle(engine)
+    if engine.dialect.driver == "psycopg":
+        from aap import pg_cursor
+
+        pg_cursor.install(engine)  # result columns described only when read (`aap.pg_cursor`)
     return engine
 
 

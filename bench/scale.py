@@ -289,41 +289,65 @@ def raw_instruction(conn: Connection, dossier_id: int, instructeur: User, now: d
     )
 
 
-def transitions_per_second(engine: Engine, campaign_id: int, count: int = 100) -> tuple[float, float]:
-    """`prendre_en_instruction` on deposited dossiers: through the service, then the same writes
-    (state, version, time stamp, history row) in raw SQL on as many others."""
+def transitions_per_second(
+    engine: Engine, campaign_id: int, count: int = 200, rounds: int = 10
+) -> tuple[float, float]:
+    """`prendre_en_instruction` on deposited dossiers: through the service, and the same writes (state,
+    version, time stamps, history row) in raw SQL on as many others; (service, raw) per second.
+
+    The two sides take turns, `rounds` rounds of `count / rounds` transitions each (fewer when the
+    campaign has fewer deposited dossiers), the side that starts changing every round: a shared
+    machine's speed drifts by more than the gap measured, and a side run after the other would carry
+    the drift in the ratio. Two rounds more come first, uncounted, so each side has started once
+    first and once second and its statements are warm (psycopg prepares one at its fifth run)."""
     from aap.dossiers import service
 
+    warm = 2
     with Session(engine, expire_on_commit=False) as s:
         ids = list(
             s.scalars(
                 select(Dossier.id)
                 .where(Dossier.campaign_id == campaign_id, Dossier.state == "depose")
                 .order_by(Dossier.id)
-                .limit(2 * count)
+                .limit(2 * (count // rounds) * (rounds + warm))
             )
         )
         instructeur = s.scalar(select(User).where(User.email == INSTRUCTEUR))
         assert instructeur is not None
-    half = len(ids) // 2
-    through_service, raw = ids[:half], ids[half : 2 * half]
-    if not half:
+    per_round = min(count // rounds, len(ids) // (2 * (rounds + warm)))
+    if per_round < 1:
         return 0.0, 0.0
     now = datetime.now(UTC)
-    with Session(engine, expire_on_commit=False) as s:
-        user = s.get(User, instructeur.id)
-        assert user is not None
-        started = time.perf_counter()
-        for dossier_id in through_service:
-            service.fire_transition(s, user, dossier_id, "prendre_en_instruction", {}, now)
-        service_s = time.perf_counter() - started
-    with engine.connect() as conn:
-        started = time.perf_counter()
-        for dossier_id in raw:
-            with conn.begin():
-                raw_instruction(conn, dossier_id, instructeur, now)
-        raw_s = time.perf_counter() - started
-    return half / service_s, half / raw_s
+
+    def through_service(batch: list[int]) -> float:
+        with Session(engine, expire_on_commit=False) as s:
+            user = s.get(User, instructeur.id)
+            assert user is not None
+            started = time.perf_counter()
+            for dossier_id in batch:
+                service.fire_transition(s, user, dossier_id, "prendre_en_instruction", {}, now)
+            return time.perf_counter() - started
+
+    def raw(batch: list[int]) -> float:
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            for dossier_id in batch:
+                with conn.begin():
+                    raw_instruction(conn, dossier_id, instructeur, now)
+            return time.perf_counter() - started
+
+    spent = {"service": 0.0, "raw": 0.0}
+    done = {"service": 0, "raw": 0}
+    for n in range(rounds + warm):
+        order = [("service", through_service), ("raw", raw)]
+        for side, run in order if n % 2 == 0 else order[::-1]:
+            first = (2 * n + (side == "raw")) * per_round
+            batch = ids[first : first + per_round]
+            elapsed = run(batch)
+            if n >= warm:
+                spent[side] += elapsed
+                done[side] += len(batch)
+    return done["service"] / spent["service"], done["raw"] / spent["raw"]
 
 
 def prepare(url: str, data_dir: Path) -> Engine:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,7 +58,9 @@ class PassSummary:
 
     def text(self) -> str:
         """The French summary printed by `aap notifications run`."""
-        lines = [f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} ({self.now.tzname()}) :"]
+        lines = [
+            f"Passe du {fr_date(self.now.date())} à {self.now.strftime('%H:%M')} ({self.now.tzname()}) :"
+        ]
         lines.append(f"- {self.expired} brouillon(s) passé(s) à « non déposé » (dépôt clos)")
         if self.cpo.get("cpo_dossiers_annuels") or self.cpo.get("cpo_transitions"):
             lines.append(

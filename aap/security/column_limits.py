@@ -5,10 +5,11 @@ on the other; the caller gets a 422 naming the field."""
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, String, event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from aap.errors import Invalid
 
@@ -39,31 +40,42 @@ def _walk(value: Any, path: str, errors: list[dict[str, str]]) -> None:
 
 
 def check_object(obj: Any) -> list[dict[str, str]]:
+    """The refusals for what `obj` is about to write: every text and JSON attribute of a new object,
+    the changed ones of an object already stored (an autosave changes the answers, not the title)."""
     errors: list[dict[str, str]] = []
     state = inspect(obj)
-    for attr in state.mapper.column_attrs:
-        column = attr.columns[0]
-        if not (isinstance(column.type, String | JSON)):
-            continue
-        history = state.attrs[attr.key].history
+    checked = _checked_columns(state.mapper)
+    changed = state.dict if state.key is None else state.committed_state
+    for key in [k for k in changed if k in checked]:
+        history = state.attrs[key].history
         if not history.added:
             continue
         value = history.added[0]
-        if isinstance(column.type, String) and isinstance(value, str):
-            limit = column.type.length
-            if limit is not None and len(value) > limit:
-                errors.append(
-                    {
-                        "path": attr.key,
-                        "code": "texte_trop_long",
-                        "message": f"Le texte dépasse {limit} caractères ({len(value)}).",
-                    }
-                )
-                continue
+        limit = checked[key]
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            errors.append(
+                {
+                    "path": key,
+                    "code": "texte_trop_long",
+                    "message": f"Le texte dépasse {limit} caractères ({len(value)}).",
+                }
+            )
+            continue
         if isinstance(value, dict | list) and _clean_json(value):
             continue
-        _walk(value, attr.key, errors)
+        _walk(value, key, errors)
     return errors
+
+
+@cache
+def _checked_columns(mapper: Mapper[Any]) -> dict[str, int | None]:
+    """A mapper's text and JSON attributes, with the length of those that have one."""
+    out: dict[str, int | None] = {}
+    for attr in mapper.column_attrs:
+        column_type = attr.columns[0].type
+        if isinstance(column_type, String | JSON):
+            out[attr.key] = column_type.length if isinstance(column_type, String) else None
+    return out
 
 
 def _clean_json(value: dict[str, Any] | list[Any]) -> bool:

@@ -43,3 +43,39 @@ def test_generate_adds_a_campaign_of_n_dossiers(configured: None, demo: date, db
         )
     refused = CliRunner().invoke(app, ["bench", "generate", "--dossiers", "0"])
     assert refused.exit_code != 0
+
+
+def test_the_transition_measure_moves_as_many_dossiers_each_way_in_turns(
+    demo: date, db_engine: Engine
+) -> None:
+    """`make bench`'s service / raw ratio: both sides fire `prendre_en_instruction` on as many
+    dossiers, each leaving the dossier en instruction with one more version and its history row."""
+    from aap.demo.volume import generate
+    from aap.models import DossierEvent
+    from bench.scale import transitions_per_second
+
+    campaign = generate(db_engine, 200, 2)
+    with Session(db_engine) as s:
+        deposited = set(
+            s.scalars(select(Dossier.id).where(Dossier.campaign_id == campaign.id, Dossier.state == "depose"))
+        )
+    assert len(deposited) >= 8
+
+    service, raw = transitions_per_second(db_engine, campaign.id, count=8, rounds=2)
+
+    assert service > 0 and raw > 0
+    with Session(db_engine) as s:
+        moved = {
+            d.id: d
+            for d in s.scalars(select(Dossier).where(Dossier.id.in_(deposited), Dossier.state != "depose"))
+        }
+        events = s.scalars(
+            select(DossierEvent).where(
+                DossierEvent.dossier_id.in_(deposited), DossierEvent.transition == "prendre_en_instruction"
+            )
+        ).all()
+    per_round = min(4, len(deposited) // 8)
+    assert len(moved) == (2 + 2) * 2 * per_round  # (2 counted + 2 warming rounds) x both sides
+    assert {d.state for d in moved.values()} == {"en_instruction"}
+    assert all(d.instruction_started_at is not None for d in moved.values())
+    assert sorted(e.dossier_id for e in events) == sorted(moved)
