@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import TypeAdapter
 
 from aap.clock import now
 from aap.deps import DB, AppSettings, Caller, Staff
@@ -48,13 +49,25 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
     return int(match.group(1))
 
 
-def _answer(response: Response, dossier, user) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    response.headers["ETag"] = f'"{dossier.version}"'
-    return dossier_out(
+_DOSSIER_OUT = TypeAdapter(DossierOut)
+
+
+def dossier_answer(dossier, user, status_code: int = 200) -> Response:  # type: ignore[no-untyped-def]
+    """The dossier as `user` may see it, its version as ETag. Checked against `DossierOut` and written
+    to JSON here, in the thread that ran the service, as FastAPI would (`response_model` still documents
+    it): FastAPI validates a plain dict returned by a sync endpoint in one more trip to the thread pool,
+    and every read, autosave and transition answers with this."""
+    data = dossier_out(
         dossier,
         service.transitions_for(user, dossier),
         proposals=sees_proposals(user, dossier),
         payments=lambda line: sees_payments(user, line),
+    )
+    return Response(
+        _DOSSIER_OUT.dump_json(_DOSSIER_OUT.validate_python(data, from_attributes=True), by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": f'"{dossier.version}"'},
     )
 
 
@@ -68,14 +81,13 @@ def create_dossier(
     campaign_id: int,
     db: DB,
     user: Caller,
-    response: Response,
     body: Annotated[NewDossier | None, Body()] = None,
-) -> dict[str, Any]:
+) -> Response:
     body = body or NewDossier()
     dossier = service.create_dossier(
         db, user, campaign_id, now(), organisation_id=body.organisation_id, answers=body.answers
     )
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user, status_code=201)
 
 
 @router.post(
@@ -84,12 +96,10 @@ def create_dossier(
     response_model=DossierOut,
     summary="Reconduire un dossier dans un nouvel appel à projets",
 )
-def reconduct_dossier(
-    dossier_id: int, body: ReconductBody, db: DB, user: Caller, response: Response
-) -> dict[str, Any]:
+def reconduct_dossier(dossier_id: int, body: ReconductBody, db: DB, user: Caller) -> Response:
     """A new brouillon from this dossier: descriptions kept, dates and amounts to give again."""
     dossier = service.reconduct_dossier(db, user, dossier_id, body.campaign_id, now())
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user, status_code=201)
 
 
 @router.get("/dossiers", response_model=DossierPage, summary="Les dossiers visibles par l'appelant")
@@ -162,8 +172,8 @@ def list_dossiers(
 
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierOut, summary="Un dossier")
-def get_dossier(dossier_id: int, db: DB, user: Caller, response: Response) -> dict[str, Any]:
-    return _answer(response, service.get_dossier(db, user, dossier_id), user)
+def get_dossier(dossier_id: int, db: DB, user: Caller) -> Response:
+    return dossier_answer(service.get_dossier(db, user, dossier_id), user)
 
 
 @router.patch(
@@ -174,12 +184,11 @@ def patch_dossier(
     body: AnswersPatch,
     db: DB,
     user: Caller,
-    response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+) -> Response:
     version = parse_if_match(if_match, required=True)
     dossier = service.update_answers(db, user, dossier_id, body.answers, version, now())
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user)
 
 
 @router.post(
@@ -190,11 +199,10 @@ def fire_transition(
     name: str,
     db: DB,
     user: Caller,
-    response: Response,
     settings: AppSettings,
     body: Annotated[TransitionBody | None, Body()] = None,
     if_match: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+) -> Response:
     payload = (body or TransitionBody()).model_dump(exclude_none=True)
     dossier = service.fire_transition(
         db,
@@ -206,7 +214,7 @@ def fire_transition(
         if_match=parse_if_match(if_match, required=False),
         data_dir=settings.data_dir,
     )
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user)
 
 
 @router.post(
@@ -214,11 +222,9 @@ def fire_transition(
     response_model=DossierOut,
     summary="Accorder un délai de dépôt (instructeur)",
 )
-def grant_extension(
-    dossier_id: int, body: ExtensionBody, db: DB, user: Staff, response: Response
-) -> dict[str, Any]:
+def grant_extension(dossier_id: int, body: ExtensionBody, db: DB, user: Staff) -> Response:
     dossier = service.grant_extension(db, user, dossier_id, body.until, body.reason, now())
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user)
 
 
 @router.get("/dossiers/{dossier_id}/history", response_model=HistoryPage, summary="L'historique du dossier")

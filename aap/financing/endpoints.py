@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from aap.clock import now
 from aap.deps import DB, Admin, AppSettings, Caller, FinanceurAgent, Instructeur
-from aap.dossiers.endpoints import _answer
+from aap.dossiers.endpoints import dossier_answer
 from aap.dossiers.schemas import DossierOut
 from aap.errors import Invalid
 from aap.financing import ajustement, documents, programmation, service, totaux
@@ -142,11 +142,9 @@ class PaiementsOut(BaseModel):
     summary="Proposer un montant (instructeur)",
     description=EUROS_NOTE,
 )
-def propose(
-    dossier_id: int, financeur: str, body: PropositionBody, db: DB, user: Instructeur, response: Response
-) -> dict[str, Any]:
+def propose(dossier_id: int, financeur: str, body: PropositionBody, db: DB, user: Instructeur) -> Response:
     dossier = service.propose(db, user, dossier_id, financeur, body.montant, now())
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user)
 
 
 @router.post(
@@ -156,11 +154,9 @@ def propose(
     description="Accordé (avec un montant au plus égal à la demande et à ce qui reste de "
     "l'enveloppe), refusé ou ajourné (avec un motif). " + EUROS_NOTE,
 )
-def decide(
-    dossier_id: int, financeur: str, body: DecisionBody, db: DB, user: FinanceurAgent, response: Response
-) -> dict[str, Any]:
+def decide(dossier_id: int, financeur: str, body: DecisionBody, db: DB, user: FinanceurAgent) -> Response:
     dossier = service.decide(db, user, dossier_id, financeur, body.decision, body.montant, body.motif, now())
-    return _answer(response, dossier, user)
+    return dossier_answer(dossier, user)
 
 
 @router.post(
