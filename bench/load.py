@@ -41,6 +41,7 @@ class LoadResult:
     causes: dict[str, int] = field(default_factory=dict)  # error -> count (status code or exception)
     load_avg: float = 0.0  # the machine's 1-minute load average at the end of the run
     cpu_ms: dict[str, float] = field(default_factory=dict)  # who -> CPU ms per request sent
+    steal_pct: float | None = None  # share of the machine's CPU time its hypervisor took during the run
 
     def error(self, cause: str) -> None:
         self.errors += 1
@@ -66,6 +67,7 @@ class LoadResult:
             "causes": self.causes,
             "load_avg": self.load_avg,
             "cpu_ms_per_request": self.cpu_ms,
+            "steal_pct": self.steal_pct,
         }
 
 
@@ -110,13 +112,32 @@ def _cpu_s(pids: list[int]) -> float:
     return sum(sum(map(int, st[11:15])) for pid in pids if (st := _stat(pid)) is not None) / _TICK
 
 
+def _machine_ticks() -> tuple[int, int] | None:
+    """(all ticks, stolen ticks) of the machine's CPUs since boot (`/proc/stat`), None outside Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks), ticks[7] if len(ticks) > 7 else 0
+
+
 class CpuMeter:
-    """CPU spent by the server's process tree, PostgreSQL's processes and this one during a run."""
+    """CPU spent by the server's process tree, PostgreSQL's processes and this one during a run, and
+    the share of the machine's time a hypervisor took from it (`steal`: on a shared virtual machine, the
+    cores the figures assume are not all there)."""
 
     def __init__(self, server_pid: int | None):
         self.server = _tree(server_pid) if server_pid else []
         self.postgres = _postgres()
         self.start = (_cpu_s(self.server), _cpu_s(self.postgres), time.process_time())
+        self.machine = _machine_ticks()
+
+    def steal_pct(self) -> float | None:
+        end = _machine_ticks()
+        if self.machine is None or end is None or end[0] <= self.machine[0]:
+            return None
+        return round(100 * (end[1] - self.machine[1]) / (end[0] - self.machine[0]), 1)
 
     def per_request(self, sent: int) -> dict[str, float]:
         if not sent or not self.server:
@@ -197,6 +218,7 @@ async def run_rate(
     finally:
         client.close()
     result.cpu_ms = meter.per_request(result.sent)
+    result.steal_pct = meter.steal_pct()
     result.load_avg = round(os.getloadavg()[0], 2)
     return result
 
@@ -289,11 +311,12 @@ def load_test(
 
 def print_load(rows: list[dict[str, Any]], title: str) -> None:
     """The table, and the CPU per request: server, PostgreSQL, generator (ms), then the cores they ask
-    for at that rate."""
+    for at that rate and the share of the machine's time its hypervisor took (`volé`)."""
     print(f"\n{title}")
     head = (
         f"{'requête':<24} {'req/s':>6} {'envoyées':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'erreurs':>8}"
         f" {'503':>6} {'412':>6} {'charge':>7}   {'CPU ms/req serveur + pg + générateur':<38} {'cœurs':>6}"
+        f" {'volé %':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -306,4 +329,5 @@ def print_load(rows: list[dict[str, Any]], title: str) -> None:
         print(
             f"{r['kind']:<24} {r['rate']:>6} {r['sent']:>8}{text} {r['errors']:>8} {r['shed_503']:>6} {r['conflicts_412']:>6}"
             f" {r.get('load_avg', 0):>7.1f}   {parts:<38} {cores:>6}"
+            f" {'—' if r.get('steal_pct') is None else r['steal_pct']:>7}"
         )
