@@ -421,11 +421,11 @@ def test_financers_still_to_decide_get_a_digest_a_week_before_validation(
     assert all(dossier.number in smtp.inbox.text(m) for m in digests)
 
 
-def test_a_pass_counts_days_in_the_territorys_calendar_not_in_utc(
+def test_a_pass_counts_days_in_the_app_s_calendar_not_in_utc(
     db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
 ) -> None:
-    """23:30 UTC on the closing day is already the next day in Paris: the drafts left are non déposés,
-    and the summary says the hour of Paris, not an hour of Paris labelled UTC."""
+    """23:30 UTC on the closing day is already the next day in Paris (`AAP_TIMEZONE`): the drafts left
+    are non déposés, and the summary says the hour of Paris, not an hour of Paris labelled UTC."""
     campaign = open_campaign(session)
     left = drafts(session, campaign)
     assert left
