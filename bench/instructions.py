@@ -1,12 +1,15 @@
-"""`python -m bench instructions [N]`: what one read, one autosave and one transition cost in processor
-instructions, counted by valgrind's callgrind: deterministic where wall-clock times are not (a shared
-machine's timings vary by 1.7× from one minute to the next; an instruction count by less than 1 %).
+"""`python -m bench instructions [N] [--postgres]`: what one read, one autosave and one transition cost in
+processor instructions, counted by valgrind's callgrind: deterministic where wall-clock times are not (a
+shared machine's timings vary by 1.7× from one minute to the next; an instruction count by less than 1 %).
 
 Python and SQLite run in one process on a campaign of N dossiers (2 500); each kind runs 10 then 60 times
 in a fresh process under callgrind, and the difference divided by 50 is the cost of one operation, free of
 the imports and the set-up. `raw` is the transition's writes in SQL through SQLAlchemy Core (the
 bench's « SQL brut »): the service / raw ratio here is the one `make bench` measures in time, without the
-noise. Needs `valgrind` (Debian: `apt-get install valgrind`); the figures go under `var/bench/`.
+noise. With `--postgres` (under `scripts/with-postgres`, which names the server in
+`AAP_TEST_POSTGRES_URL`), the same on a throwaway PostgreSQL database: what callgrind counts is then the
+client's side (Python, SQLAlchemy, psycopg), PostgreSQL's own work runs in its processes. Needs
+`valgrind` (Debian: `apt-get install valgrind`); the figures go under `var/bench/`.
 """
 
 from __future__ import annotations
@@ -29,17 +32,22 @@ FEW, MANY = 10, 60
 PORTEUR = "porteur@demo.aap.test"
 
 
-def build(path: Path, dossiers: int) -> None:
+def build(url: str, data_dir: Path, dossiers: int) -> None:
     """The database every run starts from: the demo and a campaign of `dossiers`."""
     from aap.demo.volume import generate
 
-    engine = prepare(f"sqlite:///{path}", path.parent / "data")
+    engine = prepare(url, data_dir)
     generate(engine, dossiers, 4)
     engine.dispose()
 
 
-def operate(path: Path, kind: str, count: int) -> None:
-    """`count` operations of `kind` on the database at `path` (the process callgrind counts)."""
+def _url(target: str) -> str:
+    """A database URL, or the path of a SQLite file."""
+    return target if "://" in target else f"sqlite:///{target}"
+
+
+def operate(target: str, kind: str, count: int) -> None:
+    """`count` operations of `kind` on the database `target` (the process callgrind counts)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -49,7 +57,7 @@ def operate(path: Path, kind: str, count: int) -> None:
     from aap.wiring import wire
 
     wire()  # the transition effects, as the app runs them
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(_url(target))
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
         staff = session.scalar(select(User).where(User.email == INSTRUCTEUR))
@@ -86,14 +94,18 @@ def operate(path: Path, kind: str, count: int) -> None:
     engine.dispose()
 
 
-def _counted(base: Path, kind: str, count: int, tmp: Path) -> int:
-    """Instructions of a whole process doing `count` operations, on a copy of the base."""
-    copy, out = tmp / f"{kind}-{count}.sqlite3", tmp / f"{kind}-{count}.callgrind"
-    shutil.copyfile(base, copy)
+def _counted(base: str, kind: str, count: int, tmp: Path) -> int:
+    """Instructions of a whole process doing `count` operations: on a copy of a SQLite base, on the
+    PostgreSQL base itself (a read writes nothing, an autosave saves the draft it finds, a transition
+    moves dossiers still deposited: `main` makes enough of them)."""
+    target, out = base, tmp / f"{kind}-{count}.callgrind"
+    if "://" not in base:
+        target = str(tmp / f"{kind}-{count}.sqlite3")
+        shutil.copyfile(base, target)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m", "bench.instructions",
-         "--operate", str(copy), kind, str(count)],
+         "--operate", target, kind, str(count)],
         check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
@@ -104,29 +116,38 @@ def _counted(base: Path, kind: str, count: int, tmp: Path) -> int:
 def main(argv: list[str]) -> dict[str, Any]:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind est introuvable (Debian : apt-get install valgrind).")
-    dossiers = int(argv[0].replace("_", "")) if argv else 2_500
+    postgres = "--postgres" in argv
+    sizes = [a for a in argv if a != "--postgres"]
+    dossiers = int(sizes[0].replace("_", "")) if sizes else 2_500
+    if postgres and not os.environ.get("AAP_TEST_POSTGRES_URL"):
+        raise SystemExit("--postgres : lancez sous scripts/with-postgres (AAP_TEST_POSTGRES_URL).")
+    # each transition kind moves FEW + MANY deposited dossiers of the same base on PostgreSQL (~6 %)
+    dossiers = max(dossiers, 40 * (FEW + MANY)) if postgres else dossiers
+    backend = "postgresql" if postgres else "sqlite"
     costs: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="aap-bench-instructions-") as name:
         tmp = Path(name)
-        base = tmp / "base.sqlite3"
-        print(f"… base : démo et {dossiers} dossiers", file=sys.stderr, flush=True)
-        build(base, dossiers)
+        base = os.environ["AAP_TEST_POSTGRES_URL"] if postgres else str(tmp / "base.sqlite3")
+        print(f"… base {backend} : démo et {dossiers} dossiers", file=sys.stderr, flush=True)
+        build(_url(base), tmp / "data", dossiers)
         for kind in KINDS:
             print(f"… {kind} : {FEW} puis {MANY} sous callgrind", file=sys.stderr, flush=True)
             costs[kind] = (_counted(base, kind, MANY, tmp) - _counted(base, kind, FEW, tmp)) / (MANY - FEW)
     result = {
+        "backend": backend,
         "dossiers": dossiers,
         "instructions_per_operation": costs,
         "transition_ratio": costs["raw"] / costs["transition"],
     }
-    print(f"\nInstructions par opération (callgrind, SQLite, {dossiers} dossiers)")
+    side = "le client : Python, SQLAlchemy, psycopg" if postgres else "Python et SQLite"
+    print(f"\nInstructions par opération (callgrind, {backend}, {side}, {dossiers} dossiers)")
     for kind in KINDS:
         print(f"  {kind:<12} {costs[kind] / 1e6:>7.2f} M")
     print(
         f"  service / brut : {result['transition_ratio']:.2f}× (plus c'est haut, mieux c'est ; objectif ≥ 0,5)"
     )
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUT_DIR / f"instructions-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path = OUT_DIR / f"instructions-{backend}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"Figures : {path}")
     return result
@@ -134,6 +155,6 @@ def main(argv: list[str]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--operate"]:
-        operate(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        operate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         main(sys.argv[1:])
