@@ -35,13 +35,13 @@ def test_a_fixed_rate_run_reads_dossiers_and_accounts_for_its_cpu(
         headers = {"Authorization": f"Bearer {token}"}
         assert server.process is not None
         result = asyncio.run(
-            run_rate(server.base, "lecture", 20, 1.0, headers, read, None, server.process.pid)
+            run_rate(server.base, "lecture", 40, 1.0, headers, read, None, server.process.pid)
         )
     finally:
         server.stop()
 
     summary = result.summary()
-    assert summary["sent"] == 20 and len(result.latencies) == 20
+    assert summary["sent"] == 40 and len(result.latencies) == 40
     assert summary["errors"] == 0 and summary["shed_503"] == 0
     assert summary["p50_ms"] is not None and summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
     assert set(summary["cpu_ms_per_request"]) == {"serveur", "postgresql", "générateur"}
