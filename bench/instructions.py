@@ -15,6 +15,7 @@ client's side (Python, SQLAlchemy, psycopg), PostgreSQL's own work runs in its p
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -113,6 +114,17 @@ def _counted(base: str, kind: str, count: int, tmp: Path) -> int:
     return int(found.group(1))
 
 
+def _enough_deposited(dossiers: int) -> int:
+    """On PostgreSQL the runs share one base, and the two transition kinds each move FEW + MANY of its
+    deposited dossiers: a campaign large enough that the generator's share of them (`STATE_MIX`) covers
+    both, a fifth to spare."""
+    from aap.demo.volume import STATE_MIX
+
+    weights = dict(STATE_MIX)
+    share = weights["depose"] / sum(weights.values())
+    return max(dossiers, math.ceil(1.2 * 2 * (FEW + MANY) / share))
+
+
 def main(argv: list[str]) -> dict[str, Any]:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind est introuvable (Debian : apt-get install valgrind).")
@@ -121,8 +133,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     dossiers = int(sizes[0].replace("_", "")) if sizes else 2_500
     if postgres and not os.environ.get("AAP_TEST_POSTGRES_URL"):
         raise SystemExit("--postgres : lancez sous scripts/with-postgres (AAP_TEST_POSTGRES_URL).")
-    # each transition kind moves FEW + MANY deposited dossiers of the same base on PostgreSQL (~6 %)
-    dossiers = max(dossiers, 40 * (FEW + MANY)) if postgres else dossiers
+    dossiers = _enough_deposited(dossiers) if postgres else dossiers
     backend = "postgresql" if postgres else "sqlite"
     costs: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="aap-bench-instructions-") as name:

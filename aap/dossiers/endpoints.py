@@ -24,6 +24,7 @@ from aap.dossiers.schemas import (
     event_out,
 )
 from aap.errors import AppError, Invalid
+from aap.models import Dossier, User
 from aap.routes import API_PREFIX
 from workflows import dossier as lifecycle
 
@@ -52,7 +53,7 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
 _DOSSIER_OUT = TypeAdapter(DossierOut)
 
 
-def dossier_answer(dossier, user, status_code: int = 200) -> Response:  # type: ignore[no-untyped-def]
+def dossier_answer(dossier: Dossier, user: User, status_code: int = 200) -> Response:
     """The dossier as `user` may see it, its version as ETag. Checked against `DossierOut` and written
     to JSON here, in the thread that ran the service, as FastAPI would (`response_model` still documents
     it): FastAPI validates a plain dict returned by a sync endpoint in one more trip to the thread pool,
