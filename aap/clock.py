@@ -1,18 +1,51 @@
-"""The one place the app reads the clock (the pure core never does: time is passed in).
+"""The one place the app reads the clock (the pure core never does: time is passed in), and the one place
+a moment becomes a day of a territory's calendar.
 
-Deadlines are days of the territory's calendar: « dépôt jusqu'au 31 janvier » means until midnight in
-France, so the app's clock runs in `AAP_TIMEZONE` (Europe/Paris by default); the database stores UTC.
+Deadlines are days of the territory's calendar: « dépôt jusqu'au 31 janvier » means until midnight where
+the contract is, in Cayenne as in Manosque. The app's clock runs in `AAP_TIMEZONE` (Europe/Paris by
+default; the database stores UTC); a service that judges a deadline of a campaign first puts the moment
+on the clock of its territory (`Territory.fuseau`, read with the campaign as `Campaign.fuseau`) with
+`territory_now`, and the rules then take `.date()` of it.
 """
 
 from datetime import date, datetime
+from functools import cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aap.settings import get_settings
 
 
+class Zoned(Protocol):
+    """Anything dated in a territory's zone: a campaign (`Campaign.fuseau`), a territory."""
+
+    fuseau: str
+
+
 def now() -> datetime:
-    return datetime.now(ZoneInfo(get_settings().timezone))
+    return datetime.now(zone(get_settings().timezone))
 
 
 def today() -> date:
     return now().date()
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def in_zone(name: str, moment: datetime) -> datetime:
+    """`moment` on the clock of the IANA zone `name` (same instant). A naive moment (a test's) is taken as
+    already on that clock."""
+    return moment.astimezone(zone(name)) if moment.tzinfo is not None else moment
+
+
+def territory_now(of: Zoned, moment: datetime) -> datetime:
+    """`moment` on the clock of the territory of `of`."""
+    return in_zone(of.fuseau, moment)
+
+
+def territory_today(of: Zoned, moment: datetime) -> date:
+    """The day it is at `moment` in the territory of `of`: the day its deadlines are judged on."""
+    return in_zone(of.fuseau, moment).date()

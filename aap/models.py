@@ -22,9 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from aap.types import Money, UTCDateTime, utcnow
 
@@ -189,6 +190,14 @@ class Campaign(Base):
     # `globale` (one validation of the whole programme) or `par_commune` (`CampaignCommune`)
     validation: Mapped[str] = mapped_column(String(16), default="globale", server_default="globale")
     created_at: Mapped[datetime] = created()
+    # the territory's zone, read with the campaign (no second query): its deadlines are days of that
+    # clock (`aap.clock.territory_today`)
+    fuseau: Mapped[str] = column_property(
+        select(Territory.fuseau)
+        .where(Territory.id == territory_id)
+        .correlate_except(Territory)
+        .scalar_subquery()
+    )
 
     territory: Mapped[Territory] = relationship()
     financeurs: Mapped[list["CampaignFinanceur"]] = relationship(

@@ -60,7 +60,7 @@ def _member_organisation(user: User, organisation_id: int) -> Organisation:
 
 def _editable_dossier(session: Session, user: User, dossier_id: int, now: datetime) -> Dossier:
     dossier = dossiers.get_dossier(session, user, dossier_id)
-    check_editable(user, dossier, now.date())
+    check_editable(user, dossier, now)
     return dossier
 
 

@@ -1,6 +1,6 @@
 """Campaigns over HTTP: thin, the service decides."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -9,6 +9,7 @@ from aap import clock
 from aap.campaigns import service
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.schemas import CampaignOut, CampaignPage, FormJsonSchema
+from aap.clock import territory_today
 from aap.communes.service import validation_status
 from aap.deps import DB, Caller
 from aap.models import Campaign
@@ -22,7 +23,9 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
+def campaign_out(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """The call as the API shows it, its phase on the day it is in its territory."""
+    today = territory_today(campaign, now)
     calendar = service.calendar_of(campaign)
     phase = calendar.phase_on(campaign.parsed_dates(), today)
     return {
@@ -36,7 +39,7 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
         "state_label": phase.label,
         "calendar": campaign.calendar,
         "dates": dict(campaign.dates),
-        "depot_ouvert": service.depot_open(campaign, today),
+        "depot_ouvert": service.depot_open(campaign, now),
         "completion_apres_cloture": campaign.late_completion,
         "groupes_habitants": campaign.inhabitant_groups,
         "validation": campaign.validation,
@@ -62,9 +65,9 @@ def campaign_out(campaign: Campaign, today: date) -> dict[str, Any]:
 def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[str, Any]:
     """`territory`: the code of a territory, to list its calls only. A porteur sees the calls of the
     territories where its organisations work first."""
-    today = clock.today()
+    moment = clock.now()
     items = [
-        {**campaign_out(c, today), **communes_phase(db, c, today)}
+        {**campaign_out(c, moment), **communes_phase(db, c, territory_today(c, moment))}
         for c in service.list_campaigns(db, user, territory)
     ]
     return {"items": items, "total": len(items)}
@@ -72,8 +75,11 @@ def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[s
 
 @router.get("/campaigns/{campaign_id}", summary="Un appel à projets", response_model=CampaignOut)
 def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
-    campaign, today = service.get_campaign(db, user, campaign_id), clock.today()
-    return {**campaign_out(campaign, today), **communes_phase(db, campaign, today)}
+    campaign, moment = service.get_campaign(db, user, campaign_id), clock.now()
+    return {
+        **campaign_out(campaign, moment),
+        **communes_phase(db, campaign, territory_today(campaign, moment)),
+    }
 
 
 def communes_phase(db: DB, campaign: Campaign, today: date) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Campaigns: loading a campaign file (checked against its territory, calendar and form), reading."""
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, false, select
 from sqlalchemy.orm import Session, selectinload
 
 from aap.campaigns.communes import commune_errors, save_commune_parts
+from aap.clock import territory_today
 from aap.errors import NotFound
 from aap.models import (
     Campaign,
@@ -143,13 +144,17 @@ def calendar_of(campaign: Campaign) -> Calendar:
     return load_calendar(campaign.calendar)
 
 
-def phase_of(campaign: Campaign, today: date) -> str:
-    return calendar_of(campaign).phase_on(campaign.parsed_dates(), today).code
+def phase_of(campaign: Campaign, moment: datetime) -> str:
+    """The call's phase at `moment`, on its territory's calendar (`aap.clock.territory_today`)."""
+    return calendar_of(campaign).phase_on(campaign.parsed_dates(), territory_today(campaign, moment)).code
 
 
-def depot_open(campaign: Campaign, today: date) -> bool:
-    """A new dossier may be started in this call today (`workflows.depot`)."""
-    return depot.depot_open(today, campaign.depot_ouverture, campaign.depot_cloture)
+def depot_open(campaign: Campaign, moment: datetime) -> bool:
+    """A new dossier may be started in this call at `moment`: the day it is in its territory is within
+    the dépôt window (`workflows.depot`)."""
+    return depot.depot_open(
+        territory_today(campaign, moment), campaign.depot_ouverture, campaign.depot_cloture
+    )
 
 
 def visible_campaigns_query(user: User):  # type: ignore[no-untyped-def]

@@ -1,10 +1,11 @@
 """Who sees which dossier (one query, used by every read and write, so a hidden dossier is a 404) and
 who may change its answers and files today."""
 
-from datetime import date
+from datetime import datetime
 
 from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, exists, false, or_, select
 
+from aap.clock import territory_today
 from aap.errors import Conflict, Forbidden
 from aap.models import (
     AvisPartenaire,
@@ -147,14 +148,16 @@ def _visible(role: str, user_id: Value, territory_id: Value, financeur_id: Value
     return query.where(false())  # nobody else sees any dossier
 
 
-def check_editable(user: User, dossier: Dossier, today: date) -> None:
-    """Refuses (403/409) when this caller may not change this dossier's answers or files today.
+def check_editable(user: User, dossier: Dossier, now: datetime) -> None:
+    """Refuses (403/409) when this caller may not change this dossier's answers or files at `now`.
 
-    A brouillon is edited until the deadline (or its extension); a deposited dossier until instruction
-    starts, while the window is open or, when the call allows it, after; compléments always."""
+    A brouillon is edited until the deadline (or its extension), midnight in its territory; a deposited
+    dossier until instruction starts, while the window is open or, when the call allows it, after;
+    compléments always."""
     if user.role != "porteur":
         raise Forbidden("Seul le porteur de projet modifie les réponses du dossier.", code="role_interdit")
     campaign = dossier.campaign
+    today = territory_today(campaign, now)
     window_open = not depot.depot_closed(today, campaign.depot_cloture, dossier.extension_until)
     if dossier.state == "brouillon" and not window_open:
         raise Conflict("Le dépôt est clos : le brouillon ne peut plus être modifié.", code="depot_clos")

@@ -7,16 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from aap.campaigns.service import get_campaign
+from aap.clock import Zoned, territory_today, zone
 from aap.dossiers import service as dossiers
 from aap.dossiers.effects import EffectsTable, PreconditionContext, TransitionContext
 from aap.errors import AppError, Forbidden, Invalid
 from aap.models import Dossier, User
-from aap.settings import get_settings
 from workflows.reasons import Reason, fr_date
 
 
@@ -40,9 +39,9 @@ def _day(value: Any) -> date | None:
     return None
 
 
-def sitting_instant(day: date) -> datetime:
+def sitting_instant(day: date, campaign: Zoned) -> datetime:
     """The avis instant of a sitting: noon in the territory's time zone, so no display shifts its day."""
-    return datetime.combine(day, time(12, 0), ZoneInfo(get_settings().timezone))
+    return datetime.combine(day, time(12, 0), zone(campaign.fuseau))
 
 
 def _check_date(ctx: PreconditionContext) -> list[Reason]:
@@ -52,7 +51,7 @@ def _check_date(ctx: PreconditionContext) -> list[Reason]:
     day = _day(raw)
     if day is None:
         return [Reason("date_comite_invalide", "La date du comité n'est pas une date valide.", "date_comite")]
-    if day > ctx.now.date():
+    if day > territory_today(ctx.dossier.campaign, ctx.now):
         return [
             Reason(
                 "date_comite_future",
@@ -61,7 +60,7 @@ def _check_date(ctx: PreconditionContext) -> list[Reason]:
             )
         ]
     instruit = ctx.dossier.instruit_at
-    if instruit is not None and day < instruit.astimezone(ZoneInfo(get_settings().timezone)).date():
+    if instruit is not None and day < territory_today(ctx.dossier.campaign, instruit):
         return [
             Reason(
                 "date_comite_avant_instruction",
@@ -76,7 +75,7 @@ def _stamp(ctx: TransitionContext) -> None:
     day = _day(ctx.payload.get("date_comite"))
     if day is None:
         return
-    ctx.dossier.avis_at = sitting_instant(day)
+    ctx.dossier.avis_at = sitting_instant(day, ctx.dossier.campaign)
     ctx.event.data = {**(ctx.event.data or {}), "date_comite": day.isoformat()}
 
 
@@ -109,7 +108,7 @@ def record_sitting(
             errors.append({"path": where, "code": "doublon", "message": "Ce dossier figure deux fois."})
             continue
         seen.add(item.dossier_id)
-        payload: dict[str, Any] = {"avis": item.avis, "date_comite": day or now.date()}
+        payload: dict[str, Any] = {"avis": item.avis, "date_comite": day or territory_today(campaign, now)}
         if item.comment and item.comment.strip():
             payload["comment"] = item.comment.strip()
         number = f"dossier {item.dossier_id}"

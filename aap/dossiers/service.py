@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import depot_open, get_campaign
+from aap.clock import in_zone, territory_now, territory_today
 from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
@@ -40,6 +41,7 @@ from aap.models import (
     DossierEvent,
     Financeur,
     Organisation,
+    Territory,
     User,
 )
 from forms import FieldError, FormContext
@@ -187,7 +189,7 @@ def create_dossier(
     if user.role != "porteur":
         raise Forbidden("Seul un porteur de projet peut créer un dossier.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
-    if not depot_open(campaign, now.date()):
+    if not depot_open(campaign, now):
         raise Invalid(
             f"Le dépôt de l'appel à projets « {campaign.title} » est ouvert du "
             f"{lifecycle.fr_date(campaign.depot_ouverture)} au {lifecycle.fr_date(campaign.depot_cloture)} : "
@@ -292,11 +294,11 @@ def reconduct_dossier(
 
 
 def reconduct_targets(
-    session: Session, dossiers: list[Dossier], campaigns: list[Campaign], today: date
+    session: Session, dossiers: list[Dossier], campaigns: list[Campaign], now: datetime
 ) -> dict[int, int]:
-    """For each dossier that may be renewed now, the first of `campaigns` open today that takes it
+    """For each dossier that may be renewed now, the first of `campaigns` open now that takes it
     (same rule as `reconduct_dossier`: what the « Reconduire » button offers, the API accepts)."""
-    open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, today)}
+    open_forms = {c.id: campaign_form(c).code for c in campaigns if depot_open(c, now)}
     years = {c.id: c.year for c in campaigns}
     covers = _cpo_covers(session, dossiers)
     ids = [d.id for d in dossiers]
@@ -374,7 +376,7 @@ def update_answers(
     dossier = get_dossier(session, user, dossier_id, lock=True)
     check_version(dossier, if_match)
     campaign = dossier.campaign
-    check_editable(user, dossier, now.date())
+    check_editable(user, dossier, now)
     form = campaign_form_of(dossier)
     ctx = form_context(session, campaign)
     merged = form.merge(dossier.answers, patch)
@@ -440,6 +442,7 @@ def _facts(
     session: Session, dossier: Dossier, name: str, now: datetime, payload: dict[str, Any]
 ) -> DossierFacts:
     campaign = dossier.campaign
+    now = territory_now(campaign, now)  # its rules judge the days of the dossier's territory
     form_errors: list[Reason] = []
     if name == "deposer" and dossier.state == "brouillon":
         form = campaign_form_of(dossier)
@@ -632,7 +635,7 @@ def grant_extension(
     problems = []
     if not reason.strip():
         problems.append({"path": "reason", "code": "required", "message": "Indiquez le motif du délai."})
-    if until < now.date():
+    if until < territory_today(dossier.campaign, now):
         problems.append(
             {"path": "until", "code": "date_passee", "message": "Le nouveau délai est déjà passé."}
         )
@@ -663,11 +666,17 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
 
     Idempotent (a moved dossier is no longer a brouillon) and driven by the indexed deadline, so its
     cost follows what is due, not the number of dossiers. Commits each dossier on its own.
+
+    A deadline passes at midnight where the contract is: the query takes the drafts past it in the
+    territories whose day is the furthest on (a superset), and the lifecycle decides each one on its
+    own territory's day (a draft in Cayenne waits until midnight there, four hours after Paris).
     """
+    zones = session.scalars(select(Territory.fuseau).distinct()).all()
+    furthest = max((in_zone(z, now).date() for z in zones), default=now.date())
     due = (
         select(Dossier.id)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
-        .where(Dossier.state == "brouillon", past_depot_deadline(now.date()))
+        .where(Dossier.state == "brouillon", past_depot_deadline(furthest))
         .order_by(Dossier.id)
         .limit(batch)
     )
@@ -687,7 +696,7 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
 
 def _facts_light(dossier: Dossier, now: datetime) -> DossierFacts:
     return DossierFacts(
-        now=now,
+        now=territory_now(dossier.campaign, now),
         depot_ouverture=dossier.campaign.depot_ouverture,
         depot_cloture=dossier.campaign.depot_cloture,
         extension_until=dossier.extension_until,

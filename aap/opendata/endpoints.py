@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from aap.clock import today
+from aap.clock import now, territory_today
 from aap.deps import DB, AppSettings, MaybeCaller
 from aap.errors import NotFound
 from aap.opendata import feeds, service
@@ -116,19 +116,20 @@ def actions_par_quartier(
 
 @pages.get("/territoires/{code}/appels", response_class=HTMLResponse)
 def calls(request: Request, code: str, db: DB, user: MaybeCaller) -> HTMLResponse:
-    territory, items = service.public_calls(db, code, today())
+    territory, items = service.public_calls(db, code, now())
     return render(request, "public/appels.html", {"user": user, "territory": territory, "calls": items})
 
 
 @router.get("/territoires/{code}/appels.atom", summary="Flux Atom des appels à projets d'un territoire")
 def calls_atom(code: str, db: DB, settings: AppSettings) -> Response:
-    territory, items = service.public_calls(db, code, today())
-    body = feeds.calls_feed(territory, items, settings.base_url, settings.timezone, today())
+    moment = now()
+    territory, items = service.public_calls(db, code, moment)
+    body = feeds.calls_feed(territory, items, settings.base_url, territory_today(territory, moment))
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=OPEN)
 
 
 @pages.get("/territoires/{code}/appels/{campaign_code}", response_class=HTMLResponse)
 def call(request: Request, code: str, campaign_code: str, db: DB, user: MaybeCaller) -> HTMLResponse:
     return render(
-        request, "public/appel.html", {"user": user, **service.call_page(db, code, campaign_code, today())}
+        request, "public/appel.html", {"user": user, **service.call_page(db, code, campaign_code, now())}
     )

@@ -23,10 +23,10 @@ def _stamp(day: date, timezone: str) -> str:
     return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone)).isoformat()
 
 
-def calls_feed(
-    territory: Territory, calls: list[Campaign], base_url: str, timezone: str, generated: date
-) -> bytes:
-    """One entry per public call, newest first; its id and link are the call's public page."""
+def calls_feed(territory: Territory, calls: list[Campaign], base_url: str, generated: date) -> bytes:
+    """One entry per public call, newest first; its id and link are the call's public page. Its days
+    are stamped at midnight in the territory's zone."""
+    timezone = territory.fuseau
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

@@ -294,6 +294,7 @@ def subvention_lines(filters: Filters) -> Select[*tuple[Any, ...]]:
             Campaign.year,
             Campaign.title.label("campaign_title"),
             Campaign.dates.label("campaign_dates"),
+            Campaign.fuseau.label("fuseau"),
             paid.c.count.label("payments"),
             paid.c.first.label("first_payment"),
             paid.c.last.label("last_payment"),

@@ -16,18 +16,17 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form
 from aap.campaigns.service import calendar_of, depot_open
+from aap.clock import in_zone, territory_today
 from aap.errors import NotFound
 from aap.models import Campaign, Orientation, Qpv, Territory
 from aap.opendata import repository
 from aap.opendata.repository import Filters
-from aap.settings import get_settings
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "scdl-subventions-2.1.1.json"
 STREAM_BATCH = 500
@@ -84,10 +83,6 @@ def subvention_filters(
 # --- the SCDL export --------------------------------------------------------------------------------
 
 
-def _local_day(value: datetime) -> date:
-    return value.astimezone(ZoneInfo(get_settings().timezone)).date()
-
-
 def _versement(row: Any, convention: date, campaign_dates: dict[str, str]) -> tuple[str, str]:
     """`conditionsVersement` and `datesPeriodeVersement` from the payments recorded: one solde alone
     is a single payment on its day; otherwise staggered (an avance, then the solde after the bilan),
@@ -105,7 +100,7 @@ def _versement(row: Any, convention: date, campaign_dates: dict[str, str]) -> tu
 
 def scdl_record(row: Any) -> dict[str, str]:
     """One SCDL « subventions » line (every value a string, as in the CSV)."""
-    convention = _local_day(row.conventionne_at)
+    convention = in_zone(row.fuseau, row.conventionne_at).date()  # the day it was in the territory
     conditions, dates = _versement(row, convention, row.campaign_dates or {})
     siret, rna = row.organisation_siret or "", row.organisation_rna or ""
     return {
@@ -350,17 +345,20 @@ def published_on(campaign: Campaign) -> date:
     return campaign.date_of("lancement") or campaign.depot_ouverture
 
 
-def public_calls(session: Session, territoire: str, today: date) -> tuple[Territory, list[Campaign]]:
+def public_calls(session: Session, territoire: str, now: datetime) -> tuple[Territory, list[Campaign]]:
+    """The calls a territory has published by the day it is there at `now`."""
     territory = _territory(session, territoire)
     assert territory is not None
+    today = territory_today(territory, now)
     calls = [c for c in repository.campaigns_of(session, territory.id) if published_on(c) <= today]
     return territory, calls
 
 
-def call_page(session: Session, territoire: str, code: str, today: date) -> dict[str, Any]:
-    """A call's public page: its calendar, the pièces to attach, how to apply."""
+def call_page(session: Session, territoire: str, code: str, now: datetime) -> dict[str, Any]:
+    """A call's public page: its calendar, the pièces to attach, how to apply (on the territory's day)."""
     territory = _territory(session, territoire)
     assert territory is not None
+    today = territory_today(territory, now)
     campaign = repository.campaign_by_code(session, territory.id, code)
     if campaign is None or published_on(campaign) > today:
         raise NotFound(f"Appel à projets inconnu : « {code} ».", code="campagne_introuvable")
@@ -376,7 +374,7 @@ def call_page(session: Session, territoire: str, code: str, today: date) -> dict
         "campaign": campaign,
         "dates": dates,
         "timeline": calendar.timeline(campaign.parsed_dates(), today),
-        "depot_open": depot_open(campaign, today),
+        "depot_open": depot_open(campaign, now),
         "form_title": form.definition.title,
         "pieces": pieces,
         "financeurs": [line.financeur.name for line in campaign.financeurs],

@@ -7,7 +7,6 @@ Thin routes: parse the form, call the service, render. What the pages show is co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -34,10 +33,6 @@ from aap.web.rendering import LANDING, flash, render, time_short
 from workflows import labels
 
 router = APIRouter(include_in_schema=False)
-
-
-def today() -> date:
-    return now().date()
 
 
 def _version(raw: str | None) -> int | None:
@@ -133,12 +128,12 @@ MY_PAGE = 50  # dossiers per page of « Mes dossiers »
 def my_dossiers(
     request: Request, db: DB, user: Porteur, page: Annotated[int, Query(ge=1)] = 1
 ) -> HTMLResponse:
-    day = today()
+    moment = now()
     items, total = dossiers.list_dossiers(db, user, limit=MY_PAGE, offset=(page - 1) * MY_PAGE)
-    cards = [views.campaign_card(c, day) for c in campaigns.list_campaigns(db, user)]
-    targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], day)
+    cards = [views.campaign_card(c, moment) for c in campaigns.list_campaigns(db, user)]
+    targets = dossiers.reconduct_targets(db, items, [c["campaign"] for c in cards], moment)
     rows: list[dict[str, Any]] = [
-        {"dossier": d, "deadline": views.deadline_of(d, day), "reconduct_to": targets.get(d.id)}
+        {"dossier": d, "deadline": views.deadline_of(d, moment), "reconduct_to": targets.get(d.id)}
         for d in items
     ]
     by_campaign = [
@@ -152,7 +147,6 @@ def my_dossiers(
         "user": user,
         "open_cards": views.calls_to_show(cards),
         "groups": [g for g in by_campaign if g["rows"]],
-        "today": day,
         "organisations": user.organisations,
         "refusals": dossiers.filing_refusals(user, [card["campaign"] for card in cards]),
         "page": page,
@@ -199,7 +193,7 @@ def reconduct(
 
 def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
     """What every page of a dossier shows around its content."""
-    day = today()
+    moment = now()
     form = dossiers.campaign_form_of(dossier)
     ctx = form_context(db, dossier.campaign)
     return {
@@ -210,10 +204,9 @@ def _context(db: DB, user: User, dossier: Dossier) -> dict[str, Any]:
         "form_ctx": ctx,
         "editable": user.role == "porteur" and dossier.state in dossiers.EDITABLE_STATES,
         "checklist": dossier_checklist(db, form, dossier, dossier.answers, ctx),
-        "deadline": views.deadline_of(dossier, day),
+        "deadline": views.deadline_of(dossier, moment),
         "depot_deadline": views.depot_deadline(dossier, dossier.campaign),
         "transitions": dossiers.transitions_for(user, dossier),
-        "today": day,
         "wording": labels.save_wording(dossier.state),
     }
 

@@ -1,6 +1,7 @@
 """What the porteur's pages show, computed once in Python so the templates only lay it out.
 
-Pure functions of the dossier, its campaign and today's date: deadlines, the follow-up timeline,
+Pure functions of the dossier, its campaign and the moment, judged on the day it is in the campaign's
+territory (`aap.clock.territory_today`): deadlines, the follow-up timeline,
 the lifecycle diagram with the current state marked, the checklist of missing answers.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from aap.campaigns.service import calendar_of, depot_open
+from aap.clock import territory_today
 from aap.models import Campaign, Dossier, DossierEvent
 from forms import FieldError
 from forms.render import element_id
@@ -61,8 +63,9 @@ def depot_deadline(dossier: Dossier, campaign: Campaign) -> date:
     return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until)
 
 
-def deadline_of(dossier: Dossier, today: date) -> Deadline | None:
+def deadline_of(dossier: Dossier, now: datetime) -> Deadline | None:
     campaign = dossier.campaign
+    today = territory_today(campaign, now)
     state = dossier.state
     if state == "brouillon":
         day = depot_deadline(dossier, campaign)
@@ -85,10 +88,11 @@ def deadline_of(dossier: Dossier, today: date) -> Deadline | None:
     return None
 
 
-def campaign_card(campaign: Campaign, today: date) -> dict[str, Any]:
+def campaign_card(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    today = territory_today(campaign, now)
     return {
         "campaign": campaign,
-        "open": depot_open(campaign, today),
+        "open": depot_open(campaign, now),
         "upcoming": today < campaign.depot_ouverture,
         "timeline": calendar_of(campaign).timeline(campaign.parsed_dates(), today),
         "days_left": (campaign.depot_cloture - today).days,

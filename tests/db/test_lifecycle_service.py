@@ -1,19 +1,23 @@
 """The lifecycle's service layer: races, the clock-driven transitions, extensions."""
 
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aap.dossiers import service
 from aap.errors import AppError, Conflict, PreconditionFailed
-from aap.models import Campaign, Dossier, DossierEvent, User
+from aap.models import Campaign, Dossier, DossierEvent, Territory, User
+
+PARIS = ZoneInfo("Europe/Paris")  # the demo territory's zone (`fuseau`)
 
 
 def at(day, hour: int = 12) -> datetime:  # type: ignore[no-untyped-def]
-    return datetime.combine(day, time(hour), tzinfo=UTC)
+    """That hour of that day on the demo territory's clock."""
+    return datetime.combine(day, time(hour), tzinfo=PARIS)
 
 
 def user(session: Session, email: str) -> User:
@@ -162,3 +166,103 @@ def test_an_extension_keeps_one_draft_open_past_the_deadline(session: Session, d
         assert all(e["code"] != "depot_closed" for e in exc.errors or []), exc.errors
     else:
         assert moved.state == "depose"
+
+
+# --- a deadline is midnight where the contract is ---------------------------------------------------
+
+CAYENNE = ZoneInfo("America/Cayenne")  # UTC-3: its midnight comes four hours after Paris's in winter
+
+
+def _far_away_copy(session: Session, campaign: Campaign) -> Campaign:
+    """The same call, for a contract in French Guiana (its territory's `fuseau`)."""
+    guyane = Territory(
+        code="cacl", name="Communauté d'agglomération du Centre Littoral", fuseau="America/Cayenne"
+    )
+    session.add(guyane)
+    session.flush()
+    columns = ("kind", "year", "title", "calendar", "dates", "depot_ouverture", "depot_cloture")
+    copy = Campaign(
+        territory_id=guyane.id,
+        code=campaign.code,
+        form_code=campaign.form_code,
+        form_version=campaign.form_version,
+        **{name: getattr(campaign, name) for name in columns},
+    )
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def test_one_pass_closes_each_contract_s_drafts_at_its_own_midnight(session: Session, demo) -> None:
+    manosque = open_campaign(session)
+    drafts = list(
+        session.scalars(
+            select(Dossier.id)
+            .where(Dossier.campaign_id == manosque.id, Dossier.state == "brouillon")
+            .order_by(Dossier.id)
+        )
+    )
+    assert len(drafts) >= 2
+    cayenne = _far_away_copy(session, manosque)
+    far = drafts[: len(drafts) // 2]
+    session.execute(update(Dossier).where(Dossier.id.in_(far)).values(campaign_id=cayenne.id))
+    session.commit()
+    last_day = manosque.depot_cloture
+
+    # 00:30 in Manosque the day after, 20:30 of the last day in Cayenne
+    assert service.advance(
+        session, datetime.combine(last_day + timedelta(days=1), time(0, 30), PARIS)
+    ) == len(drafts) - len(far)
+    session.expire_all()
+    assert set(session.scalars(select(Dossier.state).where(Dossier.id.in_(far)))) == {"brouillon"}
+
+    # 00:30 in Cayenne the day after (04:30 in Paris, the app's clock)
+    assert service.advance(
+        session, datetime.combine(last_day + timedelta(days=1), time(0, 30), CAYENNE).astimezone(PARIS)
+    ) == len(far)
+    session.expire_all()
+    assert set(session.scalars(select(Dossier.state).where(Dossier.id.in_(drafts)))) == {"non_depose"}
+
+
+def test_a_porteur_in_cayenne_saves_until_midnight_in_cayenne(session: Session, demo) -> None:
+    campaign = open_campaign(session)
+    campaign.territory.fuseau = "America/Cayenne"
+    session.commit()
+    session.expire_all()
+    campaign = open_campaign(session)
+    porteur = user(session, "porteur@demo.aap.test")
+    draft = session.scalars(
+        select(Dossier)
+        .where(
+            Dossier.campaign_id == campaign.id,
+            Dossier.state == "brouillon",
+            Dossier.organisation_id.in_([o.id for o in porteur.organisations]),
+        )
+        .order_by(Dossier.id)
+    ).first()
+    assert draft is not None
+    # the moments as the app's clock gives them (AAP_TIMEZONE, Paris): 22:00 in Cayenne is 02:00 the next day
+    evening = datetime.combine(campaign.depot_cloture, time(22, 0), CAYENNE).astimezone(PARIS)
+    assert evening.date() > campaign.depot_cloture
+    saved = service.update_answers(
+        session, porteur, draft.id, {"action": {"lieux": "Maison de quartier"}}, draft.version, evening
+    )
+    assert saved.answers["action"]["lieux"] == "Maison de quartier"
+    assert service.create_dossier(session, porteur, campaign.id, evening).state == "brouillon"
+    try:
+        service.fire_transition(session, porteur, draft.id, "deposer", {}, evening)
+    except AppError as exc:  # an incomplete demo draft: the refusal must not be about the deadline
+        session.rollback()
+        assert all(e["code"] != "depot_closed" for e in exc.errors or []), exc.errors
+
+    after_midnight = datetime.combine(campaign.depot_cloture + timedelta(days=1), time(0, 5), CAYENNE)
+    after_midnight = after_midnight.astimezone(PARIS)
+    with pytest.raises(Conflict) as closed:
+        service.update_answers(
+            session, porteur, draft.id, {"action": {"lieux": "Trop tard"}}, saved.version, after_midnight
+        )
+    assert closed.value.code == "depot_clos"
+    session.rollback()
+    with pytest.raises(AppError) as refused:
+        service.create_dossier(session, porteur, campaign.id, after_midnight)
+    assert refused.value.code == "depot_ferme"
