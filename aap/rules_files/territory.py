@@ -134,7 +134,10 @@ class TerritoryFile(RulesModel):
     name: str = Field(min_length=1, max_length=300)
     epci: str | None = Field(default=None, max_length=300)
     periode: Periode | None = None
-    fuseau: str = Field(default="Europe/Paris", description="fuseau horaire IANA des documents")
+    fuseau: str = Field(
+        default="Europe/Paris",
+        description="fuseau horaire IANA du contrat : ses échéances à minuit, ses documents datés",
+    )
     communes: list[CommuneSpec] = Field(min_length=1)
     qpv: list[QpvSpec] = Field(min_length=1)
     hors_qpv: list[HorsQpvSpec] = Field(default_factory=list)

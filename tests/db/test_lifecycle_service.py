@@ -266,3 +266,21 @@ def test_a_porteur_in_cayenne_saves_until_midnight_in_cayenne(session: Session, 
     with pytest.raises(AppError) as refused:
         service.create_dossier(session, porteur, campaign.id, after_midnight)
     assert refused.value.code == "depot_ferme"
+
+
+def test_a_call_shows_open_until_midnight_in_its_territory(session: Session, demo) -> None:
+    from aap.campaigns.endpoints import campaign_out
+    from aap.web.porteur_views import campaign_card
+
+    campaign = open_campaign(session)
+    night = datetime.combine(campaign.depot_cloture, time(22, 0), CAYENNE).astimezone(PARIS)
+    assert campaign_out(campaign, night)["depot_ouvert"] is False  # 02:00 the next day in Manosque
+    assert campaign_card(campaign, night)["open"] is False
+
+    campaign.territory.fuseau = "America/Cayenne"
+    session.commit()
+    session.expire_all()
+    campaign = open_campaign(session)
+    assert campaign_out(campaign, night)["depot_ouvert"] is True  # what the API says, the service does
+    card = campaign_card(campaign, night)
+    assert card["open"] is True and card["days_left"] == 0
