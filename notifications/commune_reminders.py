@@ -75,12 +75,20 @@ def _agents(session: Session, territory_id: int, insee: str) -> list[Recipient]:
 
 
 def record_commune_reminders(
-    session: Session, rules: list[Rule], today: date, now: datetime, base_url: str
+    session: Session,
+    rules: list[Rule],
+    today: date,
+    now: datetime,
+    base_url: str,
+    zones: frozenset[str] | None = None,
 ) -> dict[str, int]:
+    """The reminders due `today` to the communes of the contracts in `zones` (all of them for None)."""
     counts: dict[str, int] = defaultdict(int)
     for rule in rules:
         wanted: list[Message] = []
         for part, campaign, name, dossiers, offset in _late_parts(session, rule, today):
+            if zones is not None and campaign.fuseau not in zones:
+                continue
             for person in _agents(session, campaign.territory_id, part.commune_insee):
                 ctx = render.context(
                     {

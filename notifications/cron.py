@@ -31,8 +31,10 @@ from notifications.query import (
     Recipient,
     agents_of,
     dossier_rows,
+    in_zones,
     pending_lines,
     recipients_for,
+    zone_days,
 )
 from notifications.query import due_occurrences as query_due
 from notifications.rules import DueOccurrence, Rule, RulesFile, default_rules
@@ -121,10 +123,16 @@ def _facts(row: DossierRow) -> dict[str, Any]:
 
 
 def record_reminders(
-    session: Session, rules: list[Rule], today: date, now: datetime, base_url: str
+    session: Session,
+    rules: list[Rule],
+    today: date,
+    now: datetime,
+    base_url: str,
+    zones: frozenset[str] | None = None,
 ) -> dict[str, int]:
-    """One message per (rule, dossier, recipient, occurrence) due today and not yet recorded."""
-    occurrences = [o for rule in rules for o in query_due(session, rule, today)]
+    """One message per (rule, dossier, recipient, occurrence) due today and not yet recorded, for the
+    dossiers of the contracts in `zones` (`query.zone_days`; all of them for None)."""
+    occurrences = in_zones(session, [o for rule in rules for o in query_due(session, rule, today)], zones)
     if not occurrences:
         return {}
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})
@@ -226,10 +234,18 @@ def _digest_line(
 DigestItem = tuple[DueOccurrence, str]
 
 
-def record_digests(session: Session, rules: list[Rule], today: date, now: datetime, base_url: str) -> int:
-    """One message per recipient and day, listing every dossier the digest rules bring today; a line
-    already listed for the same occurrence (or, for `repeat_daily`, the same day) is not repeated."""
-    occurrences = [o for rule in rules for o in query_due(session, rule, today)]
+def record_digests(
+    session: Session,
+    rules: list[Rule],
+    today: date,
+    now: datetime,
+    base_url: str,
+    zones: frozenset[str] | None = None,
+) -> int:
+    """One message per recipient and day, listing every dossier the digest rules bring today (in the
+    contracts of `zones`, all for None); a line already listed for the same occurrence (or, for
+    `repeat_daily`, the same day) is not repeated."""
+    occurrences = in_zones(session, [o for rule in rules for o in query_due(session, rule, today)], zones)
     if not occurrences:
         return 0
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})
@@ -353,30 +369,30 @@ def run_pass(
 ) -> PassSummary:
     """`aap notifications run`: advance, record what is due today, deliver. Returns what it did.
 
-    Days are the app's calendar days (`AAP_TIMEZONE`, as `aap.clock`): a pass given a moment in UTC
-    (`--now 2027-01-31T23:30:00Z`, that is 1 February 00:30 in Paris) counts 1 February."""
+    Days are the days of each contract's calendar (its territory's `fuseau`): a pass given a moment in
+    UTC (`--now 2027-01-31T23:30:00Z`, that is 1 February 00:30 in Paris) counts 1 February for Manosque
+    and 31 January for Cayenne. Its summary prints the moment on the app's clock (`AAP_TIMEZONE`)."""
     factory = _factory(bind)
     rules = rules or default_rules()
     now = now.astimezone(ZoneInfo(settings.timezone))
     summary = PassSummary(now=now)
-    today = now.date()
     with factory() as session:
         summary.expired = advance(session, now)
     with factory() as session:
         summary.cpo = cpo_cycle.run(session, now)
     scheduled = [r for r in rules.scheduled if not r.per_commune]
+    reminders = [r for r in scheduled if not r.digest]
+    per_commune = [r for r in rules.scheduled if r.per_commune]
+    digests = [r for r in scheduled if r.digest]
     with factory() as session:
-        summary.recorded.update(
-            record_reminders(session, [r for r in scheduled if not r.digest], today, now, settings.base_url)
-        )
-        summary.recorded.update(
-            record_commune_reminders(
-                session, [r for r in rules.scheduled if r.per_commune], today, now, settings.base_url
-            )
-        )
-        summary.digests = record_digests(
-            session, [r for r in scheduled if r.digest], today, now, settings.base_url
-        )
+        for today, zones in zone_days(session, now):
+            for counts in (
+                record_reminders(session, reminders, today, now, settings.base_url, zones),
+                record_commune_reminders(session, per_commune, today, now, settings.base_url, zones),
+            ):
+                for rule, count in counts.items():
+                    summary.recorded[rule] = summary.recorded.get(rule, 0) + count
+            summary.digests += record_digests(session, digests, today, now, settings.base_url, zones)
         session.commit()
     for name, run in PASSES.items():
         with factory() as session:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from aap.clock import in_zone
 from aap.cpo import repository as cpo_repository
 from aap.models import (
     Attachment,
@@ -31,6 +32,7 @@ from aap.models import (
     FocusSession,
     Membership,
     Organisation,
+    Territory,
     User,
 )
 from notifications.rules import DueOccurrence, Rule
@@ -78,6 +80,38 @@ def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
     values = sorted(set(values))
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+# --- the day it is where each contract is -----------------------------------------------------------
+
+
+def zone_days(session: Session, now: datetime) -> list[tuple[date, frozenset[str] | None]]:
+    """The days it is at `now` in the contracts' zones (`Territory.fuseau`), each with the zones that
+    have it: a pass at 07:00 in Paris is still the day before in Papeete. One day for every contract
+    (the usual case) comes with no zones: nothing to tell apart."""
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for name in session.scalars(select(Territory.fuseau).distinct()):
+        by_day[in_zone(name, now).date()].add(name)
+    if len(by_day) <= 1:
+        return [(next(iter(by_day), now.date()), None)]
+    return [(day, frozenset(names)) for day, names in sorted(by_day.items())]
+
+
+def in_zones(
+    session: Session, occurrences: list[DueOccurrence], zones: frozenset[str] | None
+) -> list[DueOccurrence]:
+    """The occurrences whose dossier's contract is in one of `zones` (all of them for None)."""
+    if zones is None or not occurrences:
+        return occurrences
+    zone_of: dict[int, str] = {}
+    for chunk in _chunks(o.dossier_id for o in occurrences):
+        rows = session.execute(
+            select(Dossier.id, Campaign.fuseau.label("fuseau"))
+            .join(Campaign, Campaign.id == Dossier.campaign_id)
+            .where(Dossier.id.in_(chunk))
+        )
+        zone_of.update({dossier_id: name for dossier_id, name in rows})
+    return [o for o in occurrences if zone_of.get(o.dossier_id) in zones]
 
 
 def _campaigns_with_date(session: Session, name: str, lo: date, hi: date) -> list[tuple[Campaign, date]]:

@@ -16,7 +16,7 @@ from aap.accounts import security
 from aap.app import create_app
 from aap.db import make_engine
 from aap.migrate import upgrade
-from aap.models import Base
+from aap.models import Base, Campaign, Territory
 from aap.settings import Settings
 from aap.wiring import wire
 
@@ -157,3 +157,21 @@ def login(client: TestClient, email: str, password: str = "demo") -> dict[str, s
     response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def campaign_elsewhere(session: Session, campaign: Campaign, code: str, fuseau: str) -> Campaign:
+    """The same call for another contract, in the zone `fuseau` (`America/Cayenne`, `Pacific/Tahiti`…):
+    its territory has no commune nor QPV of its own, enough for what the clock decides."""
+    territory = Territory(code=code, name=f"Contrat de ville {code}", fuseau=fuseau)
+    session.add(territory)
+    session.flush()
+    columns = ("code", "kind", "year", "title", "calendar", "dates", "depot_ouverture", "depot_cloture")
+    copy = Campaign(
+        territory_id=territory.id,
+        form_code=campaign.form_code,
+        form_version=campaign.form_version,
+        **{name: getattr(campaign, name) for name in columns},
+    )
+    session.add(copy)
+    session.flush()
+    return copy

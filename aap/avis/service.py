@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from aap.clock import in_zone, territory_today
 from aap.dossiers.service import get_dossier
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
-from aap.models import AvisPartenaire, Dossier, User
+from aap.models import AvisPartenaire, Dossier, Territory, User
 from aap.settings import get_settings
 from notifications.events import DossierNews, after_transition
 from workflows.labels import PARTNER_AVIS_LABELS
@@ -77,7 +78,7 @@ def request_avis(
         errors.append(_error("question", "trop_long", f"{MAX_TEXT} caractères au plus."))
     if due is None:
         errors.append(_error("date_limite", "required", "Indiquez la date limite de l'avis."))
-    elif due <= now.date():
+    elif due <= territory_today(dossier.campaign, now):
         errors.append(
             _error("date_limite", "date_passee", "La date limite doit être postérieure à aujourd'hui.")
         )
@@ -230,26 +231,35 @@ def give_avis(
     return request
 
 
+# (reminder, first and last day of its window counted from the deadline: -3 means three days before)
+REMINDER_WINDOWS = (("-bientot", -3, -1), ("-echeance", 0, 6))
+
+
 def record_reminders(session: Session, now: datetime) -> int:
     """The cron pass: a reminder when the deadline is 3 days away or less, another once it is reached,
     for each avis still awaited; each once (the outbox's unique key makes a second pass, or two passes
-    at once, a no-op) and a missed pass catches up for a week."""
-    today = now.date()
-    windows = {
-        "-bientot": (AvisPartenaire.due_date > today, AvisPartenaire.due_date <= today + timedelta(days=3)),
-        "-echeance": (AvisPartenaire.due_date <= today, AvisPartenaire.due_date > today - timedelta(days=7)),
-    }
+    at once, a no-op) and a missed pass catches up for a week. The days are those of the dossier's
+    contract (`aap.clock.territory_today`): the query takes the deadlines near any contract's day, each
+    request is then judged on its own."""
+    days = [in_zone(name, now).date() for name in session.scalars(select(Territory.fuseau).distinct())]
+    earliest, latest = min(days, default=now.date()), max(days, default=now.date())
     count = 0
-    for key, (after, before) in windows.items():
+    for key, first, last in REMINDER_WINDOWS:
         due = session.scalars(
             select(AvisPartenaire)
             .options(selectinload(AvisPartenaire.partner))
-            .where(AvisPartenaire.avis.is_(None), after, before)
+            .where(
+                AvisPartenaire.avis.is_(None),
+                AvisPartenaire.due_date >= earliest - timedelta(days=last),
+                AvisPartenaire.due_date <= latest - timedelta(days=first),
+            )
             .order_by(AvisPartenaire.id)
         )
         for request in due:
             dossier = session.get(Dossier, request.dossier_id)
-            if dossier is not None and dossier.state in ASKABLE_STATES:
+            if dossier is None or dossier.state not in ASKABLE_STATES:
+                continue
+            if first <= (territory_today(dossier.campaign, now) - request.due_date).days <= last:
                 _tell(session, dossier, request, "avis_rappel", now, key=key)
                 count += 1
     session.commit()

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aap.dossiers import service
 from aap.errors import AppError, Conflict, PreconditionFailed
-from aap.models import Campaign, Dossier, DossierEvent, Territory, User
+from aap.models import Campaign, Dossier, DossierEvent, User
+from tests.conftest import campaign_elsewhere
 
 PARIS = ZoneInfo("Europe/Paris")  # the demo territory's zone (`fuseau`)
 
@@ -173,26 +174,6 @@ def test_an_extension_keeps_one_draft_open_past_the_deadline(session: Session, d
 CAYENNE = ZoneInfo("America/Cayenne")  # UTC-3: its midnight comes four hours after Paris's in winter
 
 
-def _far_away_copy(session: Session, campaign: Campaign) -> Campaign:
-    """The same call, for a contract in French Guiana (its territory's `fuseau`)."""
-    guyane = Territory(
-        code="cacl", name="Communauté d'agglomération du Centre Littoral", fuseau="America/Cayenne"
-    )
-    session.add(guyane)
-    session.flush()
-    columns = ("kind", "year", "title", "calendar", "dates", "depot_ouverture", "depot_cloture")
-    copy = Campaign(
-        territory_id=guyane.id,
-        code=campaign.code,
-        form_code=campaign.form_code,
-        form_version=campaign.form_version,
-        **{name: getattr(campaign, name) for name in columns},
-    )
-    session.add(copy)
-    session.flush()
-    return copy
-
-
 def test_one_pass_closes_each_contract_s_drafts_at_its_own_midnight(session: Session, demo) -> None:
     manosque = open_campaign(session)
     drafts = list(
@@ -203,7 +184,7 @@ def test_one_pass_closes_each_contract_s_drafts_at_its_own_midnight(session: Ses
         )
     )
     assert len(drafts) >= 2
-    cayenne = _far_away_copy(session, manosque)
+    cayenne = campaign_elsewhere(session, manosque, "cacl", "America/Cayenne")
     far = drafts[: len(drafts) // 2]
     session.execute(update(Dossier).where(Dossier.id.in_(far)).values(campaign_id=cayenne.id))
     session.commit()

@@ -2,14 +2,15 @@
 shown to the team and the comité, never to the porteur."""
 
 import html
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from aap.accounts.service import create_user
-from aap.models import Notification, User
+from aap.models import Notification, Territory, User
 from aap.settings import Settings
 from notifications.cron import run_pass
 from tests.api.helpers import Actor, complete_draft
@@ -194,3 +195,27 @@ def test_in_the_pages_the_instructeur_asks_and_the_partner_answers(
     web_login(client, INSTRUCTEUR)
     shown = html.unescape(client.get(f"/instruction/dossiers/{dossier['id']}").text)
     assert "Oui, en lien avec notre accueil." in shown and "Service jeunesse de la Ville" in shown
+
+
+def test_an_avis_is_reminded_on_the_days_of_its_contract(
+    client: TestClient, demo: date, db_engine: Engine, settings: Settings
+) -> None:
+    """A contract in Papeete: 07:00 in Paris on the deadline is 20:00 the day before there, so the
+    partner is told the deadline is near, and that it is reached only once it is the day in Papeete."""
+    due = date.today() + timedelta(days=5)
+    _, _, _, asked = _asked(client, db_engine, due)
+    with Session(db_engine) as session:
+        for territory in session.scalars(select(Territory)):
+            territory.fuseau = "Pacific/Tahiti"
+        session.commit()
+
+    def reminders() -> list[str]:
+        with Session(db_engine) as session:
+            keys = session.scalars(select(Notification.key).where(Notification.rule == "avis_rappel"))
+            return sorted(k.rsplit("-", 1)[1] for k in keys if f"a{asked['id']}" in k)
+
+    paris = ZoneInfo("Europe/Paris")
+    run_pass(db_engine, settings, datetime.combine(due, time(7), paris), deliver_messages=False)
+    assert reminders() == ["bientot"]
+    run_pass(db_engine, settings, datetime.combine(due, time(13), paris), deliver_messages=False)
+    assert reminders() == ["bientot", "echeance"]

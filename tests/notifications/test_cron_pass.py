@@ -4,16 +4,17 @@ however many passes run, and nothing is lost while the server is down."""
 import re
 import threading
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aap.db import make_engine
 from aap.models import Campaign, Dossier, Membership, Notification, User
 from aap.settings import Settings
 from notifications.cron import run_pass
-from tests.conftest import login
+from tests.conftest import campaign_elsewhere, login
 from tests.notifications.conftest import SmtpServer
 from workflows.reasons import fr_date
 
@@ -439,3 +440,38 @@ def test_a_pass_counts_days_in_the_app_s_calendar_not_in_utc(
     next_day = closing + timedelta(days=1)
     assert after.text().startswith(f"Passe du {fr_date(next_day)} à 0")
     assert "UTC" not in after.text().splitlines()[0]
+
+
+def test_one_pass_reminds_each_contract_on_its_own_day(
+    db_engine: Engine, session: Session, settings: Settings, demo: date, smtp: SmtpServer
+) -> None:
+    """At 07:00 in Paris it is 20:00 the day before in Papeete: the pass that sends Manosque's « last
+    day » reminder still sends Papeete's drafts the one of the week before; the next morning brings
+    Papeete its « last day », and Manosque nothing twice."""
+    manosque = open_campaign(session)
+    left = drafts(session, manosque)
+    assert len(left) >= 2
+    papeete = campaign_elsewhere(session, manosque, "papeete", "Pacific/Tahiti")
+    far = {d.id for d in left[: len(left) // 2]}
+    session.execute(update(Dossier).where(Dossier.id.in_(far)).values(campaign_id=papeete.id))
+    closing = manosque.depot_cloture
+    paris = ZoneInfo("Europe/Paris")
+
+    def offsets() -> dict[int, set[str]]:
+        """dossier id -> the occurrences received (`-7`, `-1`: days before the close)"""
+        out: dict[int, set[str]] = {}
+        for m in smtp.inbox.by_rule("brouillon_avant_cloture"):
+            _rule, dossier, _user, occurrence = m["X-Aap-Key"].split(":", 3)
+            out.setdefault(int(dossier[1:]), set()).add(occurrence.removeprefix(closing.isoformat()))
+        return out
+
+    go(db_engine, session, settings, smtp, datetime.combine(closing - timedelta(days=1), time(7), paris))
+    got = offsets()
+    assert {d for d in got} == {d.id for d in left}
+    assert all(got[d] == {"-7"} for d in far), got  # the eve of their eve in Papeete
+    assert all(got[d.id] == {"-1"} for d in left if d.id not in far), got
+
+    go(db_engine, session, settings, smtp, datetime.combine(closing, time(7), paris))
+    got = offsets()
+    assert all(got[d] == {"-7", "-1"} for d in far), got
+    assert all(got[d.id] == {"-1"} for d in left if d.id not in far), got  # nothing twice
