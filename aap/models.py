@@ -845,6 +845,14 @@ class Cpo(Base):
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = created()
 
+    # its territory's zone, read with it: its years begin and end on that calendar
+    fuseau: Mapped[str] = column_property(
+        select(Territory.fuseau)
+        .where(Territory.id == territory_id)
+        .correlate_except(Territory)
+        .scalar_subquery()
+    )
+
     organisation: Mapped[Organisation] = relationship()
     dossier_origine: Mapped[Dossier] = relationship(foreign_keys=[dossier_origine_id])
     annees: Mapped[list["CpoAnnee"]] = relationship(

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from aap.clock import in_zone
 from aap.cpo import repository
 from aap.cpo import service as cpos
 from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.dossiers.numbering import next_dossier_number
-from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent
+from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent, Territory
 from workflows import cofinancement as lines
 from workflows import cpo as lifecycle
 from workflows import depot
@@ -48,12 +49,23 @@ def advance(session: Session, now: datetime) -> int:
 
 def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
     """(cpo id, cpo year id, campaign id) of the signed CPO years without a dossier whose campaign (same
-    territory, same kind of call as the dossier the CPO came from) has opened and not closed."""
-    today = now.date()
+    territory, same kind of call as the dossier the CPO came from) has opened and not closed, on the
+    day it is in that territory."""
+    furthest = max(
+        (in_zone(name, now).date() for name in session.scalars(select(Territory.fuseau).distinct())),
+        default=now.date(),
+    )
     origin = aliased(Dossier)
     origin_campaign = aliased(Campaign)
     rows = session.execute(
-        select(Cpo.id, CpoAnnee.id, Campaign.id, Campaign.depot_ouverture, Campaign.depot_cloture)
+        select(
+            Cpo.id,
+            CpoAnnee.id,
+            Campaign.id,
+            Campaign.depot_ouverture,
+            Campaign.depot_cloture,
+            Campaign.fuseau.label("fuseau"),
+        )
         .join(CpoAnnee, CpoAnnee.cpo_id == Cpo.id)
         .join(origin, origin.id == Cpo.dossier_origine_id)
         .join(origin_campaign, origin_campaign.id == origin.campaign_id)
@@ -66,14 +78,14 @@ def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
         .where(
             Cpo.state.in_(("signee", "active")),
             CpoAnnee.dossier_id.is_(None),
-            Campaign.depot_ouverture <= today,
+            Campaign.depot_ouverture <= furthest,
         )
         .order_by(Cpo.id, CpoAnnee.annee, Campaign.id)
     )
     seen: set[int] = set()
     out = []
-    for cpo_id, annee_id, campaign_id, ouverture, cloture in rows:
-        if annee_id not in seen and depot.depot_open(today, ouverture, cloture):
+    for cpo_id, annee_id, campaign_id, ouverture, cloture, fuseau in rows:
+        if annee_id not in seen and depot.depot_open(in_zone(fuseau, now).date(), ouverture, cloture):
             seen.add(annee_id)
             out.append((cpo_id, annee_id, campaign_id))
     return out

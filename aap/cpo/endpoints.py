@@ -21,7 +21,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["cpo"])
 
 
 def answer(session: Session, user: User, cpo: Cpo) -> dict[str, Any]:
-    return service.view(session, user, cpo, now().date())
+    return service.view(session, user, cpo, now())
 
 
 @router.get("/cpos", response_model=CpoPage, summary="Les CPO que l'appelant peut voir")

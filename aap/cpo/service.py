@@ -7,13 +7,14 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aap.clock import territory_now, territory_today
 from aap.cpo import repository
 from aap.dossiers import service as dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
@@ -219,7 +220,7 @@ def facts(
     cpo: Cpo, now: datetime, user: User | None = None, payload: dict[str, Any] | None = None
 ) -> CpoFacts:
     return CpoFacts(
-        now=now,
+        now=territory_now(cpo, now),  # its years begin and end at midnight in its territory
         annees=[a.annee for a in cpo.annees],
         planned=planned(cpo),
         signed={s.financeur.code for s in cpo.signataires if s.signed_at is not None},
@@ -350,8 +351,10 @@ def origin_dossier(cpo: Cpo) -> Dossier:
     return cpo.dossier_origine
 
 
-def view(session: Session, user: User, cpo: Cpo, today: date) -> dict[str, Any]:
-    """The CPO as the API and the pages show it: years, planned, accorded and paid, what the caller may do."""
+def view(session: Session, user: User, cpo: Cpo, now: datetime) -> dict[str, Any]:
+    """The CPO as the API and the pages show it: years, planned, accorded and paid, what the caller may do
+    (on the day it is in its territory)."""
     from aap.cpo.schemas import cpo_out
 
-    return cpo_out(cpo, transitions_for(user, cpo), repository.year_figures(session, cpo.id), today)
+    figures = repository.year_figures(session, cpo.id)
+    return cpo_out(cpo, transitions_for(user, cpo), figures, territory_today(cpo, now))

@@ -67,7 +67,8 @@ def cpo_list(
 ) -> HTMLResponse:
     state = etat if etat in lifecycle.STATES else None
     items, total = repository.find(db, user, state=state, limit=500)
-    views = [service.view(db, user, c, now().date()) for c in items]
+    moment = now()
+    views = [service.view(db, user, c, moment) for c in items]
     campaign: Campaign | None = None
     if user.role != "porteur":
         listed = campaigns.list_campaigns(db, user)
@@ -99,7 +100,7 @@ def _detail(
     request: Request, db: Session, user: User, cpo_id: int, *, problem: dict[str, Any] | None = None
 ) -> HTMLResponse:
     cpo = service.get_cpo(db, user, cpo_id)
-    view = service.view(db, user, cpo, now().date())
+    view = service.view(db, user, cpo, now())
     return render(
         request,
         "cpo/detail.html",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from aap.cpo import cycle
 from aap.db import make_engine
-from aap.models import CpoAnnee, Dossier
+from aap.models import CpoAnnee, Dossier, Territory
 from tests.bilans.helpers import fill
 from tests.cpo.helpers import Walk, open_campaign, signed_cpo
 
@@ -249,3 +249,19 @@ def test_the_totals_compute_the_cpo_share_once(client: TestClient, demo, db_engi
         event.remove(db_engine, "before_cursor_execute", count)
     assert r.status_code == 200, r.text
     assert r.json()["cpo"] and len(seen) == 1, seen
+
+
+def test_a_cpo_ends_after_its_last_year_at_midnight_where_the_contract_is(
+    client: TestClient, demo, session: Session
+) -> None:
+    """A contract in Papeete (UTC-10): 08:00 UTC on 1 January is still 31 December there."""
+    w = Walk(client)
+    cpo = signed_cpo(w)
+    last = cpo["annees"][-1]["annee"]
+    for territory in session.scalars(select(Territory)):
+        territory.fuseau = "Pacific/Tahiti"
+    session.commit()
+    assert cycle.advance(session, datetime(last + 1, 1, 1, 8, tzinfo=UTC)) == 0
+    assert cycle.advance(session, datetime(last + 1, 1, 1, 11, tzinfo=UTC)) == 2  # 01:00 in Papeete
+    session.rollback()
+    assert w.admin.get(f"/api/v1/cpos/{cpo['id']}").json()["state"] == "echue"
