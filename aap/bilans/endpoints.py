@@ -28,7 +28,7 @@ from aap.bilans.schemas import (
     bilan_out,
 )
 from aap.campaigns.schemas import FormJsonSchema
-from aap.clock import now
+from aap.clock import now, territory_today
 from aap.deps import DB, Admin, AppSettings, Caller
 from aap.dossiers.endpoints import parse_if_match
 from aap.models import Bilan, Dossier
@@ -46,7 +46,7 @@ def answer(session: Session, response: Response | None, dossier: Dossier, bilan:
         bilan,
         service.checklist(session, dossier, bilan),
         service.gaps(session, dossier, bilan),
-        now().date(),
+        territory_today(dossier.campaign, now()),
     )
 
 

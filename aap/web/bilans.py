@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from aap.bilans import focus, rapport, service
 from aap.bilans.repository import STATE_LABELS as BILAN_LABELS
-from aap.clock import now
+from aap.clock import now, territory_today
 from aap.deps import DB, AppSettings, Caller, Porteur
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound, PreconditionFailed
@@ -44,7 +44,7 @@ def _checklist(db: DB, dossier: Dossier, bilan: Bilan) -> list[views.SectionStat
 
 
 def _context(db: DB, user: User, dossier: Dossier, bilan: Bilan) -> dict[str, Any]:
-    day = now().date()
+    day = territory_today(dossier.campaign, now())  # late from the day after, where the contract is
     checklist = _checklist(db, dossier, bilan)
     return {
         "user": user,
