@@ -18,7 +18,6 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from aap.clock import in_zone
 from aap.cpo import repository as cpo_repository
 from aap.models import (
     Attachment,
@@ -32,9 +31,9 @@ from aap.models import (
     FocusSession,
     Membership,
     Organisation,
-    Territory,
     User,
 )
+from aap.territories.days import contract_days
 from notifications.rules import DueOccurrence, Rule
 from workflows.labels import PARTNER_AVIS_LABELS
 
@@ -86,15 +85,13 @@ def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
 
 
 def zone_days(session: Session, now: datetime) -> list[tuple[date, frozenset[str] | None]]:
-    """The days it is at `now` in the contracts' zones (`Territory.fuseau`), each with the zones that
+    """The days it is at `now` in the contracts' zones (`aap.territories.days`), each with the zones that
     have it: a pass at 07:00 in Paris is still the day before in Papeete. One day for every contract
     (the usual case) comes with no zones: nothing to tell apart."""
-    by_day: dict[date, set[str]] = defaultdict(set)
-    for name in session.scalars(select(Territory.fuseau).distinct()):
-        by_day[in_zone(name, now).date()].add(name)
-    if len(by_day) <= 1:
-        return [(next(iter(by_day), now.date()), None)]
-    return [(day, frozenset(names)) for day, names in sorted(by_day.items())]
+    days = contract_days(session, now)
+    if len(days) == 1:
+        return [(next(iter(days)), None)]
+    return list(days.items())
 
 
 def in_zones(

@@ -14,11 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from aap.clock import in_zone, territory_today
+from aap.clock import territory_today
 from aap.dossiers.service import get_dossier
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
-from aap.models import AvisPartenaire, Dossier, Territory, User
+from aap.models import AvisPartenaire, Dossier, User
 from aap.settings import get_settings
+from aap.territories.days import contract_days
 from notifications.events import DossierNews, after_transition
 from workflows.labels import PARTNER_AVIS_LABELS
 
@@ -241,8 +242,8 @@ def record_reminders(session: Session, now: datetime) -> int:
     at once, a no-op) and a missed pass catches up for a week. The days are those of the dossier's
     contract (`aap.clock.territory_today`): the query takes the deadlines near any contract's day, each
     request is then judged on its own."""
-    days = [in_zone(name, now).date() for name in session.scalars(select(Territory.fuseau).distinct())]
-    earliest, latest = min(days, default=now.date()), max(days, default=now.date())
+    days = contract_days(session, now)
+    earliest, latest = min(days), max(days)
     count = 0
     for key, first, last in REMINDER_WINDOWS:
         due = session.scalars(

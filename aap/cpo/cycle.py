@@ -20,7 +20,8 @@ from aap.cpo import repository
 from aap.cpo import service as cpos
 from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.dossiers.numbering import next_dossier_number
-from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent, Territory
+from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent
+from aap.territories.days import contract_days
 from workflows import cofinancement as lines
 from workflows import cpo as lifecycle
 from workflows import depot
@@ -51,10 +52,7 @@ def due_years(session: Session, now: datetime) -> list[tuple[int, int, int]]:
     """(cpo id, cpo year id, campaign id) of the signed CPO years without a dossier whose campaign (same
     territory, same kind of call as the dossier the CPO came from) has opened and not closed, on the
     day it is in that territory."""
-    furthest = max(
-        (in_zone(name, now).date() for name in session.scalars(select(Territory.fuseau).distinct())),
-        default=now.date(),
-    )
+    furthest = max(contract_days(session, now))
     origin = aliased(Dossier)
     origin_campaign = aliased(Campaign)
     rows = session.execute(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import depot_open, get_campaign
-from aap.clock import in_zone, territory_now, territory_today
+from aap.clock import territory_now, territory_today
 from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
@@ -41,9 +41,9 @@ from aap.models import (
     DossierEvent,
     Financeur,
     Organisation,
-    Territory,
     User,
 )
+from aap.territories.days import contract_days
 from forms import FieldError, FormContext
 from workflows import dossier as lifecycle
 from workflows import reconduction
@@ -671,8 +671,7 @@ def advance(session: Session, now: datetime, batch: int = 200) -> int:
     territories whose day is the furthest on (a superset), and the lifecycle decides each one on its
     own territory's day (a draft in Cayenne waits until midnight there, four hours after Paris).
     """
-    zones = session.scalars(select(Territory.fuseau).distinct()).all()
-    furthest = max((in_zone(z, now).date() for z in zones), default=now.date())
+    furthest = max(contract_days(session, now))
     due = (
         select(Dossier.id)
         .join(Campaign, Campaign.id == Dossier.campaign_id)
