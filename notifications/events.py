@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aap.clock import territory_today
 from aap.dossiers.effects import EVERY_EVENT, EffectsTable, TransitionContext
 from aap.models import Dossier, DossierEvent
 from aap.settings import get_settings
@@ -48,7 +49,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
     if name == "deposer":
         comite = campaign.date_of("comite_technique")
         return None, {
-            **render.event_facts(event.at),
+            **render.event_facts(event.at, campaign.fuseau),
             "comite_fr": comite.strftime("%d/%m/%Y") if comite else "",
         }
     if name == "demander_complements":
@@ -71,20 +72,23 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
     if name == "expirer":
         return depot.depot_deadline(campaign.depot_cloture, dossier.extension_until), {}
     if name == "deposer_bilan":
-        return None, render.event_facts(event.at)
+        return None, render.event_facts(event.at, campaign.fuseau)
     if name == "completer":
         return None, {
-            **render.event_facts(event.at),
+            **render.event_facts(event.at, campaign.fuseau),
             "message_texte": event.comment or "",
             "pieces_transmises": [p["label"] for p in (event.data or {}).get("pieces_transmises", [])],
         }
     if name == "budget_ajuste":
-        return None, {**render.event_facts(event.at), **_adjusted_budget_facts(dossier, event)}
+        return None, {
+            **render.event_facts(event.at, campaign.fuseau),
+            **_adjusted_budget_facts(dossier, event),
+        }
     if name in ("avis_demande", "avis_rappel", "avis_recu"):
         data = event.data or {}
         due = date.fromisoformat(data["date_limite"]) if data.get("date_limite") else None
         return due, {
-            **render.event_facts(event.at),
+            **render.event_facts(event.at, campaign.fuseau),
             "avis_question": data.get("question", ""),
             "avis_service": data.get("service", ""),
             "avis_label": data.get("avis_label", ""),
@@ -93,7 +97,7 @@ def _event_facts(dossier: Dossier, event: Event) -> tuple[date | None, dict[str,
         }
     if name in ("message_du_porteur", "message_de_l_equipe"):
         return None, {
-            **render.event_facts(event.at),
+            **render.event_facts(event.at, campaign.fuseau),
             "message_texte": event.comment or "",
             "message_auteur": (event.data or {}).get("auteur", ""),
             "pieces_jointes": (event.data or {}).get("pieces_jointes", []),
@@ -209,7 +213,8 @@ def after_transition(session: Session, dossier: Dossier, event: Event, now: date
     rules = default_rules().for_event(event.transition)
     if not rules:
         return
-    messages = messages_for(session, dossier, event, rules, get_settings().base_url, now.date())
+    today = territory_today(dossier.campaign, now)  # « J-3 » counted where the contract is
+    messages = messages_for(session, dossier, event, rules, get_settings().base_url, today)
     if messages:
         record(session, sorted(messages, key=lambda m: m.key), now)
 

@@ -74,7 +74,7 @@ def preview(
     facts = render.dossier_facts(**SAMPLE_DOSSIERS[0])  # type: ignore[arg-type]
     event_at = datetime.combine(today, time(14, 32), UTC)
     extra = {
-        **render.event_facts(event_at),
+        **render.event_facts(event_at, "Europe/Paris"),  # the demo contract's zone
         "comite_fr": render.fr_date(today + timedelta(days=40)),
         "complements_message": "Merci de joindre le budget prévisionnel signé et le dernier rapport d'activité.",
         "bilan_message": "Merci d'expliquer l'écart sur les frais de personnel et de joindre les factures.",

@@ -10,17 +10,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 
+from aap.clock import zone
 from notifications.rules import TEMPLATES_DIR, Rule
 from workflows.dossier import STATE_LABELS
 from workflows.labels import decision_label
 from workflows.money import format_euros
 from workflows.reasons import fr_date
 
-PARIS = ZoneInfo("Europe/Paris")
 DIGEST_SUBJECT = "Récapitulatif du {today_fr} : {total} dossier{s} vous attend{ent}"
 
 
@@ -113,8 +112,9 @@ def context(
     }
 
 
-def event_facts(at: datetime) -> dict[str, str]:
-    local = at.astimezone(PARIS)
+def event_facts(at: datetime, fuseau: str) -> dict[str, str]:
+    """The day and hour of an event where the dossier's contract is (its territory's `fuseau`)."""
+    local = at.astimezone(zone(fuseau))
     return {"event_date_fr": fr_date(local.date()), "event_time_fr": local.strftime("%H h %M")}
 
 

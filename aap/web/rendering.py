@@ -1,16 +1,18 @@
 """Jinja2 environment of the web pages: filters for French dates and amounts, the role-aware nav."""
 
-from datetime import date, datetime
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from aap.attachments.files import french_size
+from aap.clock import zone
+from aap.settings import get_settings
 from aap.web.csrf import csrf_token
 from workflows.dossier import STATE_LABELS
 from workflows.labels import ROLE_LABELS
@@ -18,7 +20,8 @@ from workflows.money import format_euros
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-PARIS = ZoneInfo("Europe/Paris")
+# the zone the page being rendered reads its times in (`render`): its dossier's contract's
+PAGE_ZONE: ContextVar[str | None] = ContextVar("page_zone", default=None)
 MONTHS = (
     "janvier",
     "février",
@@ -68,12 +71,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 
 def local(value: datetime) -> datetime:
-    """A stored (UTC) time as read in France."""
+    """A stored (UTC) time as read where the page's contract is (`PAGE_ZONE`), else on the app's clock
+    (`AAP_TIMEZONE`)."""
     if value.tzinfo is None:
-        from datetime import UTC
-
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(PARIS)
+    return value.astimezone(zone(PAGE_ZONE.get() or get_settings().timezone))
 
 
 def date_long(value: date | datetime | str | None) -> str:
@@ -97,7 +99,7 @@ def time_short(value: datetime | None) -> str:
 
 
 def datetime_long(value: datetime | None) -> str:
-    """« 15 janvier 2026 à 14 h 32 » (heure de Paris)."""
+    """« 15 janvier 2026 à 14 h 32 » (heure du contrat de la page, `local`)."""
     return "" if value is None else f"{date_long(value)} à {time_short(value)}"
 
 
@@ -144,4 +146,20 @@ def render(
         "territoires": getattr(request.state, "territoires", []),
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    token = PAGE_ZONE.set(_zone_of_page(ctx))  # the template is rendered here, at the response's making
+    try:
+        return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    finally:
+        PAGE_ZONE.reset(token)
+
+
+def _zone_of_page(ctx: dict[str, Any]) -> str | None:
+    """The zone of the contract a page is about: its dossier's, its call's or its CPO's (`fuseau`), so a
+    dossier deposited at 22:00 in Cayenne reads « 22 h 00 » there, not the next day in Paris."""
+    for key in ("dossier", "campaign", "cpo"):
+        found = ctx.get(key)
+        for holder in (found, getattr(found, "campaign", None)):
+            fuseau = getattr(holder, "fuseau", None)
+            if isinstance(fuseau, str):
+                return fuseau
+    return None
