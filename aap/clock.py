@@ -8,11 +8,16 @@ on the clock of its territory (`Territory.fuseau`, read with the campaign as `Ca
 `territory_now`, and the rules then take `.date()` of it.
 """
 
+from collections import defaultdict
 from datetime import date, datetime
 from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aap.models import Territory
 from aap.settings import get_settings
 
 
@@ -49,3 +54,14 @@ def territory_now(of: Zoned, moment: datetime) -> datetime:
 def territory_today(of: Zoned, moment: datetime) -> date:
     """The day it is at `moment` in the territory of `of`: the day its deadlines are judged on."""
     return in_zone(of.fuseau, moment).date()
+
+
+def contract_days(session: Session, now: datetime) -> dict[date, frozenset[str]]:
+    """The days it is at `now` in the zones of the contracts the instance serves, each with the zones where
+    it is that day, earliest first (the day of `now` itself when no contract is loaded): what a pass over
+    every contract judges its deadlines on. At 07:00 in Paris it is the same day in Manosque, Cayenne and
+    Saint-Denis de La Réunion, and still the day before in Papeete."""
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for name in session.scalars(select(Territory.fuseau).distinct()):
+        by_day[in_zone(name, now).date()].add(name)
+    return {day: frozenset(names) for day, names in sorted(by_day.items())} or {now.date(): frozenset()}

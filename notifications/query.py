@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from aap.clock import contract_days
 from aap.cpo import repository as cpo_repository
 from aap.models import (
     Attachment,
@@ -33,7 +34,6 @@ from aap.models import (
     Organisation,
     User,
 )
-from aap.territories.days import contract_days
 from notifications.rules import DueOccurrence, Rule
 from workflows.labels import PARTNER_AVIS_LABELS
 
@@ -85,7 +85,7 @@ def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
 
 
 def zone_days(session: Session, now: datetime) -> list[tuple[date, frozenset[str] | None]]:
-    """The days it is at `now` in the contracts' zones (`aap.territories.days`), each with the zones that
+    """The days it is at `now` in the contracts' zones (`aap.clock.contract_days`), each with the zones that
     have it: a pass at 07:00 in Paris is still the day before in Papeete. One day for every contract
     (the usual case) comes with no zones: nothing to tell apart."""
     days = contract_days(session, now)

@@ -14,12 +14,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from aap.clock import territory_today
+from aap.clock import contract_days, territory_today
 from aap.dossiers.service import get_dossier
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
 from aap.models import AvisPartenaire, Dossier, User
 from aap.settings import get_settings
-from aap.territories.days import contract_days
 from notifications.events import DossierNews, after_transition
 from workflows.labels import PARTNER_AVIS_LABELS
 

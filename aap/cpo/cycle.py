@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from aap.clock import in_zone
+from aap.clock import contract_days, in_zone
 from aap.cpo import repository
 from aap.cpo import service as cpos
 from aap.dossiers.effects import EffectsTable, TransitionContext
 from aap.dossiers.numbering import next_dossier_number
 from aap.models import Campaign, Cofinancement, Cpo, CpoAnnee, CpoMontant, Dossier, DossierEvent
-from aap.territories.days import contract_days
 from workflows import cofinancement as lines
 from workflows import cpo as lifecycle
 from workflows import depot

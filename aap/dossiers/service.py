@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from aap.campaigns.forms import campaign_form, form_context
 from aap.campaigns.service import depot_open, get_campaign
-from aap.clock import territory_now, territory_today
+from aap.clock import contract_days, territory_now, territory_today
 from aap.dossiers import search_columns  # noqa: F401 (keeps the list columns in sync with the answers)
 from aap.dossiers.access import check_editable
 from aap.dossiers.effects import TABLE as EFFECTS
@@ -43,7 +43,6 @@ from aap.models import (
     Organisation,
     User,
 )
-from aap.territories.days import contract_days
 from forms import FieldError, FormContext
 from workflows import dossier as lifecycle
 from workflows import reconduction

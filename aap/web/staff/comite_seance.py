@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from aap.avis import service as avis
 from aap.campaigns import service as campaigns
-from aap.clock import now
+from aap.clock import now, territory_today
 from aap.deps import DB
 from aap.dossiers import comite
 from aap.dossiers import service as dossiers
@@ -67,7 +67,7 @@ def _page(
             by_dossier.setdefault(int(e["dossier_id"]), []).append(e["message"])
         else:
             general.append(e["message"])
-    today = now().date()
+    today = territory_today(campaign, now())  # a sitting cannot be later than today there
     return render(
         request,
         "staff/comite_seance.html",

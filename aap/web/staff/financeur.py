@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from aap.campaigns import service as campaigns
-from aap.clock import now
+from aap.clock import now, territory_today
 from aap.deps import DB
 from aap.dossiers import service as dossiers
 from aap.errors import AppError, Invalid, NotFound
@@ -201,7 +201,7 @@ def _dossier_page(
             "problem": problem,
             "can_decide": queries.awaiting_decision(dossier, line),
             "envelope": _envelope(db, user, dossier.campaign),
-            "today": now().date(),
+            "today": territory_today(dossier.campaign, now()),
         }
     )
     return render(request, "staff/financeur_dossier.html", ctx, status_code=status_code)

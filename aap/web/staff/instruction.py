@@ -12,7 +12,7 @@ from aap.attachments import service as attachments
 from aap.avis import service as avis
 from aap.campaigns import service as campaigns
 from aap.campaigns.forms import form_context
-from aap.clock import now
+from aap.clock import now, territory_today
 from aap.deps import DB
 from aap.dossiers import queries as dossier_queries
 from aap.dossiers import service as dossiers
@@ -224,7 +224,7 @@ def _dossier_page(
             "problem": problem,
             "can_propose": dossier.state in financing.PROPOSABLE_STATES,
             "can_extend": dossier.state in ("brouillon", "non_depose"),
-            "today": now().date(),
+            "today": territory_today(dossier.campaign, now()),  # the dates' first day, where it is
             "avis_partenaires": avis.for_dossier(db, user, dossier.id),
             "can_ask_avis": dossier.state in avis.ASKABLE_STATES,
             "partners": avis.partners_of(db, user),
