@@ -5,7 +5,8 @@ Deadlines are days of the territory's calendar: « dépôt jusqu'au 31 janvier �
 the contract is, in Cayenne as in Manosque. The app's clock runs in `AAP_TIMEZONE` (Europe/Paris by
 default; the database stores UTC); a service that judges a deadline of a campaign first puts the moment
 on the clock of its territory (`Territory.fuseau`, read with the campaign as `Campaign.fuseau`) with
-`territory_now`, and the rules then take `.date()` of it.
+`territory_now`, and the rules then take `.date()` of it. A pass over every contract (the cron's) takes
+the days it is in their zones with `contract_days`.
 """
 
 from collections import defaultdict
