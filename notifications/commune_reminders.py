@@ -17,10 +17,10 @@ from notifications.rules import Rule
 
 
 def _late_parts(
-    session: Session, rule: Rule, today: date
+    session: Session, rule: Rule, today: date, zones: frozenset[str] | None
 ) -> list[tuple[CampaignCommune, Campaign, str, int, int]]:
     """(part, campaign, commune name, dossiers, offset) of the parts not validated, with dossiers, whose
-    instance date puts an occurrence of `rule` today."""
+    instance date puts an occurrence of `rule` today, in the contracts of `zones` (all for None)."""
     lo, hi = rule.anchor_window(today)
     rows = session.execute(
         select(CampaignCommune, Campaign, Commune.name)
@@ -42,7 +42,7 @@ def _late_parts(
     out = []
     for part, campaign, name in rows:
         offset = rule.occurrence(part.validation_date, today)
-        if offset is None:
+        if offset is None or (zones is not None and campaign.fuseau not in zones):
             continue
         where = dossier_communes(campaign.territory_id).subquery()
         count = session.scalar(
@@ -86,9 +86,7 @@ def record_commune_reminders(
     counts: dict[str, int] = defaultdict(int)
     for rule in rules:
         wanted: list[Message] = []
-        for part, campaign, name, dossiers, offset in _late_parts(session, rule, today):
-            if zones is not None and campaign.fuseau not in zones:
-                continue
+        for part, campaign, name, dossiers, offset in _late_parts(session, rule, today, zones):
             for person in _agents(session, campaign.territory_id, part.commune_insee):
                 ctx = render.context(
                     {

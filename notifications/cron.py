@@ -122,6 +122,13 @@ def _facts(row: DossierRow) -> dict[str, Any]:
     )
 
 
+def _due(
+    session: Session, rules: list[Rule], today: date, zones: frozenset[str] | None
+) -> list[DueOccurrence]:
+    """The occurrences of `rules` due `today` in the contracts of `zones` (all of them for None)."""
+    return in_zones(session, [o for rule in rules for o in query_due(session, rule, today)], zones)
+
+
 def record_reminders(
     session: Session,
     rules: list[Rule],
@@ -132,7 +139,7 @@ def record_reminders(
 ) -> dict[str, int]:
     """One message per (rule, dossier, recipient, occurrence) due today and not yet recorded, for the
     dossiers of the contracts in `zones` (`query.zone_days`; all of them for None)."""
-    occurrences = in_zones(session, [o for rule in rules for o in query_due(session, rule, today)], zones)
+    occurrences = _due(session, rules, today, zones)
     if not occurrences:
         return {}
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})
@@ -245,7 +252,7 @@ def record_digests(
     """One message per recipient and day, listing every dossier the digest rules bring today (in the
     contracts of `zones`, all for None); a line already listed for the same occurrence (or, for
     `repeat_daily`, the same day) is not repeated."""
-    occurrences = in_zones(session, [o for rule in rules for o in query_due(session, rule, today)], zones)
+    occurrences = _due(session, rules, today, zones)
     if not occurrences:
         return 0
     rows = dossier_rows(session, {o.dossier_id for o in occurrences})

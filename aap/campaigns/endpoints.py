@@ -27,7 +27,7 @@ def campaign_out(campaign: Campaign, now: datetime) -> dict[str, Any]:
     """The call as the API shows it, its phase on the day it is in its territory."""
     today = territory_today(campaign, now)
     calendar = service.calendar_of(campaign)
-    phase = calendar.phase_on(campaign.parsed_dates(), today)
+    phase = service.phase(campaign, now)
     return {
         "id": campaign.id,
         "code": campaign.code,
@@ -67,7 +67,7 @@ def list_campaigns(db: DB, user: Caller, territory: str | None = None) -> dict[s
     territories where its organisations work first."""
     moment = clock.now()
     items = [
-        {**campaign_out(c, moment), **communes_phase(db, c, territory_today(c, moment))}
+        {**campaign_out(c, moment), **communes_phase(db, c, moment)}
         for c in service.list_campaigns(db, user, territory)
     ]
     return {"items": items, "total": len(items)}
@@ -78,13 +78,13 @@ def get_campaign(campaign_id: int, db: DB, user: Caller) -> dict[str, Any]:
     campaign, moment = service.get_campaign(db, user, campaign_id), clock.now()
     return {
         **campaign_out(campaign, moment),
-        **communes_phase(db, campaign, territory_today(campaign, moment)),
+        **communes_phase(db, campaign, moment),
     }
 
 
-def communes_phase(db: DB, campaign: Campaign, today: date) -> dict[str, Any]:
+def communes_phase(db: DB, campaign: Campaign, now: datetime) -> dict[str, Any]:
     """A `par_commune` campaign's phase also says which communes are still to validate."""
-    status = validation_status(db, campaign, today)
+    status = validation_status(db, campaign, now)
     return {} if status is None else {"validation_communes": status}
 
 

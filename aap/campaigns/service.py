@@ -22,7 +22,7 @@ from aap.models import (
 from aap.rules_files import CampaignFile, LocatedError, RulesFileError
 from forms import FormNotFound, load_form
 from workflows import depot
-from workflows.calendar import Calendar, CalendarNotFound, load_calendar
+from workflows.calendar import Calendar, CalendarNotFound, Phase, load_calendar
 
 
 def _line_of(data: CampaignFile, path: str) -> int | None:
@@ -144,9 +144,10 @@ def calendar_of(campaign: Campaign) -> Calendar:
     return load_calendar(campaign.calendar)
 
 
-def phase_of(campaign: Campaign, moment: datetime) -> str:
-    """The call's phase at `moment`, on its territory's calendar (`aap.clock.territory_today`)."""
-    return calendar_of(campaign).phase_on(campaign.parsed_dates(), territory_today(campaign, moment)).code
+def phase(campaign: Campaign, moment: datetime) -> Phase:
+    """The call's phase at `moment`, on its territory's day (`aap.clock.territory_today`): what the API
+    and the pages show."""
+    return calendar_of(campaign).phase_on(campaign.parsed_dates(), territory_today(campaign, moment))
 
 
 def depot_open(campaign: Campaign, moment: datetime) -> bool:

@@ -20,7 +20,7 @@ class CommuneValidation(BaseModel):
     "/campaigns/{campaign_id}/communes", summary="Chaque commune : état de sa validation, dossiers, montants"
 )
 def list_communes(campaign_id: int, db: DB, user: Caller) -> CommuneParts:
-    return CommuneParts.model_validate(service.list_communes(db, user, campaign_id, clock.today()))
+    return CommuneParts.model_validate(service.list_communes(db, user, campaign_id, clock.now()))
 
 
 @router.post(

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from aap.campaigns.service import get_campaign
+from aap.clock import territory_today
 from aap.dossiers.access import visible_dossiers
 from aap.errors import Conflict, Forbidden, Invalid, NotFound
 from aap.models import (
@@ -112,13 +113,15 @@ def _validator_emails(session: Session, parts: dict[str, CampaignCommune]) -> di
     return dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()) if ids else {}
 
 
-def list_communes(session: Session, user: User, campaign_id: int, today: date) -> dict[str, Any]:
-    """`GET /campaigns/{id}/communes`: each commune's state, dossiers and amounts."""
+def list_communes(session: Session, user: User, campaign_id: int, now: datetime) -> dict[str, Any]:
+    """`GET /campaigns/{id}/communes`: each commune's state, dossiers and amounts (late from the day after
+    its validation date, where the contract is)."""
     if user.role not in ("admin", "instructeur", "financeur"):
         raise Forbidden(
             "Le suivi par commune est réservé aux partenaires du contrat de ville.", code="role_interdit"
         )
     campaign = get_campaign(session, user, campaign_id)
+    today = territory_today(campaign, now)
     figures = _figures(session, user, campaign)
     parts = _parts(session, campaign.id)
     emails = _validator_emails(session, parts)
@@ -155,11 +158,12 @@ def _concerned(session: Session, campaign: Campaign) -> set[str]:
     )
 
 
-def validation_status(session: Session, campaign: Campaign, today: date) -> dict[str, Any] | None:
+def validation_status(session: Session, campaign: Campaign, now: datetime) -> dict[str, Any] | None:
     """For the campaign's phase: the communes concerned still to validate, and whether the programme
-    is whole. None for a campaign validated as a whole."""
+    is whole (late on the territory's day). None for a campaign validated as a whole."""
     if campaign.validation != "par_commune":
         return None
+    today = territory_today(campaign, now)
     parts = _parts(session, campaign.id)
     names = dict(
         session.execute(
@@ -253,6 +257,4 @@ def validate_commune(
     part.validated_at, part.validated_by_id = now, user.id
     part.comment = (comment or "").strip() or None
     session.commit()
-    return next(
-        c for c in list_communes(session, user, campaign.id, now.date())["items"] if c["insee"] == insee
-    )
+    return next(c for c in list_communes(session, user, campaign.id, now)["items"] if c["insee"] == insee)

@@ -11,7 +11,7 @@ from aap.accounts.mail import deliver_soon
 from aap.accounts.staff import MIN_PASSWORD_LENGTH, STAFF_ROLES, StaffInvite, create_staff_account, set_active
 from aap.accounts.staff_invitation import INVITED_ROLES, MAX_CSV_BYTES, import_staff, invite_staff
 from aap.campaigns import service as campaigns
-from aap.clock import now, territory_today
+from aap.clock import now
 from aap.deps import DB, AppSettings
 from aap.errors import AppError, Conflict, Invalid, NotFound
 from aap.financing import service as financing
@@ -33,7 +33,7 @@ def _campaign_views(db: Session, user: User) -> list[dict[str, Any]]:
         try:
             calendar = load_calendar(c.calendar)
             label, names = calendar.label, calendar.date_label
-            phase = calendar.phase_on(c.parsed_dates(), territory_today(c, now())).label
+            phase = campaigns.phase(c, now()).label
         except CalendarNotFound:
             label, names, phase = c.calendar, (lambda name: name), ""
         dates = sorted(c.parsed_dates().items(), key=lambda kv: kv[1])
