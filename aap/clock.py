@@ -6,7 +6,8 @@ the contract is, in Cayenne as in Manosque. The app's clock runs in `AAP_TIMEZON
 default; the database stores UTC); a service that judges a deadline of a campaign first puts the moment
 on the clock of its territory (`Territory.fuseau`, read with the campaign as `Campaign.fuseau`) with
 `territory_now`, and the rules then take `.date()` of it. A pass over every contract (the cron's) takes
-the days it is in their zones with `contract_days`.
+the days it is in their zones with `contract_days`, and a list filtered in SQL compares its dates with
+them through `before_contract_day`.
 """
 
 from collections import defaultdict
@@ -15,10 +16,10 @@ from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from aap.models import Territory
+from aap.models import Campaign, Territory
 from aap.settings import get_settings
 
 
@@ -66,3 +67,28 @@ def contract_days(session: Session, now: datetime) -> dict[date, frozenset[str]]
     for name in session.scalars(select(Territory.fuseau).distinct()):
         by_day[in_zone(name, now).date()].add(name)
     return {day: frozenset(names) for day, names in sorted(by_day.items())} or {now.date(): frozenset()}
+
+
+def before_contract_day(
+    day: InstrumentedAttribute[date | None],
+    campaign_id: InstrumentedAttribute[int],
+    days: dict[date, frozenset[str]],
+) -> ColumnElement[bool]:
+    """SQL: the day `day` is past in the territory of the campaign `campaign_id`, given the `days` of
+    `contract_days` (late from the day after, where the contract is). With one day everywhere (the usual
+    case) a plain comparison; otherwise one per group of zones."""
+    if len(days) == 1:
+        return day < next(iter(days))
+    return or_(
+        *(
+            and_(
+                day < today,
+                campaign_id.in_(
+                    select(Campaign.id)
+                    .join(Territory, Territory.id == Campaign.territory_id)
+                    .where(Territory.fuseau.in_(sorted(zones)))
+                ),
+            )
+            for today, zones in days.items()
+        )
+    )

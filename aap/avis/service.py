@@ -182,8 +182,9 @@ def inbox(
     session: Session, user: User, *, pending_only: bool = False, limit: int = PAGE_SIZE, offset: int = 0
 ) -> list[AvisPartenaire]:
     """A page of the partner's requests, the most urgent first, with their dossier and its porteur."""
+    dossier = selectinload(AvisPartenaire.dossier)
     query = _inbox_query(user, pending_only).options(
-        selectinload(AvisPartenaire.dossier).selectinload(Dossier.organisation)
+        dossier.selectinload(Dossier.organisation), dossier.selectinload(Dossier.campaign)
     )
     return list(
         session.scalars(
@@ -192,6 +193,11 @@ def inbox(
             .offset(max(offset, 0))
         )
     )
+
+
+def is_late(request: AvisPartenaire, now: datetime) -> bool:
+    """Not given and its deadline past, on the day of the dossier's territory (late from the day after)."""
+    return request.avis is None and request.due_date < territory_today(request.dossier.campaign, now)
 
 
 def inbox_total(session: Session, user: User, *, pending_only: bool = False) -> int:

@@ -168,7 +168,7 @@ def campaign_report(
     user: Caller,
     format: Literal["json", "pdf", "xlsx"] = Query("json", description="json (défaut), pdf ou xlsx"),
 ) -> Any:
-    data = rapport.report(db, user, campaign_id, now().date())
+    data = rapport.report(db, user, campaign_id, now())
     stem = f"rapport-{data['campaign']['code']}"
     if format == "pdf":
         return Response(

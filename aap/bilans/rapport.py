@@ -7,7 +7,7 @@ bilans and the délais of the year come from the dossiers themselves.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from aap.bilans import focus
 from aap.bilans.repository import FILED
 from aap.bilans.service import BILAN_DOSSIER_STATES
 from aap.campaigns.service import get_campaign
+from aap.clock import territory_today
 from aap.errors import Forbidden
 from aap.models import (
     Bilan,
@@ -144,11 +145,13 @@ def _focus(session: Session, campaign: Campaign) -> dict[str, Any]:
     }
 
 
-def report(session: Session, user: User, campaign_id: int, today: date) -> dict[str, Any]:
-    """The report as JSON (the PDF and the XLSX are drawn from this one dict)."""
+def report(session: Session, user: User, campaign_id: int, now: datetime) -> dict[str, Any]:
+    """The report as JSON (the PDF and the XLSX are drawn from this one dict), dated the day it is at
+    `now` in the campaign's territory (a bilan is late from the day after its deadline there)."""
     if user.role not in ("admin", "instructeur", "financeur"):
         raise Forbidden("Le rapport de suivi est celui de l'équipe et des financeurs.", code="role_interdit")
     campaign = get_campaign(session, user, campaign_id)
+    today = territory_today(campaign, now)
     cid = campaign.id
     names = {cf.financeur.code: cf.financeur.name for cf in campaign.financeurs}
     qpv_names = dict(

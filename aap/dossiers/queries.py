@@ -13,13 +13,14 @@ relation; never one per dossier.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from aap.clock import before_contract_day, contract_days, territory_today
 from aap.dossiers.access import own_lines, visible_dossiers
 from aap.models import Cofinancement, Dossier, DossierTarget, Financeur, Organisation, User
 from workflows.dossier import STATES
@@ -57,17 +58,23 @@ def overdue_depose_days() -> int:
 
 
 def is_overdue(dossier: Dossier, now: datetime) -> bool:
-    """The same rule as the `overdue` filter, for one dossier already read (its badge)."""
+    """The same rule as the `overdue` filter, for one dossier already read (its badge): compléments due
+    before the day it is in its territory, or deposited for longer than the delay."""
     if dossier.state == "complements_demandes":
-        return dossier.complements_due is not None and dossier.complements_due < now.date()
+        due = dossier.complements_due
+        return due is not None and due < territory_today(dossier.campaign, now)
     if dossier.state == "depose" and dossier.deposited_at is not None:
         return dossier.deposited_at < now - timedelta(days=overdue_depose_days())
     return False
 
 
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
+def overdue_clause(now: datetime, days: dict[date, frozenset[str]]) -> ColumnElement[bool]:
+    """`is_overdue` in SQL, `days` being the contracts' days at `now` (`aap.clock.contract_days`)."""
     return or_(
-        and_(Dossier.state == "complements_demandes", Dossier.complements_due < now.date()),
+        and_(
+            Dossier.state == "complements_demandes",
+            before_contract_day(Dossier.complements_due, Dossier.campaign_id, days),
+        ),
         and_(
             Dossier.state == "depose",
             Dossier.deposited_at < now - timedelta(days=overdue_depose_days()),
@@ -101,7 +108,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]:
+def where_clauses(session: Session, f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]:
     """Every filter but the state, as SQL conditions on `Dossier`."""
     out: list[ColumnElement[bool]] = []
     if f.campaign_id is not None:
@@ -134,7 +141,7 @@ def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]
             )
         )
     if f.overdue:
-        out.append(overdue_clause(now))
+        out.append(overdue_clause(now, contract_days(session, now)))
     if f.text and f.text.strip():
         pattern = _like(f.text.strip())
         porteurs = select(Organisation.id).where(Organisation.name.ilike(pattern, escape="\\"))
@@ -148,16 +155,9 @@ def where_clauses(f: DossierFilters, now: datetime) -> list[ColumnElement[bool]]
     return out
 
 
-def filtered(user: User, f: DossierFilters, now: datetime) -> Select[Dossier]:
-    """The caller's visible dossiers matching every filter (state included), unordered."""
-    query = visible_dossiers(user).where(*where_clauses(f, now))
-    return query.where(Dossier.state == f.state) if f.state else query
-
-
-def counts_by_state(session: Session, user: User, f: DossierFilters, now: datetime) -> dict[str, int]:
+def counts_by_state(session: Session, but_state: Select[Dossier]) -> dict[str, int]:
     """One grouped query: how many dossiers match every filter but the state, per state."""
-    query = visible_dossiers(user).where(*where_clauses(f, now))
-    rows = session.execute(query.with_only_columns(Dossier.state, func.count()).group_by(Dossier.state))
+    rows = session.execute(but_state.with_only_columns(Dossier.state, func.count()).group_by(Dossier.state))
     return {state: n for state, n in rows}
 
 
@@ -185,7 +185,8 @@ def page(
     options: Sequence[LoaderOption] | None = None,
 ) -> DossierPage:
     """A page of the list, its total and the counts by state: a fixed number of statements."""
-    counts = counts_by_state(session, user, f, now)
+    but_state = visible_dossiers(user).where(*where_clauses(session, f, now))
+    counts = counts_by_state(session, but_state)
     total = counts.get(f.state, 0) if f.state else sum(counts.values())
     limit = max(1, min(limit, MAX_LIMIT))
     if not total:
@@ -194,7 +195,7 @@ def page(
     order = SORTS.get(sort, SORTS[DEFAULT_SORT])
     ids = list(
         session.scalars(
-            filtered(user, f, now)
+            (but_state.where(Dossier.state == f.state) if f.state else but_state)
             .with_only_columns(Dossier.id)
             .order_by(*order)
             .limit(limit)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from aap.campaigns.service import get_campaign
+from aap.clock import territory_today
 from aap.dossiers import service as dossiers
 from aap.dossiers.access import sees_payments, visible_dossiers
 from aap.errors import AppError, Conflict, Forbidden, Invalid, NotFound
@@ -616,8 +617,8 @@ def record_payment(
         kind=kind,
         montant=montant,
         paid_on=paid_on,
-        decided_on=line.decided_at.date() if line.decided_at else None,
-        today=now.date(),
+        decided_on=territory_today(dossier.campaign, line.decided_at) if line.decided_at else None,
+        today=territory_today(dossier.campaign, now),  # days where the contract is
     )
     if reasons:
         raise _invalid("Versement refusé :", reasons)
@@ -656,7 +657,8 @@ def payments(
 
 def payment_out(payment: Payment, line: Cofinancement) -> dict[str, Any]:
     """A payment as the API shows it, with the delay since the financer's decision."""
-    delay = (payment.paid_on - line.decided_at.date()).days if line.decided_at else None
+    decided = territory_today(line.dossier.campaign, line.decided_at) if line.decided_at else None
+    delay = (payment.paid_on - decided).days if decided else None
     return {
         "id": payment.id,
         "kind": payment.kind,

@@ -29,6 +29,7 @@ def inbox_page(
     total = service.inbox_total(db, user)
     pages = max((total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1)
     page = min(page, pages)
+    when = now()
     return render(
         request,
         "avis/liste.html",
@@ -40,7 +41,7 @@ def inbox_page(
             "pages": pages,
             "page_links": page_links(page, pages),
             "labels": PARTNER_AVIS_LABELS,
-            "today": now().date(),
+            "is_late": lambda a: service.is_late(a, when),
         },
     )
 

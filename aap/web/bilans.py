@@ -384,5 +384,5 @@ def add_contribution(
 
 @router.get("/campagnes/{campaign_id}/rapport", response_class=HTMLResponse)
 def report_page(request: Request, campaign_id: int, db: DB, user: Caller) -> HTMLResponse:
-    data = rapport.report(db, user, campaign_id, now().date())
+    data = rapport.report(db, user, campaign_id, now())
     return render(request, "bilans/rapport.html", {"user": user, "data": data, "age_labels": AGE_LABELS})

@@ -1,0 +1,175 @@
+"""The staff's « en retard », a payment's « today » and the bilans report's day are the day where the
+contract is, as its deadlines are.
+
+Two zones 25 hours apart are never on the same day: when it is day D in Pago Pago (UTC-11), it is D+1
+(or D+2) in Kiritimati (UTC+14), whatever the time the test runs. A date D is therefore not yet past for
+a contract in Pago Pago and already past for one in Kiritimati, and the app's own clock (Paris) agrees
+with only one of them: each assertion below fails on a rule that reads the app's day.
+"""
+
+import html
+from collections.abc import Iterator
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from aap.accounts.service import create_user
+from aap.models import AvisPartenaire, Bilan, Campaign, Dossier, Territory, User
+from tests.api.helpers import Actor, complete_draft
+from tests.conftest import campaign_elsewhere
+from tests.financing.helpers import Walk, previous_campaign
+from tests.web.staff_helpers import ADMIN, INSTRUCTEUR, web_login
+
+BEHIND, AHEAD = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # UTC-11 and UTC+14, no summer time
+
+
+@pytest.fixture
+def day_behind() -> Iterator[date]:
+    """Today in Pago Pago; the test is skipped in the rare case that day ends while it runs."""
+    day = datetime.now(ZoneInfo(BEHIND)).date()
+    assert datetime.now(ZoneInfo(AHEAD)).date() > day
+    yield day
+    if datetime.now(ZoneInfo(BEHIND)).date() != day:  # pragma: no cover - at 11:00 UTC
+        pytest.skip("the day changed in Pago Pago during the test")
+
+
+def _zone(engine: Engine, fuseau: str, code: str | None = None) -> None:
+    """Every territory (or the one `code`) in `fuseau`."""
+    with Session(engine) as session:
+        query = select(Territory) if code is None else select(Territory).where(Territory.code == code)
+        for territory in session.scalars(query):
+            territory.fuseau = fuseau
+        session.commit()
+
+
+def test_complements_are_late_from_the_day_after_their_date_where_the_contract_is(
+    client: TestClient, demo: date, db_engine: Engine, day_behind: date
+) -> None:
+    instructeur = Actor(client, INSTRUCTEUR)
+    dossier = complete_draft(Actor(client, "porteur@demo.aap.test"))
+    with Session(db_engine) as session:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier["id"])
+            .values(state="complements_demandes", complements_due=day_behind)
+        )
+        # another contract, so that the contracts are on two days and the filter compares each with its own
+        campaign = session.scalars(select(Campaign).where(Campaign.id == dossier["campaign_id"])).one()
+        campaign_elsewhere(session, campaign, "AILLEURS", AHEAD)
+        session.commit()
+
+    def late() -> tuple[bool, bool]:
+        """(in the API's « en retard » filter, badged on the instructeur's list)"""
+        listed = instructeur.get("/api/v1/dossiers", params={"overdue": True, "limit": 500}).json()
+        web_login(client, INSTRUCTEUR)
+        row = html.unescape(client.get("/instruction", params={"q": dossier["number"]}).text)
+        assert dossier["number"] in row
+        return dossier["id"] in {d["id"] for d in listed["items"]}, "En retard</span>" in row
+
+    demo_code = _demo_territory(db_engine)
+    _zone(db_engine, BEHIND, demo_code)
+    assert late() == (False, False)  # its last day, in Pago Pago
+    _zone(db_engine, AHEAD, demo_code)
+    _zone(db_engine, BEHIND, "AILLEURS")
+    assert late() == (True, True)  # already the day after, in Kiritimati
+
+
+def test_a_partner_s_avis_is_late_on_its_contract_s_day(
+    client: TestClient, demo: date, db_engine: Engine, day_behind: date
+) -> None:
+    partner = "jeunesse@ville.demo.aap.test"
+    with Session(db_engine) as session:
+        admin = session.scalars(select(User).where(User.email == ADMIN)).one()
+        create_user(
+            session,
+            email=partner,
+            password="mot de passe du service jeunesse",
+            role="partenaire",
+            full_name="Service jeunesse de la Ville",
+            territory_id=admin.territory_id,
+        )
+        session.commit()
+    dossier = complete_draft(Actor(client, "porteur@demo.aap.test"))
+    asked = Actor(client, INSTRUCTEUR).post(
+        f"/api/v1/dossiers/{dossier['id']}/avis-partenaires",
+        json={"destinataire": partner, "question": "Public déjà suivi ?", "date_limite": "2099-01-01"},
+    )
+    assert asked.status_code == 201, asked.text
+    with Session(db_engine) as session:
+        session.execute(
+            update(AvisPartenaire).where(AvisPartenaire.id == asked.json()["id"]).values(due_date=day_behind)
+        )
+        session.commit()
+
+    def badged() -> bool:
+        web_login(client, partner, password="mot de passe du service jeunesse")
+        page = html.unescape(client.get("/avis").text)
+        assert dossier["number"] in page
+        return "en retard</span>" in page
+
+    _zone(db_engine, BEHIND)
+    assert not badged()
+    _zone(db_engine, AHEAD)
+    assert badged()
+
+
+def test_a_payment_is_dated_up_to_the_day_it_is_where_the_contract_is(
+    client: TestClient, demo: date, db_engine: Engine, day_behind: date
+) -> None:
+    w = Walk(client)
+    campaign = previous_campaign(w.admin)
+    d = w.admin.get("/api/v1/dossiers", params={"campaign_id": campaign["id"]}).json()["items"][0]
+    code = d["cofinancements"][0]["financeur"]
+    url = f"/api/v1/dossiers/{d['id']}/cofinancements/{code}/paiements"
+    tomorrow_behind = datetime.now(ZoneInfo(AHEAD)).date()  # today in Kiritimati
+    assert tomorrow_behind > day_behind
+
+    _zone(db_engine, BEHIND)
+    refused = w.agents[code].post(
+        url, json={"kind": "avance", "date": tomorrow_behind.isoformat(), "montant": "1"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"]["errors"][0]["code"] == "date_future"
+
+    _zone(db_engine, AHEAD)
+    paid = w.agents[code].post(
+        url, json={"kind": "avance", "date": tomorrow_behind.isoformat(), "montant": "1"}
+    )
+    assert paid.status_code == 201, paid.text
+
+
+def test_the_bilans_report_counts_late_bilans_on_the_contract_s_day(
+    client: TestClient, demo: date, db_engine: Engine, day_behind: date
+) -> None:
+    """Every bilan still expected falls due on day D: none is late in Pago Pago, all are in Kiritimati."""
+    admin = Actor(client, ADMIN)
+    campaign = previous_campaign(admin)
+    with Session(db_engine) as session:
+        dossiers = select(Dossier.id).where(Dossier.campaign_id == campaign["id"])
+        session.execute(update(Dossier).where(Dossier.id.in_(dossiers)).values(bilan_due=day_behind))
+        session.execute(update(Bilan).where(Bilan.dossier_id.in_(dossiers)).values(due_date=day_behind))
+        session.commit()
+
+    def late() -> int:
+        report = admin.get(f"/api/v1/campaigns/{campaign['id']}/rapport")
+        assert report.status_code == 200, report.text
+        return int(report.json()["bilans"]["en_retard"])
+
+    _zone(db_engine, BEHIND)
+    assert late() == 0
+    _zone(db_engine, AHEAD)
+    assert late() > 0
+
+
+def _demo_territory(engine: Engine) -> str:
+    with Session(engine) as session:
+        code = session.scalars(
+            select(Territory.code)
+            .join(User, User.territory_id == Territory.id)
+            .where(User.email == INSTRUCTEUR)
+        ).one()
+        return str(code)
