@@ -33,6 +33,7 @@ class AvisOut(BaseModel):
     service: str
     question: str
     date_limite: dt.date
+    en_retard: bool = Field(description="Pas encore rendu et sa date limite passée, au jour du contrat")
     demande_le: str
     avis: str | None
     avis_label: str | None
@@ -45,7 +46,7 @@ class AvisPage(BaseModel):
     total: int
 
 
-def avis_out(a: AvisPartenaire) -> AvisOut:
+def avis_out(a: AvisPartenaire, moment: dt.datetime) -> AvisOut:
     return AvisOut(
         id=a.id,
         dossier_id=a.dossier_id,
@@ -53,6 +54,7 @@ def avis_out(a: AvisPartenaire) -> AvisOut:
         service=a.partner.full_name or a.partner.email,
         question=a.question,
         date_limite=a.due_date,
+        en_retard=service.is_late(a, moment),
         demande_le=a.requested_at.isoformat(),
         avis=a.avis,
         avis_label=PARTNER_AVIS_LABELS.get(a.avis) if a.avis else None,
@@ -71,7 +73,7 @@ def request_avis(dossier_id: int, body: AvisRequestBody, db: DB, user: Caller) -
     made = service.request_avis(
         db, user, dossier_id, body.destinataire, body.question, body.date_limite, now()
     )
-    return avis_out(made)
+    return avis_out(made, now())
 
 
 @router.get(
@@ -86,7 +88,8 @@ def dossier_avis(
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
     offset: int = Query(0, ge=0),
 ) -> AvisPage:
-    items = [avis_out(a) for a in service.for_dossier(db, user, dossier_id, limit=limit, offset=offset)]
+    when = now()
+    items = [avis_out(a, when) for a in service.for_dossier(db, user, dossier_id, limit=limit, offset=offset)]
     return AvisPage(items=items, total=service.for_dossier_total(db, user, dossier_id))
 
 
@@ -99,7 +102,8 @@ def inbox(
     offset: int = Query(0, ge=0),
 ) -> AvisPage:
     page = service.inbox(db, user, pending_only=en_attente, limit=limit, offset=offset)
-    items = [avis_out(a) for a in page]
+    when = now()
+    items = [avis_out(a, when) for a in page]
     return AvisPage(items=items, total=service.inbox_total(db, user, pending_only=en_attente))
 
 
@@ -107,4 +111,5 @@ def inbox(
     "/avis-partenaires/{avis_id}/reponse", response_model=AvisOut, summary="Rendre son avis (le partenaire)"
 )
 def give_avis(avis_id: int, body: AvisAnswerBody, db: DB, user: Caller) -> AvisOut:
-    return avis_out(service.give_avis(db, user, avis_id, body.avis, body.texte, now()))
+    when = now()
+    return avis_out(service.give_avis(db, user, avis_id, body.avis, body.texte, when), when)

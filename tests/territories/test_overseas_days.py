@@ -104,16 +104,22 @@ def test_a_partner_s_avis_is_late_on_its_contract_s_day(
         )
         session.commit()
 
-    def badged() -> bool:
+    def late() -> tuple[bool, bool, bool]:
+        """(badged in the partner's list, `en_retard` in its API, « date dépassée » on the dossier's page)"""
         web_login(client, partner, password="mot de passe du service jeunesse")
         page = html.unescape(client.get("/avis").text)
         assert dossier["number"] in page
-        return "en retard</span>" in page
+        api = Actor(client, partner, password="mot de passe du service jeunesse")
+        [item] = api.get("/api/v1/avis-partenaires").json()["items"]
+        web_login(client, INSTRUCTEUR)
+        staff = html.unescape(client.get(f"/instruction/dossiers/{dossier['id']}").text)
+        assert "Public déjà suivi ?" in staff
+        return "en retard</span>" in page, item["en_retard"], "date dépassée" in staff
 
     _zone(db_engine, BEHIND)
-    assert not badged()
+    assert late() == (False, False, False)
     _zone(db_engine, AHEAD)
-    assert badged()
+    assert late() == (True, True, True)
 
 
 def test_a_payment_is_dated_up_to_the_day_it_is_where_the_contract_is(

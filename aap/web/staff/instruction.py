@@ -216,7 +216,8 @@ def _dossier_page(
     problem: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     dossier = dossiers.get_dossier(db, user, dossier_id)
-    ctx = dossier_context(db, user, dossier, now())
+    when = now()
+    ctx = dossier_context(db, user, dossier, when)
     ctx.update(
         {
             "user": user,
@@ -224,8 +225,9 @@ def _dossier_page(
             "problem": problem,
             "can_propose": dossier.state in financing.PROPOSABLE_STATES,
             "can_extend": dossier.state in ("brouillon", "non_depose"),
-            "today": territory_today(dossier.campaign, now()),  # the dates' first day, where it is
+            "today": territory_today(dossier.campaign, when),  # the dates' first day, where it is
             "avis_partenaires": avis.for_dossier(db, user, dossier.id),
+            "avis_late": lambda a: avis.is_late(a, when),
             "can_ask_avis": dossier.state in avis.ASKABLE_STATES,
             "partners": avis.partners_of(db, user),
             "partner_labels": PARTNER_AVIS_LABELS,
