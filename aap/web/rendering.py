@@ -1,17 +1,21 @@
 """Jinja2 environment of the web pages: filters for French dates and amounts, the role-aware nav."""
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from aap.attachments.files import french_size
 from aap.clock import zone
+from aap.models import User
 from aap.settings import get_settings
 from aap.web.csrf import csrf_token
 from workflows.dossier import STATE_LABELS
@@ -20,8 +24,9 @@ from workflows.money import format_euros
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-# the zone the page being rendered reads its times in (`render`): its dossier's contract's
-PAGE_ZONE: ContextVar[str | None] = ContextVar("page_zone", default=None)
+# the zone the page being rendered reads its times in (`render`): its dossier's contract's, else its
+# reader's; found when a time is first shown (a page showing none reads nothing for it)
+PAGE_ZONE: ContextVar[Callable[[], str | None] | None] = ContextVar("page_zone", default=None)
 MONTHS = (
     "janvier",
     "février",
@@ -75,7 +80,8 @@ def local(value: datetime) -> datetime:
     (`AAP_TIMEZONE`)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(zone(PAGE_ZONE.get() or get_settings().timezone))
+    of_page = PAGE_ZONE.get()
+    return value.astimezone(zone((of_page() if of_page else None) or get_settings().timezone))
 
 
 def date_long(value: date | datetime | str | None) -> str:
@@ -153,13 +159,26 @@ def render(
         PAGE_ZONE.reset(token)
 
 
-def _zone_of_page(ctx: dict[str, Any]) -> str | None:
+def _zone_of_page(ctx: dict[str, Any]) -> Callable[[], str | None]:
     """The zone of the contract a page is about: its dossier's, its call's or its CPO's (`fuseau`), so a
-    dossier deposited at 22:00 in Cayenne reads « 22 h 00 » there, not the next day in Paris."""
+    dossier deposited at 22:00 in Cayenne reads « 22 h 00 » there, not the next day in Paris. A page
+    about no one contract (a list, the journal) reads its times where its reader works."""
     for key in ("dossier", "campaign", "cpo"):
         found = ctx.get(key)
         for holder in (found, getattr(found, "campaign", None)):
             fuseau = getattr(holder, "fuseau", None)
             if isinstance(fuseau, str):
-                return fuseau
-    return None
+                return lambda: fuseau
+    return cache(lambda: _reader_zone(ctx.get("user")))
+
+
+def _reader_zone(user: Any) -> str | None:
+    """The zone of the contract the reader works in (the one it acts in, for a person of several);
+    None for a reader of no one contract (a porteur, a financer), who reads the app's clock."""
+    if not isinstance(user, User):
+        return None
+    try:
+        territory = user.territory  # read now for an account at home; given for one acting elsewhere
+    except DetachedInstanceError:  # pragma: no cover - a page's reader is read in its request
+        return None
+    return territory.fuseau if territory is not None else None

@@ -13,7 +13,7 @@ from aap.dossiers import service
 from aap.errors import AppError
 from aap.models import Campaign, Dossier, Notification, Territory, User
 from aap.web.rendering import date_long
-from tests.web.staff_helpers import web_login
+from tests.web.staff_helpers import INSTRUCTEUR, web_login
 from workflows.reasons import fr_date
 
 CAYENNE, PARIS = ZoneInfo("America/Cayenne"), ZoneInfo("Europe/Paris")
@@ -63,3 +63,27 @@ def test_a_deposit_in_cayenne_is_dated_where_it_was_made(
     page = client.get(f"/dossiers/{deposited.id}/accuse-de-reception")
     assert page.status_code == 200
     assert f"{date_long(evening.date())} à 22 h 00" in page.text
+
+
+def test_a_list_reads_its_dates_where_its_reader_works(
+    client: TestClient, demo: date, db_engine: Engine
+) -> None:
+    """The instructeur's list is about no one dossier: an instructeur in Cayenne reads a dépôt made at
+    22:00 there on its day, not on the next (Paris's)."""
+    evening = datetime.combine(date(2026, 1, 30), time(22, 0), CAYENNE)
+    with Session(db_engine) as session:
+        for territory in session.scalars(select(Territory)):
+            territory.fuseau = "America/Cayenne"
+        dossier = session.scalars(
+            select(Dossier).where(Dossier.deposited_at.is_not(None)).order_by(Dossier.id)
+        ).first()
+        assert dossier is not None
+        dossier.deposited_at = evening
+        number = dossier.number
+        session.commit()
+
+    web_login(client, INSTRUCTEUR)
+    page = client.get("/instruction", params={"q": number})
+    assert page.status_code == 200 and number in page.text
+    assert date_long(evening.date()) in page.text  # « 30 janvier 2026 »
+    assert date_long(date(2026, 1, 31)) not in page.text
