@@ -70,10 +70,11 @@ def avis_out(a: AvisPartenaire, moment: dt.datetime) -> AvisOut:
     summary="Demander l'avis d'un partenaire ou d'un service (instruction)",
 )
 def request_avis(dossier_id: int, body: AvisRequestBody, db: DB, user: Caller) -> AvisOut:
+    when = now()
     made = service.request_avis(
-        db, user, dossier_id, body.destinataire, body.question, body.date_limite, now()
+        db, user, dossier_id, body.destinataire, body.question, body.date_limite, when
     )
-    return avis_out(made, now())
+    return avis_out(made, when)
 
 
 @router.get(

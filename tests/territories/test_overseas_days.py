@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from aap.accounts.service import create_user
 from aap.models import AvisPartenaire, Bilan, Campaign, Dossier, Territory, User
 from tests.api.helpers import Actor, complete_draft
 from tests.conftest import campaign_elsewhere
+from tests.dialogue.test_avis_partenaires import PARTNER
+from tests.dialogue.test_avis_partenaires import _asked as ask_partner
 from tests.financing.helpers import Walk, previous_campaign
 from tests.web.staff_helpers import ADMIN, INSTRUCTEUR, web_login
 
@@ -80,40 +81,23 @@ def test_complements_are_late_from_the_day_after_their_date_where_the_contract_i
 def test_a_partner_s_avis_is_late_on_its_contract_s_day(
     client: TestClient, demo: date, db_engine: Engine, day_behind: date
 ) -> None:
-    partner = "jeunesse@ville.demo.aap.test"
-    with Session(db_engine) as session:
-        admin = session.scalars(select(User).where(User.email == ADMIN)).one()
-        create_user(
-            session,
-            email=partner,
-            password="mot de passe du service jeunesse",
-            role="partenaire",
-            full_name="Service jeunesse de la Ville",
-            territory_id=admin.territory_id,
-        )
-        session.commit()
-    dossier = complete_draft(Actor(client, "porteur@demo.aap.test"))
-    asked = Actor(client, INSTRUCTEUR).post(
-        f"/api/v1/dossiers/{dossier['id']}/avis-partenaires",
-        json={"destinataire": partner, "question": "Public déjà suivi ?", "date_limite": "2099-01-01"},
-    )
-    assert asked.status_code == 201, asked.text
+    _, _, dossier, asked = ask_partner(client, db_engine, date(2099, 1, 1))  # then due D, below
     with Session(db_engine) as session:
         session.execute(
-            update(AvisPartenaire).where(AvisPartenaire.id == asked.json()["id"]).values(due_date=day_behind)
+            update(AvisPartenaire).where(AvisPartenaire.id == asked["id"]).values(due_date=day_behind)
         )
         session.commit()
 
     def late() -> tuple[bool, bool, bool]:
         """(badged in the partner's list, `en_retard` in its API, « date dépassée » on the dossier's page)"""
-        web_login(client, partner, password="mot de passe du service jeunesse")
+        web_login(client, PARTNER, password="mot de passe du service jeunesse")
         page = html.unescape(client.get("/avis").text)
         assert dossier["number"] in page
-        api = Actor(client, partner, password="mot de passe du service jeunesse")
+        api = Actor(client, PARTNER, password="mot de passe du service jeunesse")
         [item] = api.get("/api/v1/avis-partenaires").json()["items"]
         web_login(client, INSTRUCTEUR)
         staff = html.unescape(client.get(f"/instruction/dossiers/{dossier['id']}").text)
-        assert "Public déjà suivi ?" in staff
+        assert "Ce public est-il déjà suivi ?" in staff
         return "en retard</span>" in page, item["en_retard"], "date dépassée" in staff
 
     _zone(db_engine, BEHIND)
